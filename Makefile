@@ -1,0 +1,78 @@
+# Quartier task runner. `make run` serves the demo; `make test` runs the whole suite on PostGIS.
+# Both install what they lack (Debian/Ubuntu, as root or with sudo).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# What the demo and the tests need from the OS (GeoDjango, SpatiaLite, a Python with venv).
+OS_RUN_PKGS := gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev binutils
+OS_TEST_PKGS := redis-server chromium wrk
+PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
+
+.PHONY: help run test lint format check bench os-run os-test venv venv-dev services clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+os-run:
+	@missing=$$(for p in $(OS_RUN_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "Installing OS packages: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+
+os-test: os-run
+	@pg="$(if $(PG_VERSION),postgresql-$(PG_VERSION)-postgis-3,postgresql postgis)"; \
+	missing=$$(for p in $$pg $(OS_TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "Installing OS packages: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+
+# The virtualenv must come from a Python whose sqlite3 can load extensions (SpatiaLite).
+$(VENV)/bin/python:
+	@python=$$(scripts/find-python); \
+	echo "Creating $(VENV) with $$python"; \
+	"$$python" -m venv $(VENV) && $(PIP) install -q --upgrade pip
+
+$(VENV)/.requirements: requirements.txt | $(VENV)/bin/python
+	$(PIP) install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.requirements-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PIP) install -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.requirements
+
+venv: os-run $(VENV)/.requirements
+venv-dev: os-test $(VENV)/.requirements-dev
+
+services:  ## Start PostgreSQL/PostGIS and Redis if they are not running
+	@scripts/ensure-services
+
+run: venv  ## Serve the demo city on the embedded SpatiaLite database (http://127.0.0.1:8000)
+	@set -e; export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
+	$(PY) manage.py migrate --noinput -v0; \
+	$(PY) manage.py seed_demo; \
+	$(PY) manage.py beat_embedded & beat=$$!; \
+	trap 'kill $$beat 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+test: venv-dev services  ## Run the whole test suite on PostGIS (starts PostGIS and Redis)
+	@$(VENV)/bin/pytest $(PYTEST_ARGS); code=$$?; [ $$code -eq 5 ] && code=0; exit $$code
+
+lint: venv-dev  ## ruff (lint and format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: venv-dev  ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: lint test  ## What to run before committing
+	DJANGO_SETTINGS_MODULE=backend.settings_test $(PY) manage.py makemigrations --check --dry-run
+
+clean:  ## Remove the embedded database, media and caches
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

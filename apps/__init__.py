@@ -1,0 +1,1 @@
+"""Quartier Django apps."""

@@ -1,0 +1,1 @@
+"""Shared mechanics: publishers, territory, taxonomy, the publishable geo-content base."""

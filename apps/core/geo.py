@@ -1,0 +1,164 @@
+"""Geo policy (DESIGN §4): SRID constants and the one "within N metres" helper.
+
+Geometries are stored as ``geometry(…, 4326)``. On PostGIS, distances are computed on the
+``geography`` cast of each column, which a GiST *expression* index covers (see
+``geography_index``), so ``ST_DWithin`` is an index scan. SpatiaLite has no such index: there
+the helper computes the ellipsoidal distance of every row — correct, and fast enough for a
+demo city. All distances are metres.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, TypeVar
+
+from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.db import migrations
+from django.db.models import BooleanField, Expression, F, FloatField, Func, QuerySet, Value
+from django.db.models.expressions import Combinable
+
+WGS84 = 4326
+EARTH_RADIUS_M = 6_371_008.8
+
+MetreValue = float | int | Combinable
+QS = TypeVar("QS", bound=QuerySet)
+
+
+def point(lon: float, lat: float) -> Point:
+    """Build a WGS84 point; longitude first, as GeoJSON and PostGIS expect."""
+    return Point(float(lon), float(lat), srid=WGS84)
+
+
+def _as_expression(value: Any) -> Any:
+    if isinstance(value, GEOSGeometry):
+        if value.srid is None:
+            value = GEOSGeometry(value.wkt, srid=WGS84)
+        elif value.srid != WGS84:
+            value = value.transform(WGS84, clone=True)
+        return Value(value, output_field=GeometryField(srid=WGS84))
+    if isinstance(value, str):
+        return F(value)
+    if isinstance(value, int | float):
+        return Value(float(value), output_field=FloatField())
+    return value
+
+
+class _GeodesicFunc(Func):
+    """A function of two geometries whose SQL differs between PostGIS and SpatiaLite."""
+
+    def __init__(self, *expressions: Any, **extra: Any) -> None:
+        super().__init__(*(_as_expression(e) for e in expressions), **extra)
+
+    def _compiled(self, compiler: Any, connection: Any) -> tuple[list[str], list[Any]]:
+        sqls: list[str] = []
+        params: list[Any] = []
+        for expression in self.get_source_expressions():
+            sql, sql_params = compiler.compile(expression)
+            sqls.append(sql)
+            params.extend(sql_params)
+        return sqls, params
+
+
+class DWithinM(_GeodesicFunc):
+    """True when geometry ``a`` lies within ``metres`` of geometry ``b`` (geodesic metres)."""
+
+    output_field = BooleanField()
+    arity = 3
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        (a, b, metres), params = self._compiled(compiler, connection)
+        return f"ST_DWithin(geography({a}), geography({b}), {metres})", params
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        (a, b, metres), params = self._compiled(compiler, connection)
+        return f"(ST_Distance({a}, {b}, 1) <= {metres})", params
+
+
+class DistanceM(_GeodesicFunc):
+    """Geodesic distance in metres between two geometries (0 when they intersect)."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        (a, b), params = self._compiled(compiler, connection)
+        return f"ST_Distance(geography({a}), geography({b}))", params
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        (a, b), params = self._compiled(compiler, connection)
+        return f"ST_Distance({a}, {b}, 1)", params
+
+
+class IsValidGeometry(Func):
+    """``ST_IsValid(column)`` for database check constraints (NULL passes, as in SQL).
+
+    Django also evaluates check constraints in Python (``Model.validate_constraints``) by
+    substituting the instance's values; GeoDjango's ``isvalid`` lookup raises on a ``None``
+    value there, so this function judges a literal geometry with GEOS instead.
+    """
+
+    function = "ST_IsValid"
+    output_field = BooleanField()
+    arity = 1
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        (expression,) = self.get_source_expressions()
+        if isinstance(expression, Value):
+            geometry = expression.value
+            valid = geometry is None or (isinstance(geometry, GEOSGeometry) and geometry.valid)
+            return ("1=1" if valid else "1=0"), []
+        return super().as_sql(compiler, connection, **extra)
+
+
+def within_m(
+    queryset: QS,
+    geometry: GEOSGeometry | Expression | str,
+    metres: MetreValue,
+    *,
+    field: str = "geometry",
+) -> QS:
+    """Keep rows whose ``field`` lies within ``metres`` of ``geometry``.
+
+    ``metres`` may be a number or an expression (e.g. ``F("radius_m")`` for a per-row radius).
+    On PostGIS this uses the ``geography(field)`` GiST index; rows without geometry never match.
+    """
+    return queryset.filter(DWithinM(field, geometry, metres))
+
+
+def annotate_distance_m(
+    queryset: QS,
+    geometry: GEOSGeometry | Expression,
+    *,
+    field: str = "geometry",
+    name: str = "distance_m",
+) -> QS:
+    """Annotate ``name`` with the distance in metres from ``field`` to ``geometry``."""
+    return queryset.annotate(**{name: DistanceM(field, geometry)})
+
+
+def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres on the mean Earth sphere (ground truth for tests)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlmb = math.radians(lon2 - lon1)
+    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def geography_index(table: str, column: str = "geometry") -> migrations.RunPython:
+    """A migration operation creating the GiST index on ``geography(column)`` on PostGIS only."""
+    name = f"{table}_{column}_geog_gist"[:63]
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(
+                f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" '
+                f'USING gist (geography("{column}"))'
+            )
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+    return migrations.RunPython(forwards, backwards, elidable=False)

@@ -1,0 +1,226 @@
+"""Writes on content shared by every type: save, areas, and the publication lifecycle.
+
+Lifecycle (DESIGN §3)::
+
+    draft ──schedule──▶ scheduled ──(beat, publish_at reached)──▶ published ──archive──▶ archived
+      ▲  └──────────────publish───────────────────────────────────▲   │                    │
+      └──────────────────────────── unpublish ─────────────────────┴───┘◀──── publish ─────┘
+
+Every function here runs in one transaction, locks the row it changes, and sends the
+``apps.core.signals`` inside that transaction. Transitions that make no sense raise
+``ValidationError`` with a message an editor can read.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core import signals
+from apps.core.models import Area, PublishableContent, Status, Tombstone
+from apps.core.registry import content_models
+
+logger = logging.getLogger(__name__)
+
+
+def content_areas_refresh(*, item: PublishableContent) -> list[Area]:
+    """Set ``item.areas`` to the areas its geometry intersects (none for city-wide items)."""
+    areas: list[Area] = []
+    if item.geometry is not None:
+        areas = list(Area.objects.filter(geometry__intersects=item.geometry))
+    item.areas.set(areas)
+    return areas
+
+
+def _material_snapshot(item: PublishableContent) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in type(item).material_fields}
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return [name for name, value in after.items() if before.get(name) != value]
+
+
+def _saved(item: PublishableContent) -> None:
+    signals.content_saved.send(sender=type(item), item_type=item.type_code, item_id=item.pk)
+
+
+@transaction.atomic
+def content_save(*, item: PublishableContent, user: Any = None) -> list[str]:
+    """Validate and save ``item``, recompute its areas; return the material fields changed.
+
+    A material change of a public item sends ``content_changed`` (an update push). Status
+    changes do not go through here: use the lifecycle functions below.
+    """
+    model = type(item)
+    before: dict[str, Any] | None = None
+    if item.pk is not None:
+        previous = model.objects.select_for_update().filter(pk=item.pk).first()
+        if previous is not None:
+            before = _material_snapshot(previous)
+            if previous.status != item.status:
+                raise ValidationError(
+                    _("Le statut change par les actions publier, programmer ou archiver.")
+                )
+    elif item.status not in (Status.DRAFT,):
+        raise ValidationError(_("Un nouveau contenu est créé en brouillon."))
+    item.full_clean()
+    if item.pk is None and user is not None and user.is_authenticated:
+        item.created_by = user
+    item.save()
+    content_areas_refresh(item=item)
+    changes = _changed(before, _material_snapshot(item)) if before is not None else []
+    if changes and item.is_public:
+        signals.content_changed.send(sender=model, item=item, changes=changes)
+    _saved(item)
+    return changes
+
+
+def _locked(item: PublishableContent) -> PublishableContent:
+    return type(item).objects.select_for_update().get(pk=item.pk)
+
+
+def _sync_instance(item: PublishableContent, fresh: PublishableContent, fields: list[str]) -> None:
+    for name in fields:
+        setattr(item, name, getattr(fresh, name))
+
+
+@transaction.atomic
+def content_publish(
+    *, item: PublishableContent, user: Any = None, at: datetime | None = None
+) -> PublishableContent:
+    """Make ``item`` public now (idempotent); sends ``content_published``."""
+    fresh = _locked(item)
+    now = at or timezone.now()
+    if fresh.status == Status.PUBLISHED:
+        return fresh
+    if fresh.expires_at is not None and fresh.expires_at <= now:
+        raise ValidationError(_("Ce contenu a déjà expiré : modifiez sa date d'expiration."))
+    if fresh.is_over(now):
+        raise ValidationError(_("Ce contenu est déjà terminé : modifiez ses dates."))
+    fresh.status = Status.PUBLISHED
+    fresh.published_at = now
+    if fresh.publish_at is None or fresh.publish_at > now:
+        fresh.publish_at = now
+    fresh.save(update_fields=["status", "published_at", "publish_at", "updated_at"])
+    Tombstone.objects.filter(item_type=fresh.type_code, item_id=fresh.pk).delete()
+    _sync_instance(item, fresh, ["status", "published_at", "publish_at", "updated_at"])
+    signals.content_published.send(sender=type(fresh), item=fresh)
+    _saved(fresh)
+    logger.info("published %s/%s", fresh.type_code, fresh.pk)
+    return fresh
+
+
+@transaction.atomic
+def content_schedule(
+    *, item: PublishableContent, publish_at: datetime, user: Any = None
+) -> PublishableContent:
+    """Plan the publication of a draft (or archived) item at ``publish_at``, in the future."""
+    fresh = _locked(item)
+    if fresh.status == Status.PUBLISHED:
+        raise ValidationError(_("Ce contenu est déjà publié."))
+    if publish_at <= timezone.now():
+        raise ValidationError(_("La date de publication doit être dans le futur."))
+    if fresh.expires_at is not None and fresh.expires_at <= publish_at:
+        raise ValidationError(_("La date d'expiration doit suivre la publication."))
+    fresh.status = Status.SCHEDULED
+    fresh.publish_at = publish_at
+    fresh.save(update_fields=["status", "publish_at", "updated_at"])
+    _sync_instance(item, fresh, ["status", "publish_at", "updated_at"])
+    _saved(fresh)
+    return fresh
+
+
+def _leave_public(
+    item: PublishableContent, fresh: PublishableContent, status: str, reason: str
+) -> PublishableContent:
+    fresh.status = status
+    fields = ["status", "updated_at"]
+    if status == Status.DRAFT:
+        fresh.publish_at = None
+        fields.append("publish_at")
+    fresh.save(update_fields=fields)
+    Tombstone.objects.update_or_create(
+        item_type=fresh.type_code,
+        item_id=fresh.pk,
+        defaults={"reason": reason, "removed_at": timezone.now()},
+    )
+    _sync_instance(item, fresh, fields)
+    signals.content_removed.send(
+        sender=type(fresh), item_type=fresh.type_code, item_id=fresh.pk, reason=reason
+    )
+    _saved(fresh)
+    return fresh
+
+
+@transaction.atomic
+def content_archive(*, item: PublishableContent, user: Any = None) -> PublishableContent:
+    """Take a published item out of the public set, keeping it for the record (idempotent)."""
+    fresh = _locked(item)
+    if fresh.status == Status.ARCHIVED:
+        return fresh
+    if fresh.status != Status.PUBLISHED:
+        raise ValidationError(_("Seul un contenu publié peut être archivé."))
+    return _leave_public(item, fresh, Status.ARCHIVED, Tombstone.Reason.ARCHIVED)
+
+
+@transaction.atomic
+def content_unpublish(*, item: PublishableContent, user: Any = None) -> PublishableContent:
+    """Send an item back to draft: cancels a schedule, or withdraws a published item."""
+    fresh = _locked(item)
+    if fresh.status == Status.DRAFT:
+        return fresh
+    return _leave_public(item, fresh, Status.DRAFT, Tombstone.Reason.UNPUBLISHED)
+
+
+@transaction.atomic
+def content_delete(*, item: PublishableContent, user: Any = None) -> None:
+    """Delete an item and leave a tombstone so syncing clients drop it too."""
+    fresh = _locked(item)
+    type_code, pk = fresh.type_code, fresh.pk
+    Tombstone.objects.update_or_create(
+        item_type=type_code,
+        item_id=pk,
+        defaults={"reason": Tombstone.Reason.DELETED, "removed_at": timezone.now()},
+    )
+    signals.content_removed.send(
+        sender=type(fresh), item_type=type_code, item_id=pk, reason=Tombstone.Reason.DELETED
+    )
+    fresh.delete()
+    signals.content_saved.send(sender=type(fresh), item_type=type_code, item_id=pk)
+
+
+def content_lifecycle_run(*, at: datetime | None = None) -> dict[str, int]:
+    """Publish scheduled items that are due and archive expired ones; return the counts.
+
+    Each item changes in its own transaction, claimed with ``SKIP LOCKED`` so that two runs
+    never act on the same row; one failing item is logged and does not stop the others.
+    """
+    now = at or timezone.now()
+    counts = {"published": 0, "archived": 0, "failed": 0}
+    for model in content_models().values():
+        jobs = (
+            ("published", model.objects.due_for_publication(now), partial(content_publish, at=now)),
+            ("archived", model.objects.due_for_archiving(now), content_archive),
+        )
+        for action, queryset, service in jobs:
+            for pk in queryset.values_list("pk", flat=True)[:1000]:
+                try:
+                    with transaction.atomic():
+                        claimed = (
+                            model.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+                        )
+                        if claimed is None:
+                            continue
+                        service(item=claimed)
+                    counts[action] += 1
+                except ValidationError as exc:
+                    counts["failed"] += 1
+                    logger.error("lifecycle %s %s/%s failed: %s", action, model.type_code, pk, exc)
+    return counts

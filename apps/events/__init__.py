@@ -1,0 +1,1 @@
+"""Events: dates and recurrence, venues, offers, audiences; iCalendar."""

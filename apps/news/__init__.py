@@ -1,0 +1,1 @@
+"""News articles published by the city and its partners."""

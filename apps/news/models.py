@@ -1,0 +1,50 @@
+"""News: the shared content base plus links and attachments."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.models import PublishableContent
+
+
+class News(PublishableContent):
+    """A news article; its geometry is optional (city-wide news has none)."""
+
+    type_code = "news"
+
+    class Meta(PublishableContent.Meta):
+        verbose_name = _("actualité")
+        verbose_name_plural = _("actualités")
+
+
+class NewsLink(models.Model):
+    """A link shown under an article (a form, a council decision, a partner's page)."""
+
+    news = models.ForeignKey(News, on_delete=models.CASCADE, related_name="links")
+    title = models.CharField(_("intitulé"), max_length=200)
+    url = models.URLField(_("adresse"), max_length=500)
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("lien")
+        verbose_name_plural = _("liens")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NewsAttachment(models.Model):
+    """A downloadable document attached to an article (PDF of a decree, a map…)."""
+
+    news = models.ForeignKey(News, on_delete=models.CASCADE, related_name="attachments")
+    title = models.CharField(_("intitulé"), max_length=200)
+    file = models.FileField(_("fichier"), upload_to="attachments/%Y/%m/")
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("pièce jointe")
+        verbose_name_plural = _("pièces jointes")
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,16 @@
+"""Translated fields of news (django-modeltranslation: ``title_fr``, ``title_en``…)."""
+
+from modeltranslation.translator import TranslationOptions, register
+
+from apps.news.models import News, NewsLink
+
+
+@register(News)
+class NewsTranslationOptions(TranslationOptions):
+    fields = ("title", "summary", "body", "image_alt")
+    required_languages = ("fr",)
+
+
+@register(NewsLink)
+class NewsLinkTranslationOptions(TranslationOptions):
+    fields = ("title",)

@@ -1,0 +1,1 @@
+"""Roadworks and work sites on public space."""

@@ -1,0 +1,11 @@
+"""Translated fields of roadworks (django-modeltranslation)."""
+
+from modeltranslation.translator import TranslationOptions, register
+
+from apps.works.models import Works
+
+
+@register(Works)
+class WorksTranslationOptions(TranslationOptions):
+    fields = ("title", "summary", "body", "image_alt", "detour_text")
+    required_languages = ("fr",)

@@ -1,0 +1,224 @@
+"""Quartier settings: one module, driven by environment variables declared in ``SCHEMA``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("QUARTIER_VAR_DIR", BASE_DIR / "var"))
+
+# The typed schema of every environment variable Quartier reads: name -> (type, default).
+# The README's environment table documents the same names; keep them in step.
+SCHEMA: dict[str, tuple[type, object]] = {
+    "DJANGO_SECRET_KEY": (str, "insecure-dev-key-change-me"),
+    "DJANGO_DEBUG": (bool, False),
+    "DJANGO_ALLOWED_HOSTS": (list, ["127.0.0.1", "localhost"]),
+    "DJANGO_CSRF_TRUSTED_ORIGINS": (list, []),
+    "DATABASE_URL": (str, ""),
+    "DATABASE_CONN_MAX_AGE": (int, 60),
+    "CACHE_URL": (str, ""),
+    "CELERY_BROKER_URL": (str, ""),
+    "FCM_CREDENTIALS_FILE": (str, ""),
+    "FCM_ENDPOINT": (str, "https://fcm.googleapis.com"),
+    "PUSH_BACKEND": (str, ""),
+    "RETENTION_DAYS": (int, 180),
+    "DEVICE_INACTIVE_DAYS": (int, 270),
+    "MEDIA_ROOT": (str, str(VAR_DIR / "media")),
+    "STATIC_ROOT": (str, str(VAR_DIR / "static")),
+    "RECOMMENDER_MODEL_DIR": (str, str(VAR_DIR / "models")),
+    "SITE_URL": (str, "http://127.0.0.1:8000"),
+    "LOG_LEVEL": (str, "INFO"),
+}
+env = environ.Env(**SCHEMA)  # type: ignore[arg-type]
+env_file = BASE_DIR / ".env"
+if env_file.exists():
+    environ.Env.read_env(env_file)
+
+SECRET_KEY: str = env("DJANGO_SECRET_KEY")
+DEBUG: bool = env("DJANGO_DEBUG")
+ALLOWED_HOSTS: list[str] = env("DJANGO_ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS: list[str] = env("DJANGO_CSRF_TRUSTED_ORIGINS")
+SITE_URL: str = env("SITE_URL").rstrip("/")
+
+INSTALLED_APPS = [
+    # modeltranslation must precede the admin so translated fields show in forms.
+    "modeltranslation",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "rest_framework",
+    "rest_framework_gis",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "apps.core",
+    "apps.news",
+    "apps.works",
+    "apps.events",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backend.urls"
+WSGI_APPLICATION = "backend.wsgi.application"
+ASGI_APPLICATION = "backend.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# DATABASE_URL unset -> the embedded SpatiaLite file (make run). Production and tests: PostGIS.
+if env("DATABASE_URL"):
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.contrib.gis.db.backends.spatialite",
+            "NAME": str(VAR_DIR / "quartier.sqlite3"),
+            "OPTIONS": {"timeout": 20},
+        }
+    }
+if DATABASES["default"]["ENGINE"].endswith("postgis"):
+    DATABASES["default"]["CONN_MAX_AGE"] = env("DATABASE_CONN_MAX_AGE")
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+SPATIALITE_LIBRARY_PATH = "mod_spatialite"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ----------------------------------------------------------------------------------
+# Throttling and response caching need a cache shared by all web processes in production.
+if env("CACHE_URL"):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+MODELTRANSLATION_DEFAULT_LANGUAGE = "fr"
+MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("fr", "en"), "fr": ("en",), "en": ("fr",)}
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -----------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = env("STATIC_ROOT")
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env("MEDIA_ROOT")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedStaticFilesStorage"
+        )
+    },
+}
+# Serve static files straight from the apps in the embedded mode (no collectstatic needed).
+WHITENOISE_USE_FINDERS = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Django REST framework ------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Quartier API",
+    "DESCRIPTION": "News, roadworks and events of the city, personalised for each resident.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Celery ---------------------------------------------------------------------------------
+# CELERY_BROKER_URL unset -> tasks run eagerly in the calling process (embedded mode).
+CELERY_BROKER_URL: str = env("CELERY_BROKER_URL")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Redis redelivers an unacknowledged task after this many seconds; keep tasks well below it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
+
+# --- Push notifications ---------------------------------------------------------------------
+FCM_CREDENTIALS_FILE: str = env("FCM_CREDENTIALS_FILE")
+FCM_ENDPOINT: str = env("FCM_ENDPOINT")
+# "fcm" when credentials are configured, else "log" (records what would be sent).
+PUSH_BACKEND: str = env("PUSH_BACKEND") or ("fcm" if FCM_CREDENTIALS_FILE else "log")
+
+# --- Residents and privacy ------------------------------------------------------------------
+RETENTION_DAYS: int = env("RETENTION_DAYS")
+DEVICE_INACTIVE_DAYS: int = env("DEVICE_INACTIVE_DAYS")
+RECOMMENDER_MODEL_DIR: str = env("RECOMMENDER_MODEL_DIR")
+
+# --- Security -------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# GDAL < 3.9 cannot forbid file/network access from spatial references. Quartier never builds
+# a spatial reference from user input: API geometries are parsed without their "crs" member,
+# which the serializers reject (RFC 7946 removed it).
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]

@@ -1,0 +1,27 @@
+"""Test settings: PostGIS by default, a SpatiaLite alias for cross-backend tests, eager Celery."""
+
+import os
+
+# Tests always run on PostGIS (DESIGN §1); TEST_DATABASE_URL picks another server or name.
+os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL", "postgis:///quartier")
+# Tasks run eagerly unless a test starts a real worker with its own broker settings.
+os.environ["CELERY_BROKER_URL"] = ""
+
+from .settings import *  # noqa: F403
+from .settings import DATABASES, VAR_DIR
+
+# Cross-backend tests (geo helper, embedded mode) ask for this alias explicitly.
+DATABASES["spatialite"] = {
+    "ENGINE": "django.contrib.gis.db.backends.spatialite",
+    "NAME": str(VAR_DIR / "test-spatialite.sqlite3"),
+    "TEST": {"NAME": str(VAR_DIR / "test-spatialite-test.sqlite3")},
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+PUSH_BACKEND = "log"
+DEBUG = False
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+MEDIA_ROOT = str(VAR_DIR / "test-media")
+RECOMMENDER_MODEL_DIR = str(VAR_DIR / "test-models")

@@ -1,0 +1,1 @@
+"""Quartier's test suite; mirrors apps/."""

@@ -1,0 +1,62 @@
+"""Shared fixtures: the test personas of the city (STYLE.md) and their content."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.core.models import Membership
+from tests.factories import (
+    AreaFactory,
+    CategoryFactory,
+    OrganizationFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def city(db):
+    """The city's own organization."""
+    return OrganizationFactory(slug="ville", name="Ville de Lyonnay")
+
+
+@pytest.fixture
+def metropole(db):
+    """Another publisher: the metropole."""
+    return OrganizationFactory(slug="metropole", name="Métropole")
+
+
+@pytest.fixture
+def city_editor(city):
+    """An editor of the city."""
+    user = UserFactory(username="camille")
+    Membership.objects.create(user=user, organization=city)
+    return user
+
+
+@pytest.fixture
+def metropole_editor(metropole):
+    """An editor of another organization."""
+    user = UserFactory(username="dominique")
+    Membership.objects.create(user=user, organization=metropole)
+    return user
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="admin", is_superuser=True)
+
+
+@pytest.fixture
+def mobility(db):
+    return CategoryFactory(slug="mobilite", name_fr="Mobilité", name_en="Mobility")
+
+
+@pytest.fixture
+def culture(db):
+    return CategoryFactory(slug="culture", name_fr="Culture", name_en="Culture")
+
+
+@pytest.fixture
+def centre(db):
+    """The district around the test centre point."""
+    return AreaFactory(slug="centre", name="Centre")
