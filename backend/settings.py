@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "apps.core.api.middleware.ApiBodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -159,8 +160,20 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.ListPagination",
+    "EXCEPTION_HANDLER": "apps.core.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Per-scope rates; views pick a scope with ScopedRateThrottle (``throttle_scope``).
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "1200/min",  # public reads, per IP
+        "registration": "20/hour",  # device registration, per IP
+        "resident": "240/min",  # /me/ routes, per device
+        "interactions": "120/min",  # interaction batches, per device
+        "publishing": "600/min",  # content writes, per API key or staff user
+    },
 }
+# JSON bodies of the API are small; larger declared bodies get 413 before being read.
+API_MAX_BODY_BYTES = 1024 * 1024
 SPECTACULAR_SETTINGS = {
     "TITLE": "Quartier API",
     "DESCRIPTION": "News, roadworks and events of the city, personalised for each resident.",

@@ -20,3 +20,6 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "apps.core.api.errors.json_not_found"
+handler500 = "apps.core.api.errors.json_server_error"

@@ -1,0 +1,1 @@
+"""API conventions shared by every endpoint: errors, body limits, pagination, throttles."""
