@@ -162,7 +162,6 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.ListPagination",
     "EXCEPTION_HANDLER": "apps.core.api.errors.api_exception_handler",
-    "UNAUTHENTICATED_USER": None,
     # Per-scope rates; views pick a scope with ScopedRateThrottle (``throttle_scope``).
     "DEFAULT_THROTTLE_RATES": {
         "anon": "1200/min",  # public reads, per IP
