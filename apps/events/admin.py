@@ -22,7 +22,7 @@ from apps.core.admin.content import (
     publication_fieldset,
     text_fieldset,
 )
-from apps.core.admin.forms import ChoiceListField, GeometryCheckedForm
+from apps.core.admin.forms import URL_OVERRIDES, ChoiceListField, GeometryCheckedForm
 from apps.core.admin.lifecycle import Transition
 from apps.core.admin.permissions import ScopedInlineMixin, can_edit, is_editor
 from apps.core.admin.saving import formset_rows
@@ -167,6 +167,7 @@ class VenueAdmin(LeafletGeoAdminMixin, admin.ModelAdmin):
     """Venues are shared by every organization: members add and edit them, superusers delete."""
 
     form = VenueForm
+    formfield_overrides = URL_OVERRIDES
     change_form_template = "admin/quartier/map_change_form.html"
     list_display = ("name", "address", "postal_code", "city")
     search_fields = ("name", "address", "city")

@@ -13,12 +13,14 @@ from apps.core.admin.content import (
     publication_fieldset,
     text_fieldset,
 )
+from apps.core.admin.forms import URL_OVERRIDES
 from apps.core.admin.permissions import ScopedInlineMixin
 from apps.news.models import News, NewsAttachment, NewsLink
 
 
 class NewsLinkInline(ScopedInlineMixin, TranslationTabularInline):
     model = NewsLink
+    formfield_overrides = URL_OVERRIDES
     extra = 0
     fields = ("title", "url", "position")
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 from modeltranslation.admin import TabbedTranslationAdmin
 
-from apps.core.admin.forms import GeometryCheckedForm
+from apps.core.admin.forms import URL_OVERRIDES, GeometryCheckedForm
 from apps.core.admin.lifecycle import LifecycleMixin
 from apps.core.admin.panels import change_form_panels
 from apps.core.admin.permissions import OrganizationScopedMixin
@@ -67,6 +67,7 @@ class ContentAdmin(  # type: ignore[misc]
     """
 
     form = ContentForm
+    formfield_overrides = URL_OVERRIDES
     change_form_template = "admin/quartier/content/change_form.html"
     list_display = [
         "title",

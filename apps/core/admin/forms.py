@@ -7,7 +7,12 @@ from typing import Any
 from django import forms
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+#: ``formfield_overrides`` of every admin: a typed "www.ville.fr" becomes https://… (Django 6's
+#: default, chosen now).
+URL_OVERRIDES: dict[Any, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
 def validate_drawn_geometry(geometry: GEOSGeometry | None) -> GEOSGeometry | None:

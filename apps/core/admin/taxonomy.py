@@ -10,12 +10,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Count
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 from modeltranslation.admin import TabbedTranslationAdmin
 
-from apps.core.admin.forms import GeometryCheckedForm
+from apps.core.admin.forms import URL_OVERRIDES, GeometryCheckedForm
 from apps.core.admin.permissions import MembersMayViewMixin, is_editor, organization_ids
 from apps.core.admin.saving import ServiceSaveMixin
 from apps.core.models import Area, Category, Membership, Organization
@@ -35,6 +35,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_OVERRIDES
     list_display = ("name", "slug", "kind", "members_count")
     list_filter = ("kind",)
     search_fields = ("name", "slug")
@@ -47,6 +48,12 @@ class OrganizationAdmin(admin.ModelAdmin):
         if request.user.is_superuser or super().has_view_permission(request):
             return queryset
         return queryset.filter(pk__in=organization_ids(request.user))
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
 
     @admin.display(description=_("membres"), ordering="members_total")
     def members_count(self, obj: Organization) -> int:
