@@ -36,6 +36,7 @@ CANCEL = Transition(
     ("%(count)d événement annulé.", "%(count)d événements annulés."),
     lambda item, user: event_cancel(event=item, user=user),
     lambda item: item.event_status != EventStatus.CANCELLED,
+    _("Annuler cet événement ? Les habitants concernés peuvent en être avertis."),
 )
 POSTPONE = Transition(
     "postpone",
@@ -44,6 +45,7 @@ POSTPONE = Transition(
     ("%(count)d événement reporté.", "%(count)d événements reportés."),
     lambda item, user: event_postpone(event=item, user=user),
     lambda item: item.event_status not in (EventStatus.CANCELLED, EventStatus.POSTPONED),
+    _("Reporter cet événement à une date encore inconnue ?"),
 )
 
 

@@ -31,6 +31,7 @@ CANCEL = Transition(
     ("%(count)d chantier annulé.", "%(count)d chantiers annulés."),
     lambda item, user: works_cancel(works=item, user=user),
     lambda item: item.work_status not in (WorkStatus.CANCELLED, WorkStatus.COMPLETED),
+    _("Annuler ce chantier ? Les habitants concernés peuvent en être avertis."),
 )
 
 
@@ -63,7 +64,6 @@ class WorksAdmin(ContentAdmin):
         "work_status",
         "urgency",
         "start_at",
-        "end_at",
         "publish_at",
         "organization",
         "areas_list",

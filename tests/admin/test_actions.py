@@ -228,6 +228,9 @@ def test_buttons_follow_the_status(editor_client, city_items):
     assert buttons() == ["publish", "schedule"]
     content_publish(item=news)
     assert buttons() == ["archive", "unpublish"]
+    # Leaving the public set asks for a confirmation first.
+    page = editor_client.get(admin_url("news", "change", news.pk)).content.decode()
+    assert "return window.confirm('Archiver ce contenu ?" in page
     add_page = editor_client.get(admin_url("works", "add"))
     assert [t.code for t in add_page.context["lifecycle_buttons"]] == ["publish", "schedule"]
 

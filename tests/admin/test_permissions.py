@@ -8,7 +8,13 @@ from apps.core.models import Status, Tombstone
 from apps.core.registry import model_for
 from tests.admin.conftest import FACTORIES, admin_url
 from tests.admin.formdata import form_data
-from tests.factories import AreaFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import (
+    AreaFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+    VenueFactory,
+)
 
 pytestmark = pytest.mark.django_db
 TYPES = ["news", "works", "events"]
@@ -212,3 +218,38 @@ def test_editor_sees_and_edits_the_inlines_of_their_items(editor_client, city_it
 def test_venues_are_shared_members_add_them(editor_client):
     assert editor_client.get("/admin/events/venue/").status_code == 200
     assert editor_client.get("/admin/events/venue/add/").status_code == 200
+
+
+def test_venue_autocomplete_works_for_editors(editor_client):
+    VenueFactory(name="Salle Rameau")
+
+    response = editor_client.get(
+        "/admin/autocomplete/",
+        {"app_label": "events", "model_name": "event", "field_name": "venue", "term": "ram"},
+    )
+
+    assert response.status_code == 200
+    assert [r["text"] for r in response.json()["results"]] == ["Salle Rameau"]
+
+
+def test_superuser_makes_an_editor_on_the_user_page(superuser_client, city):
+    newcomer = UserFactory(username="nouvelle")
+    url = f"/admin/auth/user/{newcomer.pk}/change/"
+    data = form_data(superuser_client.get(url), "user_form")
+    data.update(
+        {
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-0-organization": city.pk,
+            "memberships-0-role": "editor",
+        }
+    )
+
+    response = superuser_client.post(url, data)
+
+    assert response.status_code == 302
+    assert list(newcomer.memberships.values_list("organization__slug", flat=True)) == ["ville"]
+
+
+def test_editors_do_not_manage_accounts(editor_client, city_editor):
+    assert editor_client.get("/admin/auth/user/").status_code == 403
+    assert editor_client.get(f"/admin/auth/user/{city_editor.pk}/change/").status_code == 403

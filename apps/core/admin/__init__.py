@@ -7,7 +7,7 @@ Content apps subclass ``apps.core.admin.content.ContentAdmin``; permissions are 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin import taxonomy  # noqa: F401 - registers the taxonomy admins
+from apps.core.admin import accounts, taxonomy  # noqa: F401 - registers the admins
 
 admin.site.site_header = _("Quartier — administration")
 admin.site.site_title = _("Quartier")

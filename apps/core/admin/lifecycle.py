@@ -42,6 +42,7 @@ class Transition:
     done: tuple[str, str]  # success message, singular and plural, with %(count)d
     run: Callable[[Any, Any], Any]  # (item, user) -> calls the service
     available: Callable[[Any], bool]  # whether the button shows for this item
+    confirm: Any = None  # a question the button asks before acting, if any
 
 
 PUBLISH = Transition(
@@ -67,6 +68,7 @@ ARCHIVE = Transition(
     ("%(count)d contenu archivé.", "%(count)d contenus archivés."),
     lambda item, user: content_archive(item=item, user=user),
     lambda item: item.status == Status.PUBLISHED,
+    _("Archiver ce contenu ? Il disparaîtra de l'application."),
 )
 UNPUBLISH = Transition(
     "unpublish",
@@ -75,6 +77,7 @@ UNPUBLISH = Transition(
     ("%(count)d contenu repassé en brouillon.", "%(count)d contenus repassés en brouillon."),
     lambda item, user: content_unpublish(item=item, user=user),
     lambda item: item.status != Status.DRAFT,
+    _("Repasser ce contenu en brouillon ? S'il est publié, il disparaîtra de l'application."),
 )
 
 
