@@ -117,20 +117,22 @@ def test_editor_draws_publishes_and_other_organization_cannot_see(
         page.fill("#id_start_at_1", "08:00:00")
         page.fill("#id_end_at_0", end.strftime("%d/%m/%Y"))
         page.fill("#id_end_at_1", "18:00:00")
-        page.click("button[name=_lifecycle][value=publish]")
-        page.wait_for_selector("ul.messagelist li.success")
-        assert "1 contenu publié." in page.inner_text("ul.messagelist")
+        page.click("input[name=_save]")
+
+        # Back on the list: the new roadwork is a draft; publish it with the list action.
+        row = page.locator("#result_list tbody tr", has_text="Réfection de la rue Victor-Hugo")
+        expect(row).to_contain_text("Brouillon")
+        row.locator("input.action-select").check()
+        page.select_option("select[name=action]", "publish_selected")
+        page.click("#changelist-form button[name=index]")
+        expect(page.locator("ul.messagelist li.success")).to_contain_text("1 contenu publié.")
+        expect(row).to_contain_text("Publié")
 
         works = Works.objects.get(title_fr="Réfection de la rue Victor-Hugo")
         assert works.status == Status.PUBLISHED
         assert works.organization_id == city_editor.memberships.get().organization_id
         assert works.geometry.geom_type == "LineString"
         assert len(works.geometry.coords) == 3
-
-        page.goto("/admin/works/works/")
-        row = page.locator("#result_list tbody tr", has_text="Réfection de la rue Victor-Hugo")
-        assert row.count() == 1
-        assert "Publié" in row.inner_text()
         # Nothing but map tiles was fetched from outside.
         assert editor.blocked, "the map should at least try to load its tiles"
         assert all("tile.openstreetmap.org" in url for url in editor.blocked), editor.blocked
