@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import expect
+from playwright.sync_api import expect, sync_playwright
 
 from apps.core.models import Status
 from apps.works.models import Works
@@ -33,12 +33,10 @@ PASSWORD = "motdepasse-solide-42"  # tests.factories.UserFactory
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator:
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
-    # test itself (fixtures, assertions) are still synchronous and safe.
+    # Playwright's sync API keeps an asyncio loop in this thread, so Django would refuse the
+    # test's own (plain, synchronous) ORM calls as "async-unsafe": allow them, in this module only.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        from playwright.sync_api import sync_playwright
-
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
