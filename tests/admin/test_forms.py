@@ -6,9 +6,12 @@ import json
 from datetime import timedelta
 
 import pytest
+from django import forms as django_forms
 from django.contrib.admin.models import ADDITION, LogEntry
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from apps.core.admin.saving import _attach
 from apps.core.models import Status
 from apps.core.services import content_publish
 from apps.events.models import Event, EventOccurrence
@@ -325,3 +328,23 @@ def test_expiry_before_publication_is_a_form_error(editor_client, city_items):
     assert "La date d'expiration doit suivre la publication." in _errors(response)
     news.refresh_from_db()
     assert news.expires_at is None
+
+
+def test_service_errors_land_on_the_fields_the_form_shows():
+    class WorksTitleForm(django_forms.ModelForm):
+        class Meta:
+            model = Works
+            fields = ["title_fr", "start_at"]
+
+    form = WorksTitleForm(data={})
+    form.is_valid()
+    _attach(
+        form,
+        ValidationError(
+            {"title": ["Trop long."], "end_at": ["Avant le début."], "__all__": ["Refusé."]}
+        ),
+    )
+
+    assert "Trop long." in form.errors["title_fr"]
+    assert "Fin : Avant le début." in form.non_field_errors()
+    assert "Refusé." in form.non_field_errors()

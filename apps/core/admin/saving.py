@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.forms.models import BaseModelFormSet
 from django.http import HttpRequest, HttpResponse
+from django.utils.text import capfirst
 
 _ERROR_ATTR = "_quartier_service_error"
 
@@ -40,8 +41,18 @@ def _attach(form: forms.BaseForm, error: ValidationError) -> None:
                 target = candidate
                 break
         if target is None and name != NON_FIELD_ERRORS:
-            errors = [ValidationError(f"{name} : {message}") for e in errors for message in e]
+            label = _label(form, name)
+            errors = [ValidationError(f"{label} : {message}") for e in errors for message in e]
         form.add_error(target, errors)
+
+
+def _label(form: forms.BaseForm, name: str) -> str:
+    """The verbose name of model field ``name``, for errors on fields the form does not show."""
+    model = getattr(getattr(form, "_meta", None), "model", None)
+    try:
+        return str(capfirst(model._meta.get_field(name).verbose_name))  # type: ignore[union-attr]
+    except (AttributeError, FieldDoesNotExist):
+        return name
 
 
 def formset_rows(formset: BaseModelFormSet) -> list[Any]:
