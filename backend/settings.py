@@ -31,6 +31,9 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "RECOMMENDER_MODEL_DIR": (str, str(VAR_DIR / "models")),
     "SITE_URL": (str, "http://127.0.0.1:8000"),
     "LOG_LEVEL": (str, "INFO"),
+    "MAP_CENTER": (list, ["45.7640", "4.8357"]),
+    "MAP_ZOOM": (int, 13),
+    "MAP_TILES_URL": (str, "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
 }
 env = environ.Env(**SCHEMA)  # type: ignore[arg-type]
 env_file = BASE_DIR / ".env"
@@ -59,6 +62,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "leaflet",
+    "django_static_jquery_ui",
     "apps.core",
     "apps.news",
     "apps.works",
@@ -152,6 +157,31 @@ STORAGES = {
 # Serve static files straight from the apps in the embedded mode (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Staff admin -----------------------------------------------------------------------------
+# The map widget (django-leaflet: Leaflet + Leaflet.draw) and the fr/en tabs (modeltranslation,
+# jQuery UI from django-static-jquery-ui) are served from our own static files, so the admin
+# draws on a blank map with no internet; only the background tiles come from MAP_TILES_URL
+# (empty -> no background at all).
+_map_lat, _map_lon = (float(v) for v in env("MAP_CENTER"))
+LEAFLET_CONFIG = {
+    "DEFAULT_CENTER": (_map_lat, _map_lon),
+    "DEFAULT_ZOOM": env("MAP_ZOOM"),
+    "MAX_ZOOM": 19,
+    "TILES": (
+        [
+            (
+                "OpenStreetMap",
+                env("MAP_TILES_URL"),
+                {"attribution": "© OpenStreetMap contributors", "maxZoom": 19},
+            )
+        ]
+        if env("MAP_TILES_URL")
+        else []
+    ),
+    "RESET_VIEW": False,
+}
+JQUERY_UI_URL = "jquery-ui/jquery-ui.min.js"
 
 # --- Django REST framework ------------------------------------------------------------------
 REST_FRAMEWORK = {

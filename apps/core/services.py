@@ -39,6 +39,35 @@ def content_areas_refresh(*, item: PublishableContent) -> list[Area]:
     return areas
 
 
+@transaction.atomic
+def area_save(*, area: Area) -> int:
+    """Validate and save an area, then re-tag the content its (new) outline touches.
+
+    Items that entered or left the area get ``content_saved`` (their ``areas`` changed);
+    return how many items changed.
+    """
+    area.full_clean()
+    area.save()
+    changed = 0
+    for model in content_models().values():
+        relation: Any = model._meta.get_field("areas")
+        through: Any = relation.remote_field.through
+        item_column = f"{relation.m2m_field_name()}_id"
+        links = through.objects.filter(area_id=area.pk)
+        before = set(links.values_list(item_column, flat=True))
+        after = set(
+            model.objects.filter(geometry__intersects=area.geometry).values_list("pk", flat=True)
+        )
+        links.filter(**{f"{item_column}__in": before - after}).delete()
+        through.objects.bulk_create(
+            [through(**{item_column: pk, "area_id": area.pk}) for pk in after - before]
+        )
+        for pk in before ^ after:
+            signals.content_saved.send(sender=model, item_type=model.type_code, item_id=pk)
+        changed += len(before ^ after)
+    return changed
+
+
 def _material_snapshot(item: PublishableContent) -> dict[str, Any]:
     return {name: getattr(item, name) for name in type(item).material_fields}
 

@@ -9,7 +9,7 @@ indexed queries, and ``last_end_at`` (the end of the series) says when the event
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from django.contrib.gis.db import models
@@ -67,7 +67,11 @@ def validate_accessibility(value: object) -> None:
 
 
 def validate_rrule(value: str) -> None:
-    """An RFC 5545 RRULE value (without the ``RRULE:`` prefix) that dateutil can expand."""
+    """An RFC 5545 RRULE value (without the ``RRULE:`` prefix) that dateutil can expand.
+
+    Events start at aware datetimes, so an ``UNTIL`` must be in UTC (``…T220000Z``), as
+    RFC 5545 requires when DTSTART has a time zone; the check expands from an aware start too.
+    """
     from dateutil.rrule import rrulestr
 
     if not value:
@@ -75,8 +79,12 @@ def validate_rrule(value: str) -> None:
     if value.upper().startswith(("RRULE:", "DTSTART")) or "\n" in value:
         raise ValidationError(_("Indiquez seulement la règle, ex. FREQ=WEEKLY;COUNT=10."))
     try:
-        rrulestr(value, dtstart=datetime(2000, 1, 1))  # noqa: DTZ001 - syntax check only
+        rrulestr(value, dtstart=datetime(2000, 1, 1, tzinfo=UTC))
     except (ValueError, TypeError) as exc:
+        if "UNTIL" in str(exc):
+            raise ValidationError(
+                _("UNTIL doit être en UTC, ex. UNTIL=20300630T220000Z."), code="until_utc"
+            ) from exc
         raise ValidationError(_("Règle de récurrence invalide : %(e)s"), params={"e": exc}) from exc
 
 

@@ -35,10 +35,15 @@ def event_expand(*, start_at: datetime, end_at: datetime, rrule: str) -> list[Sp
     local_start = timezone.localtime(start_at)
     horizon = local_start + RECURRENCE_HORIZON
     spans: list[Span] = []
-    for occurrence in rrulestr(rrule, dtstart=local_start):
-        if occurrence > horizon or len(spans) >= MAX_OCCURRENCES:
-            break
-        spans.append((occurrence, occurrence + duration))
+    try:
+        for occurrence in rrulestr(rrule, dtstart=local_start):
+            if occurrence > horizon or len(spans) >= MAX_OCCURRENCES:
+                break
+            spans.append((occurrence, occurrence + duration))
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(
+            _("Règle de récurrence invalide : %(e)s"), params={"e": exc}, code="rrule"
+        ) from exc
     if not spans:
         raise ValidationError(_("La règle de récurrence ne produit aucune date."))
     return spans
