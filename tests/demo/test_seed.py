@@ -6,8 +6,9 @@ import re
 from datetime import timedelta
 from io import StringIO
 
+import pytest
 from django.contrib.auth import authenticate, get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import TestCase
 from django.utils import timezone
 
@@ -37,12 +38,21 @@ LOGIN_LINE = re.compile(r"^\s+(\S+) / (\S+)\s+\((.+)\)$", re.MULTILINE)
 
 def _seed() -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", "--force", stdout=out)
     return out.getvalue()
 
 
 def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_without_debug_or_force(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DJANGO_DEBUG"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not get_user_model().objects.exists()
+    assert not Area.objects.exists()
 
 
 class SeedDemoContentTests(TestCase):
@@ -74,7 +84,7 @@ class SeedDemoContentTests(TestCase):
         before = _counts()
         old_ids = set(News.objects.values_list("pk", flat=True))
 
-        call_command("seed_demo", "--reset", stdout=StringIO())
+        call_command("seed_demo", "--reset", "--force", stdout=StringIO())
 
         after = _counts()
         for name in ("News", "Works", "Event", "Area", "Venue", "User", "Membership"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from apps.demo.context import demo_data
 from apps.demo.services import demo_reset, demo_seed
@@ -38,8 +39,18 @@ class Command(BaseCommand):
             action="store_true",
             help="Delete the demo news, works and events first, so they are re-dated from today.",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DJANGO_DEBUG off (the demo logins have published passwords).",
+        )
 
-    def handle(self, *args, reset: bool = False, **options):
+    def handle(self, *args, reset: bool = False, force: bool = False, **options):
+        if not (settings.DEBUG or force):
+            raise CommandError(
+                "seed_demo creates staff logins whose passwords are published in the README: "
+                "it runs only with DJANGO_DEBUG=1 (as `make run` sets), or with --force."
+            )
         with _quiet("apps.core.services", quiet=options["verbosity"] < 2):
             if reset:
                 deleted = demo_reset()
