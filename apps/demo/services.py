@@ -14,9 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.models import Area, AreaKind, Category, Membership, Organization
@@ -26,14 +24,6 @@ from apps.demo.context import Login, SeedContext, SeedReport, demo_data, demo_ma
 from apps.events.models import Event, Venue
 from apps.news.models import News
 from apps.works.models import Works
-
-#: What the editors' group may do in the admin (Django model permissions).
-EDITOR_PERMISSIONS = {
-    "news": ("news", "newslink", "newsattachment"),
-    "works": ("works", "worksperiod"),
-    "events": ("event", "eventoccurrence", "venue"),
-}
-READ_ONLY_PERMISSIONS = {"core": ("category", "area", "organization")}
 
 
 def _areas(ctx: SeedContext) -> None:
@@ -87,29 +77,15 @@ def _organizations_and_categories(ctx: SeedContext) -> None:
         ctx.tally("categories", created)
 
 
-def _editor_group(name: str) -> Group:
-    group, _created = Group.objects.get_or_create(name=name)
-    wanted = Q()
-    for app_label, models in EDITOR_PERMISSIONS.items():
-        wanted |= Q(content_type__app_label=app_label, content_type__model__in=models)
-    for app_label, models in READ_ONLY_PERMISSIONS.items():
-        wanted |= Q(
-            content_type__app_label=app_label,
-            content_type__model__in=models,
-            codename__startswith="view_",
-        )
-    group.permissions.add(*Permission.objects.filter(wanted))
-    return group
-
-
 def _staff(ctx: SeedContext) -> None:
-    """Demo accounts: an editor per organization (in the editors' group) and a superuser.
+    """Demo accounts: an editor per organization and a superuser.
 
-    The printed passwords must work, so a password changed since the last run is reset.
+    An editor is an active staff user with a membership: the staff admin derives the rights
+    on content from memberships, not from Django's permission table. The printed passwords
+    must work, so a password changed since the last run is reset.
     """
     data = demo_data("city")
     user_model = get_user_model()
-    group = _editor_group(data["editor_group"])
     for entry in data["users"]:
         superuser = bool(entry.get("superuser"))
         user, created = user_model.objects.get_or_create(
@@ -136,7 +112,6 @@ def _staff(ctx: SeedContext) -> None:
             Membership.objects.get_or_create(
                 user=user, organization=org, defaults={"role": entry["role"]}
             )
-            user.groups.add(group)
             ctx.editors[org.slug] = user
             org_name = org.name
         ctx.report.logins.append(Login(user.username, entry["password"], org_name, superuser))
