@@ -12,24 +12,24 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # What the demo and the tests need from the OS (GeoDjango, SpatiaLite, a Python with venv).
 OS_RUN_PKGS := gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev binutils
-OS_TEST_PKGS := redis-server chromium wrk
+OS_TEST_PKGS := redis-server
+# Installed when apt offers them (Ubuntu ships Chromium only as a snap): browser tests, benchmarks.
+OS_TEST_OPTIONAL_PKGS := chromium wrk
+# PostGIS for the installed PostgreSQL, or the distribution's default pair on a fresh machine.
 PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
+PG_PKGS := $(if $(PG_VERSION),postgresql-$(PG_VERSION)-postgis-3,postgresql postgresql-postgis)
 
 .PHONY: help run test lint format check bench os-run os-test venv venv-dev services clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
+# Both are no-ops (no apt, no sudo) when every package is installed.
 os-run:
-	@missing=$$(for p in $(OS_RUN_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then echo "Installing OS packages: $$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+	@scripts/install-os-packages $(OS_RUN_PKGS)
 
 os-test: os-run
-	@pg="$(if $(PG_VERSION),postgresql-$(PG_VERSION)-postgis-3,postgresql postgis)"; \
-	missing=$$(for p in $$pg $(OS_TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then echo "Installing OS packages: $$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+	@scripts/install-os-packages $(PG_PKGS) $(OS_TEST_PKGS) --optional $(OS_TEST_OPTIONAL_PKGS)
 
 # The virtualenv must come from a Python whose sqlite3 can load extensions (SpatiaLite).
 $(VENV)/bin/python:
@@ -55,6 +55,7 @@ run: venv  ## Serve the demo city on the embedded SpatiaLite database (http://12
 	@set -e; export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
 	$(PY) manage.py migrate --noinput -v0; \
 	$(PY) manage.py seed_demo; \
+	echo "Admin: http://$(HOST):$(PORT)/admin/  API docs: http://$(HOST):$(PORT)/api/v1/docs/"; \
 	$(PY) manage.py beat_embedded & beat=$$!; \
 	trap 'kill $$beat 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)

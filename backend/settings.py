@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "apps.news",
     "apps.works",
     "apps.events",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
