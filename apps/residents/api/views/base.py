@@ -1,0 +1,31 @@
+"""The base of every ``/me/`` view: device token required, JSON only, throttled per device."""
+
+from __future__ import annotations
+
+from rest_framework.parsers import JSONParser
+from rest_framework.views import APIView
+
+from apps.residents.auth import DeviceScopedRateThrottle, DeviceTokenAuthentication, IsDevice
+from apps.residents.models import Device
+
+
+class ResidentAPIView(APIView):
+    """A ``/me/`` route: everything it reads or writes is scoped to ``self.device``."""
+
+    authentication_classes = [DeviceTokenAuthentication]
+    permission_classes = [IsDevice]
+    throttle_classes = [DeviceScopedRateThrottle]
+    throttle_scope = "resident"
+    parser_classes = [JSONParser]
+
+    @property
+    def device(self) -> Device:
+        """The calling device (``IsDevice`` guarantees there is one)."""
+        assert isinstance(self.request.auth, Device)
+        return self.request.auth
+
+
+def no_store(response):  # type: ignore[no-untyped-def]
+    """Personal data and secrets must not sit in shared caches."""
+    response["Cache-Control"] = "no-store"
+    return response
