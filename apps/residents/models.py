@@ -13,12 +13,12 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.contrib.gis.geos import Point
-from django.db.models import Q
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.db.models import F, Q
 from django.utils.timezone import now as timezone_now
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.geo import WGS84
+from apps.core.geo import WGS84, DWithinM
 from apps.core.models import Area, Urgency
 from apps.residents.rounding import snap_coordinates
 
@@ -144,12 +144,24 @@ class SnappedPointField(models.PointField):
         return value
 
 
+class PlaceQuerySet(models.QuerySet):
+    def reaching(self, geometry: GEOSGeometry) -> PlaceQuerySet:
+        """Places whose circle (``location``, ``radius_m``) reaches ``geometry``.
+
+        Index scan on the reach boxes, then the exact geodesic test (``apps.residents.spatial``).
+        """
+        from apps.residents.spatial import ReachBoxOverlaps
+
+        return self.filter(ReachBoxOverlaps(geometry)).filter(
+            DWithinM("location", geometry, F("radius_m"))
+        )
+
+
 class Place(models.Model):
     """A place the resident cares about: a coarse point and a radius in metres.
 
-    The notifications audience query matches ``ST_DWithin(geography(location),
-    geography(item.geometry), radius_m)``, served by the GiST index on ``geography(location)``
-    created in the migration.
+    Indexes: GiST on ``geography(location)`` (fixed-distance queries: ``within_m``) and on the
+    reach box of each place (``Place.objects.reaching(item.geometry)``, the audience query).
     """
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="places")
@@ -159,6 +171,8 @@ class Place(models.Model):
     radius_m = models.PositiveIntegerField(_("rayon (m)"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PlaceQuerySet.as_manager()
 
     RADIUS_MIN_M: ClassVar[int] = 100
     RADIUS_MAX_M: ClassVar[int] = 5000

@@ -192,3 +192,15 @@ def test_push_token_put_rejects_bad_input(resident, body):
 
     assert response.status_code == 400
     assert resident.refresh().push_token is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"notifications_enabled": "false"}, {"notifications_enabled": 0}, {"max_pushes_per_day": "7"}],
+)
+def test_preferences_take_json_types_only(resident, body):
+    response = resident.client.patch("/api/v1/me/", body, format="json")
+
+    assert response.status_code == 400
+    assert resident.refresh().max_pushes_per_day == 5
+    assert resident.device.notifications_enabled is True

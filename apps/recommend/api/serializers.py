@@ -12,7 +12,12 @@ from rest_framework import serializers
 
 from apps.recommend.codes import Action, Context, ItemType
 from apps.recommend.selectors import items_existing
-from apps.residents.api.fields import MAX_ID, StrictInputMixin
+from apps.residents.api.fields import (
+    MAX_ID,
+    StrictInputMixin,
+    StrictIntegerField,
+    StrictUUIDField,
+)
 
 #: Events per request.
 BATCH_MAX = 100
@@ -22,7 +27,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 class InteractionEventSerializer(StrictInputMixin, serializers.Serializer):
     type = serializers.ChoiceField(choices=ItemType.codes())
-    id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    id = StrictIntegerField(min_value=1, max_value=MAX_ID)
     action = serializers.ChoiceField(choices=Action.codes())
     at = serializers.DateTimeField(
         help_text="When it happened (ISO 8601 with offset); at most 5 minutes in the future "
@@ -30,14 +35,14 @@ class InteractionEventSerializer(StrictInputMixin, serializers.Serializer):
     )
     # Declared fields leave the class namespace: ``self.context`` stays the serializer context.
     context = serializers.ChoiceField(choices=Context.codes())  # type: ignore[assignment]
-    position = serializers.IntegerField(
+    position = StrictIntegerField(
         required=False,
         allow_null=True,
         min_value=0,
         max_value=10_000,
         help_text="Rank of the item in the list shown (0 = first).",
     )
-    event_id = serializers.UUIDField(
+    event_id = StrictUUIDField(
         help_text="A UUID the app gives each event: a retried batch is stored once."
     )
 

@@ -15,6 +15,7 @@ from apps.recommend.api.serializers import (
 )
 from apps.recommend.services import interactions_log
 from apps.residents.api.schema import error_responses
+from apps.residents.api.views.base import KnownQueryParamsMixin
 from apps.residents.auth import (
     DeviceScopedRateThrottle,
     DeviceTokenAuthentication,
@@ -23,7 +24,7 @@ from apps.residents.auth import (
 )
 
 
-class InteractionsView(APIView):
+class InteractionsView(KnownQueryParamsMixin, APIView):
     """Device token required: the log exists only under a device's personalization consent."""
 
     authentication_classes = [DeviceTokenAuthentication]

@@ -32,6 +32,40 @@ class StrictInputMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
+class _JSONTyped:
+    """Accept only the JSON type the schema documents: no ``"12"`` for 12, ``1`` for true or
+    ``12`` for ``"12"`` (DRF coerces them silently)."""
+
+    json_types: tuple[type, ...] = ()
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) is not (bool in self.json_types) or not isinstance(
+            data, self.json_types
+        ):
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class StrictCharField(_JSONTyped, serializers.CharField):
+    json_types = (str,)
+
+
+class StrictSlugField(_JSONTyped, serializers.SlugField):
+    json_types = (str,)
+
+
+class StrictIntegerField(_JSONTyped, serializers.IntegerField):
+    json_types = (int, float)  # 12.0 is an integer in JSON Schema; 12.5 still fails
+
+
+class StrictBooleanField(_JSONTyped, serializers.BooleanField):
+    json_types = (bool,)
+
+
+class StrictUUIDField(_JSONTyped, serializers.UUIDField):
+    json_types = (str,)
+
+
 @extend_schema_field(
     {
         "type": "object",
@@ -108,7 +142,7 @@ def validate_timezone(value: str) -> None:
         raise serializers.ValidationError(_("Unknown IANA time zone (e.g. Europe/Paris)."))
 
 
-class TimezoneField(serializers.CharField):
+class TimezoneField(StrictCharField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 64)
         super().__init__(**kwargs)
@@ -119,7 +153,9 @@ class TimezoneField(serializers.CharField):
 PUSH_TOKEN_REGEX = r"^[\x21-\x7e]{16,1024}$"
 
 
-class PushTokenField(serializers.RegexField):
+class PushTokenField(_JSONTyped, serializers.RegexField):
+    json_types = (str,)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             PUSH_TOKEN_REGEX,

@@ -40,7 +40,7 @@ ResidentErrorSerializer = inline_serializer(
 _DESCRIPTIONS = {
     400: "Invalid input (the error shape lists each field).",
     401: "Missing, unknown or revoked device token.",
-    404: "Not found, or not owned by the calling device.",
+    404: "Not found, not owned by the calling device, or no such page.",
     413: "Request body too large.",
     415: "The body must be JSON.",
     429: "Throttled; see the Retry-After header.",

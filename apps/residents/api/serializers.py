@@ -13,7 +13,11 @@ from apps.residents.api.fields import (
     MAX_ID,
     GeoJSONPointField,
     PushTokenField,
+    StrictBooleanField,
+    StrictCharField,
     StrictInputMixin,
+    StrictIntegerField,
+    StrictSlugField,
     TimezoneField,
     UrgencyCodeField,
 )
@@ -32,7 +36,7 @@ class DeviceRegisterInputSerializer(StrictInputMixin, serializers.Serializer):
         help_text="Default: the request's Accept-Language (fr or en), else fr.",
     )
     timezone = TimezoneField(required=False, help_text="IANA name; default Europe/Paris.")
-    transfer_code = serializers.CharField(
+    transfer_code = StrictCharField(
         required=False,
         max_length=32,
         help_text="A code from POST /me/transfer-code/ on the old phone: the new device takes "
@@ -83,7 +87,7 @@ class DevicePreferencesInputSerializer(StrictInputMixin, serializers.Serializer)
 
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
     timezone = TimezoneField(required=False)
-    notifications_enabled = serializers.BooleanField(required=False)
+    notifications_enabled = StrictBooleanField(required=False)
     quiet_hours_start = serializers.TimeField(
         required=False,
         allow_null=True,
@@ -94,15 +98,15 @@ class DevicePreferencesInputSerializer(StrictInputMixin, serializers.Serializer)
         allow_null=True,
         help_text="Local time (HH:MM) pushes resume; may be earlier than the start (overnight).",
     )
-    max_pushes_per_day = serializers.IntegerField(required=False, min_value=1, max_value=50)
+    max_pushes_per_day = StrictIntegerField(required=False, min_value=1, max_value=50)
     min_urgency = UrgencyCodeField(required=False)
-    personalization_consent = serializers.BooleanField(
+    personalization_consent = StrictBooleanField(
         required=False,
         help_text="Consent to a personalized feed and to the interaction log; withdrawing it "
         "erases the log.",
     )
-    remind_saved_events = serializers.BooleanField(required=False)
-    remind_works_near_home = serializers.BooleanField(required=False)
+    remind_saved_events = StrictBooleanField(required=False)
+    remind_works_near_home = StrictBooleanField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start = attrs.get("quiet_hours_start")
@@ -131,18 +135,18 @@ class PlaceSerializer(serializers.ModelSerializer):
 
 class PlaceWriteSerializer(StrictInputMixin, serializers.Serializer):
     label = serializers.ChoiceField(choices=PlaceLabel.choices)  # type: ignore[assignment]
-    name = serializers.CharField(
+    name = StrictCharField(
         required=False, allow_blank=True, max_length=80, help_text='Free text ("Grandma\'s").'
     )
     location = GeoJSONPointField(help_text="Stored rounded to 0.001° (about 100 m).")
-    radius_m = serializers.IntegerField(
+    radius_m = StrictIntegerField(
         min_value=Place.RADIUS_MIN_M, max_value=Place.RADIUS_MAX_M, help_text="Metres."
     )
 
 
 class _SlugList(serializers.ListField):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=serializers.SlugField(max_length=80), max_length=500, **kwargs)
+        super().__init__(child=StrictSlugField(max_length=80), max_length=500, **kwargs)
 
 
 class InterestsSerializer(StrictInputMixin, serializers.Serializer):
@@ -170,11 +174,11 @@ class InterestsSerializer(StrictInputMixin, serializers.Serializer):
 
 class SavedItemInputSerializer(StrictInputMixin, serializers.Serializer):
     type = serializers.ChoiceField(choices=SavedItemType.choices)
-    id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    id = StrictIntegerField(min_value=1, max_value=MAX_ID)
 
 
 class SavedItemSerializer(serializers.Serializer):
-    type = serializers.CharField(source="item_type")
+    type = serializers.ChoiceField(choices=SavedItemType.choices, source="item_type")
     id = serializers.IntegerField(source="item_id")
     saved_at = serializers.DateTimeField(source="created_at")
     available = serializers.SerializerMethodField(

@@ -2,9 +2,20 @@
 
 import apps.residents.models
 from apps.core.geo import geography_index
+from apps.residents.spatial import REACH_INDEX_NAME, reach_index_sql
 import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
+
+
+def _reach_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(reach_index_sql())
+
+
+def _reach_index_drop(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f'DROP INDEX IF EXISTS "{REACH_INDEX_NAME}"')
 
 
 class Migration(migrations.Migration):
@@ -154,6 +165,8 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('device', 'item_type', 'item_id'), name='saved_item_unique')],
             },
         ),
-        # The audience query: ST_DWithin(geography(place.location), geography(item), radius_m).
-    geography_index("residents_place", "location"),
-]
+        # Fixed-distance queries on places: ST_DWithin(geography(location), …, N).
+        geography_index("residents_place", "location"),
+        # The audience query: reach boxes of places (apps.residents.spatial), PostGIS only.
+        migrations.RunPython(_reach_index, _reach_index_drop, elidable=False),
+    ]

@@ -23,7 +23,7 @@ from apps.residents.api.serializers import (
     PushTokenInputSerializer,
     TransferCodeSerializer,
 )
-from apps.residents.api.views.base import ResidentAPIView, no_store
+from apps.residents.api.views.base import KnownQueryParamsMixin, ResidentAPIView, no_store
 from apps.residents.auth import DeviceScopedRateThrottle
 from apps.residents.gdpr import device_export
 from apps.residents.services import (
@@ -38,7 +38,7 @@ from apps.residents.services import (
 TAGS = ["residents"]
 
 
-class DeviceRegisterView(APIView):
+class DeviceRegisterView(KnownQueryParamsMixin, APIView):
     """Anonymous registration of an installed app (throttled per client IP)."""
 
     authentication_classes: list = []

@@ -11,7 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.api.pagination import ListPagination
+from apps.residents.api.pagination import StrictListPagination
 from apps.residents.api.schema import error_responses
 from apps.residents.api.serializers import (
     InterestsSerializer,
@@ -156,7 +156,8 @@ class InterestsView(ResidentAPIView):
 
 
 class SavedItemListView(ResidentAPIView, GenericAPIView):
-    pagination_class = ListPagination
+    pagination_class = StrictListPagination
+    query_params_allowed = frozenset({"page", "page_size"})
     serializer_class = SavedItemSerializer
     queryset = SavedItem.objects.none()  # the schema generator's view; requests use the device
 
@@ -168,7 +169,7 @@ class SavedItemListView(ResidentAPIView, GenericAPIView):
         summary="List my saved items",
         description="Newest first. Items that are no longer public stay listed with "
         "`available: false` and `title: null`.",
-        responses={200: SavedItemSerializer(many=True), **error_responses(401, 429)},
+        responses={200: SavedItemSerializer(many=True), **error_responses(400, 401, 404, 429)},
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
