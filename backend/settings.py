@@ -26,6 +26,7 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "PUSH_BACKEND": (str, ""),
     "RETENTION_DAYS": (int, 180),
     "DEVICE_INACTIVE_DAYS": (int, 270),
+    "API_NUM_PROXIES": (int, 0),
     "MEDIA_ROOT": (str, str(VAR_DIR / "media")),
     "STATIC_ROOT": (str, str(VAR_DIR / "static")),
     "RECOMMENDER_MODEL_DIR": (str, str(VAR_DIR / "models")),
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
     "apps.works",
     "apps.events",
     "apps.demo",
+    "apps.residents",
+    "apps.recommend",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +204,9 @@ REST_FRAMEWORK = {
         "interactions": "120/min",  # interaction batches, per device
         "publishing": "600/min",  # content writes, per API key or staff user
     },
+    # Reverse proxies in front of the app: the client IP (registration throttle) is taken
+    # that many hops from the right of X-Forwarded-For; 0 = REMOTE_ADDR (no proxy, unspoofable).
+    "NUM_PROXIES": env("API_NUM_PROXIES"),
 }
 # JSON bodies of the API are small; larger declared bodies get 413 before being read.
 API_MAX_BODY_BYTES = 1024 * 1024
@@ -213,6 +219,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One enum component per choice set that several fields share.
+    "ENUM_NAME_OVERRIDES": {
+        "ItemTypeEnum": ["news", "works", "events"],
+        "UrgencyCodeEnum": ["info", "important", "alert"],
+        "HealthStatusEnum": ["ok", "unavailable"],
+        "PlaceLabelEnum": "apps.residents.models.PlaceLabel",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ api_v1 = [
     path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("apps.residents.urls")),
+    path("", include("apps.recommend.urls")),
 ]
 
 urlpatterns = [

@@ -60,3 +60,19 @@ def culture(db):
 def centre(db):
     """The district around the test centre point."""
     return AreaFactory(slug="centre", name="Centre")
+
+
+@pytest.fixture
+def resident(db):
+    """A resident's phone: a registered device with its token and an authenticated client."""
+    from tests.residents.factories import make_resident
+
+    return make_resident()
+
+
+@pytest.fixture
+def other_resident(db):
+    """Another resident's phone."""
+    from tests.residents.factories import make_resident
+
+    return make_resident(platform="ios")

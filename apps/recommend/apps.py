@@ -1,0 +1,21 @@
+"""App configuration for the recommender (for now: the interaction log)."""
+
+from celery.schedules import crontab
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RecommendConfig(AppConfig):
+    name = "apps.recommend"
+    label = "recommend"
+    verbose_name = _("Recommandation")
+
+    def ready(self) -> None:
+        from apps.recommend import receivers  # noqa: F401 - connects signal receivers
+        from backend.celery import beat_entry
+
+        beat_entry(
+            "interactions-purge",
+            "apps.recommend.tasks.interactions_purge_tick",
+            crontab(hour=3, minute=37),
+        )

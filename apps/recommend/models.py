@@ -1,0 +1,51 @@
+"""The interaction log: what residents did with which item, where and when (DESIGN §7).
+
+Stored compactly: small integer codes (``apps.recommend.codes``), the item as (type code,
+bigint id) without a foreign key (items may be deleted; the log outlives them until the
+retention purge), an aware timestamp. Rows exist only for devices that accepted
+personalization. Indexes:
+
+- ``(device, event_id)`` unique: retried batches are harmless; also serves per-device reads
+  (affinities) by its leading column;
+- ``at``: the training query's time split, popularity windows and the retention purge;
+- ``(item_type, item_id, action, context)``: per-item statistics ("opens from a push").
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from apps.recommend.codes import Action, Context, ItemType
+from apps.residents.models import Device
+
+
+class Interaction(models.Model):
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="interactions", db_index=False
+    )
+    event_id = models.UUIDField(help_text=_("Identifiant donné par l'application (idempotence)."))
+    item_type = models.PositiveSmallIntegerField(choices=ItemType.choices)
+    item_id = models.BigIntegerField()
+    action = models.PositiveSmallIntegerField(choices=Action.choices)
+    context = models.PositiveSmallIntegerField(choices=Context.choices)
+    position = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("Rang dans la liste affichée (0 = premier).")
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        constraints = [
+            models.UniqueConstraint(fields=["device", "event_id"], name="interaction_event_unique")
+        ]
+        indexes = [
+            models.Index(fields=["at"], name="interaction_at"),
+            models.Index(
+                fields=["item_type", "item_id", "action", "context"], name="interaction_item_stats"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.get_item_type_display()}/{self.item_id}"

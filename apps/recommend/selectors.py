@@ -1,0 +1,124 @@
+"""Reads on the interaction log for the feed, the trainer, notifications statistics and admin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import Case, Count, FloatField, OuterRef, QuerySet, Subquery, Sum, Value, When
+
+from apps.core.registry import content_models
+from apps.recommend.codes import ACTION_WEIGHTS, POSITIVE_ACTIONS, Action, Context, ItemType
+from apps.recommend.models import Interaction
+
+
+def items_existing(pairs: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which ``(type code, id)`` pairs name an existing item (one query per type present)."""
+    wanted: dict[str, set[int]] = {}
+    for type_code, item_id in pairs:
+        wanted.setdefault(type_code, set()).add(item_id)
+    models = content_models()
+    found: set[tuple[str, int]] = set()
+    for type_code, ids in wanted.items():
+        for pk in models[type_code].objects.filter(pk__in=ids).values_list("pk", flat=True):
+            found.add((type_code, pk))
+    return found
+
+
+def device_category_affinities(
+    *, device_id: int, since: datetime | None = None
+) -> dict[int, float]:
+    """Weighted engagement per category id for one device (``codes.ACTION_WEIGHTS``).
+
+    Opens count 1, saves/likes/shares 2, unsaves -1, dismissals -2; impressions 0. Categories
+    with no engagement are absent. One query per content type; uses the ``(device, event_id)``
+    index by its leading column.
+    """
+    weight = Case(
+        *(When(action=action, then=Value(w)) for action, w in ACTION_WEIGHTS.items()),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    totals: dict[int, float] = {}
+    for type_code, model in content_models().items():
+        rows = Interaction.objects.filter(
+            device_id=device_id,
+            item_type=ItemType.from_code(type_code),
+            action__in=list(ACTION_WEIGHTS),
+        )
+        if since is not None:
+            rows = rows.filter(at__gte=since)
+        category = Subquery(model.objects.filter(pk=OuterRef("item_id")).values("category_id"))
+        grouped = (
+            rows.annotate(category_id=category)
+            .exclude(category_id=None)
+            .values("category_id")
+            .annotate(score=Sum(weight))
+            .order_by()
+        )
+        for row in grouped:
+            totals[row["category_id"]] = totals.get(row["category_id"], 0.0) + row["score"]
+    return {category_id: score for category_id, score in totals.items() if score}
+
+
+def device_dismissed_items(*, device_id: int) -> set[tuple[str, int]]:
+    """Items the device dismissed, as ``(type code, id)`` (the feed hides them)."""
+    rows = Interaction.objects.filter(device_id=device_id, action=Action.DISMISS).values_list(
+        "item_type", "item_id"
+    )
+    return {(ItemType(item_type).code, item_id) for item_type, item_id in rows}
+
+
+def item_popularity(
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    actions: Iterable[Action] = POSITIVE_ACTIONS,
+    item_type: str | None = None,
+    limit: int | None = None,
+) -> dict[tuple[str, int], int]:
+    """Interactions per item in ``[since, until)``, most first (uses the ``at`` index)."""
+    rows = Interaction.objects.filter(at__gte=since, action__in=list(actions))
+    if until is not None:
+        rows = rows.filter(at__lt=until)
+    if item_type is not None:
+        rows = rows.filter(item_type=ItemType.from_code(item_type))
+    grouped = (
+        rows.values("item_type", "item_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "item_type", "item_id")
+    )
+    if limit is not None:
+        grouped = grouped[:limit]
+    return {(ItemType(r["item_type"]).code, r["item_id"]): r["n"] for r in grouped}
+
+
+def item_action_counts(
+    *, item_type: str, item_id: int, context: str | None = None
+) -> dict[str, int]:
+    """Counts per action code for one item, optionally in one context ("opens from a push").
+
+    Served by the ``(item_type, item_id, action, context)`` index.
+    """
+    rows = Interaction.objects.filter(item_type=ItemType.from_code(item_type), item_id=item_id)
+    if context is not None:
+        rows = rows.filter(context=Context.from_code(context))
+    grouped = rows.values("action").annotate(n=Count("id")).order_by()
+    return {Action(r["action"]).code: r["n"] for r in grouped}
+
+
+def interactions_for_training(
+    *, since: datetime | None = None, until: datetime | None = None
+) -> QuerySet:
+    """The log as value rows ordered by time, for a time-split training set.
+
+    Each row: ``device_id, item_type, item_id, action, context, position, at`` (integer codes).
+    """
+    rows = Interaction.objects.all()
+    if since is not None:
+        rows = rows.filter(at__gte=since)
+    if until is not None:
+        rows = rows.filter(at__lt=until)
+    return rows.order_by("at", "id").values(
+        "device_id", "item_type", "item_id", "action", "context", "position", "at"
+    )

@@ -1,0 +1,1 @@
+"""Residents without accounts: devices, places, interests, preferences, saved items, GDPR."""

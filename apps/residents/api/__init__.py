@@ -1,0 +1,1 @@
+"""Resident API v1: device registration and the ``/me/`` routes."""

@@ -1,0 +1,29 @@
+"""Resident API views: the device itself, and what it chooses (places, interests, saved)."""
+
+from .device import (
+    DeviceRegisterView,
+    ExportView,
+    MeView,
+    PushTokenView,
+    TransferCodeView,
+)
+from .profile import (
+    InterestsView,
+    PlaceDetailView,
+    PlaceListView,
+    SavedItemDetailView,
+    SavedItemListView,
+)
+
+__all__ = [
+    "DeviceRegisterView",
+    "ExportView",
+    "InterestsView",
+    "MeView",
+    "PlaceDetailView",
+    "PlaceListView",
+    "PushTokenView",
+    "SavedItemDetailView",
+    "SavedItemListView",
+    "TransferCodeView",
+]

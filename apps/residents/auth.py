@@ -1,0 +1,105 @@
+"""Device bearer tokens for the API: authentication classes, permission, throttle.
+
+``Authorization: Bearer <token>`` identifies a device. On success ``request.auth`` is the
+``Device`` and ``request.user`` stays Django's ``AnonymousUser``: a device is not a staff user
+and nothing that checks ``request.user`` (admin, publishing permissions) ever treats it as
+one. Use ``device_of(request)`` to read the device.
+
+- ``DeviceTokenAuthentication``: no header → anonymous; a wrong or revoked token → 401.
+  Pair it with ``IsDevice`` on ``/me/`` routes (401 with ``WWW-Authenticate: Bearer``).
+- ``OptionalDeviceTokenAuthentication``: for anonymous-or-device endpoints (the feed); a wrong
+  or revoked token is treated as anonymous so the home screen never breaks (the app learns
+  that its token is dead from its next ``/me/`` call).
+- ``DeviceScopedRateThrottle``: a ``throttle_scope`` rate counted per device, or per client
+  IP for anonymous requests (registration).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
+
+from apps.residents.models import Device
+from apps.residents.services import device_touch
+from apps.residents.tokens import device_token_hash
+
+_MAX_TOKEN_CHARS = 200
+
+
+class DeviceTokenAuthentication(BaseAuthentication):
+    """``Authorization: Bearer <device token>`` → ``request.auth`` is the ``Device``."""
+
+    keyword = "Bearer"
+    #: When False, a token that matches no device makes the request anonymous instead of 401.
+    strict = True
+
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, Device] | None:
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2 or len(header[1]) > _MAX_TOKEN_CHARS:
+            self._fail(_("Invalid Authorization header: expected 'Bearer <token>'."))
+            return None
+        try:
+            token = header[1].decode("ascii")
+        except UnicodeDecodeError:
+            self._fail(_("Invalid token."))
+            return None
+        device = Device.objects.filter(token_hash=device_token_hash(token)).first()
+        if device is None:
+            self._fail(_("Unknown or revoked token: register the device again."))
+            return None
+        device_touch(device=device)
+        return AnonymousUser(), device
+
+    def _fail(self, message: Any) -> None:
+        """Raise 401 in strict mode; otherwise the caller goes on as anonymous."""
+        if self.strict:
+            raise exceptions.AuthenticationFailed(message)
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'
+
+
+class OptionalDeviceTokenAuthentication(DeviceTokenAuthentication):
+    """Like ``DeviceTokenAuthentication``, but a bad token means "anonymous", never 401."""
+
+    strict = False
+
+
+def device_of(request: Request) -> Device | None:
+    """The authenticated device of ``request``, or ``None`` for an anonymous caller."""
+    return request.auth if isinstance(request.auth, Device) else None
+
+
+class IsDevice(BasePermission):
+    """Only requests authenticated with a device token."""
+
+    message = _("A device token is required (Authorization: Bearer <token>).")
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return device_of(request) is not None
+
+
+class DeviceScopedRateThrottle(ScopedRateThrottle):
+    """``throttle_scope`` rates per device (per client IP when anonymous).
+
+    Rates are read from the settings on each request, so ``REST_FRAMEWORK`` overrides apply.
+    """
+
+    def get_rate(self) -> str | None:
+        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        return rates[str(self.scope)]
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        device = device_of(request)
+        ident = f"device-{device.pk}" if device is not None else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -1,0 +1,97 @@
+"""Reads on residents' data; other apps (notifications, recommend) use these, not the models."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from apps.core.models import Area, Category, Organization, PublishableContent
+from apps.core.registry import content_models
+from apps.residents.models import (
+    AreaFollow,
+    CategoryFollow,
+    Device,
+    OrganizationFollow,
+    Place,
+    SavedItem,
+)
+
+
+def device_places(*, device: Device) -> QuerySet[Place]:
+    """The device's places, oldest first."""
+    return Place.objects.filter(device=device).order_by("id")
+
+
+@dataclass(frozen=True)
+class Interests:
+    """Slugs a device follows, sorted."""
+
+    categories: list[str]
+    areas: list[str]
+    organizations: list[str]
+
+
+def device_interests(*, device: Device) -> Interests:
+    """What the device follows, as slugs (three queries)."""
+    return Interests(
+        categories=sorted(
+            CategoryFollow.objects.filter(device=device).values_list("category__slug", flat=True)
+        ),
+        areas=sorted(AreaFollow.objects.filter(device=device).values_list("area__slug", flat=True)),
+        organizations=sorted(
+            OrganizationFollow.objects.filter(device=device).values_list(
+                "organization__slug", flat=True
+            )
+        ),
+    )
+
+
+def followed_category_ids(*, device: Device) -> set[int]:
+    return set(CategoryFollow.objects.filter(device=device).values_list("category_id", flat=True))
+
+
+def followed_area_ids(*, device: Device) -> set[int]:
+    return set(AreaFollow.objects.filter(device=device).values_list("area_id", flat=True))
+
+
+def followed_organization_ids(*, device: Device) -> set[int]:
+    return set(
+        OrganizationFollow.objects.filter(device=device).values_list("organization_id", flat=True)
+    )
+
+
+def slugs_resolve(
+    model: type[Category] | type[Area] | type[Organization], slugs: Iterable[str]
+) -> tuple[list, list[str]]:
+    """Objects for ``slugs`` and the slugs that match nothing (one query)."""
+    wanted = list(dict.fromkeys(slugs))
+    found = {obj.slug: obj for obj in model.objects.filter(slug__in=wanted)}  # type: ignore[attr-defined]
+    return [found[s] for s in wanted if s in found], [s for s in wanted if s not in found]
+
+
+def device_saved_items(*, device: Device) -> QuerySet[SavedItem]:
+    """The device's saved items, newest first."""
+    return SavedItem.objects.filter(device=device).order_by("-created_at", "-id")
+
+
+def saved_items_public_content(
+    saved: Iterable[SavedItem],
+) -> dict[tuple[str, int], PublishableContent]:
+    """The public items behind ``saved`` by ``(type, id)``: one query per type present."""
+    ids_by_type: dict[str, set[int]] = defaultdict(set)
+    for row in saved:
+        ids_by_type[row.item_type].add(row.item_id)
+    found: dict[tuple[str, int], PublishableContent] = {}
+    models = content_models()
+    for type_code, ids in ids_by_type.items():
+        for item in models[type_code].objects.public().filter(pk__in=ids):
+            found[(type_code, item.pk)] = item
+    return found
+
+
+def devices_saving(*, item_type: str, item_id: int) -> QuerySet[Device]:
+    """Devices that saved an item (saved-event reminders)."""
+    return Device.objects.filter(saved_items__item_type=item_type, saved_items__item_id=item_id)

@@ -1,0 +1,15 @@
+"""Signals other apps receive to keep their device-owned rows in step (DESIGN §2: no cycles).
+
+Both are sent inside the service's transaction; receivers write in it too.
+"""
+
+from django.dispatch import Signal
+
+#: A new device took over an old one with a transfer code, just before the old one is deleted.
+#: kwargs: ``old_device``, ``new_device``. Receivers move what should follow the resident
+#: (rows left on ``old_device`` are erased with it).
+device_transferred = Signal()
+
+#: A device withdrew its personalization consent. kwargs: ``device``. Receivers erase what was
+#: collected under that consent (the interaction log).
+personalization_withdrawn = Signal()
