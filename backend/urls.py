@@ -12,6 +12,10 @@ api_v1 = [
     path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("apps.core.api.urls")),
+    path("", include("apps.news.api.urls")),
+    path("", include("apps.works.api.urls")),
+    path("", include("apps.events.api.urls")),
 ]
 
 urlpatterns = [

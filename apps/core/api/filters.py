@@ -1,0 +1,406 @@
+"""Shared list filters of news, works and events (DESIGN §5), as one django-filter FilterSet.
+
+Every parameter is parsed by a form field that rejects what it cannot read (400 with the error
+shape, never a 500); cross-parameter rules (``radius`` needs ``near``, ``ordering=distance``
+needs ``near``, unknown slugs) live in ``ContentFilterForm.clean``, which also resolves every
+slug of ``category``/``area``/``organization`` in one SQL query.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, ClassVar
+
+import django_filters
+from django import forms
+from django.contrib.gis.geos import Point, Polygon
+from django.core.validators import ProhibitNullCharactersValidator, validate_slug
+from django.db.models import CharField, Exists, F, OuterRef, QuerySet, Value
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+
+from apps.core.geo import WGS84, annotate_distance_m, point, within_m
+from apps.core.models import Area, Category, Organization
+from apps.core.search import MAX_QUERY_LENGTH, search
+
+#: ``radius`` in metres when ``near`` comes alone, and the largest accepted.
+RADIUS_DEFAULT_M = 1000
+RADIUS_MAX_M = 50_000
+#: At most this many values in a comma list (``category=a,b,c``).
+MAX_LIST_VALUES = 50
+
+
+def _float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
+class _ParsedField(forms.Field):
+    """A query parameter read as stripped text (NUL characters refused), then parsed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(ProhibitNullCharactersValidator())
+
+    def text(self, value: Any) -> str:
+        text = "" if value is None else str(value).strip()
+        if "\x00" in text:
+            raise forms.ValidationError(_("Null characters are not allowed."))
+        return text
+
+
+class LatLonField(_ParsedField):
+    """``lat,lon`` in degrees (WGS 84) → a Point."""
+
+    def to_python(self, value: Any) -> Point | None:
+        text = self.text(value)
+        if not text:
+            return None
+        parts = text.split(",")
+        try:
+            if len(parts) != 2:
+                raise ValueError(text)
+            lat, lon = (_float(part) for part in parts)
+        except ValueError:
+            raise forms.ValidationError(
+                _("Expected 'lat,lon' in degrees, e.g. 45.764,4.8357.")
+            ) from None
+        if not -90 <= lat <= 90:
+            raise forms.ValidationError(_("Latitude must be within [-90, 90]."))
+        if not -180 <= lon <= 180:
+            raise forms.ValidationError(_("Longitude must be within [-180, 180]."))
+        return point(lon, lat)
+
+
+class BBoxField(_ParsedField):
+    """``minlon,minlat,maxlon,maxlat`` → a Polygon."""
+
+    def to_python(self, value: Any) -> Polygon | None:
+        text = self.text(value)
+        if not text:
+            return None
+        try:
+            numbers = [_float(part) for part in text.split(",")]
+        except ValueError:
+            numbers = []
+        if len(numbers) != 4:
+            raise forms.ValidationError(_("Expected four numbers: minlon,minlat,maxlon,maxlat."))
+        min_lon, min_lat, max_lon, max_lat = numbers
+        if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+            raise forms.ValidationError(_("Longitudes must be within [-180, 180]."))
+        if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+            raise forms.ValidationError(_("Latitudes must be within [-90, 90]."))
+        if min_lon >= max_lon or min_lat >= max_lat:
+            raise forms.ValidationError(_("The minimum must be below the maximum."))
+        return Polygon.from_bbox((min_lon, min_lat, max_lon, max_lat))
+
+
+class CommaListField(_ParsedField):
+    """A comma list of values; with ``allowed``, each must be one of them."""
+
+    def __init__(self, *, allowed: list[str] | None = None, slugs: bool = False, **kwargs: Any):
+        self.allowed = allowed
+        self.slugs = slugs
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        text = self.text(value)
+        values = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+        if len(values) > MAX_LIST_VALUES:
+            raise forms.ValidationError(_("At most %(n)d values.") % {"n": MAX_LIST_VALUES})
+        for item in values:
+            if self.allowed is not None and item not in self.allowed:
+                raise forms.ValidationError(
+                    _("Unknown value %(v)r; one of: %(c)s.")
+                    % {"v": item, "c": ", ".join(self.allowed)}
+                )
+            if self.slugs:
+                validate_slug(item)
+        return values
+
+
+#: Dates outside these years are typing mistakes (and overflow time zone arithmetic).
+MIN_YEAR, MAX_YEAR = 1970, 2200
+
+
+def _plausible(value: Any) -> Any:
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise forms.ValidationError(
+            _("Dates are between %(a)d and %(b)d.") % {"a": MIN_YEAR, "b": MAX_YEAR}
+        )
+    return value
+
+
+class LenientDateTimeField(forms.DateTimeField):
+    """ISO 8601; a ``+`` of the UTC offset that the query string turned into a space is fixed."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = re.sub(r" (\d{2}:?\d{2})$", r"+\1", value.strip())
+        try:
+            return _plausible(super().to_python(value))
+        except OverflowError:
+            raise forms.ValidationError(_("Enter a valid date/time.")) from None
+
+
+class PlausibleDateField(forms.DateField):
+    def to_python(self, value: Any) -> Any:
+        return _plausible(super().to_python(value))
+
+
+class ContentFilterForm(forms.Form):
+    """Cross-parameter validation, and one query resolving every taxonomy slug to an id."""
+
+    TAXONOMY: ClassVar[dict[str, Any]] = {
+        "category": Category,
+        "area": Area,
+        "organization": Organization,
+    }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if cleaned.get("radius") is not None and cleaned.get("near") is None:
+            self.add_error("radius", _("'radius' needs 'near'."))
+        ordering = cleaned.get("ordering") or ""
+        if ordering.lstrip("-") == "distance" and cleaned.get("near") is None:
+            self.add_error("ordering", _("Ordering by distance needs 'near'."))
+        self._resolve_taxonomy(cleaned)
+        return cleaned
+
+    def _resolve_taxonomy(self, cleaned: dict[str, Any]) -> None:
+        wanted: dict[str, list[str]] = {
+            name: cleaned[name] for name in self.TAXONOMY if cleaned.get(name)
+        }
+        if not wanted:
+            return
+        parts = [
+            self.TAXONOMY[name]
+            .objects.filter(slug__in=slugs)
+            .order_by()
+            .annotate(kind=Value(name, output_field=CharField()))
+            .values_list("kind", "slug", "pk")
+            for name, slugs in wanted.items()
+        ]
+        union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        found: dict[str, dict[str, int]] = {name: {} for name in wanted}
+        for kind, slug, pk in union:
+            found[kind][slug] = pk
+        for name, slugs in wanted.items():
+            unknown = [slug for slug in slugs if slug not in found[name]]
+            if unknown:
+                self.add_error(name, _("Unknown %(kind)s: %(s)s.") % {"kind": name, "s": unknown})
+            else:
+                cleaned[name] = [found[name][slug] for slug in slugs]
+
+
+class FormFieldFilter(django_filters.Filter):
+    """A filter whose value is parsed by ``field_class`` and applied by ``apply``."""
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        if value is None or (isinstance(value, str | list) and not value):
+            return qs
+        return self.apply(qs, value)
+
+    def apply(self, qs: QuerySet, value: Any) -> QuerySet:
+        return qs
+
+    @property
+    def cleaned(self) -> dict[str, Any]:
+        return self.parent.form.cleaned_data  # type: ignore[union-attr]
+
+
+class NearFilter(FormFieldFilter):
+    field_class = LatLonField
+
+    def apply(self, qs: QuerySet, value: Point) -> QuerySet:
+        radius = self.cleaned.get("radius") or RADIUS_DEFAULT_M
+        return annotate_distance_m(within_m(qs, value, radius), value)
+
+
+class BBoxFilter(FormFieldFilter):
+    field_class = BBoxField
+
+    def apply(self, qs: QuerySet, value: Polygon) -> QuerySet:
+        value.srid = WGS84
+        return qs.filter(geometry__intersects=value)
+
+
+class TaxonomyFilter(FormFieldFilter):
+    """``category``/``organization`` (foreign keys) and ``area`` (many-to-many) by slug."""
+
+    field_class = CommaListField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("slugs", True)
+        super().__init__(*args, **kwargs)
+
+    def apply(self, qs: QuerySet, value: list[int]) -> QuerySet:
+        if self.field_name == "areas":
+            through = qs.model.areas.through
+            owner = f"{qs.model._meta.model_name}_id"
+            return qs.filter(
+                Exists(through.objects.filter(**{owner: OuterRef("pk"), "area_id__in": value}))
+            )
+        return qs.filter(**{f"{self.field_name}_id__in": value})
+
+
+class SearchFilter(FormFieldFilter):
+    field_class = forms.CharField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", MAX_QUERY_LENGTH)
+        super().__init__(*args, **kwargs)
+
+    def apply(self, qs: QuerySet, value: str) -> QuerySet:
+        return search(qs, value)
+
+
+class ChoiceListFilter(FormFieldFilter):
+    """A comma list of enum values; ``field_name__in`` unless ``apply`` says otherwise."""
+
+    field_class = CommaListField
+
+    def apply(self, qs: QuerySet, value: list[str]) -> QuerySet:
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
+class RadiusFilter(FormFieldFilter):
+    """Read by ``NearFilter``; alone it is an error (see ``ContentFilterForm``)."""
+
+    field_class = forms.FloatField
+
+
+class DateTimeFromFilter(FormFieldFilter):
+    """``field_name >= value`` with a lenient ISO 8601 parser."""
+
+    field_class = LenientDateTimeField
+
+    def apply(self, qs: QuerySet, value: Any) -> QuerySet:
+        return qs.filter(**{f"{self.field_name}__gte": value})
+
+
+class OrderingFilter(FormFieldFilter):
+    """One ordering key (``-`` for descending); the filterset applies it last, with a tiebreak."""
+
+    field_class = forms.ChoiceField
+
+
+def ordering_filter(keys: list[str], default: str) -> OrderingFilter:
+    choices = [(value, value) for key in keys for value in (key, f"-{key}")]
+    return extend_schema_field(
+        {
+            "type": "string",
+            "enum": [value for value, _label in choices],
+            "description": (
+                f"Sort key, `-` for descending (default `{default}`; by relevance when `q` is "
+                "given). `distance` needs `near`. Ties are broken by `id`, so pages are stable."
+            ),
+        }
+    )(OrderingFilter(choices=choices))
+
+
+def _documented(filter_: Any, schema: dict[str, Any]) -> Any:
+    return extend_schema_field(schema)(filter_)
+
+
+def _slug_list(what: str) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "pattern": r"^[-a-zA-Z0-9_]+(,[-a-zA-Z0-9_]+)*$",
+        "description": f"Comma list of {what} slugs (any of them); an unknown slug is a 400.",
+        "example": "",
+    }
+
+
+class ContentFilterSet(django_filters.FilterSet):
+    """The filters every content list shares; subclasses add their type's own and ``ordering``."""
+
+    near = _documented(
+        NearFilter(),
+        {
+            "type": "string",
+            "pattern": r"^-?[0-9.]+,-?[0-9.]+$",
+            "description": (
+                "`lat,lon` (WGS 84 degrees): keep items within `radius` metres of this point "
+                "(measured to the nearest point of a line or area) and add `distance_m`."
+            ),
+            "example": "45.7640,4.8357",
+        },
+    )
+    radius = _documented(
+        RadiusFilter(min_value=1, max_value=RADIUS_MAX_M),
+        {
+            "type": "number",
+            "minimum": 1,
+            "maximum": RADIUS_MAX_M,
+            "description": (
+                f"Metres around `near` (default {RADIUS_DEFAULT_M}, at most {RADIUS_MAX_M})."
+            ),
+        },
+    )
+    bbox = _documented(
+        BBoxFilter(),
+        {
+            "type": "string",
+            "description": (
+                "`minlon,minlat,maxlon,maxlat` (WGS 84): keep items whose geometry intersects "
+                "this box."
+            ),
+            "example": "4.80,45.74,4.87,45.78",
+        },
+    )
+    area = _documented(TaxonomyFilter(field_name="areas"), _slug_list("area"))
+    category = _documented(TaxonomyFilter(field_name="category"), _slug_list("category"))
+    organization = _documented(
+        TaxonomyFilter(field_name="organization"), _slug_list("organization")
+    )
+    q = _documented(
+        SearchFilter(),
+        {
+            "type": "string",
+            "maxLength": MAX_QUERY_LENGTH,
+            "description": (
+                "Full-text search in titles, summaries and bodies, French and English, with "
+                "stemming and without accents (`travaux`, `concerts`, `theatre`). Quotes, `or` "
+                "and `-word` work as in a web search engine."
+            ),
+        },
+    )
+    updated_since = _documented(
+        DateTimeFromFilter(field_name="updated_at"),
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": (
+                "Only items changed at or after this ISO 8601 time (inclusive) — for sync; "
+                "learn about removed items from `/api/v1/removed/`."
+            ),
+        },
+    )
+
+    class Meta:
+        form = ContentFilterForm
+        fields: ClassVar[list[str]] = []
+
+    #: The default sort key (subclasses); the view adds ``id`` as the tiebreaker.
+    default_ordering: ClassVar[str] = "-publish_at"
+    #: Public ordering keys that map to another annotation or field.
+    ordering_fields: ClassVar[dict[str, str]] = {"distance": "distance_m"}
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        return self.order(queryset)
+
+    def order(self, queryset: QuerySet) -> QuerySet:
+        cleaned = self.form.cleaned_data
+        key = cleaned.get("ordering")
+        if not key and cleaned.get("q") and "search_rank" in queryset.query.annotations:
+            return queryset.order_by(F("search_rank").desc(), "-id")
+        key = key or self.default_ordering
+        descending = key.startswith("-")
+        name = self.ordering_fields.get(key.lstrip("-"), key.lstrip("-"))
+        expression = F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
+        return queryset.order_by(expression, "-id" if descending else "id")
