@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from apps.core.models import Membership
 from tests.factories import (
@@ -60,3 +61,11 @@ def culture(db):
 def centre(db):
     """The district around the test centre point."""
     return AreaFactory(slug="centre", name="Centre")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters and cached values live in the cache: each test starts empty."""
+    cache.clear()
+    yield
+    cache.clear()

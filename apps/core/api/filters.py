@@ -16,7 +16,8 @@ import django_filters
 from django import forms
 from django.contrib.gis.geos import Point, Polygon
 from django.core.validators import ProhibitNullCharactersValidator, validate_slug
-from django.db.models import CharField, Exists, F, OuterRef, QuerySet, Value
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
@@ -176,15 +177,17 @@ class ContentFilterForm(forms.Form):
         }
         if not wanted:
             return
-        parts = [
-            self.TAXONOMY[name]
-            .objects.filter(slug__in=slugs)
-            .order_by()
-            .annotate(kind=Value(name, output_field=CharField()))
-            .values_list("kind", "slug", "pk")
-            for name, slugs in wanted.items()
-        ]
-        union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        # One UNION query for every slug (plain SQL: modeltranslation reorders the columns of
+        # a translated model's values_list, which would misalign an ORM union).
+        selects, params = [], []
+        for name, slugs in wanted.items():
+            table = connection.ops.quote_name(self.TAXONOMY[name]._meta.db_table)
+            marks = ", ".join(["%s"] * len(slugs))
+            selects.append(f"SELECT %s, slug, id FROM {table} WHERE slug IN ({marks})")
+            params += [name, *slugs]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(selects), params)
+            union = cursor.fetchall()
         found: dict[str, dict[str, int]] = {name: {} for name in wanted}
         for kind, slug, pk in union:
             found[kind][slug] = pk

@@ -65,6 +65,11 @@ CONDITIONAL_PARAMETERS = [
 ]
 NOT_MODIFIED = OpenApiResponse(description="Not modified: use your cached copy.")
 
+
+class RawResponseSchema(dict):
+    """A response schema used as is (never wrapped in a paginated list by the generator)."""
+
+
 #: Derived GeoJSON property components: name → (source component, properties to drop).
 _DERIVED: dict[str, tuple[str, tuple[str, ...]]] = {}
 
@@ -77,36 +82,40 @@ def geojson_feature_schema(component: str) -> dict[str, Any]:
     """A GeoJSON Feature whose properties are ``component`` without its geometry."""
     properties = f"{component}Properties"
     _DERIVED[properties] = (component, ("geometry",))
-    return {
-        "type": "object",
-        "description": "A GeoJSON Feature (RFC 7946): lon/lat WGS 84, no `crs` member.",
-        "required": ["type", "id", "geometry", "properties"],
-        "properties": {
-            "type": {"type": "string", "enum": ["Feature"]},
-            "id": {"type": "integer"},
-            "geometry": {**_ref("GeoJSONGeometry"), "nullable": True},
-            "properties": _ref(properties),
-        },
-    }
+    return RawResponseSchema(
+        {
+            "type": "object",
+            "description": "A GeoJSON Feature (RFC 7946): lon/lat WGS 84, no `crs` member.",
+            "required": ["type", "id", "geometry", "properties"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "id": {"type": "integer"},
+                "geometry": {"allOf": [_ref("GeoJSONGeometry")], "nullable": True},
+                "properties": _ref(properties),
+            },
+        }
+    )
 
 
 def geojson_collection_schema(component: str) -> dict[str, Any]:
     """A page of ``component`` items as a FeatureCollection with pagination members."""
-    return {
-        "type": "object",
-        "description": (
-            "A GeoJSON FeatureCollection (RFC 7946). Pagination travels in the foreign "
-            "members `count`, `next` and `previous`, as in the JSON list."
-        ),
-        "required": ["type", "count", "features"],
-        "properties": {
-            "type": {"type": "string", "enum": ["FeatureCollection"]},
-            "count": {"type": "integer"},
-            "next": {"type": "string", "format": "uri", "nullable": True},
-            "previous": {"type": "string", "format": "uri", "nullable": True},
-            "features": {"type": "array", "items": geojson_feature_schema(component)},
-        },
-    }
+    return RawResponseSchema(
+        {
+            "type": "object",
+            "description": (
+                "A GeoJSON FeatureCollection (RFC 7946). Pagination travels in the foreign "
+                "members `count`, `next` and `previous`, as in the JSON list."
+            ),
+            "required": ["type", "count", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "count": {"type": "integer"},
+                "next": {"type": "string", "format": "uri", "nullable": True},
+                "previous": {"type": "string", "format": "uri", "nullable": True},
+                "features": {"type": "array", "items": dict(geojson_feature_schema(component))},
+            },
+        }
+    )
 
 
 def geojson_geometry_schema() -> dict[str, Any]:
@@ -193,6 +202,20 @@ class QuartierAutoSchema(AutoSchema):
         if public and self.method in permissions.SAFE_METHODS and {} not in auths:
             auths.append({})
         return auths
+
+    def _get_response_for_code(
+        self,
+        serializer: Any,
+        status_code: Any,
+        media_types: Any = None,
+        direction: Any = "response",
+    ) -> Any:
+        if isinstance(serializer, RawResponseSchema):
+            return {
+                "description": "",
+                "content": {media_type: {"schema": dict(serializer)} for media_type in media_types},
+            }
+        return super()._get_response_for_code(serializer, status_code, media_types, direction)
 
     def _get_response_bodies(self, direction: Any = "response") -> Any:
         responses = super()._get_response_bodies(direction)

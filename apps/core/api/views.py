@@ -46,7 +46,7 @@ class _PublicListView(JsonErrorsMixin, generics.ListAPIView):
     def version(self, queryset: QuerySet) -> dict[str, Any]:
         """Without an ``updated_at`` everywhere, small tables hash their rows."""
         rows = list(queryset.values_list(*self.version_fields))
-        return {"rows": json.dumps(rows, default=str)}
+        return {"rows": json.dumps(rows, default=str), "count": len(rows)}
 
     version_fields: ClassVar[tuple[str, ...]] = ("pk",)
     known_count: int | None = None

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, status, viewsets
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +26,7 @@ from apps.core.api import schema as _schema  # noqa: F401  (registers the OpenAP
 from apps.core.api.auth import OrganizationApiKeyAuthentication
 from apps.core.api.conditional import etag_for, not_modified, set_validators
 from apps.core.api.pagination import ListPagination
+from apps.core.api.parsers import StrictJSONParser
 from apps.core.api.permissions import CanPublishContent, acting_user, publishing_organizations
 from apps.core.api.renderers import GeoJSONRenderer, JsonErrorsMixin, StrictFormatNegotiation
 from apps.core.api.throttles import PublicReadThrottle, PublishingThrottle
@@ -54,7 +54,7 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
     permission_classes = [CanPublishContent]
     filter_backends = [DjangoFilterBackend]
     renderer_classes = [JSONRenderer, GeoJSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     content_negotiation_class = StrictFormatNegotiation
     pagination_class = ListPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -66,6 +66,11 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
         if self.request is not None and self.request.method not in ("GET", "HEAD", "OPTIONS"):
             return [PublishingThrottle()]
         return [PublicReadThrottle()]
+
+    def get_renderers(self) -> list[Any]:
+        if getattr(self, "action", None) in ("create", "partial_update", "destroy"):
+            return [JSONRenderer()]  # the publishing body is JSON only
+        return super().get_renderers()
 
     def get_queryset(self) -> QuerySet:
         if self.action in self.filtered_actions:
