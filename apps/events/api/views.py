@@ -20,9 +20,9 @@ from apps.core.api.filters import (
     ContentFilterForm,
     ContentFilterSet,
     FormFieldFilter,
-    LenientDateTimeField,
     ordering_filter,
 )
+from apps.core.api.params import LenientDateTimeField
 from apps.core.api.renderers import FirstRendererNegotiation, ICalendarRenderer
 from apps.core.api.schema import CONDITIONAL_PARAMETERS, NOT_MODIFIED
 from apps.core.api.viewsets import ContentViewSet

@@ -12,9 +12,9 @@ from apps.core.api.filters import (
     ChoiceListFilter,
     ContentFilterSet,
     FormFieldFilter,
-    PlausibleDateField,
     ordering_filter,
 )
+from apps.core.api.params import PlausibleDateField
 from apps.core.api.viewsets import ContentViewSet
 from apps.works.api.serializers import (
     WorksDetailSerializer,
