@@ -115,3 +115,15 @@ def test_taxonomy_lists_have_etags_too(mobility):
     renamed = _get("/api/v1/categories/", HTTP_IF_NONE_MATCH=etag)
     assert renamed.status_code == 200
     assert renamed.json()["results"][0]["name"] == "Déplacements"
+
+
+def test_a_removal_moves_last_modified_forward():
+    kept, removed = published_news(), published_news()
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        before = _get("/api/v1/news/")["Last-Modified"]
+        content_archive(item=removed)
+        after = _get("/api/v1/news/", HTTP_IF_MODIFIED_SINCE=before)
+
+    assert after.status_code == 200
+    assert [item["id"] for item in after.json()["results"]] == [kept.pk]
+    assert after["Last-Modified"] != before

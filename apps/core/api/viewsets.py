@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.db import transaction
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -30,7 +30,7 @@ from apps.core.api.parsers import StrictJSONParser
 from apps.core.api.permissions import CanPublishContent, acting_user, publishing_organizations
 from apps.core.api.renderers import GeoJSONRenderer, JsonErrorsMixin, StrictFormatNegotiation
 from apps.core.api.throttles import PublicReadThrottle, PublishingThrottle
-from apps.core.models import Organization, OrganizationApiKey, PublishableContent
+from apps.core.models import Organization, OrganizationApiKey, PublishableContent, Tombstone
 from apps.core.services import content_delete, content_set_status
 
 #: Largest id PostgreSQL's bigint holds: anything above is simply not found.
@@ -107,25 +107,44 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
         """What the response body depends on, as aggregates (types add time boundaries)."""
         return {"count": Count("pk"), "updated": Max("updated_at")}
 
-    def conditional(self, queryset: QuerySet) -> tuple[dict[str, Any], str, Any]:
-        """The version of ``queryset`` (one query), its ETag, and a 304 when it matches."""
-        version = queryset.order_by().aggregate(**self.version_aggregates())
+    def conditional(
+        self, queryset: QuerySet, *, removals: bool = False
+    ) -> tuple[dict[str, Any], str, Any]:
+        """The version of ``queryset`` (one query), its ETag, and a 304 when it matches.
+
+        For lists (``removals``), the last removal of this type from the public set counts as
+        a modification too, so ``If-Modified-Since`` sees items that left the list.
+        """
+        aggregates = self.version_aggregates()
+        if removals:
+            last_removal = (
+                Tombstone.objects.filter(item_type=self.model.type_code)
+                .order_by()
+                .values("item_type")
+                .annotate(latest=Max("removed_at"))
+                .values("latest")
+            )
+            aggregates["removed"] = Max(Subquery(last_removal))
+        version = queryset.order_by().aggregate(**aggregates)
+        moments = [version["updated"], version.get("removed")]
+        version["last_modified"] = max((m for m in moments if m is not None), default=None)
         etag = etag_for(self.request, version, fmt=self.request.accepted_renderer.format)
-        response = not_modified(self.request, etag=etag, last_modified=version["updated"])
+        last_modified = version["last_modified"]
+        response = not_modified(self.request, etag=etag, last_modified=last_modified)
         if response is not None:
-            set_validators(response, etag=etag, last_modified=version["updated"])
+            set_validators(response, etag=etag, last_modified=last_modified)
         return version, etag, response
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         queryset = self.filter_queryset(self.get_queryset())
-        version, etag, cached = self.conditional(queryset)
+        version, etag, cached = self.conditional(queryset, removals=True)
         if cached is not None:
             return cached
         paginator: ListPagination = self.paginator  # type: ignore[assignment]
         page = paginator.paginate_queryset(queryset, request, view=self, count=version["count"])
         serializer = self.get_serializer(page, many=True)
         response = paginator.get_paginated_response(serializer.data)
-        return set_validators(response, etag=etag, last_modified=version["updated"])
+        return set_validators(response, etag=etag, last_modified=version["last_modified"])
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         queryset = self.get_queryset().filter(pk=self.pk_from_url())
@@ -136,7 +155,7 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
             return cached
         serializer = self.get_serializer(queryset.get())
         response = Response(serializer.data)
-        return set_validators(response, etag=etag, last_modified=version["updated"])
+        return set_validators(response, etag=etag, last_modified=version["last_modified"])
 
     # --- writes ---------------------------------------------------------------------------
 

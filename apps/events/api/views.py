@@ -194,7 +194,7 @@ class EventViewSet(ContentViewSet):
     )
     def ical(self, request: Request) -> Any:
         queryset = self.filter_queryset(self.get_queryset())
-        version, etag, cached = self.conditional(queryset)
+        version, etag, cached = self.conditional(queryset, removals=True)
         if cached is not None:
             return cached
         body = events_calendar(queryset[:ICAL_MAX_EVENTS], name=str(_("Agenda")))
@@ -228,7 +228,7 @@ class EventViewSet(ContentViewSet):
     def _calendar(self, body: bytes, etag: str, version: dict[str, Any], filename: str) -> Any:
         response = Response(body, content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'inline; filename="{filename}"'
-        return set_validators(response, etag=etag, last_modified=version["updated"])
+        return set_validators(response, etag=etag, last_modified=version["last_modified"])
 
     def pop_extras(self, data: dict[str, Any], item: Any) -> dict[str, Any]:
         extras: dict[str, Any] = {"status": data.pop("event_status", None)}
