@@ -192,7 +192,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.QuartierAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.ListPagination",
     "EXCEPTION_HANDLER": "apps.core.api.errors.api_exception_handler",
@@ -218,15 +218,35 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Served offline: no call to the public validator.swagger.io badge.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
-    # One enum component per choice set that several fields share.
+    # Enums shared by several fields get one stable component name each.
     "ENUM_NAME_OVERRIDES": {
         "ItemTypeEnum": ["news", "works", "events"],
-        "UrgencyCodeEnum": ["info", "important", "alert"],
+        "UrgencyEnum": ["info", "important", "alert"],
+        "PublicationStatusEnum": "apps.core.models.content.Status",
+        "OrganizationKindEnum": "apps.core.models.taxonomy.Organization.Kind",
+        "AreaKindEnum": "apps.core.models.taxonomy.AreaKind",
         "HealthStatusEnum": ["ok", "unavailable"],
         "PlaceLabelEnum": "apps.residents.models.PlaceLabel",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.schema.geojson_components_hook",
+    ],
+    "TAGS": [
+        {"name": "news", "description": "News articles."},
+        {"name": "works", "description": "Roadworks and work sites (travaux)."},
+        {"name": "events", "description": "Events, with iCalendar feeds."},
+        {"name": "taxonomy", "description": "Categories, organizations and areas."},
+        {"name": "sync", "description": "Incremental sync: what was removed since a time."},
+    ],
 }
+# Publishing API: an incoming geometry has at most this many vertices and spans at most this
+# distance (bounding-box diagonal); larger ones are typing or projection mistakes.
+API_GEOMETRY_MAX_VERTICES = 5000
+API_GEOMETRY_MAX_EXTENT_M = 100_000
 
 # --- Celery ---------------------------------------------------------------------------------
 # CELERY_BROKER_URL unset -> tasks run eagerly in the calling process (embedded mode).

@@ -14,6 +14,10 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("apps.residents.urls")),
     path("", include("apps.recommend.urls")),
+    path("", include("apps.core.api.urls")),
+    path("", include("apps.news.api.urls")),
+    path("", include("apps.works.api.urls")),
+    path("", include("apps.events.api.urls")),
 ]
 
 urlpatterns = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from apps.core.models import Membership
 from tests.factories import (
@@ -76,3 +77,11 @@ def other_resident(db):
     from tests.residents.factories import make_resident
 
     return make_resident(platform="ios")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters and cached values live in the cache: each test starts empty."""
+    cache.clear()
+    yield
+    cache.clear()

@@ -8,3 +8,7 @@ class CoreConfig(AppConfig):
     name = "apps.core"
     label = "core"
     verbose_name = _("Référentiel")
+
+    def ready(self) -> None:
+        # The API key admin lives in its own module (apps/core/admin.py is the staff workflow).
+        from apps.core import admin_api_keys  # noqa: F401

@@ -14,7 +14,7 @@ Every function here runs in one transaction, locks the row it changes, and sends
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -24,7 +24,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core import signals
-from apps.core.models import Area, PublishableContent, Status, Tombstone
+from apps.core.models import (
+    Area,
+    Organization,
+    OrganizationApiKey,
+    PublishableContent,
+    Status,
+    Tombstone,
+)
+from apps.core.models.api_keys import generate_api_key, hash_api_key
 from apps.core.registry import content_models
 
 logger = logging.getLogger(__name__)
@@ -253,3 +261,70 @@ def content_lifecycle_run(*, at: datetime | None = None) -> dict[str, int]:
                     counts["failed"] += 1
                     logger.error("lifecycle %s %s/%s failed: %s", action, model.type_code, pk, exc)
     return counts
+
+
+@transaction.atomic
+def content_set_status(
+    *,
+    item: PublishableContent,
+    status: str,
+    publish_at: datetime | None = None,
+    user: Any = None,
+) -> PublishableContent:
+    """Move ``item`` to ``status`` through the matching lifecycle function (API writes).
+
+    ``scheduled`` needs ``publish_at`` (or the item's own); the other statuses ignore it.
+    """
+    if status == Status.PUBLISHED:
+        return content_publish(item=item, user=user)
+    if status == Status.SCHEDULED:
+        when = publish_at or item.publish_at
+        if when is None:
+            raise ValidationError({"publish_at": _("Indiquez la date de publication.")})
+        return content_schedule(item=item, publish_at=when, user=user)
+    if status == Status.ARCHIVED:
+        return content_archive(item=item, user=user)
+    if status == Status.DRAFT:
+        return content_unpublish(item=item, user=user)
+    raise ValidationError({"status": _("Statut inconnu : %(s)s") % {"s": status}})
+
+
+@transaction.atomic
+def api_key_create(
+    *, organization: Organization, name: str, user: Any = None
+) -> tuple[OrganizationApiKey, str]:
+    """Create an API key for ``organization``; return it with the clear key, shown only once."""
+    raw, prefix = generate_api_key()
+    key = OrganizationApiKey(
+        organization=organization,
+        name=name,
+        prefix=prefix,
+        hashed_key=hash_api_key(raw),
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    key.full_clean()
+    key.save()
+    logger.info("api key %s created for %s", prefix, organization.slug)
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, key: OrganizationApiKey, user: Any = None) -> OrganizationApiKey:
+    """Revoke a key for good (idempotent); requests using it get 401 from then on."""
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        logger.info("api key %s revoked", key.prefix)
+    return key
+
+
+#: ``last_used_at`` is written at most this often per key (one UPDATE, not one per request).
+API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def api_key_touch(*, key: OrganizationApiKey) -> None:
+    """Record that ``key`` was used just now."""
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at >= API_KEY_TOUCH_INTERVAL:
+        OrganizationApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.services import content_save
-from apps.events.models import Event, EventOccurrence, EventStatus
+from apps.events.models import Event, EventOccurrence, EventStatus, Venue
 
 #: Recurrences are materialised this far ahead, and at most this many times.
 RECURRENCE_HORIZON = timedelta(days=2 * 366)
@@ -40,9 +40,10 @@ def event_expand(*, start_at: datetime, end_at: datetime, rrule: str) -> list[Sp
             if occurrence > horizon or len(spans) >= MAX_OCCURRENCES:
                 break
             spans.append((occurrence, occurrence + duration))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
+        # e.g. a floating UNTIL with a zoned DTSTART: dateutil refuses, the editor must fix it.
         raise ValidationError(
-            _("Règle de récurrence invalide : %(e)s"), params={"e": exc}, code="rrule"
+            {"rrule": _("Règle de récurrence invalide : %(e)s") % {"e": exc}}
         ) from exc
     if not spans:
         raise ValidationError(_("La règle de récurrence ne produit aucune date."))
@@ -120,3 +121,16 @@ def event_postpone(*, event: Event, user: Any = None) -> list[str]:
     if event.event_status == EventStatus.CANCELLED:
         raise ValidationError(_("Un événement annulé ne peut pas être reporté."))
     return _set_status(event, EventStatus.POSTPONED, user)
+
+
+@transaction.atomic
+def venue_upsert(*, name: str, address: str, **fields: Any) -> Venue:
+    """The venue called ``name`` at ``address``, created or updated with ``fields``."""
+    venue = Venue.objects.select_for_update().filter(name=name, address=address).first()
+    if venue is None:
+        venue = Venue(name=name, address=address)
+    for field, value in fields.items():
+        setattr(venue, field, value)
+    venue.full_clean()
+    venue.save()
+    return venue

@@ -13,3 +13,9 @@ class WorksConfig(AppConfig):
         from backend.celery import beat_entry
 
         beat_entry("works-status", "apps.works.tasks.works_status_tick", 300.0)
+
+        from apps.core.api.items import register_list_item
+        from apps.works.api.serializers import WorksListItemSerializer
+        from apps.works.selectors import works_list
+
+        register_list_item("works", serializer=WorksListItemSerializer, queryset=works_list)

@@ -1,5 +1,6 @@
 """Core models: organizations, areas, categories, the content base and sync tombstones."""
 
+from .api_keys import OrganizationApiKey
 from .content import ContentQuerySet, PublishableContent, Status, Urgency
 from .sync import Tombstone
 from .taxonomy import Area, AreaKind, Category, Membership, Organization
@@ -11,6 +12,7 @@ __all__ = [
     "ContentQuerySet",
     "Membership",
     "Organization",
+    "OrganizationApiKey",
     "PublishableContent",
     "Status",
     "Tombstone",

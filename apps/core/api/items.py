@@ -1,0 +1,103 @@
+"""Serialize mixed news/works/events items with the list fields, in constant SQL queries.
+
+This is the API a mixed feed builds on (DESIGN §5: feed items carry the list fields)::
+
+    from apps.core.api.items import items_fetch, serialize_items
+
+    items = items_fetch([("events", 12), ("news", 7), ("works", 3)], near=point)  # ≤ 3 queries
+    data = serialize_items(items, request=request)  # no query; same order as the refs
+
+Each content app registers its list serializer and list selector (public items with the joins
+and annotations the serializer reads) from its ``AppConfig.ready``; core never imports the
+content apps. ``serialize_items`` accepts any items fetched through the registered selectors
+(``list_queryset(type_code)``), in any order and mix.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.gis.geos import GEOSGeometry
+from django.db.models import QuerySet
+from rest_framework import serializers
+
+from apps.core.geo import annotate_distance_m
+from apps.core.models import PublishableContent
+
+
+@dataclass(frozen=True)
+class ListItemType:
+    """How one content type is listed: its serializer and its public list selector."""
+
+    type_code: str
+    serializer: type[serializers.Serializer]
+    queryset: Callable[[], QuerySet]
+
+
+_TYPES: dict[str, ListItemType] = {}
+
+
+def register_list_item(
+    type_code: str,
+    *,
+    serializer: type[serializers.Serializer],
+    queryset: Callable[[], QuerySet],
+) -> None:
+    """Declare how ``type_code`` items are listed (content apps call it in ``ready``)."""
+    _TYPES[type_code] = ListItemType(type_code, serializer, queryset)
+
+
+def list_item_types() -> dict[str, ListItemType]:
+    return dict(sorted(_TYPES.items()))
+
+
+def list_item_serializer(type_code: str) -> type[serializers.Serializer]:
+    """The list item serializer of a type (e.g. for a feed's ``oneOf`` schema)."""
+    return _TYPES[type_code].serializer
+
+
+def list_queryset(type_code: str, *, near: GEOSGeometry | None = None) -> QuerySet:
+    """Public items of ``type_code``, ready for ``serialize_items`` (``distance_m`` if near)."""
+    queryset = _TYPES[type_code].queryset()
+    if near is not None:
+        queryset = annotate_distance_m(queryset, near)
+    return queryset
+
+
+def items_fetch(
+    refs: Iterable[tuple[str, int]], *, near: GEOSGeometry | None = None
+) -> list[PublishableContent]:
+    """Load ``(type, id)`` refs, public items only, in the refs' order: one query per type."""
+    refs = list(refs)
+    wanted: dict[str, list[int]] = defaultdict(list)
+    for type_code, pk in refs:
+        wanted[type_code].append(pk)
+    found: dict[tuple[str, int], PublishableContent] = {}
+    for type_code, ids in wanted.items():
+        for item in list_queryset(type_code, near=near).filter(pk__in=ids).order_by():
+            found[(type_code, item.pk)] = item
+    return [found[ref] for ref in refs if ref in found]
+
+
+def serialize_items(
+    items: Sequence[PublishableContent], *, request: Any = None
+) -> list[dict[str, Any]]:
+    """The list representation of mixed items, in their order; runs no SQL query.
+
+    Items must come from ``items_fetch`` or ``list_queryset`` (they carry the joins and
+    annotations the serializers read). ``distance_m`` appears on items annotated with it.
+    """
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, item in enumerate(items):
+        groups[item.type_code].append(index)
+    out: list[dict[str, Any]] = [{} for _ in items]
+    context = {"request": request}
+    for type_code, indexes in groups.items():
+        serializer = _TYPES[type_code].serializer
+        data = serializer([items[i] for i in indexes], many=True, context=context).data
+        for index, row in zip(indexes, data, strict=True):
+            out[index] = row
+    return out

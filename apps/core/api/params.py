@@ -1,0 +1,141 @@
+"""Form fields that parse the API's query parameters (points, boxes, lists, dates).
+
+Each refuses what it cannot read with a message naming the expected form, so a malformed
+parameter is a 400 (with the error shape) and never reaches the database.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from django import forms
+from django.contrib.gis.geos import Point, Polygon
+from django.core.validators import ProhibitNullCharactersValidator, validate_slug
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.geo import point
+
+#: At most this many values in a comma list (``category=a,b,c``).
+MAX_LIST_VALUES = 50
+
+
+def _float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
+class _ParsedField(forms.Field):
+    """A query parameter read as stripped text (NUL characters refused), then parsed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(ProhibitNullCharactersValidator())
+
+    def text(self, value: Any) -> str:
+        text = "" if value is None else str(value).strip()
+        if "\x00" in text:
+            raise forms.ValidationError(_("Null characters are not allowed."))
+        return text
+
+
+class LatLonField(_ParsedField):
+    """``lat,lon`` in degrees (WGS 84) → a Point."""
+
+    def to_python(self, value: Any) -> Point | None:
+        text = self.text(value)
+        if not text:
+            return None
+        parts = text.split(",")
+        try:
+            if len(parts) != 2:
+                raise ValueError(text)
+            lat, lon = (_float(part) for part in parts)
+        except ValueError:
+            raise forms.ValidationError(
+                _("Expected 'lat,lon' in degrees, e.g. 45.764,4.8357.")
+            ) from None
+        if not -90 <= lat <= 90:
+            raise forms.ValidationError(_("Latitude must be within [-90, 90]."))
+        if not -180 <= lon <= 180:
+            raise forms.ValidationError(_("Longitude must be within [-180, 180]."))
+        return point(lon, lat)
+
+
+class BBoxField(_ParsedField):
+    """``minlon,minlat,maxlon,maxlat`` → a Polygon."""
+
+    def to_python(self, value: Any) -> Polygon | None:
+        text = self.text(value)
+        if not text:
+            return None
+        try:
+            numbers = [_float(part) for part in text.split(",")]
+        except ValueError:
+            numbers = []
+        if len(numbers) != 4:
+            raise forms.ValidationError(_("Expected four numbers: minlon,minlat,maxlon,maxlat."))
+        min_lon, min_lat, max_lon, max_lat = numbers
+        if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+            raise forms.ValidationError(_("Longitudes must be within [-180, 180]."))
+        if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+            raise forms.ValidationError(_("Latitudes must be within [-90, 90]."))
+        if min_lon >= max_lon or min_lat >= max_lat:
+            raise forms.ValidationError(_("The minimum must be below the maximum."))
+        return Polygon.from_bbox((min_lon, min_lat, max_lon, max_lat))
+
+
+class CommaListField(_ParsedField):
+    """A comma list of values; with ``allowed``, each must be one of them."""
+
+    def __init__(self, *, allowed: list[str] | None = None, slugs: bool = False, **kwargs: Any):
+        self.allowed = allowed
+        self.slugs = slugs
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        text = self.text(value)
+        values = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+        if len(values) > MAX_LIST_VALUES:
+            raise forms.ValidationError(_("At most %(n)d values.") % {"n": MAX_LIST_VALUES})
+        for item in values:
+            if self.allowed is not None and item not in self.allowed:
+                raise forms.ValidationError(
+                    _("Unknown value %(v)r; one of: %(c)s.")
+                    % {"v": item, "c": ", ".join(self.allowed)}
+                )
+            if self.slugs:
+                validate_slug(item)
+        return values
+
+
+#: Dates outside these years are typing mistakes (and overflow time zone arithmetic).
+MIN_YEAR, MAX_YEAR = 1970, 2200
+
+
+def _plausible(value: Any) -> Any:
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise forms.ValidationError(
+            _("Dates are between %(a)d and %(b)d.") % {"a": MIN_YEAR, "b": MAX_YEAR}
+        )
+    return value
+
+
+class LenientDateTimeField(forms.DateTimeField):
+    """ISO 8601; a ``+`` of the UTC offset that the query string turned into a space is fixed."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = re.sub(r" (\d{2}:?\d{2})$", r"+\1", value.strip())
+        try:
+            return _plausible(super().to_python(value))
+        except OverflowError:
+            raise forms.ValidationError(_("Enter a valid date/time.")) from None
+
+
+class PlausibleDateField(forms.DateField):
+    def to_python(self, value: Any) -> Any:
+        return _plausible(super().to_python(value))

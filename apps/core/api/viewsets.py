@@ -1,0 +1,232 @@
+"""The one ViewSet behind ``/api/v1/news/``, ``/works/`` and ``/events/`` (DESIGN §5).
+
+Reads list and show public items only (the type's selectors), filtered by its FilterSet, as
+JSON or GeoJSON, with ETag/Last-Modified validators and 304s. Writes (POST, PATCH, DELETE)
+take an API key or a staff session, stay inside the caller's organizations, and go through
+the services: a new item is saved as a draft, then ``status`` applies a lifecycle step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.db import transaction
+from django.db.models import Count, Max, QuerySet, Subquery
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions, status, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.api import schema as _schema  # noqa: F401  (registers the OpenAPI extensions)
+from apps.core.api.auth import OrganizationApiKeyAuthentication
+from apps.core.api.conditional import etag_for, not_modified, set_validators
+from apps.core.api.pagination import ListPagination
+from apps.core.api.parsers import StrictJSONParser
+from apps.core.api.permissions import CanPublishContent, acting_user, publishing_organizations
+from apps.core.api.renderers import GeoJSONRenderer, JsonErrorsMixin, StrictFormatNegotiation
+from apps.core.api.throttles import PublicReadThrottle, PublishingThrottle
+from apps.core.models import Organization, OrganizationApiKey, PublishableContent, Tombstone
+from apps.core.services import content_delete, content_set_status
+
+#: Largest id PostgreSQL's bigint holds: anything above is simply not found.
+MAX_ID = 2**63 - 1
+
+
+class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
+    """Subclasses set the model, serializers, filterset and selectors of one content type."""
+
+    model: ClassVar[type[PublishableContent]]
+    list_serializer_class: ClassVar[Any]
+    detail_serializer_class: ClassVar[Any]
+    write_serializer_class: ClassVar[Any]
+    #: Public items with what the list serializer reads (select_related, annotations).
+    list_selector: ClassVar[Callable[[], QuerySet]]
+    #: Public items with what the detail serializer reads (prefetches too).
+    detail_selector: ClassVar[Callable[[], QuerySet]]
+
+    lookup_value_regex = r"[0-9]+"
+    authentication_classes = [OrganizationApiKeyAuthentication, SessionAuthentication]
+    permission_classes = [CanPublishContent]
+    filter_backends = [DjangoFilterBackend]
+    renderer_classes = [JSONRenderer, GeoJSONRenderer]
+    parser_classes = [StrictJSONParser]
+    content_negotiation_class = StrictFormatNegotiation
+    pagination_class = ListPagination
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filtered_actions: ClassVar[tuple[str, ...]] = ("list",)
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def get_throttles(self) -> list[Any]:
+        if self.request is not None and self.request.method not in ("GET", "HEAD", "OPTIONS"):
+            return [PublishingThrottle()]
+        return [PublicReadThrottle()]
+
+    def get_renderers(self) -> list[Any]:
+        if getattr(self, "action", None) in ("create", "partial_update", "destroy"):
+            return [JSONRenderer()]  # the publishing body is JSON only
+        return super().get_renderers()
+
+    def get_queryset(self) -> QuerySet:
+        if self.action in self.filtered_actions:
+            return type(self).list_selector()
+        if self.action == "retrieve":
+            return type(self).detail_selector()
+        return self.model.objects.select_related("category", "organization")
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.action in self.filtered_actions:
+            return super().filter_queryset(queryset)
+        return queryset
+
+    def get_serializer_class(self) -> Any:
+        if self.action in ("create", "partial_update", "update", "destroy"):
+            return self.write_serializer_class
+        if self.action == "retrieve":
+            return self.detail_serializer_class
+        return self.list_serializer_class
+
+    def pk_from_url(self) -> int:
+        pk = int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        if pk > MAX_ID:
+            raise Http404
+        return pk
+
+    def get_object(self) -> Any:
+        self.kwargs[self.lookup_field] = self.pk_from_url()
+        return super().get_object()
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def version_aggregates(self) -> dict[str, Any]:
+        """What the response body depends on, as aggregates (types add time boundaries)."""
+        return {"count": Count("pk"), "updated": Max("updated_at")}
+
+    def conditional(
+        self, queryset: QuerySet, *, removals: bool = False
+    ) -> tuple[dict[str, Any], str, Any]:
+        """The version of ``queryset`` (one query), its ETag, and a 304 when it matches.
+
+        For lists (``removals``), the last removal of this type from the public set counts as
+        a modification too, so ``If-Modified-Since`` sees items that left the list.
+        """
+        aggregates = self.version_aggregates()
+        if removals:
+            last_removal = (
+                Tombstone.objects.filter(item_type=self.model.type_code)
+                .order_by()
+                .values("item_type")
+                .annotate(latest=Max("removed_at"))
+                .values("latest")
+            )
+            aggregates["removed"] = Max(Subquery(last_removal))
+        version = queryset.order_by().aggregate(**aggregates)
+        moments = [version["updated"], version.get("removed")]
+        version["last_modified"] = max((m for m in moments if m is not None), default=None)
+        etag = etag_for(self.request, version, fmt=self.request.accepted_renderer.format)
+        last_modified = version["last_modified"]
+        response = not_modified(self.request, etag=etag, last_modified=last_modified)
+        if response is not None:
+            set_validators(response, etag=etag, last_modified=last_modified)
+        return version, etag, response
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        queryset = self.filter_queryset(self.get_queryset())
+        version, etag, cached = self.conditional(queryset, removals=True)
+        if cached is not None:
+            return cached
+        paginator: ListPagination = self.paginator  # type: ignore[assignment]
+        page = paginator.paginate_queryset(queryset, request, view=self, count=version["count"])
+        serializer = self.get_serializer(page, many=True)
+        response = paginator.get_paginated_response(serializer.data)
+        return set_validators(response, etag=etag, last_modified=version["last_modified"])
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        queryset = self.get_queryset().filter(pk=self.pk_from_url())
+        version, etag, cached = self.conditional(queryset)
+        if not version["count"]:
+            raise Http404
+        if cached is not None:
+            return cached
+        serializer = self.get_serializer(queryset.get())
+        response = Response(serializer.data)
+        return set_validators(response, etag=etag, last_modified=version["last_modified"])
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = self.model()
+        with transaction.atomic():
+            self.write(item, dict(serializer.validated_data), created=True)
+        return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        item = self.get_object()
+        serializer = self.get_serializer(item, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            self.write(item, dict(serializer.validated_data), created=False)
+        return Response(self.get_serializer(item).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        item = self.get_object()
+        content_delete(item=item, user=acting_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def write(self, item: PublishableContent, data: dict[str, Any], *, created: bool) -> None:
+        """Apply a validated body: fields, the type's own parts, then the lifecycle step."""
+        user = acting_user(self.request)
+        wanted_status = data.pop("status", None)
+        item.organization = self.resolve_organization(data.pop("organization", None), item)
+        extras = self.pop_extras(data, item)
+        for name in self.write_serializer_class.model_fields:
+            if name in data:
+                setattr(item, name, data[name])
+        self.save_item(item, extras, user=user, created=created)
+        if wanted_status and wanted_status != item.status:
+            content_set_status(
+                item=item, status=wanted_status, publish_at=data.get("publish_at"), user=user
+            )
+        item.refresh_from_db()
+
+    def pop_extras(self, data: dict[str, Any], item: PublishableContent) -> dict[str, Any]:
+        """Take the type's own parts (related rows, computed fields) out of ``data``."""
+        return {}
+
+    def save_item(
+        self, item: PublishableContent, extras: dict[str, Any], *, user: Any, created: bool
+    ) -> None:
+        """Save through the type's service (``content_save``, ``works_save``…)."""
+        raise NotImplementedError
+
+    def resolve_organization(
+        self, requested: Organization | None, item: PublishableContent
+    ) -> Organization:
+        """The item's organization after this write; 403 outside the caller's organizations."""
+        auth = self.request.auth
+        if isinstance(auth, OrganizationApiKey):
+            if requested is not None and requested.pk != auth.organization_id:
+                raise exceptions.PermissionDenied(
+                    _("This API key publishes for another organization.")
+                )
+            return auth.organization
+        allowed = publishing_organizations(self.request)
+        if requested is not None:
+            if not allowed.filter(pk=requested.pk).exists():
+                raise exceptions.PermissionDenied(_("You do not publish for this organization."))
+            return requested
+        if item.pk is not None:
+            return item.organization
+        candidates = list(allowed[:2])
+        if len(candidates) == 1:
+            return candidates[0]
+        raise exceptions.ValidationError(
+            {"organization": [_("Say which organization publishes this item.")]}
+        )

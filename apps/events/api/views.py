@@ -1,0 +1,253 @@
+"""Views of events: the content ViewSet plus iCalendar feeds and date filters."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django import forms
+from django.db.models import Min, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.api.conditional import set_validators
+from apps.core.api.content_schema import content_viewset_schema
+from apps.core.api.filters import (
+    ChoiceListFilter,
+    ContentFilterForm,
+    ContentFilterSet,
+    FormFieldFilter,
+    ordering_filter,
+)
+from apps.core.api.params import LenientDateTimeField
+from apps.core.api.renderers import FirstRendererNegotiation, ICalendarRenderer
+from apps.core.api.schema import CONDITIONAL_PARAMETERS, NOT_MODIFIED
+from apps.core.api.viewsets import ContentViewSet
+from apps.events.api.serializers import (
+    EventDetailSerializer,
+    EventListItemSerializer,
+    EventWriteSerializer,
+)
+from apps.events.ical import events_calendar
+from apps.events.models import Audience, Event, EventStatus
+from apps.events.selectors import event_detail, event_list
+from apps.events.services import event_cancel, event_postpone, event_save, venue_upsert
+
+#: An iCalendar feed holds at most this many events (the first by the requested ordering).
+ICAL_MAX_EVENTS = 500
+
+
+class EventFilterForm(ContentFilterForm):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        after, before = cleaned.get("starts_after"), cleaned.get("starts_before")
+        if after and before and before <= after:
+            self.add_error("starts_before", _("'starts_before' must follow 'starts_after'."))
+        return cleaned
+
+
+class StartsFilter(FormFieldFilter):
+    """``starts_after``/``starts_before``: one occurrence must start within both bounds."""
+
+    field_class = LenientDateTimeField
+
+    def apply(self, qs: QuerySet, value: Any) -> QuerySet:
+        after = self.cleaned.get("starts_after")
+        before = self.cleaned.get("starts_before")
+        if self.field_name == "starts_before" and after is not None:
+            return qs  # applied together with starts_after
+        return qs.starting_between(after=after, before=before)  # type: ignore[attr-defined]
+
+
+class FreeFilter(FormFieldFilter):
+    field_class = forms.ChoiceField
+
+    def apply(self, qs: QuerySet, value: str) -> QuerySet:
+        return qs.filter(is_free=value == "true")
+
+
+_DATE_DOC = "ISO 8601 date-time; an event matches when one of its occurrences starts {}."
+
+
+class EventFilterSet(ContentFilterSet):
+    starts_after = extend_schema_field(
+        {"type": "string", "format": "date-time", "description": _DATE_DOC.format("at or after")}
+    )(StartsFilter(field_name="starts_after"))
+    starts_before = extend_schema_field(
+        {"type": "string", "format": "date-time", "description": _DATE_DOC.format("before")}
+    )(StartsFilter(field_name="starts_before"))
+    free = extend_schema_field(
+        {"type": "string", "enum": ["true", "false"], "description": "Free events only, or paying."}
+    )(FreeFilter(choices=[("true", "true"), ("false", "false")]))
+    audience = extend_schema_field(
+        {
+            "type": "string",
+            "pattern": "^({a})(,({a}))*$".format(a="|".join(Audience.values)),
+            "description": "Comma list of audiences: " + ", ".join(Audience.values) + ".",
+        }
+    )(ChoiceListFilter(field_name="audience", allowed=Audience.values))
+    ordering = ordering_filter(
+        ["next_start_at", "start_at", "publish_at", "updated_at", "distance"], "next_start_at"
+    )
+
+    default_ordering = "next_start_at"
+
+    class Meta(ContentFilterSet.Meta):
+        model = Event
+        form = EventFilterForm
+
+
+@content_viewset_schema(
+    type_code="events",
+    label="Events",
+    list_serializer=EventListItemSerializer,
+    detail_serializer=EventDetailSerializer,
+    write_serializer=EventWriteSerializer,
+    list_description=(
+        "Ordered by the next occurrence by default. `starts_after`/`starts_before` look at "
+        "every occurrence of recurring events."
+    ),
+    list_example={
+        "type": "events",
+        "id": 12,
+        "title": "Concert au parc de la Tête d'Or",
+        "summary": "Orchestre municipal, entrée libre.",
+        "geometry": {"type": "Point", "coordinates": [4.8526, 45.7772]},
+        "category": {"slug": "culture", "name": "Culture", "colour": "#9c36b5", "icon": ""},
+        "organization": {"slug": "ville", "name": "Ville de Lyonnay"},
+        "urgency": "info",
+        "publish_at": "2026-05-20T09:00:00+02:00",
+        "updated_at": "2026-05-20T09:00:00+02:00",
+        "image": None,
+        "url": "http://127.0.0.1:8000/api/v1/events/12/",
+        "start_at": "2026-06-21T20:00:00+02:00",
+        "end_at": "2026-06-21T22:00:00+02:00",
+        "has_start_time": True,
+        "has_end_time": True,
+        "next_start_at": "2026-06-21T20:00:00+02:00",
+        "next_end_at": "2026-06-21T22:00:00+02:00",
+        "is_recurring": False,
+        "venue": {"name": "Kiosque", "address": "Parc de la Tête d'Or", "city": "Lyonnay"},
+        "event_status": "scheduled",
+        "is_free": True,
+        "audience": "everyone",
+        "attendance_mode": "offline",
+    },
+    write_example={
+        "title_fr": "Concert au parc",
+        "category": "culture",
+        "start_at": "2026-06-21T20:00:00+02:00",
+        "end_at": "2026-06-21T22:00:00+02:00",
+        "rrule": "FREQ=WEEKLY;COUNT=4",
+        "venue": {
+            "name": "Kiosque",
+            "address": "Parc de la Tête d'Or",
+            "location": {"type": "Point", "coordinates": [4.8526, 45.7772]},
+        },
+        "is_free": True,
+        "status": "published",
+    },
+)
+class EventViewSet(ContentViewSet):
+    """Events of the city and its partners, with iCalendar feeds."""
+
+    model = Event
+    list_serializer_class = EventListItemSerializer
+    detail_serializer_class = EventDetailSerializer
+    write_serializer_class = EventWriteSerializer
+    filterset_class = EventFilterSet
+    list_selector = staticmethod(event_list)
+    detail_selector = staticmethod(event_detail)
+    filtered_actions: ClassVar[tuple[str, ...]] = ("list", "ical")
+
+    def version_aggregates(self) -> dict[str, Any]:
+        # The next dates shown change when the earliest next occurrence ends.
+        return {**super().version_aggregates(), "next_change": Min("next_end_at")}
+
+    def get_queryset(self) -> QuerySet:
+        if self.action == "ical_item":
+            return event_detail()
+        if self.action == "ical":
+            return event_list().prefetch_related("occurrences")
+        return super().get_queryset()
+
+    @extend_schema(
+        operation_id="events_ical",
+        summary="iCalendar feed of the events matching the filters",
+        description=(
+            f"The same filters as the list; at most {ICAL_MAX_EVENTS} events, no pagination. "
+            "Subscribe to it from a calendar application."
+        ),
+        tags=["events"],
+        filters=True,
+        parameters=CONDITIONAL_PARAMETERS,
+        responses={(200, "text/calendar"): str, 304: NOT_MODIFIED},
+    )
+    @action(
+        detail=False,
+        url_path="ical",
+        renderer_classes=[ICalendarRenderer],
+        content_negotiation_class=FirstRendererNegotiation,
+    )
+    def ical(self, request: Request) -> Any:
+        queryset = self.filter_queryset(self.get_queryset())
+        version, etag, cached = self.conditional(queryset, removals=True)
+        if cached is not None:
+            return cached
+        body = events_calendar(queryset[:ICAL_MAX_EVENTS], name=str(_("Agenda")))
+        return self._calendar(body, etag, version, "events.ics")
+
+    @extend_schema(
+        operation_id="events_ical_item",
+        summary="iCalendar of one event (all its occurrences)",
+        tags=["events"],
+        parameters=CONDITIONAL_PARAMETERS,
+        responses={(200, "text/calendar"): str, 304: NOT_MODIFIED},
+    )
+    @action(
+        detail=True,
+        url_path="ical",
+        url_name="ical-item",
+        renderer_classes=[ICalendarRenderer],
+        content_negotiation_class=FirstRendererNegotiation,
+    )
+    def ical_item(self, request: Request, pk: str | None = None) -> Any:
+        queryset = self.get_queryset().filter(pk=self.pk_from_url())
+        version, etag, cached = self.conditional(queryset)
+        if not version["count"]:
+            raise Http404
+        if cached is not None:
+            return cached
+        event = queryset.get()
+        body = events_calendar([event], name=event.title)
+        return self._calendar(body, etag, version, f"event-{event.pk}.ics")
+
+    def _calendar(self, body: bytes, etag: str, version: dict[str, Any], filename: str) -> Any:
+        response = Response(body, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        return set_validators(response, etag=etag, last_modified=version["last_modified"])
+
+    def pop_extras(self, data: dict[str, Any], item: Any) -> dict[str, Any]:
+        extras: dict[str, Any] = {"status": data.pop("event_status", None)}
+        dates = data.pop("extra_dates", None)
+        extras["dates"] = None if dates is None else [(d["start_at"], d["end_at"]) for d in dates]
+        if "venue" in data:
+            venue = data.pop("venue")
+            item.venue = None if venue is None else venue_upsert(**venue)
+            if venue is not None and "geometry" not in data and item.pk is not None:
+                item.geometry = item.venue.location
+        return extras
+
+    def save_item(self, item: Any, extras: dict[str, Any], *, user: Any, created: bool) -> None:
+        status = extras["status"]
+        direct = created or status in (EventStatus.SCHEDULED, EventStatus.RESCHEDULED)
+        if status and direct:
+            item.event_status = status
+        event_save(event=item, extra_dates=extras["dates"], user=user)
+        if status == EventStatus.CANCELLED and not created:
+            event_cancel(event=item, user=user)
+        elif status == EventStatus.POSTPONED and not created:
+            event_postpone(event=item, user=user)

@@ -1,0 +1,34 @@
+"""Reads of events: the public lists and details the API serves, with their next dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from apps.events.models import Event, EventOccurrence
+
+
+def event_list(at: datetime | None = None) -> QuerySet[Event]:
+    """Public events with venue, category, organization and ``next_start_at``/``next_end_at``.
+
+    The next dates are those of the first occurrence not yet ended at ``at`` (now).
+    """
+    now = at or timezone.now()
+    upcoming = EventOccurrence.objects.filter(event=OuterRef("pk"), end_at__gt=now).order_by(
+        "start_at"
+    )
+    return (
+        Event.objects.public(now)
+        .select_related("category", "organization", "venue")
+        .annotate(
+            next_start_at=Subquery(upcoming.values("start_at")[:1]),
+            next_end_at=Subquery(upcoming.values("end_at")[:1]),
+        )
+    )
+
+
+def event_detail(at: datetime | None = None) -> QuerySet[Event]:
+    """Public events with their areas and every occurrence prefetched."""
+    return event_list(at).prefetch_related("areas", "occurrences")

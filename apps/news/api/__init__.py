@@ -1,0 +1,1 @@
+"""REST API of news: ``/api/v1/news/``."""

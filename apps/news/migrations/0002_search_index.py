@@ -1,0 +1,14 @@
+"""GIN full-text indexes (French and English) on the translated text (PostgreSQL only)."""
+
+from django.db import migrations
+
+import apps.core.search
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("news", "0001_initial"),
+        ("core", "0003_search_configuration"),
+    ]
+
+    operations = [apps.core.search.search_index("news_news")]

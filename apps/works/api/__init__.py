@@ -1,0 +1,1 @@
+"""REST API of roadworks: ``/api/v1/works/``."""
