@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse
+
+from apps.core.api.schema import ErrorSerializer
 
 
 class DeviceTokenScheme(OpenApiAuthenticationExtension):
@@ -24,19 +25,6 @@ class DeviceTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
-ResidentErrorSerializer = inline_serializer(
-    name="ResidentApiError",
-    fields={
-        "error": serializers.CharField(help_text="Machine code: invalid, not_found, throttled…"),
-        "message": serializers.CharField(),
-        "fields": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()),
-            required=False,
-            help_text="Per-field messages (validation errors only), dotted names.",
-        ),
-    },
-)
-
 _DESCRIPTIONS = {
     400: "Invalid input (the error shape lists each field).",
     401: "Missing, unknown or revoked device token.",
@@ -48,8 +36,8 @@ _DESCRIPTIONS = {
 
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
-    """Documented error responses, all with the shared error shape."""
+    """Documented error responses, all with the shared error shape (``Error``)."""
     return {
-        code: OpenApiResponse(response=ResidentErrorSerializer, description=_DESCRIPTIONS[code])
+        code: OpenApiResponse(response=ErrorSerializer, description=_DESCRIPTIONS[code])
         for code in codes
     }
