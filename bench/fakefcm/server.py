@@ -153,9 +153,11 @@ class FakeFcm:
 
     async def serve(self, on_ready: Callable[[], None] | None = None) -> None:
         """Serve until cancelled; call ``on_ready`` once connections are accepted."""
-        runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            self.app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
         await runner.setup()
-        site = web.SockSite(runner, self._bind(), backlog=2048, shutdown_timeout=1.0)
+        site = web.SockSite(runner, self._bind(), backlog=2048)
         await site.start()
         if on_ready is not None:
             on_ready()
