@@ -11,6 +11,7 @@ transport choice: docs/notifications.md.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import itertools
 import json
@@ -287,7 +288,14 @@ def _after_fork_in_child() -> None:
         gateway._lock = threading.Lock()
 
 
+def _close_all() -> None:
+    # At exit, close this process's pools cleanly (aiohttp complains about unclosed sessions).
+    for gateway in list(_gateways):
+        gateway.close()
+
+
 os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_close_all)
 
 
 class FcmGateway:
