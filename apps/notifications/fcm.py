@@ -12,12 +12,10 @@ transport choice: docs/notifications.md.
 from __future__ import annotations
 
 import atexit
-import functools
 import itertools
 import json
 import logging
 import os
-import ssl
 import threading
 import time
 import weakref
@@ -28,15 +26,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import firebase_admin
-import httpx
 from firebase_admin import _http_client, _retry, exceptions, messaging
 from google.auth import exceptions as google_exceptions
-from httpx_aiohttp import AiohttpTransport
 
 from apps.core.models import Urgency
 from apps.notifications import fcm_http
 from apps.notifications.aioloop import LoopThread
-from apps.notifications.credentials import SharedTokenCredentials, load_service_account
+from apps.notifications.credentials import (
+    SharedTokenAuth,
+    SharedTokenCredentials,
+    load_service_account,
+)
 from apps.notifications.push import (
     CHANNEL_IDS,
     MAX_PAYLOAD_BYTES,
@@ -46,11 +46,11 @@ from apps.notifications.push import (
     check_batch,
     log_outcomes,
 )
+from apps.notifications.transport import AiohttpClient
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "https://fcm.googleapis.com"
-KEEPALIVE_S = 30.0  # idle pooled connections live this long (httpx's default 5 s re-handshakes)
 ANDROID_PRIORITY = {Urgency.INFO: "normal", Urgency.IMPORTANT: "high", Urgency.ALERT: "high"}
 NOTIFICATION_PRIORITY = {Urgency.INFO: "default", Urgency.IMPORTANT: "high", Urgency.ALERT: "max"}
 APNS_PRIORITY = {Urgency.INFO: "5", Urgency.IMPORTANT: "10", Urgency.ALERT: "10"}
@@ -194,38 +194,13 @@ def classify(token: str, error: BaseException) -> PushResult:
 
 
 # --- HTTP clients and per-process state -------------------------------------------------------
-class _AiohttpClient:
-    """Stands in for firebase-admin's ``HttpxAsyncClient``: the same httpx client layer, auth
-    flow (``GoogleAuthCredentialFlow``) and ``request()`` contract, hence the same error path,
-    on aiohttp's HTTP/1.1 transport, which costs about a fifth of httpx's own per request."""
-
-    def __init__(self, credentials: SharedTokenCredentials, *, timeout_s: float, connections: int):
-        limits = httpx.Limits(max_connections=connections, keepalive_expiry=KEEPALIVE_S)
-        self._client = httpx.AsyncClient(
-            timeout=timeout_s,
-            headers=_http_client.METRICS_HEADERS,
-            auth=_http_client.GoogleAuthCredentialFlow(credentials),
-            transport=AiohttpTransport(verify=_ssl_context(), limits=limits),
-        )
-
-    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        response = await self._client.request(method, url, **kwargs)
-        return response.raise_for_status()
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One verifying TLS context per process (loading the CA bundle takes a good 0.1 s)."""
-    return httpx.create_ssl_context()
-
-
 def _make_client(gateway: FcmGateway, credentials: SharedTokenCredentials) -> Any:
     if gateway.transport == "aiohttp":
-        return _AiohttpClient(
-            credentials, timeout_s=gateway.timeout_s, connections=gateway.connections
+        return AiohttpClient(
+            auth=SharedTokenAuth(credentials),
+            headers=_http_client.METRICS_HEADERS,
+            timeout_s=gateway.timeout_s,
+            connections=gateway.connections,
         )
     # The SDK's own client (httpx, HTTP/2 over TLS), its 500/503 retries turned off.
     return _http_client.HttpxAsyncClient(
@@ -367,7 +342,8 @@ class FcmGateway:
             for position, result in zip(positions, self._send(messages, tokens), strict=True):
                 results[position] = result
         final = [result for result in results if result is not None]
-        log_outcomes(logger, final)
+        if final:
+            log_outcomes(logger, final)
         return final
 
     def _send(self, messages: list[messaging.Message], tokens: list[str]) -> list[PushResult]:

@@ -25,6 +25,7 @@ transient          UNAVAILABLE, INTERNAL, timeouts, connection and     retry wit
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 from collections import Counter
@@ -186,6 +187,14 @@ def check_batch(pushes: Sequence[OutgoingPush]) -> list[OutgoingPush]:
 _gateway_lock = threading.Lock()
 _gateway: PushGateway | None = None
 _gateway_key: tuple[str, str, str] | None = None
+
+
+def _after_fork_in_child() -> None:
+    global _gateway_lock
+    _gateway_lock = threading.Lock()  # a lock held at fork() time would stay held in the child
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def get_gateway() -> PushGateway:
