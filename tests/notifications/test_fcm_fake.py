@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
+import aiohttp
 import httpx
 import jwt
 import pytest
@@ -240,3 +242,25 @@ def test_fake_token_endpoint_faults(fake_fcm, fcm_service_account):
 
     fake_fcm.set_faults(token_endpoint="unavailable")
     assert grant(fake_fcm, assertion(fcm_service_account)).status_code == 503
+
+
+def test_fake_serves_hundreds_of_concurrent_keep_alive_connections(fake_fcm, access_token):
+    async def run() -> list[int]:
+        url = f"{fake_fcm.url}/v1/projects/quartier-test/messages:send"
+        headers = {"Authorization": f"Bearer {access_token}"}
+        connector = aiohttp.TCPConnector(limit=300)
+        async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+            async def one(i: int) -> int:
+                async with session.post(url, json={"message": {"token": f"c-{i % 300}"}}) as r:
+                    await r.read()
+                    return r.status
+
+            statuses = await asyncio.gather(*(one(i) for i in range(900)))
+            return statuses
+
+    statuses = asyncio.run(run())
+
+    assert statuses == [200] * 900
+    assert len(fake_fcm.recorder.delivered) == 300
+    assert set(fake_fcm.recorder.delivered.values()) == {3}
