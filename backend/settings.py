@@ -291,7 +291,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # httpx logs every request at INFO: thousands of lines a second during an FCM fan-out.
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 # GDAL < 3.9 cannot forbid file/network access from spatial references. Quartier never builds
