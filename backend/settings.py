@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "apps.news",
     "apps.works",
     "apps.events",
+    "apps.recommend",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Personalised feed: candidates, features, ranking models, explanations and their evaluation."""
