@@ -225,12 +225,12 @@ def validation_metrics(scores: np.ndarray, ds: Dataset, rows: np.ndarray) -> dic
     }
 
 
-def _logistic_regression(seed: int) -> Pipeline:
+def logistic_regression_pipeline(seed: int) -> Pipeline:
     model = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
     return Pipeline([("scale", StandardScaler()), ("model", model)])
 
 
-def _gradient_boosting(seed: int) -> Pipeline:
+def gradient_boosting_pipeline(seed: int) -> Pipeline:
     # A fixed number of trees: early stopping would validate on repeated (weighted) rows.
     model = HistGradientBoostingClassifier(
         max_iter=150,
@@ -283,9 +283,9 @@ def _fit_dataset(
     if ds.label[train].sum() == len(train):
         raise NotEnoughDataError("no negatives in the training days")
 
-    factories = {"logistic_regression": _logistic_regression}
+    factories = {"logistic_regression": logistic_regression_pipeline}
     if try_boosting:
-        factories["gradient_boosting"] = _gradient_boosting
+        factories["gradient_boosting"] = gradient_boosting_pipeline
     metrics: dict[str, dict[str, float]] = {
         "stage1": validation_metrics(Stage1Ranker().score(ds.values[held]), ds, held)
     }

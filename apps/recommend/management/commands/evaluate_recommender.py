@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -31,7 +32,12 @@ class Command(BaseCommand):
             "--days", type=int, default=defaults.days, help="logged days, the last one for test"
         )
         parser.add_argument("--seed", type=int, default=0, help="first seed")
-        parser.add_argument("--jobs", type=int, default=1, help="seeds run in parallel processes")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=min(2, os.cpu_count() or 1),
+            help="seeds run in parallel processes (default: 2, or 1 on a single core)",
+        )
         parser.add_argument(
             "--tiny", action="store_true", help="CI smoke size: 150 residents, 10 days, 2 seeds"
         )
