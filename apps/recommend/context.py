@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from apps.recommend.candidates import ITEM_TYPES
+from apps.recommend.candidates import ITEM_TYPES, TYPE_CODES, item_keys
 from apps.recommend.distance import haversine_m
-from apps.recommend.text import empty_texts, take_rows
+from apps.recommend.text import empty_texts, encode_texts, take_rows
 
 #: Interaction actions, in the order of their integer codes (the API's ``action`` values).
 ACTIONS = ("impression", "open", "save", "unsave", "like", "share", "dismiss")
@@ -25,6 +25,7 @@ IMPRESSION, OPEN, SAVE, UNSAVE, LIKE, SHARE, DISMISS = range(len(ACTIONS))
 ACTION_CODES = {name: code for code, name in enumerate(ACTIONS)}
 #: Where an interaction happened, in the order of their codes (the API's ``context`` values).
 CONTEXTS = ("feed", "push", "map", "search", "detail")
+CONTEXT_CODES = {name: code for code, name in enumerate(CONTEXTS)}
 FEED = 0
 
 #: How much each action says the resident liked the item (0 for the others).
@@ -84,6 +85,36 @@ class History:
 
     def __len__(self) -> int:
         return len(self.action)
+
+    @classmethod
+    def from_records(cls, records: Sequence[HistoryRecord]) -> History:
+        """Build from plain rows (an interaction joined with its item's facts)."""
+        nan = float("nan")
+        return cls(
+            item_key=item_keys([TYPE_CODES[r.type] for r in records], [r.id for r in records]),
+            item_type=np.array([TYPE_CODES[r.type] for r in records], dtype=np.int64),
+            category=np.array([r.category_id for r in records], dtype=np.int64),
+            lon=np.array([nan if r.lon is None else r.lon for r in records], dtype=np.float64),
+            lat=np.array([nan if r.lat is None else r.lat for r in records], dtype=np.float64),
+            action=np.array([ACTION_CODES[r.action] for r in records], dtype=np.int64),
+            at_s=np.array([r.at_s for r in records], dtype=np.float64),
+            text=encode_texts([r.text for r in records]) if records else empty_texts(0),
+        )
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    """One past interaction as plain values: the item (API type and id, category, point,
+    text), the action (API name) and when (POSIX seconds)."""
+
+    type: str
+    id: int
+    category_id: int
+    lon: float | None
+    lat: float | None
+    action: str
+    at_s: float
+    text: str = ""
 
 
 def _ids(values) -> np.ndarray:

@@ -73,6 +73,7 @@ class SeedResult:
 @dataclass
 class Report:
     config: SimConfig
+    rank_config: RankConfig = field(default_factory=RankConfig)
     seeds: list[SeedResult] = field(default_factory=list)
 
     def summary(self, method: str, metric: str) -> tuple[float, float]:
@@ -276,7 +277,7 @@ def evaluate(
 ) -> Report:
     """Run ``seeds`` seeds (``config.seed``, ``config.seed + 1``, …), ``jobs`` at a time."""
     configs = [replace(config, seed=config.seed + k) for k in range(seeds)]
-    report = Report(config)
+    report = Report(config, rank_config or RankConfig())
     if jobs <= 1:
         results: Iterable[SeedResult] = (run_seed(c, rank_config=rank_config) for c in configs)
         for result in results:
@@ -336,7 +337,10 @@ def render_markdown(report: Report) -> str:
         f"Simulated city: {cfg.residents} residents, {cfg.days} logged days "
         f"(last {cfg.test_days} for test), {n} seeds; mean ± 95 % CI over seeds; "
         f"{sum(s.requests for s in report.seeds) // max(n, 1)} test requests per seed, "
-        "all live candidates ranked.",
+        "all live candidates ranked. Hidden utility weights: interest "
+        f"{cfg.interest_weight}, distance {cfg.distance_weight}, noise sd {cfg.noise_sd}; "
+        f"diversity cap {report.rank_config.max_per_category} per "
+        f"{report.rank_config.window}.",
         "",
         "| method | nDCG@10 | recall@20 | MRR | coverage | diversity | expired |",
         "|---|---|---|---|---|---|---|",
@@ -393,6 +397,7 @@ def as_json(report: Report) -> dict[str, Any]:
     return clean(
         {
             "config": vars(report.config),
+            "rank_config": vars(report.rank_config),
             "summary": summary,
             "targets": [{"name": n, "met": ok, "detail": d} for n, ok, d in targets(report)],
             "seeds": [vars(s) for s in report.seeds],

@@ -138,13 +138,13 @@ class ModelRanker:
         if hasattr(last, "coef_"):
             standardised = self.estimator[:-1].transform(values)
             return np.asarray(standardised) * np.asarray(last.coef_).ravel()[None, :]
-        base = self.score(values)
-        out = np.empty_like(values, dtype=np.float64)
-        for j in range(values.shape[1]):
-            ablated = values.copy()
-            ablated[:, j] = self.feature_means[j]
-            out[:, j] = base - self.score(ablated)
-        return out
+        n, d = values.shape
+        # One scoring call for all the ablations: row block j has feature j at its mean.
+        ablated = np.tile(values, (d + 1, 1))
+        for j in range(d):
+            ablated[(j + 1) * n : (j + 2) * n, j] = self.feature_means[j]
+        scores = self.score(ablated).reshape(d + 1, n)
+        return (scores[0][None, :] - scores[1:]).T
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,11 @@ def rank(
 ) -> Ranking:
     """Order ``candidates`` for ``context`` at ``now_s``; removed rows are not in ``order``."""
     config = config or RankConfig()
-    f = features or compute_features(candidates, context, now_s=now_s, idf=ranker.idf)
+    f = (
+        features
+        if features is not None
+        else compute_features(candidates, context, now_s=now_s, idf=ranker.idf)
+    )
     removed = np.full(len(candidates), KEPT, dtype=np.int8)
     if len(context.dismissed_text.indices) or len(context.dismissed_keys):
         dismissed_units = tfidf(context.dismissed_text, ranker.idf)

@@ -8,11 +8,12 @@ quality, urgency and time window.
 
 Hidden utility of item i for resident r at time t (never shown to the rankers)::
 
-    u = 0.6 (K·interest[r, cat] - 1) + 0.5 quality + 2.0 exp(-d_nearest_place / scale_r)
+    u = a (K·interest[r, cat] - 1) + 0.5 quality + b exp(-d_nearest_place / scale_r)
         + 1.5 severity exp(-d_route / 250 m) [works] + 1.5 time_relevance(i, t)
         + urgency (important 0.5, alert 2.0 x proximity) + ε[r, i] - 2.0
 
-with ε ~ N(0, 0.5) fixed per (resident, item) — taste nobody can predict — and a city-wide item
+with a = ``interest_weight`` (0.6), b = ``distance_weight`` (2.0), ε ~ N(0, ``noise_sd`` = 0.5)
+fixed per (resident, item) — taste nobody can predict — and a city-wide item
 counting as 0.35 proximity. Time relevance decays with age (news), rises before the start and
 is 1 while running (events, works) and is 0 once an item is over: it is then not live at all.
 Graded relevance (0-3) cuts u at 1.0, 1.75 and 2.5. Behaviour: position k of a page is
@@ -102,6 +103,10 @@ class SimConfig:
     random_slot_share: float = 0.2
     page_size: int = 20
     examine_p: float = 0.85
+    # Weights of the hidden utility (module doc); change them to test how robust a result is.
+    interest_weight: float = 0.6
+    distance_weight: float = 2.0
+    noise_sd: float = 0.5
     seed: int = 0
 
 
@@ -270,7 +275,7 @@ def generate_city(config: SimConfig) -> City:
         activity=np.clip(np.exp(rng.normal(np.log(0.35), 1.0, n)), 0.02, 4.0),
         home_district=home_district,
         new=rng.random(n) < config.new_resident_share,
-        noise=rng.normal(0, 0.5, (n, len(catalog))).astype(np.float32),
+        noise=rng.normal(0, config.noise_sd, (n, len(catalog))).astype(np.float32),
         grid=grid,
     )
 
@@ -323,9 +328,9 @@ def utility(city: City, r: int, rows: np.ndarray, t: float) -> np.ndarray:
     urgency = c.urgency[rows]
     bonus = np.where(urgency == ALERT, 2.0 * proximity, np.where(urgency == IMPORTANT, 0.5, 0.0))
     return (
-        0.6 * (K * city.interest[r, c.category[rows] - 1] - 1.0)
+        city.config.interest_weight * (K * city.interest[r, c.category[rows] - 1] - 1.0)
         + 0.5 * city.quality[rows]
-        + 2.0 * proximity
+        + city.config.distance_weight * proximity
         + 1.5 * route
         + 1.5 * time_relevance(c, rows, t)
         + bonus

@@ -107,9 +107,11 @@ def test_format_distance_by_language():
     assert format_distance(1234, "en") == "1.2 km"
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_explain_reasons_are_true_for_random_items_and_residents(seed):
-    """Whatever the scores, a reason is only given when its fact holds."""
+@pytest.mark.parametrize(("seed", "stage"), [(1, 1), (2, 1), (3, 2), (4, 2)])
+def test_explain_reasons_are_true_for_random_items_and_residents(seed, stage, request):
+    """Whatever the scores (stage 1 or a trained model), a reason is only given when its fact
+    holds."""
+    ranker = Stage1Ranker() if stage == 1 else request.getfixturevalue("trained").ranker()
     rng = np.random.default_rng(seed)
     points = [offset(float(dx), float(dy)) for dx, dy in rng.uniform(-2500, 4000, (300, 2))]
     records = [
@@ -133,7 +135,7 @@ def test_explain_reasons_are_true_for_random_items_and_residents(seed):
     followed = frozenset({int(rng.choice([CULTURE, MOBILITY, SPORT]))})
     resident = ResidentProfile(places, followed, frozenset({CENTRE_AREA}))
     context = build_context(resident, None, now_s=NOW_S)
-    ranking = rank(cands, context, now_s=NOW_S, ranker=Stage1Ranker(), config=RankConfig())
+    ranking = rank(cands, context, now_s=NOW_S, ranker=ranker, config=RankConfig())
     rows = ranking.order[:60]
     explained = explain(ranking, cands, context, rows, labels=LABELS_FR, max_reasons=3)
     seen = set()

@@ -284,3 +284,19 @@ def test_pure_modules_import_no_orm():
         check=True,
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_history_from_records_feeds_the_context():
+    from apps.recommend.context import HistoryRecord
+
+    history = History.from_records(
+        [
+            HistoryRecord("events", 5, CULTURE, *offset(300), "open", NOW_S - DAY_S, "Concert"),
+            HistoryRecord("news", 6, SPORT, None, None, "dismiss", NOW_S - DAY_S, "Match"),
+        ]
+    )
+    context = build_context(profile(), history, now_s=NOW_S)
+    assert context.n_positive == 1
+    assert context.dismissed_keys.tolist() == [item_key("news", 6)]
+    assert context.type_affinity.argmax() == 2  # events
+    assert context.profile_text.shape[0] == 1

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from apps.recommend.candidates import ALERT, item_key
 from apps.recommend.context import DISMISS, OPEN, History, build_context
+from apps.recommend.explain import explain
 from apps.recommend.ranking import (
     DISMISSED,
     NEAR_DUPLICATE,
@@ -151,3 +152,11 @@ def test_diversify_keeps_every_row_and_respects_the_cap_while_it_can(categories,
             # The pick is the best-scored (lowest index here) eligible row.
             assert row == min(eligible)
         placed.append(row)
+
+
+def test_rank_and_explain_an_empty_candidate_set():
+    cands = candidates()
+    context = build_context(profile(), None, now_s=NOW_S)
+    ranking = _rank(cands, context)
+    assert ranking.order.tolist() == []
+    assert explain(ranking, cands, context, ranking.order[:20]) == []

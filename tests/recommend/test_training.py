@@ -154,3 +154,22 @@ def test_idf_weighs_rare_terms_more():
     jazz = encode_texts(["jazz"]).indices[0]
     assert weights[parc] < weights[jazz] < idf.default
     assert Stage1Ranker().idf is None
+
+
+def test_interaction_log_from_stored_columns_indexes_items_and_residents():
+    catalog = _tiny_catalog()  # news 1, 2, 3
+    log, residents = InteractionLog.from_columns(
+        resident=[42, 7, 42, 7],
+        item_type=["news", "news", "events", "news"],
+        item_id=[3, 1, 1, 2],  # events 1 is not in the catalog
+        action=["impression", "open", "save", "dismiss"],
+        context=["feed", "push", "feed", "feed"],
+        at_s=[NOW_S, NOW_S + 1, NOW_S + 2, NOW_S + 3],
+        catalog=catalog,
+    )
+    assert residents.tolist() == [7, 42]
+    assert log.resident.tolist() == [1, 0, 0]
+    assert catalog.item_id[log.item].tolist() == [3, 1, 2]
+    assert log.action.tolist() == [IMPRESSION, OPEN, DISMISS]
+    assert log.context.tolist() == [FEED, 1, FEED]
+    assert log.at_s.tolist() == [NOW_S, NOW_S + 1, NOW_S + 3]

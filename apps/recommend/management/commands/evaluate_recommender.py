@@ -11,9 +11,26 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.recommend.evaluation import as_json, evaluate, render_markdown, targets
+from apps.recommend.ranking import RankConfig
 from apps.recommend.simulation import SimConfig
 
 TINY = {"residents": 150, "days": 10, "seeds": 2}
+
+
+def _utility_args(config: SimConfig) -> str:
+    """The non-default utility weights, as command-line options."""
+    defaults = SimConfig()
+    names = ("interest_weight", "distance_weight", "noise_sd")
+    return "".join(
+        f" --{name.replace('_', '-')} {getattr(config, name)}"
+        for name in names
+        if getattr(config, name) != getattr(defaults, name)
+    )
+
+
+def _cap_arg(rank_config: RankConfig) -> str:
+    cap = rank_config.max_per_category
+    return "" if cap == RankConfig().max_per_category else f" --max-per-category {cap}"
 
 
 class Command(BaseCommand):
@@ -41,6 +58,30 @@ class Command(BaseCommand):
         parser.add_argument(
             "--tiny", action="store_true", help="CI smoke size: 150 residents, 10 days, 2 seeds"
         )
+        parser.add_argument(
+            "--interest-weight",
+            type=float,
+            default=defaults.interest_weight,
+            help="weight of interests in the hidden utility (robustness checks)",
+        )
+        parser.add_argument(
+            "--distance-weight",
+            type=float,
+            default=defaults.distance_weight,
+            help="weight of proximity in the hidden utility (robustness checks)",
+        )
+        parser.add_argument(
+            "--noise-sd",
+            type=float,
+            default=defaults.noise_sd,
+            help="unpredictable taste in the hidden utility (robustness checks)",
+        )
+        parser.add_argument(
+            "--max-per-category",
+            type=int,
+            default=RankConfig().max_per_category,
+            help="diversity cap: items of one category in any 10 consecutive positions",
+        )
         parser.add_argument("--json", type=Path, help="also write every number to this JSON file")
         parser.add_argument(
             "--check", action="store_true", help="exit with an error if a target is not met"
@@ -51,21 +92,37 @@ class Command(BaseCommand):
             options.update(TINY)
         if options["seeds"] < 1 or options["residents"] < 20 or options["days"] < 4:
             raise CommandError("need --seeds ≥ 1, --residents ≥ 20 and --days ≥ 4")
+        if options["max_per_category"] < 1 or options["noise_sd"] < 0:
+            raise CommandError("need --max-per-category ≥ 1 and --noise-sd ≥ 0")
         config = SimConfig(
-            residents=options["residents"], days=options["days"], seed=options["seed"]
+            residents=options["residents"],
+            days=options["days"],
+            seed=options["seed"],
+            interest_weight=options["interest_weight"],
+            distance_weight=options["distance_weight"],
+            noise_sd=options["noise_sd"],
         )
         started = time.perf_counter()
 
         def progress(result) -> None:
             self.stderr.write(f"seed {result.seed}: {result.served}, {result.seconds:.0f} s")
 
-        report = evaluate(config, options["seeds"], jobs=options["jobs"], progress=progress)
+        rank_config = RankConfig(max_per_category=options["max_per_category"])
+        report = evaluate(
+            config,
+            options["seeds"],
+            rank_config=rank_config,
+            jobs=options["jobs"],
+            progress=progress,
+        )
         elapsed = time.perf_counter() - started
         self.stdout.write(render_markdown(report))
         self.stdout.write(
             f"\nRun: `python manage.py evaluate_recommender --seeds {options['seeds']} "
             f"--residents {config.residents} --days {config.days} --seed {config.seed} "
-            f"--jobs {options['jobs']}` in {elapsed:.0f} s on {platform.machine()} "
+            f"--jobs {options['jobs']}{_utility_args(config)}"
+            f"{_cap_arg(rank_config)}` in {elapsed:.0f} s on "
+            f"{platform.machine()} "
             f"({platform.python_implementation()} {platform.python_version()})."
         )
         if options["json"]:
