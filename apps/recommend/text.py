@@ -67,9 +67,8 @@ def empty_texts(n: int) -> sp.csr_matrix:
 
 def take_rows(matrix: sp.csr_matrix, rows) -> sp.csr_matrix:
     """``matrix[rows]`` for a CSR matrix, without scipy's fancy-indexing overhead."""
-    rows = np.asarray(rows, dtype=np.int64)
-    if rows.dtype == bool:
-        rows = np.flatnonzero(rows)
+    rows = np.asarray(rows)
+    rows = np.flatnonzero(rows) if rows.dtype == bool else rows.astype(np.int64)
     starts = matrix.indptr[rows]
     lengths = matrix.indptr[rows + 1] - starts
     indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)

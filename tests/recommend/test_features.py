@@ -300,3 +300,26 @@ def test_history_from_records_feeds_the_context():
     assert context.dismissed_keys.tolist() == [item_key("news", 6)]
     assert context.type_affinity.argmax() == 2  # events
     assert context.profile_text.shape[0] == 1
+
+
+def test_candidates_take_keeps_rows_areas_and_texts_together():
+    cands = candidates(
+        record(1, area_ids=(CENTRE_AREA,), text="concert"),
+        record(2, area_ids=(), text="travaux"),
+        record(3, area_ids=(NORTH_AREA, CENTRE_AREA), text="marché"),
+    )
+    picked = cands.take([2, 0, 2])
+    assert picked.item_id.tolist() == [3, 1, 3]
+    pairs = sorted(zip(picked.area_item.tolist(), picked.area_id.tolist(), strict=True))
+    expected = [
+        (0, NORTH_AREA),
+        (0, CENTRE_AREA),
+        (1, CENTRE_AREA),
+        (2, NORTH_AREA),
+        (2, CENTRE_AREA),
+    ]
+    assert pairs == sorted(expected)
+    assert (picked.text[1] != cands.text[0]).nnz == 0
+    masked = cands.take(np.array([False, True, True]))
+    assert masked.item_id.tolist() == [2, 3]
+    assert (masked.text[0] != cands.text[1]).nnz == 0
