@@ -1,1 +1,1 @@
-"""Recommender: the interaction log (ranking, features and evaluation come on top of it)."""
+"""Recommender: interaction log, candidates, features, ranking, explanations, evaluation."""

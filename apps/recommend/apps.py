@@ -1,4 +1,4 @@
-"""App configuration for the recommender (for now: the interaction log)."""
+"""App configuration for the recommender."""
 
 from celery.schedules import crontab
 from django.apps import AppConfig

@@ -1,0 +1,1 @@
+"""Recommender tests."""

@@ -1,11 +1,20 @@
-"""Residents tests: every test starts with empty throttle counters (they live in the cache)."""
+"""A small simulated city and the stage 2 model trained on its log, shared by the tests."""
+
+from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+
+from apps.recommend.simulation import City, SimConfig, generate_city, simulate_log
+from apps.recommend.training import InteractionLog, TrainedModel, fit
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    cache.clear()
-    yield
-    cache.clear()
+@pytest.fixture(scope="session")
+def small_city() -> tuple[City, InteractionLog]:
+    city = generate_city(SimConfig(residents=160, days=10, seed=11))
+    return city, simulate_log(city)
+
+
+@pytest.fixture(scope="session")
+def trained(small_city) -> TrainedModel:
+    city, log = small_city
+    return fit(log, city.catalog, city.profiles, seed=11)

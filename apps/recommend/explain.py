@@ -1,0 +1,301 @@
+"""Why an item is in the feed: reason codes with French and English texts.
+
+Reasons come from the largest contributions to the item's score (weight x value for stage 1
+and linear models), grouped by reason code; a reason is only given when its fact holds for
+this item and resident — "350 m de Domicile" only when the item lies inside the radius of the
+place labelled "Domicile", "Vous suivez Culture" only when they follow Culture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from apps.recommend.candidates import ALERT, EVENTS, IMPORTANT, WORKS, Candidates
+from apps.recommend.context import ResidentContext
+from apps.recommend.features import FEATURE_INDEX
+from apps.recommend.ranking import Ranking
+
+PARIS = ZoneInfo("Europe/Paris")
+NEAR_YOU_M = 2000.0
+ON_ROUTE_M = 300.0
+POPULAR_COUNT = 5.0
+RECENT_S = 2 * 86400.0
+INTEREST_AFFINITY = 0.2
+INTEREST_TEXT = 0.25
+
+REASON_FEATURES: Mapping[str, tuple[str, ...]] = {
+    "urgent": ("urgency_important", "urgency_alert"),
+    "near_place": (
+        "decay_place_300",
+        "decay_place_1000",
+        "decay_place_3000",
+        "decay_place_personal",
+        "inside_place",
+    ),
+    "near_you": ("decay_point_1000",),
+    "on_route": ("route_works",),
+    "follows_category": ("followed_category",),
+    "follows_area": ("followed_area",),
+    "follows_organization": ("followed_organization",),
+    "your_interests": (
+        "category_affinity",
+        "category_ctr_lift",
+        "type_affinity",
+        "text_similarity",
+    ),
+    "starts_soon": ("event_starts_soon", "event_ongoing"),
+    "active_works": ("works_active", "works_upcoming"),
+    "popular": ("popularity",),
+    "recent": ("recency_1d", "recency_7d"),
+    "city_wide": ("city_wide",),
+}
+REASON_CODES = tuple(REASON_FEATURES)
+
+TEXTS: Mapping[str, Mapping[str, str]] = {
+    "fr": {
+        "urgent_alert": "Alerte",
+        "urgent_important": "Important",
+        "near_place": "{distance} de {label}",
+        "near_you": "À {distance} de vous",
+        "on_route": "Sur votre trajet",
+        "follows_category": "Vous suivez {name}",
+        "follows_area": "Dans {name}, que vous suivez",
+        "follows_organization": "Vous suivez {name}",
+        "interest_category": "Vous consultez souvent {name}",
+        "interest_text": "Proche de ce que vous avez consulté",
+        "ongoing": "En cours",
+        "starts_today": "Aujourd'hui",
+        "starts_tomorrow": "Commence demain",
+        "starts_in_days": "Commence dans {days} jours",
+        "works_active": "Travaux en cours",
+        "works_today": "Début des travaux aujourd'hui",
+        "works_tomorrow": "Début des travaux demain",
+        "works_in_days": "Début des travaux dans {days} jours",
+        "popular": "Populaire en ce moment",
+        "recent": "Nouveau",
+        "city_wide": "Concerne toute la ville",
+        "this_category": "cette catégorie",
+        "this_area": "ce quartier",
+        "this_organization": "cet organisme",
+    },
+    "en": {
+        "urgent_alert": "Alert",
+        "urgent_important": "Important",
+        "near_place": "{distance} from {label}",
+        "near_you": "{distance} from you",
+        "on_route": "On your route",
+        "follows_category": "You follow {name}",
+        "follows_area": "In {name}, which you follow",
+        "follows_organization": "You follow {name}",
+        "interest_category": "You often read about {name}",
+        "interest_text": "Like what you have read",
+        "ongoing": "Happening now",
+        "starts_today": "Today",
+        "starts_tomorrow": "Starts tomorrow",
+        "starts_in_days": "Starts in {days} days",
+        "works_active": "Works in progress",
+        "works_today": "Works start today",
+        "works_tomorrow": "Works start tomorrow",
+        "works_in_days": "Works start in {days} days",
+        "popular": "Popular right now",
+        "recent": "New",
+        "city_wide": "Concerns the whole city",
+        "this_category": "this category",
+        "this_area": "this area",
+        "this_organization": "this organization",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Display names, in the request's language, of the categories, areas, organizations."""
+
+    categories: Mapping[int, str] = field(default_factory=dict)
+    areas: Mapping[int, str] = field(default_factory=dict)
+    organizations: Mapping[int, str] = field(default_factory=dict)
+
+
+def format_distance(metres: float, language: str) -> str:
+    if metres < 50:
+        return "< 50 m"
+    if metres < 1000:
+        return f"{round(metres / 10) * 10:.0f} m"
+    km = f"{metres / 1000:.1f}"
+    return f"{km.replace('.', ',') if language == 'fr' else km} km"
+
+
+def _days_until(start_s: float, now_s: float, tz: tzinfo) -> int:
+    start = datetime.fromtimestamp(start_s, tz).date()
+    return (start - datetime.fromtimestamp(now_s, tz).date()).days
+
+
+class _Explainer:
+    """The facts of one ranking, checked row by row: each method returns a text or ``None``."""
+
+    def __init__(
+        self,
+        ranking: Ranking,
+        c: Candidates,
+        ctx: ResidentContext,
+        *,
+        labels: Labels,
+        language: str,
+        tz: tzinfo,
+    ) -> None:
+        self.r, self.c, self.ctx, self.labels = ranking, c, ctx, labels
+        self.language, self.t, self.tz = language, TEXTS[language], tz
+
+    def value(self, row: int, name: str) -> float:
+        return float(self.r.features.values[row, FEATURE_INDEX[name]])
+
+    def text(self, code: str, row: int) -> str | None:
+        return getattr(self, code)(row)
+
+    def urgent(self, row: int) -> str | None:
+        level = int(self.c.urgency[row])
+        if level == ALERT:
+            return self.t["urgent_alert"]
+        return self.t["urgent_important"] if level == IMPORTANT else None
+
+    def near_place(self, row: int) -> str | None:
+        f = self.r.features
+        inside = np.flatnonzero(f.inside_place[row])
+        if len(inside) == 0:
+            return None
+        best = inside[np.argmin(f.place_distance_m[row, inside])]
+        distance = format_distance(float(f.place_distance_m[row, best]), self.language)
+        return self.t["near_place"].format(distance=distance, label=self.ctx.places[best].label)
+
+    def near_you(self, row: int) -> str | None:
+        d = float(self.r.features.point_distance_m[row])
+        if not d <= NEAR_YOU_M:
+            return None
+        return self.t["near_you"].format(distance=format_distance(d, self.language))
+
+    def on_route(self, row: int) -> str | None:
+        d = float(self.r.features.route_distance_m[row])
+        return self.t["on_route"] if self.c.item_type[row] == WORKS and d <= ON_ROUTE_M else None
+
+    def _named(self, key: str, names: Mapping[int, str], ident: int, default: str) -> str:
+        return self.t[key].format(name=names.get(ident, self.t[default]))
+
+    def follows_category(self, row: int) -> str | None:
+        if not self.value(row, "followed_category"):
+            return None
+        category = int(self.c.category[row])
+        return self._named("follows_category", self.labels.categories, category, "this_category")
+
+    def follows_area(self, row: int) -> str | None:
+        area = int(self.r.features.followed_area[row])
+        if area < 0:
+            return None
+        return self._named("follows_area", self.labels.areas, area, "this_area")
+
+    def follows_organization(self, row: int) -> str | None:
+        if not self.value(row, "followed_organization"):
+            return None
+        org = int(self.c.organization[row])
+        return self._named(
+            "follows_organization", self.labels.organizations, org, "this_organization"
+        )
+
+    def your_interests(self, row: int) -> str | None:
+        if self.value(row, "category_affinity") >= INTEREST_AFFINITY:
+            category = int(self.c.category[row])
+            return self._named(
+                "interest_category", self.labels.categories, category, "this_category"
+            )
+        return (
+            self.t["interest_text"] if self.value(row, "text_similarity") >= INTEREST_TEXT else None
+        )
+
+    def _timing(self, row: int, wanted: int) -> str | None:
+        start, end, now = float(self.c.start_s[row]), float(self.c.end_s[row]), self.r.now_s
+        if self.c.item_type[row] != wanted or np.isnan(start):
+            return None
+        prefix = "starts" if wanted == EVENTS else "works"
+        if start <= now:
+            if end <= now:  # over (NaN end: never over)
+                return None
+            return self.t["ongoing" if wanted == EVENTS else "works_active"]
+        days = _days_until(start, now, self.tz)
+        if days > 7:
+            return None
+        if days <= 1:
+            return self.t[f"{prefix}_{'today' if days <= 0 else 'tomorrow'}"]
+        return self.t[f"{prefix}_in_days"].format(days=days)
+
+    def starts_soon(self, row: int) -> str | None:
+        return self._timing(row, EVENTS)
+
+    def active_works(self, row: int) -> str | None:
+        return self._timing(row, WORKS)
+
+    def popular(self, row: int) -> str | None:
+        return self.t["popular"] if self.c.popularity[row] >= POPULAR_COUNT else None
+
+    def recent(self, row: int) -> str | None:
+        age = self.r.now_s - float(self.c.published_s[row])
+        return self.t["recent"] if 0 <= age <= RECENT_S else None
+
+    def city_wide(self, row: int) -> str | None:
+        return self.t["city_wide"] if self.c.city_wide[row] else None
+
+
+def explain(
+    ranking: Ranking,
+    candidates: Candidates,
+    context: ResidentContext,
+    rows: Sequence[int] | np.ndarray,
+    *,
+    labels: Labels | None = None,
+    language: str = "fr",
+    tz: tzinfo = PARIS,
+    max_reasons: int = 2,
+) -> list[list[Reason]]:
+    """Reasons for each candidate row in ``rows`` (e.g. ``ranking.order[:20]``).
+
+    Per item: reasons whose fact holds, ordered by their summed contribution to the score;
+    those that raised the score are kept (at most ``max_reasons``), or else the single
+    strongest true one, so that an item is never shown without a true reason if it has any.
+    A pinned alert always starts with "urgent".
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) == 0:
+        return []
+    language = language if language in TEXTS else "fr"
+    explainer = _Explainer(
+        ranking, candidates, context, labels=labels or Labels(), language=language, tz=tz
+    )
+    contributions = ranking.ranker.contributions(ranking.features.values[rows])
+    by_code = {
+        code: contributions[:, [FEATURE_INDEX[n] for n in names]].sum(axis=1)
+        for code, names in REASON_FEATURES.items()
+    }
+    result: list[list[Reason]] = []
+    for k, row in enumerate(rows):
+        true = []
+        for code in REASON_CODES:
+            text = explainer.text(code, int(row))
+            if text is not None:
+                true.append((float(by_code[code][k]), code, text))
+        true.sort(key=lambda item: -item[0])
+        if ranking.pinned[row]:
+            true.sort(key=lambda item: item[1] != "urgent")
+        chosen = [item for item in true if item[0] > 0 or item[1] == "urgent"][:max_reasons]
+        if not chosen and true:
+            chosen = true[:1]
+        result.append([Reason(code, text) for _, code, text in chosen])
+    return result

@@ -1,0 +1,1 @@
+"""``evaluate_recommender`` (and, with the database glue, ``train_recommender``)."""

@@ -1,0 +1,220 @@
+"""Versioned model files under ``settings.RECOMMENDER_MODEL_DIR``, with fallback to stage 1.
+
+Each save writes ``model-<version>.joblib`` (the estimator and the text IDF) and
+``model-<version>.json`` (version, kind, feature names, training date, data sizes, validation
+metrics of the model *and* of stage 1, library versions, SHA-256 of the model file), then
+points ``LATEST`` at it atomically. ``load`` never raises: whenever the model cannot be trusted
+— no model yet, file missing, checksum or unpickling failure, other feature names, other
+scikit-learn, or worse than stage 1 on validation — it returns a ``Stage1Ranker`` whose
+``fallback_reason`` says why. Only files this store wrote are unpickled, and only after their
+checksum matched the sidecar.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+
+from apps.recommend.features import FEATURE_NAMES
+from apps.recommend.ranking import ModelRanker, Ranker, Stage1Ranker
+from apps.recommend.text import Idf
+from apps.recommend.training import TrainedModel
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = 1
+LATEST = "LATEST"
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe metrics: NaN becomes null."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class ModelStore:
+    """The model directory. ``directory`` defaults to ``settings.RECOMMENDER_MODEL_DIR``."""
+
+    def __init__(self, directory: str | Path | None = None, *, keep: int = 5) -> None:
+        if directory is None:
+            from django.conf import settings
+
+            directory = settings.RECOMMENDER_MODEL_DIR
+        self.directory = Path(directory)
+        self.keep = keep
+        self._cache: tuple[tuple[int, int], Ranker] | None = None
+
+    def model_path(self, version: str) -> Path:
+        return self.directory / f"model-{version}.joblib"
+
+    def metadata_path(self, version: str) -> Path:
+        return self.directory / f"model-{version}.json"
+
+    def save(self, trained: TrainedModel) -> str:
+        """Write the model and its sidecar, make it the latest; returns its version."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        version = trained.trained_at.strftime("%Y%m%dT%H%M%S%fZ")
+        bundle = {
+            "estimator": trained.estimator,
+            "feature_means": trained.feature_means,
+            "idf": (
+                trained.idf.indices,
+                trained.idf.values,
+                trained.idf.default,
+                trained.idf.n_documents,
+            ),
+        }
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".model-")
+        os.close(fd)
+        try:
+            joblib.dump(bundle, tmp, compress=3)
+            os.replace(tmp, self.model_path(version))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        metadata = {
+            "schema": SCHEMA,
+            "version": version,
+            "kind": trained.kind,
+            "feature_names": list(trained.feature_names),
+            "trained_at": trained.trained_at.isoformat(),
+            "metrics": _clean(trained.metrics),
+            "data": trained.data,
+            "sha256": _sha256(self.model_path(version)),
+            "sklearn": sklearn.__version__,
+            "numpy": np.__version__,
+        }
+        text = json.dumps(metadata, indent=2, sort_keys=True).encode()
+        _write_atomic(self.metadata_path(version), text)
+        _write_atomic(self.directory / LATEST, version.encode())
+        self._prune()
+        return version
+
+    def _prune(self) -> None:
+        versions = sorted(
+            p.stem.removeprefix("model-") for p in self.directory.glob("model-*.json")
+        )
+        for old in versions[: -self.keep]:
+            self.model_path(old).unlink(missing_ok=True)
+            self.metadata_path(old).unlink(missing_ok=True)
+
+    def latest_version(self) -> str | None:
+        try:
+            return (self.directory / LATEST).read_text().strip() or None
+        except OSError:
+            return None
+
+    def metadata(self, version: str | None = None) -> dict[str, Any] | None:
+        version = version or self.latest_version()
+        if version is None:
+            return None
+        try:
+            data = json.loads(self.metadata_path(version).read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def load(self) -> Ranker:
+        """The ranker to serve: the latest model, or stage 1 with the reason (never raises)."""
+        version = self.latest_version()
+        if version is None:
+            return Stage1Ranker(fallback_reason="no model trained yet")
+        try:
+            return self._load(version)
+        except _RejectedError as fallback:
+            logger.warning("recommender model %s not used: %s", version, fallback)
+            return Stage1Ranker(fallback_reason=str(fallback))
+
+    def current(self) -> Ranker:
+        """``load``, cached until ``LATEST`` changes (for the feed: one disk read per model)."""
+        try:
+            stat = (self.directory / LATEST).stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = (0, 0)
+        if self._cache is None or self._cache[0] != stamp:
+            self._cache = (stamp, self.load())
+        return self._cache[1]
+
+    def _load(self, version: str) -> Ranker:
+        meta = self.metadata(version)
+        if meta is None:
+            raise _RejectedError("metadata missing or unreadable")
+        if meta.get("schema") != SCHEMA:
+            raise _RejectedError(f"metadata schema {meta.get('schema')!r}, expected {SCHEMA}")
+        if tuple(meta.get("feature_names") or ()) != FEATURE_NAMES:
+            raise _RejectedError("trained on other feature names")
+        if meta.get("sklearn") != sklearn.__version__:
+            raise _RejectedError(
+                f"trained with scikit-learn {meta.get('sklearn')}, running {sklearn.__version__}"
+            )
+        metrics = meta.get("metrics") or {}
+        model_ndcg = (metrics.get("model") or {}).get("ndcg@10")
+        stage1_ndcg = (metrics.get("stage1") or {}).get("ndcg@10")
+        if not isinstance(model_ndcg, int | float) or not isinstance(stage1_ndcg, int | float):
+            raise _RejectedError("no validation metrics")
+        if model_ndcg < stage1_ndcg:
+            raise _RejectedError(
+                f"worse than stage 1 on validation (nDCG@10 {model_ndcg:.4f} < {stage1_ndcg:.4f})"
+            )
+        path = self.model_path(version)
+        try:
+            checksum = _sha256(path)
+        except OSError as error:
+            raise _RejectedError(f"model file unreadable: {error.strerror or error}") from error
+        if checksum != meta.get("sha256"):
+            raise _RejectedError("model file corrupt (checksum mismatch)")
+        try:
+            bundle = joblib.load(path)
+            indices, values, default, n_documents = bundle["idf"]
+            idf = Idf(np.asarray(indices), np.asarray(values), float(default), int(n_documents))
+            ranker = ModelRanker(
+                estimator=bundle["estimator"],
+                feature_means=np.asarray(bundle["feature_means"], dtype=np.float64),
+                idf=idf,
+                version=version,
+                kind=str(meta.get("kind")),
+            )
+            # A model that cannot score one row must not reach the feed.
+            probe = ranker.score(np.asarray(bundle["feature_means"], dtype=np.float64)[None, :])
+        except Exception as error:  # unpickling garbage raises anything
+            raise _RejectedError(f"model file unusable: {type(error).__name__}") from error
+        if probe.shape != (1,) or not np.isfinite(probe).all():
+            raise _RejectedError("model gives no finite score")
+        return ranker
+
+
+class _RejectedError(Exception):
+    """Why the stored model is not served."""

@@ -1,0 +1,128 @@
+"""The model store: versioned files, metadata, and fallback to stage 1 whenever in doubt."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from apps.recommend.features import FEATURE_NAMES
+from apps.recommend.ranking import ModelRanker, Stage1Ranker
+from apps.recommend.store import LATEST, ModelStore
+
+
+@pytest.fixture
+def store(tmp_path):
+    return ModelStore(tmp_path / "models", keep=3)
+
+
+def _rewrite_metadata(store: ModelStore, version: str, **changes) -> None:
+    path = store.metadata_path(version)
+    data = json.loads(path.read_text())
+    data.update(changes)
+    path.write_text(json.dumps(data))
+
+
+def test_store_save_and_load_round_trip(store, trained):
+    version = store.save(trained)
+    ranker = store.load()
+    assert isinstance(ranker, ModelRanker)
+    assert ranker.version == version and ranker.kind == trained.kind
+    values = np.random.default_rng(3).random((20, len(FEATURE_NAMES)))
+    np.testing.assert_allclose(ranker.score(values), trained.estimator.decision_function(values))
+    np.testing.assert_array_equal(ranker.idf.dense, trained.idf.dense)
+    meta = store.metadata()
+    assert meta["version"] == version
+    assert meta["feature_names"] == list(FEATURE_NAMES)
+    assert meta["metrics"]["model"]["ndcg@10"] == pytest.approx(trained.metrics["model"]["ndcg@10"])
+    assert meta["metrics"]["stage1"]["auc"] == pytest.approx(trained.metrics["stage1"]["auc"])
+    assert meta["trained_at"] == trained.trained_at.isoformat()
+    assert meta["data"]["rows"] == trained.data["rows"]
+
+
+def test_store_falls_back_when_no_model_was_trained(store):
+    ranker = store.load()
+    assert isinstance(ranker, Stage1Ranker)
+    assert ranker.fallback_reason == "no model trained yet"
+
+
+def test_store_falls_back_when_the_model_file_is_missing(store, trained):
+    version = store.save(trained)
+    store.model_path(version).unlink()
+    ranker = store.load()
+    assert isinstance(ranker, Stage1Ranker)
+    assert "unreadable" in ranker.fallback_reason
+
+
+def test_store_falls_back_when_the_model_file_is_corrupt(store, trained):
+    version = store.save(trained)
+    store.model_path(version).write_bytes(b"\x00garbage\xff" * 100)
+    ranker = store.load()
+    assert isinstance(ranker, Stage1Ranker)
+    assert ranker.fallback_reason == "model file corrupt (checksum mismatch)"
+
+
+def test_store_falls_back_when_a_corrupt_file_matches_its_checksum(store, trained):
+    """Garbage that someone also re-hashed into the sidecar is still never served."""
+    import hashlib
+
+    version = store.save(trained)
+    garbage = b"not a pickle at all"
+    store.model_path(version).write_bytes(garbage)
+    _rewrite_metadata(store, version, sha256=hashlib.sha256(garbage).hexdigest())
+    ranker = store.load()
+    assert isinstance(ranker, Stage1Ranker)
+    assert ranker.fallback_reason.startswith("model file unusable")
+
+
+def test_store_falls_back_when_the_metadata_is_garbage(store, trained):
+    version = store.save(trained)
+    store.metadata_path(version).write_bytes(b"{not json")
+    assert store.load().fallback_reason == "metadata missing or unreadable"
+
+
+def test_store_falls_back_on_other_feature_names(store, trained):
+    version = store.save(trained)
+    _rewrite_metadata(store, version, feature_names=[*FEATURE_NAMES[:-1], "something_else"])
+    assert store.load().fallback_reason == "trained on other feature names"
+
+
+def test_store_falls_back_on_another_scikit_learn(store, trained):
+    version = store.save(trained)
+    _rewrite_metadata(store, version, sklearn="0.24.2")
+    assert "scikit-learn 0.24.2" in store.load().fallback_reason
+
+
+def test_store_falls_back_when_the_model_was_worse_than_stage1(store, trained):
+    metrics = dict(trained.metrics)
+    metrics["model"] = {**metrics["model"], "ndcg@10": metrics["stage1"]["ndcg@10"] - 0.01}
+    worse = replace(trained, metrics=metrics)
+    assert not worse.beats_stage1
+    store.save(worse)
+    ranker = store.load()
+    assert isinstance(ranker, Stage1Ranker)
+    assert ranker.fallback_reason.startswith("worse than stage 1 on validation")
+
+
+def test_store_current_follows_the_latest_version_and_prunes_old_files(store, trained):
+    first = store.save(trained)
+    assert store.current().version == first
+    assert store.current() is store.current()  # cached while LATEST is unchanged
+    versions = [first]
+    for k in range(1, 5):
+        versions.append(
+            store.save(replace(trained, trained_at=trained.trained_at + timedelta(minutes=k)))
+        )
+    assert store.latest_version() == versions[-1]
+    assert (store.directory / LATEST).read_text() == versions[-1]
+    assert store.current().version == versions[-1]
+    kept = sorted(p.name for p in store.directory.glob("model-*"))
+    assert kept == sorted(f"model-{v}.{ext}" for v in versions[-3:] for ext in ("joblib", "json"))
+
+
+def test_store_defaults_to_the_configured_directory(settings, tmp_path):
+    settings.RECOMMENDER_MODEL_DIR = str(tmp_path / "configured")
+    assert ModelStore().directory == tmp_path / "configured"
