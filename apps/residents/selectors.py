@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import CharField, QuerySet, Value
 
 from apps.core.models import Area, Category, Organization, PublishableContent
 from apps.core.registry import content_models
@@ -60,6 +60,41 @@ def followed_area_ids(*, device: Device) -> set[int]:
 def followed_organization_ids(*, device: Device) -> set[int]:
     return set(
         OrganizationFollow.objects.filter(device=device).values_list("organization_id", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class FollowedIds:
+    """Ids a device follows; ``areas`` maps each followed area's id to its name."""
+
+    categories: frozenset[int]
+    areas: dict[int, str]
+    organizations: frozenset[int]
+
+
+def device_followed_ids(*, device: Device) -> FollowedIds:
+    """Everything the device follows, as ids (one query: a union of the three follow tables)."""
+    text = CharField()
+    rows = (
+        CategoryFollow.objects.filter(device=device)
+        .values_list(Value("category", output_field=text), "category_id", Value("", text))
+        .union(
+            AreaFollow.objects.filter(device=device).values_list(
+                Value("area", output_field=text), "area_id", "area__name"
+            ),
+            OrganizationFollow.objects.filter(device=device).values_list(
+                Value("organization", output_field=text), "organization_id", Value("", text)
+            ),
+            all=True,
+        )
+    )
+    found: dict[str, dict[int, str]] = defaultdict(dict)
+    for kind, ident, name in rows:
+        found[kind][ident] = name
+    return FollowedIds(
+        categories=frozenset(found["category"]),
+        areas=dict(found["area"]),
+        organizations=frozenset(found["organization"]),
     )
 
 
