@@ -98,6 +98,44 @@ def device_followed_ids(*, device: Device) -> FollowedIds:
     )
 
 
+def places_by_device(*, device_ids: Iterable[int]) -> dict[int, list[Place]]:
+    """The places of many devices, oldest first (one query; the recommender's trainer)."""
+    found: dict[int, list[Place]] = defaultdict(list)
+    for place in Place.objects.filter(device_id__in=list(device_ids)).order_by("device_id", "id"):
+        found[place.device_id].append(place)
+    return dict(found)
+
+
+def followed_ids_by_device(*, device_ids: Iterable[int]) -> dict[int, FollowedIds]:
+    """What many devices follow, as ids (one query; the recommender's trainer)."""
+    ids = list(device_ids)
+    text = CharField()
+    rows = (
+        CategoryFollow.objects.filter(device_id__in=ids)
+        .values_list("device_id", Value("category", output_field=text), "category_id")
+        .union(
+            AreaFollow.objects.filter(device_id__in=ids).values_list(
+                "device_id", Value("area", output_field=text), "area_id"
+            ),
+            OrganizationFollow.objects.filter(device_id__in=ids).values_list(
+                "device_id", Value("organization", output_field=text), "organization_id"
+            ),
+            all=True,
+        )
+    )
+    found: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for device_id, kind, ident in rows:
+        found[device_id][kind].add(ident)
+    return {
+        device_id: FollowedIds(
+            categories=frozenset(kinds["category"]),
+            areas=dict.fromkeys(kinds["area"], ""),
+            organizations=frozenset(kinds["organization"]),
+        )
+        for device_id, kinds in found.items()
+    }
+
+
 def slugs_resolve(
     model: type[Category] | type[Area] | type[Organization], slugs: Iterable[str]
 ) -> tuple[list, list[str]]:

@@ -103,7 +103,9 @@ class FeedView(KnownQueryParamsMixin, APIView):
                 here = point(params["lon"], params["lat"]) if "lat" in params else None
                 snapshot = snapshot_save(feed_build(device=device, point=here))
                 offset = 0
-            page = feed_page(snapshot, offset=offset, size=size, language=language)
+            page = feed_page(
+                snapshot, offset=offset, size=size, language=language, fresh="cursor" not in params
+            )
             results = serialize_items([entry.item for entry in page.entries], request=request)
             for data, entry in zip(results, page.entries, strict=True):
                 data["score"] = round(entry.score, 4)

@@ -306,16 +306,22 @@ def _facts(model: type[PublishableContent], shape: _Shape, *, text_language: str
     return model.objects.filter(wanted).order_by().annotate(**annotations).values_list(*names)
 
 
-def _statement(shape: _Shape, *, text_language: str, using: str) -> Template:
-    """The candidate statement of ``shape``, compiled once (see ``sql.Template``)."""
+def _statement(shape: _Shape, *, text_language: str, using: str, sources: bool = True) -> Template:
+    """The candidate statement of ``shape``, compiled once (see ``sql.Template``).
+
+    Without ``sources`` the ``cand`` set is empty: the statement reads the facts of the
+    ``history`` ids only (the trainer's catalog).
+    """
     models = content_models()
     parts: list[str] = []
     params: list[Any] = []
     for code, model in models.items():
-        for source in _sources(model, shape):
+        for source in _sources(model, shape) if sources else ():
             sql, source_params = compiled(source)
             parts.append(f"SELECT {TYPE_CODES[code]} AS t, s.pk FROM ({sql}) s")
             params.extend(source_params)
+    if not parts:
+        parts.append("SELECT 0 AS t, 0 AS id WHERE 1 = 0")
     names = ", ".join([*_COLUMNS, *(f"f_d{k}" for k in range(shape.anchors))])
     facts: list[str] = []
     for model in models.values():
@@ -327,20 +333,20 @@ def _statement(shape: _Shape, *, text_language: str, using: str) -> Template:
     return Template.build(statement, params, connection=connections[using], times=_TIMES)
 
 
-_STATEMENTS: dict[tuple[str, str, _Shape, str], Template] = {}
+_STATEMENTS: dict[tuple[str, str, _Shape, str, bool], Template] = {}
 
 
-def feed_catalog(request: CandidateRequest, *, text_language: str = "fr") -> FeedCatalog:
-    """Run the candidate statement (one query) and build the engine's arrays."""
+def _execute(request: CandidateRequest, *, text_language: str, sources: bool) -> FeedCatalog:
     using = next(iter(content_models().values())).objects.db
     connection = connections[using]
     shape = _Shape(
         personal=request.personal, places=len(request.places), point=request.point is not None
     )
-    key = (using, connection.vendor, shape, text_language)
+    key = (using, connection.vendor, shape, text_language, sources)
     template = _STATEMENTS.get(key)
     if template is None:
-        template = _STATEMENTS[key] = _statement(shape, text_language=text_language, using=using)
+        template = _statement(shape, text_language=text_language, using=using, sources=sources)
+        _STATEMENTS[key] = template
     values: dict[str, Any] = {
         "categories": sorted(request.followed_categories),
         "areas": sorted(request.followed_areas),
@@ -352,6 +358,23 @@ def feed_catalog(request: CandidateRequest, *, text_language: str = "fr") -> Fee
         values[f"anchor{k}_lon"], values[f"anchor{k}_lat"] = float(anchor.x), float(anchor.y)
     params = template.fill(values, _times(request.now), connection=connection)
     return _catalog(run(connection, template.sql, params), request)
+
+
+def feed_catalog(request: CandidateRequest, *, text_language: str = "fr") -> FeedCatalog:
+    """Run the candidate statement (one query) and build the engine's arrays."""
+    return _execute(request, text_language=text_language, sources=True)
+
+
+def items_catalog(
+    refs: Mapping[str, Collection[int]], *, now: datetime, text_language: str = "fr"
+) -> Candidates:
+    """The facts of any items (public or not) as the feed reads them: one query.
+
+    Events' dates are their next occurrence after ``now`` (else their first) and the end of
+    the series, as for the feed's candidates.
+    """
+    request = CandidateRequest(now=now, history=refs, personal=True)
+    return _execute(request, text_language=text_language, sources=False).catalog
 
 
 def _catalog(rows: list[tuple], request: CandidateRequest) -> FeedCatalog:

@@ -4,7 +4,8 @@
 and stores a ``Snapshot``; ``feed_page`` slices a snapshot, loads the public items of the slice
 and explains them in the request's language. Queries: a personal first page reads places,
 follows, history and candidates (4), an anonymous one the candidates (1); every page then
-loads its items (``items_fetch``: one per content type present). Nothing is written: the app
+loads its items (``items_fetch``: one per content type present) and a personal next page the
+device's dismissals (one). Nothing is written: the app
 reports what was shown through ``POST /api/v1/interactions/``.
 """
 
@@ -37,7 +38,7 @@ from apps.recommend.explain import Labels, Reason, explain
 from apps.recommend.feed.candidates import CandidateRequest, FeedCatalog, feed_catalog
 from apps.recommend.feed.snapshot import SNAPSHOT_ITEMS, PlaceFact, Snapshot, snapshot_rows
 from apps.recommend.ranking import KEPT, ModelRanker, Ranker, Ranking, Stage1Ranker, rank
-from apps.recommend.selectors import device_history
+from apps.recommend.selectors import device_dismissed_items, device_history
 from apps.recommend.store import ModelStore
 from apps.recommend.text import take_rows
 from apps.residents.models import Device
@@ -177,14 +178,21 @@ class FeedPage:
     previous_offset: int | None
 
 
-def feed_page(snapshot: Snapshot, *, offset: int, size: int, language: str) -> FeedPage:
+def feed_page(
+    snapshot: Snapshot, *, offset: int, size: int, language: str, fresh: bool = False
+) -> FeedPage:
     """Items ``offset`` to ``offset + size`` of ``snapshot``, with their score and reasons.
 
-    Items that stopped being public since the snapshot was taken are left out.
+    Items that stopped being public since the snapshot was taken are left out, and so are the
+    items a personal feed's device dismissed since (one query, unless the snapshot is
+    ``fresh``: it was just ranked without them).
     """
     end = min(offset + size, len(snapshot))
     rows = np.arange(min(offset, end), end)
     refs = snapshot.refs
+    if snapshot.personalized and not fresh and snapshot.device_id is not None and len(rows):
+        dismissed = device_dismissed_items(device_id=snapshot.device_id)
+        rows = np.array([r for r in rows if refs[r] not in dismissed], dtype=np.int64)
     near = None if snapshot.point is None else make_point(*snapshot.point)
     items = items_fetch([refs[r] for r in rows], near=near)
     found = {(item.type_code, item.pk): item for item in items}

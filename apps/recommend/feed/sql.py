@@ -234,7 +234,12 @@ def run(connection: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...
     )
     with cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    if connection.queries_logged and connection.queries_log:
+        logged = connection.queries_log[-1]
+        if logged.get("sql") is None:  # psycopg keeps no text of a prepared execution
+            logged["sql"] = f"EXECUTE (prepared) {sql}"
+    return rows
 
 
 def compiled(queryset: QuerySet) -> tuple[str, tuple[Any, ...]]:
