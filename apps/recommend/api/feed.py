@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import translation
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
@@ -30,6 +31,22 @@ from apps.residents.auth import (
 from apps.residents.models import Device
 
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
+
+
+class OptionalDeviceTokenScheme(OpenApiAuthenticationExtension):
+    """The feed's optional bearer token: its own scheme name (a component per class)."""
+
+    target_class = "apps.residents.auth.OptionalDeviceTokenAuthentication"
+    name = "optionalDeviceToken"
+    priority = 1
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The device token of POST /api/v1/devices/, optional: without it, "
+            "or with an unknown one, the answer is the anonymous feed.",
+        }
 
 
 def request_language(request: Request, device: Device | None) -> str:

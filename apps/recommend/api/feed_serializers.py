@@ -12,10 +12,11 @@ from functools import cache
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import PolymorphicProxySerializer
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.items import list_item_serializer
+from apps.core.api.serializers import ItemTypeField
 from apps.recommend.explain import REASON_CODES
 from apps.recommend.feed.snapshot import CURSOR_MAX_CHARS, SNAPSHOT_ITEMS
 
@@ -72,6 +73,17 @@ class FeedReasonSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="In the request's language: '350 m from Home'.")
 
 
+def _type_field(type_code: str) -> serializers.Field:
+    """``type`` of one item type: a pattern (not a one-value enum, which the enum
+    postprocessing would merge), so that exactly one branch of ``FeedItem`` matches."""
+
+    @extend_schema_field({"type": "string", "pattern": f"^{type_code}$"})
+    class TypeField(ItemTypeField):
+        pass
+
+    return TypeField()
+
+
 @cache
 def feed_item_serializer(type_code: str) -> type[serializers.Serializer]:
     """The list item serializer of ``type_code`` plus ``score`` and ``reasons`` (schema)."""
@@ -84,6 +96,7 @@ def feed_item_serializer(type_code: str) -> type[serializers.Serializer]:
             "__module__": __name__,
             "__doc__": f"A {type_code} item of the feed: its list fields, score and reasons.",
             "Meta": meta,
+            "type": _type_field(type_code),
             "score": serializers.FloatField(
                 read_only=True, help_text="Ranking score (higher first; comparable within a feed)."
             ),

@@ -419,7 +419,7 @@ def _catalog(rows: list[tuple], request: CandidateRequest) -> FeedCatalog:
         text=text,
         area_item=np.repeat(np.arange(n, dtype=np.int64), [len(a) for a in area_lists]),
         area_id=np.array([a for areas in area_lists for a in areas], dtype=np.int64),
-        place_distance_m=distances[:, :n_places],
+        place_distance_m=distances[:, :n_places] if request.anchors else None,
         point_distance_m=distances[:, n_places] if request.point is not None else None,
     )
     return FeedCatalog(catalog, np.array(col["f_candidate"], dtype=bool))

@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -70,9 +71,9 @@ class AreaIds(Expression):
 
     def __init__(self, model: type[PublishableContent]) -> None:
         super().__init__()
-        through = model.areas.through  # type: ignore[attr-defined]
+        through: Any = model.areas.through  # type: ignore[attr-defined]
         self.through_table = through._meta.db_table
-        self.item_column = through._meta.get_field(model._meta.model_name).column
+        self.item_column = through._meta.get_field(str(model._meta.model_name)).column
         self.area_column = through._meta.get_field("area").column
         self.item_table = model._meta.db_table
 
@@ -201,6 +202,20 @@ class Template:
         return out
 
 
+@cache
+def _prepared_cursor_class() -> Any:
+    """Django's server-binding cursor whose every ``execute`` is a prepared statement."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    base: Any = ServerBindingCursor
+
+    class PreparedCursor(base):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            return super().execute(query, params, prepare=True)
+
+    return PreparedCursor
+
+
 def run(connection: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Execute ``sql`` and fetch every row; on PostgreSQL as a prepared statement.
 
@@ -214,19 +229,13 @@ def run(connection: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    class PreparedCursor(ServerBindingCursor):
-        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-            return super().execute(query, params, prepare=True)
-
     connection.ensure_connection()
     if connection.connection.prepare_threshold is None:
         # Django turns psycopg's automatic preparing off (None); a huge threshold keeps it off
         # for every other query (Django's client-side cursors never prepare anyway) while
         # letting ``prepare=True`` through.
         connection.connection.prepare_threshold = 2**31
-    raw = PreparedCursor(connection.connection)
+    raw = _prepared_cursor_class()(connection.connection)
     cursor = (
         connection.make_debug_cursor(raw)
         if connection.queries_logged
