@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "apps.demo",
     "apps.residents",
     "apps.recommend",
+    "apps.benchcity",
 ]
 
 MIDDLEWARE = [

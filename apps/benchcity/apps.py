@@ -1,0 +1,9 @@
+"""App configuration of the bench city generator and the API diagnostics endpoints."""
+
+from django.apps import AppConfig
+
+
+class BenchCityConfig(AppConfig):
+    name = "apps.benchcity"
+    label = "benchcity"
+    verbose_name = "Bench city"

@@ -1,0 +1,1 @@
+"""Tests of the bench city generator and the diagnostics endpoints."""
