@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.recommend.codes import ItemType
-from apps.recommend.feed import candidates
+from apps.recommend.feed import statement
 from apps.recommend.feed.candidates import CandidateRequest, feed_catalog
 from apps.recommend.models import ItemPopularity
 from apps.recommend.services import item_popularity_refresh
@@ -41,13 +41,13 @@ def test_refresh_counts_positives_of_the_last_seven_days_only():
 @pytest.fixture
 def small_caps(monkeypatch):
     """Caps of a few items per source, so that a handful of items overflows them."""
-    monkeypatch.setattr(candidates, "NEAR_TOTAL", 6)
-    monkeypatch.setattr(candidates, "NEAR_MIN", 2)
-    monkeypatch.setattr(candidates, "RECENT_NEWS", 3)
-    monkeypatch.setattr(candidates, "URGENT", 3)
-    candidates._STATEMENTS.clear()  # compiled with the caps in force
+    monkeypatch.setattr(statement, "NEAR_TOTAL", 6)
+    monkeypatch.setattr(statement, "NEAR_MIN", 2)
+    monkeypatch.setattr(statement, "RECENT_NEWS", 3)
+    monkeypatch.setattr(statement, "URGENT", 3)
+    statement._STATEMENTS.clear()  # compiled with the caps in force
     yield
-    candidates._STATEMENTS.clear()
+    statement._STATEMENTS.clear()
 
 
 def test_trending_items_become_candidates_after_the_refresh(small_caps):
