@@ -19,6 +19,7 @@ from apps.core.services import content_areas_refresh
 from apps.recommend.codes import Action, Context, ItemType
 from apps.recommend.models import Interaction
 from apps.residents.models import AreaFollow, CategoryFollow, Place
+from apps.residents.rounding import snap_coordinates
 from tests.factories import CENTRE_LAT, CENTRE_LON, EventFactory, NewsFactory, WorksFactory
 from tests.residents.factories import make_resident, published
 
@@ -48,6 +49,11 @@ def at(dx_m: float = 0.0, dy_m: float = 0.0) -> tuple[float, float]:
 
 def here(dx_m: float = 0.0, dy_m: float = 0.0) -> Point:
     return point(*at(dx_m, dy_m))
+
+
+def snapped(dx_m: float = 0.0, dy_m: float = 0.0) -> Point:
+    """The request point as the feed uses it: on the 0.001° grid of saved places."""
+    return point(*snap_coordinates(*at(dx_m, dy_m)))
 
 
 def news(dx_m: float | None = 0.0, dy_m: float = 0.0, **fields: Any):

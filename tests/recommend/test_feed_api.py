@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -26,11 +27,11 @@ from tests.recommend.feed_support import (
     expire,
     follow_area,
     follow_category,
-    here,
     interact,
     news,
     read_all,
     refs,
+    snapped,
     works,
 )
 from tests.residents.factories import make_resident
@@ -116,10 +117,11 @@ def test_anonymous_feed_is_ranked_around_the_point_and_explained():
     assert {("news", near.pk), ("news", far.pk), ("news", city_wide.pk)} <= set(order)
     assert order.index(("news", near.pk)) < order.index(("news", far.pk))
     first = body["results"][order.index(("news", near.pk))]
-    assert first["distance_m"] == pytest.approx(distance_m(("news", near.pk), here()), abs=1)
+    # Measured from the request point on the grid of saved places (~100 m).
+    assert first["distance_m"] == pytest.approx(distance_m(("news", near.pk), snapped()), abs=1)
     assert {"score", "reasons", "title", "url", "category", "geometry"} <= set(first)
     assert any(r["code"] == "near_you" for r in first["reasons"])
-    assert check_reasons(body, point=here()) > 0
+    assert check_reasons(body, point=snapped()) > 0
     assert response["Cache-Control"] == "private, no-store"
 
 
@@ -276,6 +278,22 @@ def test_the_feed_itself_records_nothing_even_with_consent():
     news(100)
     assert resident.client.get(URL).status_code == 200
     assert not Interaction.objects.exists()
+
+
+def test_callers_of_one_grid_cell_share_a_non_personal_snapshot_for_a_minute():
+    item = news(100)
+    lon, lat = at()
+    first = APIClient().get(URL, {"lat": lat, "lon": lon}).json()
+    nearby = APIClient().get(URL, {"lat": lat + 0.0002, "lon": lon + 0.0002}).json()
+    assert refs(nearby) == refs(first)  # the same cell: the same ranking
+    newer = news(50)
+    refusing = make_resident()  # no consent: the shared, non-personal feed too
+    assert refs(refusing.client.get(URL, {"lat": lat, "lon": lon}).json()) == refs(first)
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        later = APIClient().get(URL, {"lat": lat, "lon": lon}).json()
+    assert ("news", newer.pk) in refs(later) and ("news", item.pk) in refs(later)
+    elsewhere = APIClient().get(URL, {"lat": lat + 0.01, "lon": lon}).json()
+    assert ("news", newer.pk) in refs(elsewhere)
 
 
 def test_an_unknown_token_gets_the_anonymous_feed():

@@ -17,13 +17,16 @@ from tests.recommend.feed_support import (
     follow_category,
     interact,
     news,
+    refs,
     works,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("model_dir")]
 
-# Candidates (1) + the page's items (one per content type: 3).
+# Candidates (1) + the page's items (one per content type: 3); then, for a minute, the same
+# cell's snapshot serves every anonymous caller: items only (3).
 ANONYMOUS_FIRST = 4
+ANONYMOUS_SHARED = 3
 # Device (1) + places (1) + follows (1) + history (1) + candidates (1) + items (3).
 PERSONAL_FIRST = 8
 # Device (1) + its dismissals since the snapshot (1) + items (3).
@@ -46,10 +49,13 @@ def busy_city():
 
 def test_anonymous_feed_queries(busy_city, django_assert_num_queries):
     client = APIClient()
-    for page_size in (10, 50):
+    for k, page_size in enumerate((10, 50)):
+        lon, lat = at(0, 300 * k)  # another grid cell: no shared snapshot yet
         with django_assert_num_queries(ANONYMOUS_FIRST):
-            body = client.get(URL, {"lat": at()[1], "lon": at()[0], "page_size": page_size})
-        body = body.json()
+            body = client.get(URL, {"lat": lat, "lon": lon, "page_size": page_size}).json()
+        with django_assert_num_queries(ANONYMOUS_SHARED):
+            again = client.get(URL, {"lat": lat, "lon": lon, "page_size": page_size}).json()
+        assert refs(again) == refs(body)
         assert len(body["results"]) == page_size
         assert {item["type"] for item in body["results"]} == {"news", "works", "events"}
         with django_assert_num_queries(3):  # a next page: its items only

@@ -19,8 +19,8 @@ from rest_framework.views import APIView
 from apps.core.api.items import serialize_items
 from apps.core.geo import point
 from apps.recommend.api.feed_serializers import FeedPageSerializer, FeedQuerySerializer
-from apps.recommend.feed.service import feed_build, feed_page
-from apps.recommend.feed.snapshot import CursorError, cursor_make, cursor_open, snapshot_save
+from apps.recommend.feed.service import feed_page, feed_snapshot
+from apps.recommend.feed.snapshot import CursorError, cursor_make, cursor_open
 from apps.residents.api.schema import error_responses
 from apps.residents.api.views.base import KnownQueryParamsMixin
 from apps.residents.auth import (
@@ -29,6 +29,7 @@ from apps.residents.auth import (
     device_of,
 )
 from apps.residents.models import Device
+from apps.residents.rounding import snap_coordinates
 
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
 
@@ -78,7 +79,9 @@ class FeedView(KnownQueryParamsMixin, APIView):
             "`reasons` (true facts: '350 m from Home', 'You follow Culture', 'Starts "
             "tomorrow') in the request's language (`Accept-Language`, else the device's).\n\n"
             "- **Anonymous** (no token, or an unknown one): the non-personalised feed around "
-            "`lat`/`lon`, or city-wide without them.\n"
+            "`lat`/`lon`, or city-wide without them. The point is rounded to the 0.001° grid "
+            "of saved places (about 100 m), and a cell's feed is shared by its callers for a "
+            "minute.\n"
             "- **Device token with personalisation accepted**: ranked for its places (no "
             "`lat`/`lon` needed), follows and history; dismissed items and their "
             "near-duplicates never come back.\n"
@@ -117,8 +120,10 @@ class FeedView(KnownQueryParamsMixin, APIView):
                 except CursorError as error:
                     raise ValidationError({"cursor": [str(error)]}) from None
             else:
-                here = point(params["lon"], params["lat"]) if "lat" in params else None
-                snapshot = snapshot_save(feed_build(device=device, point=here))
+                here = None
+                if "lat" in params:  # on the grid of saved places (~100 m): shared, coarse
+                    here = point(*snap_coordinates(params["lon"], params["lat"]))
+                snapshot = feed_snapshot(device=device, point=here)
                 offset = 0
             page = feed_page(
                 snapshot, offset=offset, size=size, language=language, fresh="cursor" not in params

@@ -21,6 +21,7 @@ from django.db import connections
 
 from apps.core.registry import content_models
 from apps.recommend.candidates import Candidates
+from apps.recommend.distance import haversine_m
 from apps.recommend.feed.sql import parse_area_ids as _area_ids
 from apps.recommend.feed.sql import run
 from apps.recommend.feed.statement import COLUMNS, Shape, request_times, statement_for
@@ -129,20 +130,25 @@ def _catalog(rows: list[tuple], request: CandidateRequest) -> FeedCatalog:
         [(int(t), int(i), u) for t, i, u in zip(item_type, item_id, col["f_updated"], strict=True)],
         col["f_text"],
     )
-    distances = (
-        np.array(columns[len(COLUMNS) :], dtype=np.float64).T.reshape(n, len(request.anchors))
-        if request.anchors
-        else np.zeros((n, 0))
-    )
-    distances = np.where(np.isnan(distances), np.nan, distances)
+    lon, lat = floats(col["f_lon"]), floats(col["f_lat"])
+    distances = np.zeros((n, 0))
+    if request.anchors:
+        distances = np.array(columns[len(COLUMNS) :], dtype=np.float64).T.reshape(
+            n, len(request.anchors)
+        )
+        # The statement leaves points to numpy (NULL): the haversine distance of the point.
+        a_lon = np.array([a.x for a in request.anchors], dtype=np.float64)
+        a_lat = np.array([a.y for a in request.anchors], dtype=np.float64)
+        points = haversine_m(lon[:, None], lat[:, None], a_lon[None, :], a_lat[None, :])
+        distances = np.where(np.isnan(distances), points, distances)
     n_places = len(request.places)
     catalog = Candidates(
         item_type=item_type,
         item_id=item_id,
         category=np.array(col["f_category"], dtype=np.int64),
         organization=np.array(col["f_organization"], dtype=np.int64),
-        lon=floats(col["f_lon"]),
-        lat=floats(col["f_lat"]),
+        lon=lon,
+        lat=lat,
         published_s=floats(col["f_published"]),
         start_s=floats(col["f_start"]),
         end_s=floats(col["f_end"]),

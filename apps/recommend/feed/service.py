@@ -36,7 +36,15 @@ from apps.recommend.context import (
 )
 from apps.recommend.explain import Labels, Reason, explain
 from apps.recommend.feed.candidates import CandidateRequest, FeedCatalog, feed_catalog
-from apps.recommend.feed.snapshot import SNAPSHOT_ITEMS, PlaceFact, Snapshot, snapshot_rows
+from apps.recommend.feed.snapshot import (
+    SNAPSHOT_ITEMS,
+    PlaceFact,
+    Snapshot,
+    shared_get,
+    shared_put,
+    snapshot_rows,
+    snapshot_save,
+)
 from apps.recommend.ranking import KEPT, ModelRanker, Ranker, Ranking, Stage1Ranker, rank
 from apps.recommend.selectors import device_dismissed_items, device_history
 from apps.recommend.store import ModelStore
@@ -155,6 +163,21 @@ def feed_build(
         places=facts,
         area_names=area_names,
     )
+
+
+def feed_snapshot(*, device: Device | None, point: Point | None) -> Snapshot:
+    """A saved snapshot for the first page: built and saved, or the shared one of the point's
+    grid cell for a non-personal caller (``snapshot.shared_get``)."""
+    personalized = device is not None and device.personalization_consent
+    if not personalized:
+        xy = None if point is None else (float(point.x), float(point.y))
+        shared = shared_get(xy)
+        if shared is not None:
+            return shared
+    snapshot = snapshot_save(feed_build(device=device, point=point))
+    if not personalized:
+        shared_put(snapshot)
+    return snapshot
 
 
 def _place_label(place: PlaceFact, language: str) -> str:

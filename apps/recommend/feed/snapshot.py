@@ -7,6 +7,10 @@ next page is a slice of that snapshot, so no item appears twice and none is skip
 is published, dismissed or changes meanwhile; an item that stopped being public (expired,
 over, unpublished) is left out of its page rather than shown.
 
+Non-personal feeds (anonymous callers, devices without consent) depend only on the request
+point, which the view snaps to the 0.001° grid of saved places (about 100 m): the snapshot of a
+grid cell is shared for ``SHARED_TTL`` seconds by every such caller in it (``shared_get``).
+
 A cursor is ``{snapshot key, offset}`` signed with the secret key (``django.core.signing``):
 a tampered cursor fails its signature, an old one its timestamp or its missing snapshot, and a
 personal snapshot answers only the device it was made for.
@@ -31,6 +35,8 @@ from apps.recommend.text import empty_texts
 SNAPSHOT_ITEMS = 200
 #: How long a cursor stays valid (seconds).
 CURSOR_TTL = 30 * 60
+#: How long a non-personal snapshot serves every caller of its grid cell (seconds).
+SHARED_TTL = 60
 #: Longest cursor accepted (a signed key and offset are about 100 characters).
 CURSOR_MAX_CHARS = 300
 _SALT = "apps.recommend.feed.cursor"
@@ -107,6 +113,23 @@ def snapshot_save(snapshot: Snapshot) -> Snapshot:
     saved = replace(snapshot, key=key)
     cache.set(_PREFIX + key, saved, CURSOR_TTL)
     return saved
+
+
+def _shared_key(point: tuple[float, float] | None) -> str:
+    where = "city" if point is None else f"{point[0]:.3f},{point[1]:.3f}"
+    return f"feed:shared:{where}"
+
+
+def shared_get(point: tuple[float, float] | None) -> Snapshot | None:
+    """The non-personal snapshot of ``point``'s grid cell (or of the city), if still fresh."""
+    key = cache.get(_shared_key(point))
+    snapshot = cache.get(_PREFIX + key) if isinstance(key, str) else None
+    return snapshot if isinstance(snapshot, Snapshot) and not snapshot.personalized else None
+
+
+def shared_put(snapshot: Snapshot) -> None:
+    """Serve ``snapshot`` (saved, non-personal) to its cell's callers for ``SHARED_TTL``."""
+    cache.set(_shared_key(snapshot.point), snapshot.key, SHARED_TTL)
 
 
 def cursor_make(snapshot: Snapshot, offset: int) -> str:

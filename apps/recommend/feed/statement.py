@@ -37,7 +37,6 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 
-from apps.core.geo import DistanceM
 from apps.core.models import PublishableContent, Urgency
 from apps.core.registry import content_models
 from apps.recommend.candidates import ITEM_TYPES, TYPE_CODES
@@ -50,8 +49,10 @@ from apps.recommend.feed.sql import (
     EpochSeconds,
     IdsIn,
     KnnDistanceM,
+    LocalDistanceM,
     Slot,
     Template,
+    WantedIds,
     compiled,
     time_slot,
 )
@@ -83,7 +84,7 @@ def request_times(now: datetime) -> list[datetime]:
     return [
         now,
         now + EVENTS_SOON_WINDOW,
-        now - 2 * EVENTS_SOON_WINDOW,  # keeps the range scan on the occurrence index short
+        now - timedelta(days=1),  # dates that started within a day and are still running
         now + WORKS_SOON_WINDOW,
     ]
 
@@ -130,34 +131,34 @@ def _sources(model: type[PublishableContent], shape: Shape) -> list[QuerySet]:
         by_org = public.filter(IdsIn("organization_id", Slot("organizations")))
         sources.append(by_org.order_by(*newest)[:FOLLOWED_ORGANIZATION])
     if code == "events":
-        sources.append(_events_soon(public)[:EVENTS_SOON])
+        sources.append(_events_soon(public))
     elif code == "works":
+        # Running or about to start, newest announced first (the publication index).
         soon = public.filter(start_at__lte=time_slot(WORKS_UNTIL)).exclude(work_status="cancelled")
-        sources.append(soon.order_by("-urgency", "-start_at", "-id")[:WORKS_ACTIVE])
+        sources.append(soon.order_by(*newest)[:WORKS_ACTIVE])
     elif code == "news":
         sources.append(public.order_by(*newest)[:RECENT_NEWS])
     top = ItemPopularity.objects.filter(item_type=ItemType.from_code(code)).order_by("-positives")
     sources.append(public.filter(pk__in=Subquery(top.values("item_id")[:TRENDING])))
+    # The newest important and alert items (the publication index, filtered as it goes).
     urgent = public.filter(urgency__gte=Urgency.IMPORTANT)
-    sources.append(urgent.order_by("-urgency", *newest)[:URGENT])
+    sources.append(urgent.order_by(*newest)[:URGENT])
     return [source.values_list("pk") for source in sources]
 
 
 def _events_soon(public: QuerySet) -> QuerySet:
-    """Events with an occurrence running or starting within a week, by next start."""
+    """Events with a date running or starting within a week, soonest dates first.
+
+    Driven by the occurrences' ``start_at`` index: the ``EVENTS_SOON`` first dates starting
+    from a day ago (still running) to a week ahead, then their public events.
+    """
     occurrences = public.model.occurrences.rel.related_model.objects  # EventOccurrence
     window = occurrences.filter(
-        event=OuterRef("pk"),
-        end_at__gt=time_slot(NOW),
-        start_at__lt=time_slot(EVENTS_UNTIL),
         start_at__gte=time_slot(EVENTS_FROM),
-    )
-    upcoming = occurrences.filter(event=OuterRef("pk"), end_at__gt=time_slot(NOW))
-    return (
-        public.filter(Exists(window))
-        .alias(next_start=Subquery(upcoming.order_by("start_at").values("start_at")[:1]))
-        .order_by("next_start", "id")
-    )
+        start_at__lt=time_slot(EVENTS_UNTIL),
+        end_at__gt=time_slot(NOW),
+    ).order_by("start_at", "id")
+    return public.filter(pk__in=Subquery(window.values("event_id")[:EVENTS_SOON]))
 
 
 COLUMNS = (
@@ -194,19 +195,28 @@ def _text(language: str) -> Any:
     return Concat(pick("title"), Value(" "), pick("summary"), output_field=CharField())
 
 
-def _facts(model: type[PublishableContent], shape: Shape, *, text_language: str) -> QuerySet:
-    """One row per candidate or history item of ``model``: the ``COLUMNS`` and distances."""
+def _facts(
+    model: type[PublishableContent], shape: Shape, *, text_language: str, all_areas: bool
+) -> QuerySet:
+    """One row per candidate or history item of ``model``: the ``COLUMNS`` and distances.
+
+    Areas: every area of each item with ``all_areas`` (the trainer), else only the followed
+    ones (what the feed's features read), and none for a non-personal feed.
+    """
     code = model.type_code
+    areas: Any = Cast(Value(None), CharField())
+    if all_areas:
+        areas = AreaIds(model)
+    elif shape.personal:
+        areas = AreaIds(model, only=Slot("areas"))
     table = connections[model.objects.db].ops.quote_name(model._meta.db_table)
-    in_cand = RawSQL("SELECT id FROM cand WHERE t = %s", (TYPE_CODES[code],))
+    history = Slot(f"history_{code}") if shape.personal else None
+    wanted = Q(pk__in=WantedIds(TYPE_CODES[code], history))
     is_cand = RawSQL(
         f"EXISTS(SELECT 1 FROM cand WHERE cand.t = %s AND cand.id = {table}.id)",
         (TYPE_CODES[code],),
         output_field=IntegerField(),
     )
-    wanted = Q(pk__in=in_cand)
-    if shape.personal:
-        wanted |= Q(IdsIn("id", Slot(f"history_{code}")))
     popularity = ItemPopularity.objects.filter(
         item_type=ItemType.from_code(code), item_id=OuterRef("pk")
     ).values("positives")[:1]
@@ -240,10 +250,11 @@ def _facts(model: type[PublishableContent], shape: Shape, *, text_language: str)
         "f_severity": severity,
         "f_updated": EpochSeconds("updated_at"),
         "f_text": _text(text_language),
-        "f_areas": AreaIds(model),
+        "f_areas": areas,
     }
     for k in range(shape.anchors):
-        annotations[f"f_d{k}"] = DistanceM("geometry", _anchor(k))
+        lon, lat = Slot(f"anchor{k}_lon"), Slot(f"anchor{k}_lat")
+        annotations[f"f_d{k}"] = LocalDistanceM("geometry", lon, lat)
     names = [*COLUMNS, *(f"f_d{k}" for k in range(shape.anchors))]
     return model.objects.filter(wanted).order_by().annotate(**annotations).values_list(*names)
 
@@ -267,7 +278,9 @@ def _statement(shape: Shape, *, text_language: str, using: str, sources: bool = 
     names = ", ".join([*COLUMNS, *(f"f_d{k}" for k in range(shape.anchors))])
     facts: list[str] = []
     for model in models.values():
-        sql, fact_params = compiled(_facts(model, shape, text_language=text_language))
+        sql, fact_params = compiled(
+            _facts(model, shape, text_language=text_language, all_areas=not sources)
+        )
         # The outer SELECT fixes the column order (the ORM orders annotations its own way).
         facts.append(f"SELECT {names} FROM ({sql}) f")
         params.extend(fact_params)
