@@ -61,18 +61,18 @@ from apps.recommend.models import ItemPopularity
 #: About this many candidates at most (the caps below add up to it).
 MAX_CANDIDATES = 1000
 #: Nearest items shared by the anchors (places and the request point) and the three types.
-NEAR_TOTAL = 300
-NEAR_MIN = 15  # per anchor and type, however many places
-FOLLOWED_CATEGORY = 40  # newest per type
+NEAR_TOTAL = 240
+NEAR_MIN = 12  # per anchor and type, however many places
+FOLLOWED_CATEGORY = 30  # newest per type
 FOLLOWED_AREA = 25
 FOLLOWED_ORGANIZATION = 15
-EVENTS_SOON = 60  # events with a date in the next week, soonest first
+EVENTS_SOON = 50  # events with a date in the next week, soonest first
 EVENTS_SOON_WINDOW = timedelta(days=7)
-WORKS_ACTIVE = 40  # running or starting within three days
+WORKS_ACTIVE = 30  # running or starting within three days
 WORKS_SOON_WINDOW = timedelta(days=3)
-RECENT_NEWS = 80
-TRENDING = 20  # per type
-URGENT = 20  # important and alert items, per type
+RECENT_NEWS = 60
+TRENDING = 15  # per type
+URGENT = 15  # important and alert items, per type
 
 
 # Times of a request, by their stand-in index (``sql.time_slot``).
