@@ -203,6 +203,7 @@ REST_FRAMEWORK = {
         "registration": "20/hour",  # device registration, per IP
         "resident": "240/min",  # /me/ routes, per device
         "interactions": "120/min",  # interaction batches, per device
+        "feed": "300/min",  # feed pages, per device (per client IP for anonymous callers)
         "publishing": "600/min",  # content writes, per API key or staff user
     },
     # Reverse proxies in front of the app: the client IP (registration throttle) is taken
@@ -242,6 +243,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "events", "description": "Events, with iCalendar feeds."},
         {"name": "taxonomy", "description": "Categories, organizations and areas."},
         {"name": "sync", "description": "Incremental sync: what was removed since a time."},
+        {"name": "feed", "description": "The ranked, explained feed (anonymous or personal)."},
     ],
 }
 # Publishing API: an incoming geometry has at most this many vertices and spans at most this

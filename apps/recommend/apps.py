@@ -19,3 +19,14 @@ class RecommendConfig(AppConfig):
             "apps.recommend.tasks.interactions_purge_tick",
             crontab(hour=3, minute=37),
         )
+        beat_entry(
+            "item-popularity-refresh",
+            "apps.recommend.tasks.item_popularity_refresh_tick",
+            600.0,
+        )
+        # At night, after the purge and away from the morning peak of the feed.
+        beat_entry(
+            "recommender-train",
+            "apps.recommend.tasks.recommender_train_nightly",
+            crontab(hour=4, minute=13),
+        )

@@ -9,6 +9,10 @@ personalization. Indexes:
   (affinities) by its leading column;
 - ``at``: the training query's time split, popularity windows and the retention purge;
 - ``(item_type, item_id, action, context)``: per-item statistics ("opens from a push").
+
+``ItemPopularity`` is an aggregate of that log, refreshed by a beat task: positive interactions
+per item over the last 7 days, so that the feed reads one indexed row per candidate instead of
+aggregating the log on every request.
 """
 
 from __future__ import annotations
@@ -49,3 +53,30 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.get_item_type_display()}/{self.item_id}"
+
+
+class ItemPopularity(models.Model):
+    """Positive interactions (open, save, like, share) of everyone with one item in 7 days.
+
+    Rebuilt as a whole by ``services.item_popularity_refresh`` (beat, every few minutes);
+    items without a positive have no row. ``(item_type, item_id)`` is unique (the feed's
+    per-candidate lookup); ``(item_type, -positives)`` serves the "trending" candidates.
+    """
+
+    item_type = models.PositiveSmallIntegerField(choices=ItemType.choices)
+    item_id = models.BigIntegerField()
+    positives = models.PositiveIntegerField()
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("popularité")
+        verbose_name_plural = _("popularités")
+        constraints = [
+            models.UniqueConstraint(fields=["item_type", "item_id"], name="popularity_item_unique")
+        ]
+        indexes = [
+            models.Index(fields=["item_type", "-positives"], name="popularity_trending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_item_type_display()}/{self.item_id}: {self.positives}"

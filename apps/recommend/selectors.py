@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Case, Count, FloatField, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 
 from apps.core.registry import content_models
 from apps.recommend.codes import ACTION_WEIGHTS, POSITIVE_ACTIONS, Action, Context, ItemType
@@ -122,3 +133,23 @@ def interactions_for_training(
     return rows.order_by("at", "id").values(
         "device_id", "item_type", "item_id", "action", "context", "position", "at"
     )
+
+
+def device_history(*, device_id: int, limit: int = 300) -> list[tuple[str, int, str, datetime]]:
+    """The device's ``limit`` latest interactions and all its dismissals, newest first.
+
+    Rows are ``(type code, item id, action code, at)``: what the ranker learns the resident's
+    affinities and text profile from, and what it hides (dismissed items). One query on the
+    ``(device, event_id)`` index.
+    """
+    latest = Interaction.objects.filter(device_id=device_id).order_by("-at", "-id")
+    rows = (
+        Interaction.objects.filter(device_id=device_id)
+        .filter(Q(action=Action.DISMISS) | Q(pk__in=Subquery(latest.values("pk")[:limit])))
+        .order_by("-at", "-id")
+        .values_list("item_type", "item_id", "action", "at")
+    )
+    return [
+        (ItemType(item_type).code, item_id, Action(action).code, at)
+        for item_type, item_id, action, at in rows
+    ]

@@ -1,4 +1,5 @@
-"""Writes on the interaction log: logging batches, moving, erasing, the retention purge."""
+"""Writes on the interaction log: logging batches, moving, erasing, the retention purge, and
+the popularity aggregate the feed reads."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.recommend.codes import Action, Context, ItemType
-from apps.recommend.models import Interaction
+from apps.recommend.models import Interaction, ItemPopularity
+from apps.recommend.selectors import item_popularity
+from apps.recommend.training import POPULARITY_WINDOW_S
 from apps.residents.models import Device
 
 
@@ -68,3 +71,32 @@ def interactions_purge(*, now: datetime | None = None, batch: int = 10_000) -> i
                 return purged
             Interaction.objects.filter(pk__in=ids).delete()
         purged += len(ids)
+
+
+#: The popularity window the ranker was trained with.
+POPULARITY_WINDOW = timedelta(seconds=POPULARITY_WINDOW_S)
+
+
+@transaction.atomic
+def item_popularity_refresh(*, now: datetime | None = None) -> int:
+    """Rebuild ``ItemPopularity`` from the positives of the last 7 days; return the row count.
+
+    One aggregate over the ``at`` index, then the table is replaced in one transaction:
+    readers see the previous table until the commit.
+    """
+    now = now or timezone.now()
+    counts = item_popularity(since=now - POPULARITY_WINDOW, until=now)
+    ItemPopularity.objects.all().delete()
+    ItemPopularity.objects.bulk_create(
+        [
+            ItemPopularity(
+                item_type=ItemType.from_code(type_code),
+                item_id=item_id,
+                positives=n,
+                refreshed_at=now,
+            )
+            for (type_code, item_id), n in counts.items()
+        ],
+        batch_size=2000,
+    )
+    return len(counts)

@@ -1,11 +1,26 @@
-"""Periodic tasks of the recommender: the interaction retention purge."""
+"""Periodic tasks of the recommender: retention purge, popularity, nightly training."""
 
 from celery import shared_task
 
-from apps.recommend.services import interactions_purge
+from apps.recommend.services import interactions_purge, item_popularity_refresh
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def interactions_purge_tick() -> int:
     """Delete interactions older than ``RETENTION_DAYS`` (daily)."""
     return interactions_purge()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def item_popularity_refresh_tick() -> int:
+    """Rebuild the 7-day popularity the feed reads (every few minutes)."""
+    return item_popularity_refresh()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def recommender_train_nightly() -> str:
+    """Train stage 2 and serve it if it beats stage 1 (nightly); returns the outcome."""
+    from apps.recommend.trainer import recommender_train
+
+    result = recommender_train()
+    return result.version or result.reason

@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from apps.recommend.api.feed import FeedView
 from apps.recommend.api.views import InteractionsView
 
 urlpatterns = [
     path("interactions/", InteractionsView.as_view(), name="interactions"),
+    path("feed/", FeedView.as_view(), name="feed"),
 ]

@@ -18,3 +18,10 @@ def small_city() -> tuple[City, InteractionLog]:
 def trained(small_city) -> TrainedModel:
     city, log = small_city
     return fit(log, city.catalog, city.profiles, seed=11)
+
+
+@pytest.fixture
+def model_dir(settings, tmp_path):
+    """An empty model directory: the feed serves stage 1 until a test saves a model."""
+    settings.RECOMMENDER_MODEL_DIR = str(tmp_path / "models")
+    return tmp_path / "models"

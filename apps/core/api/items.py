@@ -15,6 +15,7 @@ content apps. ``serialize_items`` accepts any items fetched through the register
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -82,6 +83,25 @@ def items_fetch(
     return [found[ref] for ref in refs if ref in found]
 
 
+def _bound_serializer(type_code: str, context: dict[str, Any]) -> serializers.Serializer:
+    """A serializer of ``type_code`` whose fields are built once per thread.
+
+    Building a ``ModelSerializer``'s fields (and its nested ones) costs more than serializing
+    twenty items with them; the list item serializers keep no state between items, so one
+    instance per type and thread serves every call (its context is set for each call).
+    """
+    cached: dict[str, serializers.Serializer] = _LOCAL.__dict__.setdefault("serializers", {})
+    serializer = cached.get(type_code)
+    if serializer is None or serializer.__class__ is not _TYPES[type_code].serializer:
+        serializer = cached[type_code] = _TYPES[type_code].serializer(context=context)
+        serializer.fields  # noqa: B018 - builds and caches the fields now
+    serializer._context = context
+    return serializer
+
+
+_LOCAL = threading.local()
+
+
 def serialize_items(
     items: Sequence[PublishableContent], *, request: Any = None
 ) -> list[dict[str, Any]]:
@@ -90,14 +110,7 @@ def serialize_items(
     Items must come from ``items_fetch`` or ``list_queryset`` (they carry the joins and
     annotations the serializers read). ``distance_m`` appears on items annotated with it.
     """
-    groups: dict[str, list[int]] = defaultdict(list)
-    for index, item in enumerate(items):
-        groups[item.type_code].append(index)
-    out: list[dict[str, Any]] = [{} for _ in items]
     context = {"request": request}
-    for type_code, indexes in groups.items():
-        serializer = _TYPES[type_code].serializer
-        data = serializer([items[i] for i in indexes], many=True, context=context).data
-        for index, row in zip(indexes, data, strict=True):
-            out[index] = row
-    return out
+    return [
+        dict(_bound_serializer(item.type_code, context).to_representation(item)) for item in items
+    ]

@@ -1,1 +1,1 @@
-"""Recommender API v1: the interaction log (the feed comes later in this package)."""
+"""Recommender API v1: the interaction log and the feed."""

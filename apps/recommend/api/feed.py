@@ -1,0 +1,153 @@
+"""``GET /api/v1/feed/``: the ranked, explained, mixed feed (anonymous or personal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from apps.core.api.items import serialize_items
+from apps.core.geo import point
+from apps.recommend.api.feed_serializers import FeedPageSerializer, FeedQuerySerializer
+from apps.recommend.feed.service import feed_page, feed_snapshot
+from apps.recommend.feed.snapshot import CursorError, cursor_make, cursor_open
+from apps.residents.api.schema import error_responses
+from apps.residents.api.views.base import KnownQueryParamsMixin
+from apps.residents.auth import (
+    DeviceScopedRateThrottle,
+    OptionalDeviceTokenAuthentication,
+    device_of,
+)
+from apps.residents.models import Device
+from apps.residents.rounding import snap_coordinates
+
+LANGUAGES = {code for code, _ in settings.LANGUAGES}
+
+
+class OptionalDeviceTokenScheme(OpenApiAuthenticationExtension):
+    """The feed's optional bearer token: its own scheme name (a component per class)."""
+
+    target_class = "apps.residents.auth.OptionalDeviceTokenAuthentication"
+    name = "optionalDeviceToken"
+    priority = 1
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The device token of POST /api/v1/devices/, optional: without it, "
+            "or with an unknown one, the answer is the anonymous feed.",
+        }
+
+
+def request_language(request: Request, device: Device | None) -> str:
+    """``Accept-Language`` when the client sends one, else the device's language, else fr."""
+    if request.headers.get("Accept-Language"):
+        language = translation.get_language_from_request(request._request)  # type: ignore[attr-defined]
+        if language in LANGUAGES:
+            return language
+    if device is not None and device.language in LANGUAGES:
+        return device.language
+    return settings.LANGUAGE_CODE
+
+
+class FeedView(KnownQueryParamsMixin, APIView):
+    """Anonymous callers get the feed around ``lat``/``lon``; a device token personalises it."""
+
+    authentication_classes = [OptionalDeviceTokenAuthentication]
+    permission_classes = [AllowAny]
+    throttle_classes = [DeviceScopedRateThrottle]
+    throttle_scope = "feed"
+    renderer_classes = [JSONRenderer]
+    query_params_allowed = frozenset({"lat", "lon", "page_size", "cursor"})
+
+    @extend_schema(
+        operation_id="feed",
+        summary="The ranked feed: news, works and events for this resident",
+        description=(
+            "Mixed news, roadworks and events ranked for the caller, each with a `score` and "
+            "`reasons` (true facts: '350 m from Home', 'You follow Culture', 'Starts "
+            "tomorrow') in the request's language (`Accept-Language`, else the device's).\n\n"
+            "- **Anonymous** (no token, or an unknown one): the non-personalised feed around "
+            "`lat`/`lon`, or city-wide without them. The point is rounded to the 0.001° grid "
+            "of saved places (about 100 m), and a cell's feed is shared by its callers for a "
+            "minute.\n"
+            "- **Device token with personalisation accepted**: ranked for its places (no "
+            "`lat`/`lon` needed), follows and history; dismissed items and their "
+            "near-duplicates never come back.\n"
+            "- **Device without consent**: the non-personalised feed; nothing is recorded.\n\n"
+            "Active alerts about the caller come first. Expired or finished items never "
+            "appear. Pages come from a snapshot taken by the first request: follow `next` "
+            "(valid 30 minutes) to scroll without duplicates or gaps; request without "
+            "`cursor` to refresh. An expired or altered cursor is a 400."
+        ),
+        parameters=[
+            FeedQuerySerializer,
+            OpenApiParameter(
+                "Accept-Language",
+                str,
+                OpenApiParameter.HEADER,
+                enum=["fr", "en"],
+                description="Language of titles and reasons (default: the device's, else fr).",
+            ),
+        ],
+        responses={200: FeedPageSerializer, **error_responses(400, 429)},
+        tags=["feed"],
+    )
+    def get(self, request: Request) -> Response:
+        query = FeedQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params: dict[str, Any] = query.validated_data
+        device = device_of(request)
+        language = request_language(request, device)
+        size = params["page_size"]
+        with translation.override(language):
+            if "cursor" in params:
+                try:
+                    snapshot, offset = cursor_open(
+                        params["cursor"], device_id=device.pk if device else None
+                    )
+                except CursorError as error:
+                    raise ValidationError({"cursor": [str(error)]}) from None
+            else:
+                here = None
+                if "lat" in params:  # on the grid of saved places (~100 m): shared, coarse
+                    here = point(*snap_coordinates(params["lon"], params["lat"]))
+                snapshot = feed_snapshot(device=device, point=here)
+                offset = 0
+            page = feed_page(
+                snapshot, offset=offset, size=size, language=language, fresh="cursor" not in params
+            )
+            results = serialize_items([entry.item for entry in page.entries], request=request)
+            for data, entry in zip(results, page.entries, strict=True):
+                data["score"] = round(entry.score, 4)
+                data["reasons"] = [{"code": r.code, "text": r.text} for r in entry.reasons]
+        url = request.build_absolute_uri()
+
+        def link(offset: int | None) -> str | None:
+            if offset is None:
+                return None
+            return replace_query_param(url, "cursor", cursor_make(snapshot, offset))
+
+        body = {
+            "next": link(page.next_offset),
+            "previous": link(page.previous_offset),
+            "personalized": snapshot.personalized,
+            "ranker": snapshot.ranker,
+            "results": results,
+        }
+        response = Response(body)
+        response["Cache-Control"] = "private, no-store"
+        response["Content-Language"] = language
+        response["Vary"] = "Accept-Language, Authorization"
+        return response

@@ -1,0 +1,1 @@
+"""The personalized feed: candidates from the database, the engine's ranking, snapshots."""

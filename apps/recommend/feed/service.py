@@ -1,0 +1,257 @@
+"""The feed use-case: who asks, candidates from SQL, the engine's ranking, snapshot, pages.
+
+``feed_build`` ranks once per first page (``docs/recommender.md`` §7 is the recipe it follows)
+and stores a ``Snapshot``; ``feed_page`` slices a snapshot, loads the public items of the slice
+and explains them in the request's language. Queries: a personal first page reads places,
+follows, history and candidates (4), an anonymous one the candidates (1); every page then
+loads its items (``items_fetch``: one per content type present) and a personal next page the
+device's dismissals (one). Nothing is written: the app
+reports what was shown through ``POST /api/v1/interactions/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.utils import timezone
+
+from apps.core.api.items import items_fetch
+from apps.core.geo import point as make_point
+from apps.core.models import PublishableContent
+from apps.recommend.candidates import item_keys
+from apps.recommend.context import (
+    ACTION_CODES,
+    History,
+    Place,
+    ResidentContext,
+    ResidentProfile,
+    build_context,
+)
+from apps.recommend.explain import Labels, Reason, explain
+from apps.recommend.feed.candidates import CandidateRequest, FeedCatalog, feed_catalog
+from apps.recommend.feed.snapshot import (
+    SNAPSHOT_ITEMS,
+    PlaceFact,
+    Snapshot,
+    shared_get,
+    shared_put,
+    snapshot_rows,
+    snapshot_save,
+)
+from apps.recommend.ranking import KEPT, ModelRanker, Ranker, Ranking, Stage1Ranker, rank
+from apps.recommend.selectors import device_dismissed_items, device_history
+from apps.recommend.store import ModelStore
+from apps.recommend.text import take_rows
+from apps.residents.models import Device
+from apps.residents.selectors import device_followed_ids, device_places
+
+#: How explanations name a saved place without a name of its own.
+PLACE_LABELS: Mapping[str, Mapping[str, str]] = {
+    "home": {"fr": "Domicile", "en": "Home"},
+    "work": {"fr": "Travail", "en": "Work"},
+    "school": {"fr": "École", "en": "School"},
+    "other": {"fr": "Lieu", "en": "Place"},
+}
+
+
+@cache
+def _store(directory: str) -> ModelStore:
+    return ModelStore(Path(directory))
+
+
+def serving_ranker() -> Ranker:
+    """The ranker to serve now: the latest trusted model, or stage 1 (checked per request)."""
+    return _store(str(settings.RECOMMENDER_MODEL_DIR)).current()
+
+
+def ranker_name(ranker: Ranker) -> str:
+    """``stage1``, or the version of the model (``20260311T031500123456Z``)."""
+    return ranker.version if isinstance(ranker, ModelRanker) else "stage1"
+
+
+def _history(rows: list[tuple[str, int, str, datetime]], fc: FeedCatalog) -> History:
+    """The engine's ``History`` of ``rows``, joined with the catalog (unknown items dropped)."""
+    if not rows:
+        return History.empty()
+    from apps.recommend.candidates import TYPE_CODES
+
+    keys = item_keys([TYPE_CODES[t] for t, *_ in rows], [i for _, i, *_ in rows])
+    at = fc.rows_of(keys)
+    known = at >= 0
+    items = at[known]
+    c = fc.catalog
+    return History(
+        item_key=keys[known],
+        item_type=c.item_type[items].astype(np.int64),
+        category=c.category[items],
+        lon=c.lon[items],
+        lat=c.lat[items],
+        action=np.array([ACTION_CODES[a] for _, _, a, _ in rows], dtype=np.int64)[known],
+        at_s=np.array([when.timestamp() for *_, when in rows], dtype=np.float64)[known],
+        text=take_rows(c.text, items),
+    )
+
+
+def feed_build(
+    *, device: Device | None, point: Point | None, now: datetime | None = None
+) -> Snapshot:
+    """Rank the feed of ``device`` (personal if it consented) around ``point`` (optional)."""
+    now = now or timezone.now()
+    now_s = now.timestamp()
+    xy = None if point is None else (float(point.x), float(point.y))
+    personalized = device is not None and device.personalization_consent
+    places: list = []
+    area_names: dict[int, str] = {}
+    history_rows: list[tuple[str, int, str, datetime]] = []
+    request = CandidateRequest(now=now, point=point)
+    if personalized:
+        assert device is not None
+        places = list(device_places(device=device))
+        follows = device_followed_ids(device=device)
+        area_names = follows.areas
+        history_rows = device_history(device_id=device.pk)
+        wanted: dict[str, set[int]] = {}
+        for type_code, item_id, _, _ in history_rows:
+            wanted.setdefault(type_code, set()).add(item_id)
+        request = CandidateRequest(
+            now=now,
+            places=[p.location for p in places],
+            point=point,
+            followed_categories=follows.categories,
+            followed_areas=frozenset(follows.areas),
+            followed_organizations=follows.organizations,
+            history=wanted,
+            personal=True,
+        )
+    fc = feed_catalog(request, text_language=settings.LANGUAGE_CODE)
+    facts = tuple(
+        PlaceFact(p.label, p.name, float(p.location.x), float(p.location.y), float(p.radius_m))
+        for p in places
+    )
+    if personalized:
+        profile = ResidentProfile(
+            places=tuple(Place(f.label, f.lon, f.lat, f.radius_m) for f in facts),
+            followed_categories=request.followed_categories,  # type: ignore[arg-type]
+            followed_areas=request.followed_areas,  # type: ignore[arg-type]
+            followed_organizations=request.followed_organizations,  # type: ignore[arg-type]
+        )
+        context = build_context(profile, _history(history_rows, fc), now_s=now_s, point=xy)
+    else:
+        context = ResidentContext.anonymous(xy)
+    ranker = serving_ranker()
+    candidates = fc.candidates()
+    ranking = rank(candidates, context, now_s=now_s, ranker=ranker)
+    kept = ranking.order[:SNAPSHOT_ITEMS]
+    kept_candidates, kept_features = snapshot_rows(candidates, ranking.features, kept)
+    return Snapshot(
+        device_id=device.pk if personalized and device is not None else None,
+        personalized=personalized,
+        point=xy,
+        ranker=ranker_name(ranker),
+        now_s=now_s,
+        candidates=kept_candidates,
+        scores=ranking.scores[kept],
+        pinned=ranking.pinned[kept],
+        features=kept_features,
+        places=facts,
+        area_names=area_names,
+    )
+
+
+def feed_snapshot(*, device: Device | None, point: Point | None) -> Snapshot:
+    """A saved snapshot for the first page: built and saved, or the shared one of the point's
+    grid cell for a non-personal caller (``snapshot.shared_get``)."""
+    personalized = device is not None and device.personalization_consent
+    if not personalized:
+        xy = None if point is None else (float(point.x), float(point.y))
+        shared = shared_get(xy)
+        if shared is not None:
+            return shared
+    snapshot = snapshot_save(feed_build(device=device, point=point))
+    if not personalized:
+        shared_put(snapshot)
+    return snapshot
+
+
+def _place_label(place: PlaceFact, language: str) -> str:
+    if place.name:
+        return place.name
+    names = PLACE_LABELS.get(place.label, PLACE_LABELS["other"])
+    return names.get(language, names["fr"])
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    item: PublishableContent
+    score: float
+    reasons: list[Reason]
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    entries: list[FeedEntry]
+    next_offset: int | None
+    previous_offset: int | None
+
+
+def feed_page(
+    snapshot: Snapshot, *, offset: int, size: int, language: str, fresh: bool = False
+) -> FeedPage:
+    """Items ``offset`` to ``offset + size`` of ``snapshot``, with their score and reasons.
+
+    Items that stopped being public since the snapshot was taken are left out, and so are the
+    items a personal feed's device dismissed since (one query, unless the snapshot is
+    ``fresh``: it was just ranked without them).
+    """
+    end = min(offset + size, len(snapshot))
+    rows = np.arange(min(offset, end), end)
+    refs = snapshot.refs
+    if snapshot.personalized and not fresh and snapshot.device_id is not None and len(rows):
+        dismissed = device_dismissed_items(device_id=snapshot.device_id)
+        rows = np.array([r for r in rows if refs[r] not in dismissed], dtype=np.int64)
+    near = None if snapshot.point is None else make_point(*snapshot.point)
+    items = items_fetch([refs[r] for r in rows], near=near)
+    found = {(item.type_code, item.pk): item for item in items}
+    shown = np.array([r for r in rows if refs[r] in found], dtype=np.int64)
+    current = serving_ranker()
+    ranker = current if ranker_name(current) == snapshot.ranker else Stage1Ranker()
+    ranking = Ranking(
+        order=np.arange(len(snapshot)),
+        scores=snapshot.scores,
+        pinned=snapshot.pinned,
+        removed=np.full(len(snapshot), KEPT, dtype=np.int8),
+        features=snapshot.features,
+        ranker=ranker,
+        now_s=snapshot.now_s,
+    )
+    context = ResidentContext(
+        places=tuple(
+            Place(_place_label(p, language), p.lon, p.lat, p.radius_m) for p in snapshot.places
+        ),
+        point=snapshot.point,
+        personalized=snapshot.personalized,
+    )
+    labels = Labels(
+        categories={item.category_id: str(item.category.name) for item in items},
+        areas=snapshot.area_names,
+        organizations={item.organization_id: str(item.organization.name) for item in items},
+    )
+    reasons = explain(
+        ranking, snapshot.candidates, context, shown, labels=labels, language=language
+    )
+    entries = [
+        FeedEntry(found[refs[r]], float(snapshot.scores[r]), row_reasons)
+        for r, row_reasons in zip(shown, reasons, strict=True)
+    ]
+    return FeedPage(
+        entries=entries,
+        next_offset=end if end < len(snapshot) else None,
+        previous_offset=max(offset - size, 0) if offset > 0 else None,
+    )

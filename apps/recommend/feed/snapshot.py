@@ -1,0 +1,161 @@
+"""Feed snapshots and cursors: pages that stay stable while the resident scrolls.
+
+The first page ranks every candidate once and keeps the best ``SNAPSHOT_ITEMS`` in the cache
+(``settings.CACHES["default"]``, shared by all web processes in production) for
+``CURSOR_TTL``: their order, scores, pinned flags and the facts the explanations check. Each
+next page is a slice of that snapshot, so no item appears twice and none is skipped, whatever
+is published, dismissed or changes meanwhile; an item that stopped being public (expired,
+over, unpublished) is left out of its page rather than shown.
+
+Non-personal feeds (anonymous callers, devices without consent) depend only on the request
+point, which the view snaps to the 0.001° grid of saved places (about 100 m): the snapshot of a
+grid cell is shared for ``SHARED_TTL`` seconds by every such caller in it (``shared_get``).
+
+A cursor is ``{snapshot key, offset}`` signed with the secret key (``django.core.signing``):
+a tampered cursor fails its signature, an old one its timestamp or its missing snapshot, and a
+personal snapshot answers only the device it was made for.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from django.core import signing
+from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
+
+from apps.recommend.candidates import Candidates
+from apps.recommend.features import FeatureMatrix
+from apps.recommend.text import empty_texts
+
+#: Items kept per snapshot: ten pages of twenty.
+SNAPSHOT_ITEMS = 200
+#: How long a cursor stays valid (seconds).
+CURSOR_TTL = 30 * 60
+#: How long a non-personal snapshot serves every caller of its grid cell (seconds).
+SHARED_TTL = 60
+#: Longest cursor accepted (a signed key and offset are about 100 characters).
+CURSOR_MAX_CHARS = 300
+_SALT = "apps.recommend.feed.cursor"
+_PREFIX = "feed:snapshot:"
+
+
+class CursorError(ValueError):
+    """A cursor that cannot be used; the message says why (shown to the client)."""
+
+
+@dataclass(frozen=True)
+class PlaceFact:
+    """A saved place as the explanations name it: label code, custom name, point, radius."""
+
+    label: str
+    name: str
+    lon: float
+    lat: float
+    radius_m: float
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """One ranked feed: row k of every array is the k-th item of the feed."""
+
+    device_id: int | None
+    personalized: bool
+    point: tuple[float, float] | None
+    ranker: str  # "stage1" or the model version that ranked it
+    now_s: float
+    candidates: Candidates  # the kept rows (texts dropped)
+    scores: np.ndarray
+    pinned: np.ndarray
+    features: FeatureMatrix  # the kept rows (texts dropped)
+    places: tuple[PlaceFact, ...] = ()
+    area_names: dict[int, str] = field(default_factory=dict)
+    key: str = ""
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    @property
+    def refs(self) -> list[tuple[str, int]]:
+        from apps.recommend.candidates import ITEM_TYPES
+
+        return [
+            (ITEM_TYPES[t], int(i))
+            for t, i in zip(self.candidates.item_type, self.candidates.item_id, strict=True)
+        ]
+
+
+def snapshot_rows(
+    candidates: Candidates, features: FeatureMatrix, rows: np.ndarray
+) -> tuple[Candidates, FeatureMatrix]:
+    """``candidates`` and ``features`` restricted to ``rows``, without their text vectors."""
+    kept = candidates.take(rows)
+    kept = replace(kept, text=empty_texts(len(rows)))
+    f = features
+    return kept, FeatureMatrix(
+        values=f.values[rows],
+        names=f.names,
+        place_distance_m=f.place_distance_m[rows],
+        inside_place=f.inside_place[rows],
+        point_distance_m=f.point_distance_m[rows],
+        route_distance_m=f.route_distance_m[rows],
+        followed_area=f.followed_area[rows],
+        text_unit=empty_texts(len(rows)),
+    )
+
+
+def snapshot_save(snapshot: Snapshot) -> Snapshot:
+    """Store ``snapshot`` under a new random key; return it with its key."""
+    key = secrets.token_urlsafe(12)
+    saved = replace(snapshot, key=key)
+    cache.set(_PREFIX + key, saved, CURSOR_TTL)
+    return saved
+
+
+def _shared_key(point: tuple[float, float] | None) -> str:
+    where = "city" if point is None else f"{point[0]:.3f},{point[1]:.3f}"
+    return f"feed:shared:{where}"
+
+
+def shared_get(point: tuple[float, float] | None) -> Snapshot | None:
+    """The non-personal snapshot of ``point``'s grid cell (or of the city), if still fresh."""
+    key = cache.get(_shared_key(point))
+    snapshot = cache.get(_PREFIX + key) if isinstance(key, str) else None
+    return snapshot if isinstance(snapshot, Snapshot) and not snapshot.personalized else None
+
+
+def shared_put(snapshot: Snapshot) -> None:
+    """Serve ``snapshot`` (saved, non-personal) to its cell's callers for ``SHARED_TTL``."""
+    cache.set(_shared_key(snapshot.point), snapshot.key, SHARED_TTL)
+
+
+def cursor_make(snapshot: Snapshot, offset: int) -> str:
+    return signing.dumps({"s": snapshot.key, "o": int(offset)}, salt=_SALT)
+
+
+def cursor_open(cursor: str, *, device_id: int | None) -> tuple[Snapshot, int]:
+    """The snapshot and offset of ``cursor``; ``CursorError`` when it cannot be used."""
+    if len(cursor) > CURSOR_MAX_CHARS:
+        raise CursorError(_("Invalid cursor."))
+    try:
+        payload: Any = signing.loads(cursor, salt=_SALT, max_age=CURSOR_TTL)
+    except signing.SignatureExpired:
+        raise CursorError(_("This cursor has expired: load the feed again without it.")) from None
+    except signing.BadSignature:
+        raise CursorError(_("Invalid cursor.")) from None
+    if not (
+        isinstance(payload, dict)
+        and isinstance(payload.get("s"), str)
+        and isinstance(payload.get("o"), int)
+        and payload["o"] >= 0
+    ):
+        raise CursorError(_("Invalid cursor."))
+    snapshot = cache.get(_PREFIX + payload["s"])
+    if not isinstance(snapshot, Snapshot):
+        raise CursorError(_("This cursor has expired: load the feed again without it."))
+    if snapshot.personalized and snapshot.device_id != device_id:
+        raise CursorError(_("This cursor belongs to another device."))
+    return snapshot, payload["o"]

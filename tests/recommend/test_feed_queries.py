@@ -1,0 +1,85 @@
+"""The feed runs a constant number of SQL queries, whatever the page size (DESIGN §8)."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.core.models import Urgency
+from tests.factories import AreaFactory, CategoryFactory, square
+from tests.recommend.feed_support import (
+    URL,
+    add_place,
+    at,
+    consenting,
+    event,
+    follow_area,
+    follow_category,
+    interact,
+    news,
+    refs,
+    works,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("model_dir")]
+
+# Candidates (1) + the page's items (one per content type: 3); then, for a minute, the same
+# cell's snapshot serves every anonymous caller: items only (3).
+ANONYMOUS_FIRST = 4
+ANONYMOUS_SHARED = 3
+# Device (1) + places (1) + follows (1) + history (1) + candidates (1) + items (3).
+PERSONAL_FIRST = 8
+# Device (1) + its dismissals since the snapshot (1) + items (3).
+PERSONAL_NEXT = 5
+
+
+@pytest.fixture
+def busy_city():
+    """Forty items of each type, so that every page holds all three types."""
+    culture = CategoryFactory(slug="culture")
+    district = AreaFactory(slug="centre", geometry=square(*at(), 0.03))
+    items = []
+    for k in range(40):
+        extra = {"category": culture} if k % 4 == 0 else {"urgency": Urgency.IMPORTANT}
+        items.append(news(40 * k, 30 * (k % 7), **extra))
+        items.append(works(35 * k, -25 * (k % 5), urgency=Urgency.IMPORTANT if k % 9 == 0 else 0))
+        items.append(event(-30 * k, 20 * (k % 3)))
+    return items, culture, district
+
+
+def test_anonymous_feed_queries(busy_city, django_assert_num_queries):
+    client = APIClient()
+    for k, page_size in enumerate((10, 50)):
+        lon, lat = at(0, 300 * k)  # another grid cell: no shared snapshot yet
+        with django_assert_num_queries(ANONYMOUS_FIRST):
+            body = client.get(URL, {"lat": lat, "lon": lon, "page_size": page_size}).json()
+        with django_assert_num_queries(ANONYMOUS_SHARED):
+            again = client.get(URL, {"lat": lat, "lon": lon, "page_size": page_size}).json()
+        assert refs(again) == refs(body)
+        assert len(body["results"]) == page_size
+        assert {item["type"] for item in body["results"]} == {"news", "works", "events"}
+        with django_assert_num_queries(3):  # a next page: its items only
+            page = client.get(body["next"]).json()
+        assert len(page["results"]) == page_size
+
+
+def test_personal_feed_queries(busy_city, django_assert_num_queries):
+    items, culture, district = busy_city
+    resident = consenting()
+    add_place(resident, radius_m=1000)
+    add_place(resident, 2000, 1000, label="work", radius_m=500)
+    follow_category(resident, culture)
+    follow_area(resident, district)
+    for item in items[:45:2]:  # every type
+        interact(resident, item, "open")
+    interact(resident, items[1], "dismiss")
+
+    for page_size in (10, 50):
+        with django_assert_num_queries(PERSONAL_FIRST):
+            body = resident.client.get(URL, {"page_size": page_size}).json()
+        assert body["personalized"] is True
+        assert len(body["results"]) == page_size
+        assert {item["type"] for item in body["results"]} == {"news", "works", "events"}
+        with django_assert_num_queries(PERSONAL_NEXT):
+            page = resident.client.get(body["next"]).json()
+        assert len(page["results"]) == page_size
