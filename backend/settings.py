@@ -27,6 +27,7 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "RETENTION_DAYS": (int, 180),
     "DEVICE_INACTIVE_DAYS": (int, 270),
     "API_NUM_PROXIES": (int, 0),
+    "API_CACHE_SECONDS": (int, 60),
     "MEDIA_ROOT": (str, str(VAR_DIR / "media")),
     "STATIC_ROOT": (str, str(VAR_DIR / "static")),
     "RECOMMENDER_MODEL_DIR": (str, str(VAR_DIR / "models")),
@@ -209,6 +210,9 @@ REST_FRAMEWORK = {
     # that many hops from the right of X-Forwarded-For; 0 = REMOTE_ADDR (no proxy, unspoofable).
     "NUM_PROXIES": env("API_NUM_PROXIES"),
 }
+# Anonymous content lists and details are cached, rendered, in CACHE_URL for at most this many
+# seconds (writes invalidate them at once: apps/core/api/response_cache.py); 0 turns it off.
+API_CACHE_SECONDS: int = env("API_CACHE_SECONDS")
 # JSON bodies of the API are small; larger declared bodies get 413 before being read.
 API_MAX_BODY_BYTES = 1024 * 1024
 SPECTACULAR_SETTINGS = {
