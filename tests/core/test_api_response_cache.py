@@ -210,7 +210,7 @@ def test_the_cache_can_be_turned_off():
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://127.0.0.1:6379/9",
         }
-    }  # fmt: skip
+    }
 )
 def test_on_redis(django_assert_num_queries):
     cache.clear()
