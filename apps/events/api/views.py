@@ -175,7 +175,7 @@ class EventViewSet(ContentViewSet):
         if self.action == "ical_item":
             return event_detail()
         if self.action == "ical":
-            return event_list().prefetch_related("occurrences")
+            return event_list().defer(None).prefetch_related("occurrences")  # with bodies
         return super().get_queryset()
 
     @extend_schema(
