@@ -1,0 +1,1 @@
+"""Benchmarks and their tooling: the fake FCM server, load and fan-out measurements."""
