@@ -40,8 +40,8 @@ REQUIRED_INDEXES = (
         for table in ("news_news", "works_works", "events_event")
         for needle in (
             "gist (geography(geometry))",
-            "gin ((((setweight(to_tsvector('quartier_fr'",
-            "gin ((((setweight(to_tsvector('quartier_en'",
+            "gin (search_fr)",
+            "gin (search_en)",
         )
     ),
     ("residents_place", "gist (geography(location))"),

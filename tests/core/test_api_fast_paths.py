@@ -82,3 +82,34 @@ def test_a_fixed_radius_is_estimated_from_the_index_statistics(many_news):  # no
     estimate = _estimated_rows(queryset)
     # ST_DWithin's own estimate was a single row whatever the radius; joins then went wrong.
     assert actual > 20 and actual / 5 <= estimate <= actual * 5, (estimate, actual)
+
+
+def _plan(queryset, *settings: str) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        for setting in settings:
+            cursor.execute(f"SET LOCAL {setting}")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.django_db
+def test_the_default_order_is_read_from_its_index(many_news):  # noqa: F811
+    from apps.news.api.views import NewsFilterSet
+
+    filterset = NewsFilterSet(data={}, queryset=news_list())
+    assert filterset.is_valid()
+    page = filterset.qs[:20]
+    plan = _plan(page, "enable_seqscan = off", "enable_sort = off")
+    assert "news_public_order" in plan, plan
+
+
+@pytest.mark.django_db
+def test_search_ranks_stored_documents(many_news):  # noqa: F811
+    from apps.core.search import search
+
+    queryset = search(news_list(), "travaux")
+    sql = str(queryset.query)
+    assert '"news_news"."search_fr"' in sql and '"news_news"."search_en"' in sql
+    assert "to_tsvector" not in sql  # the documents are read, not parsed again
+    # (test_api_search checks that the GIN indexes, now on these columns, are used.)
