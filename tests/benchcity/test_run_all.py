@@ -97,3 +97,35 @@ def test_benchmarks_defining_title_and_run_are_discovered():
 
 def _facts():
     return {"nproc": 2, "cpu": "cpu", "ram_gib": 1, "loadavg": [0, 0, 0], "os": "os", "python": "3"}
+
+
+FAKE_FCM = '''
+"""Fake FCM throughput: the JSON shape of bench/fcm_throughput.py."""
+import argparse, json
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json")
+    parser.add_argument("--rate", type=int)
+    args = parser.parse_args()
+    gateway = {"median_msg_per_s": args.rate, "median_msg_per_cpu_s": 1500}
+    open(args.json, "w").write(json.dumps({"gateway": [gateway]}))
+'''
+
+
+@pytest.mark.parametrize(("rate", "status"), [(1300, "met"), (600, "missed")])
+def test_a_command_line_benchmark_json_is_read_into_design_targets(
+    tmp_path, monkeypatch, rate, status
+):
+    (tmp_path / "fake_fcm_bench.py").write_text(textwrap.dedent(FAKE_FCM))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    benchmark = Benchmark(
+        "fcm", "fake_fcm_bench", cli=["--rate", str(rate)], targets=run_all._fcm_targets
+    )
+    (target,) = run_one(benchmark, quick=False)["targets"]
+    assert target["id"] == "fanout" and target["status"] == status
+    unreadable = Benchmark(
+        "a", "fake_fcm_bench", cli=["--rate", "1"], targets=run_all._audience_targets
+    )
+    assert run_one(unreadable, quick=False)["targets"][0]["status"] == "see figures"
