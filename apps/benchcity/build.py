@@ -28,6 +28,7 @@ from apps.benchcity import content as content_rows
 from apps.benchcity import residents as resident_rows
 from apps.benchcity.content import Table
 from apps.benchcity.texts import CITY_CODE
+from apps.core.api.response_cache import generations_bump
 from apps.core.registry import content_models
 
 #: Apps whose tables a ``--reset`` empties (TRUNCATE … CASCADE also empties tables that
@@ -248,6 +249,8 @@ def build(spec: CitySpec, *, reset: bool = False, manifest_path: Path | None = N
     with _Timer(report, "analyze"):
         analyze([*written, *_through_tables()])
     report.indexes = indexes_check()
+    # COPY sends no signal: renew the cached API responses of a server already running.
+    generations_bump(content_models())
     if manifest_path is not None:
         manifest = _manifest(spec, now, tokens, consent, sample, sample_places, popular)
         _write_private(manifest_path, manifest)
