@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:  # run as a script: bench/load_test.py
 from bench import machine  # noqa: E402
 from bench.load import report  # noqa: E402
 from bench.load.scenarios import BY_NAME, REFERENCE, SCENARIOS, Scenario  # noqa: E402
-from bench.load.server import ServerConfig, gunicorn, status_of  # noqa: E402
+from bench.load.server import ServerConfig, gunicorn, niceness, status_of  # noqa: E402
 
 TITLE = "HTTP load test (gunicorn, PostGIS, Redis; locust)"
 LOCUSTFILE = ROOT / "bench" / "load" / "locustfile.py"
@@ -62,6 +62,8 @@ class LoadOptions:
     out: Path = ROOT / "bench" / "results"
     seed: int = 1
     flush_cache: bool = True
+    #: Niceness of gunicorn and locust (e.g. -10 on a machine shared with other work; root).
+    nice: int = 0
 
 
 def parse_args(argv: list[str] | None) -> LoadOptions:
@@ -84,6 +86,9 @@ def parse_args(argv: list[str] | None) -> LoadOptions:
     parser.add_argument("--scenarios", help="comma list (default: all): " + ", ".join(BY_NAME))
     parser.add_argument("--out", type=Path, default=defaults.out)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--nice", type=int, default=defaults.nice, help="niceness of gunicorn and locust (root)"
+    )
     args = parser.parse_args(argv)
     if args.duration < 2:
         parser.error("--duration: at least 2 seconds (locust writes no statistics before)")
@@ -137,7 +142,15 @@ def run_locust(
         "-H", url, "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
     ]  # fmt: skip
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=niceness(options.nice),
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if not Path(f"{prefix}_stats.csv").exists():
         raise RuntimeError(f"locust failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -195,6 +208,7 @@ def run(options: LoadOptions | None = None) -> dict[str, Any]:
         free_port(),
         workers=options.workers,
         threads=options.threads,
+        nice=options.nice,
     )
     results: list[dict[str, Any]] = []
     manifest = json.loads(options.manifest.read_text())
@@ -240,7 +254,9 @@ def render(figures: dict[str, Any], options: LoadOptions) -> str:
     peak = max((r.get("worker_rss_max_mib", 0) for r in results), default=0)
     failed = [r for r in results if r.get("max", {}).get("failures")]
     lines = [
-        f"gunicorn {options.workers} workers x {options.threads} threads (gthread), "
+        f"gunicorn {options.workers} workers x {options.threads} threads (gthread"
+        + (f", nice {options.nice}" if options.nice else "")
+        + "), "
         f"{options.users} locust users, {options.duration:g} s per run after a "
         f"{options.warmup:g} s warm-up; city: {figures['manifest']['counts']} "
         f"(seed {figures['manifest']['seed']}).",

@@ -8,9 +8,9 @@ Run by ``bench/load_test.py``; by hand::
 
 Environment: ``BENCH_SCENARIO`` (a name of ``bench/load/scenarios.py``), ``BENCH_MANIFEST``
 (the bench city's manifest with device tokens), ``BENCH_WARMUP`` (seconds whose requests are
-dropped from the statistics), ``BENCH_RATE`` (requests per second per user; 0 or unset: as
-fast as the server answers), ``BENCH_SEED``, ``BENCH_EXTRA`` (a JSON file for the counts of
-``X-Cache: hit`` answers). Each request comes from a random resident address
+dropped from the statistics), ``BENCH_RATE`` (mean requests per second per user, exponential
+gaps; 0 or unset: as fast as the server answers), ``BENCH_SEED``, ``BENCH_EXTRA`` (a JSON
+file for the counts of ``X-Cache: hit`` answers). Each request comes from a random resident address
 (``X-Forwarded-For``; the server runs with ``API_NUM_PROXIES=1``), as behind a real proxy.
 """
 
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import gevent
-from locust import FastHttpUser, constant, constant_throughput, events, task
+from locust import FastHttpUser, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scenarios import BY_NAME, City, interactions_body, registration_body
@@ -68,10 +68,15 @@ def _write_extra(environment, **kwargs):
 
 
 class Resident(FastHttpUser):
-    wait_time = constant_throughput(RATE) if RATE > 0 else constant(0)
+    def wait_time(self) -> float:
+        # Paced runs draw exponential gaps (requests arrive as a Poisson process, as from
+        # many phones), so the users never fall into step and hit the server in bursts.
+        return self.city.rng.expovariate(RATE) if RATE > 0 else 0.0
 
     def on_start(self):
         self.city = City(MANIFEST, random.Random(SEED * 1_000_003 + next(_users)))
+        if RATE > 0:
+            gevent.sleep(self.city.rng.uniform(0, 1 / RATE))  # users start out of step
 
     def _headers(self, *, device: bool = False, consenting: bool = False) -> dict[str, str]:
         headers = {"X-Forwarded-For": self.city.ip(), "Accept-Language": "fr"}

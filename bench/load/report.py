@@ -46,16 +46,16 @@ def _fmt(value: float | None, digits: int = 0) -> str:
 def markdown_table(results: list[dict[str, Any]], *, reference: str, fraction: float) -> str:
     """One row per scenario: throughput, latency at ``fraction`` of it, ratio to the reference."""
     base = next((r["max"]["rps"] for r in results if r["name"] == reference and "max" in r), None)
-    load = f"at {fraction:.0%} of max" if fraction else "at max"
+    load = f"paced at ~{fraction:.0%}" if fraction else "at max"
     header = (
-        f"| endpoint | max req/s | p50 ms {load} | p95 ms | p99 ms | p95 ms at max "
+        f"| endpoint | max req/s | p50 ms {load} | p95 ms | p99 ms | paced req/s | p95 ms at max "
         "| web CPU ms/req | DB CPU ms/req | cache hits | ratio to plain list |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     lines = [header]
     for result in results:
         if "skipped" in result:
-            lines.append(f"| {result['label']} | {result['skipped']} ||||||||")
+            lines.append(f"| {result['label']} | {result['skipped']} |||||||||")
             continue
         top, latency = result["max"], result.get("latency") or result["max"]
         ratio = top["rps"] / base if base else None
@@ -66,6 +66,7 @@ def markdown_table(results: list[dict[str, Any]], *, reference: str, fraction: f
             _fmt(latency["p50"]),
             _fmt(latency["p95"]),
             _fmt(latency["p99"]),
+            _fmt(latency["rps"], 1),
             _fmt(top["p95"]),
             _fmt(result.get("cpu_ms_per_request"), 1),
             _fmt(result.get("db_cpu_ms_per_request"), 1),

@@ -27,6 +27,8 @@ class ServerConfig:
     port: int
     workers: int = 2
     threads: int = 4
+    #: Niceness of gunicorn (and locust): negative on a machine shared with other work.
+    nice: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -157,6 +159,13 @@ class Sampler(threading.Thread):
         return {"workers": out}
 
 
+def niceness(value: int) -> Any:
+    """A ``preexec_fn`` setting the child's niceness (negative values need root)."""
+    if not value:
+        return None
+    return lambda: os.nice(value)
+
+
 def wait_healthy(url: str, timeout: float = 60) -> None:
     deadline = time.time() + timeout
     last: Exception | None = None
@@ -191,6 +200,7 @@ def gunicorn(config: ServerConfig, log_path: Path) -> Iterator[Sampler]:
             env=config.environment(),
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=niceness(config.nice),
         )
         sampler = Sampler(process.pid, database=config.database_name)
         try:
