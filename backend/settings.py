@@ -303,6 +303,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Behind HTTPS (an https:// SITE_URL), the staff admin's cookies never travel in clear.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https://")
 
 LOGGING = {
     "version": 1,
