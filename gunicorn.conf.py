@@ -1,6 +1,7 @@
 """gunicorn settings for Quartier: ``gunicorn -c gunicorn.conf.py backend.wsgi``.
 
-Every value can be changed by an environment variable (docs/deploy.md explains the sizing):
+Every value can be changed by an environment variable, or in ``.env`` like the settings
+(docs/deploy.md explains the sizing):
 
 - ``GUNICORN_BIND`` (``127.0.0.1:8000``): behind a reverse proxy that terminates HTTPS.
 - ``GUNICORN_WORKERS`` (or ``WEB_CONCURRENCY``; default: one per CPU core). Python runs one
@@ -19,6 +20,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from pathlib import Path
+
+import environ
+
+# The same .env as the settings (backend/settings.py), read before the values below.
+if (Path(__file__).with_name(".env")).exists():
+    environ.Env.read_env(Path(__file__).with_name(".env"))
 
 
 def _int(name: str, default: int) -> int:
