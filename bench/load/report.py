@@ -43,19 +43,28 @@ def _fmt(value: float | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
-def markdown_table(results: list[dict[str, Any]], *, reference: str, fraction: float) -> str:
-    """One row per scenario: throughput, latency at ``fraction`` of it, ratio to the reference."""
-    base = next((r["max"]["rps"] for r in results if r["name"] == reference and "max" in r), None)
+def _rate_of(results: list[dict[str, Any]], name: str) -> float | None:
+    return next((r["max"]["rps"] for r in results if r["name"] == name and "max" in r), None)
+
+
+def markdown_table(
+    results: list[dict[str, Any]], *, reference: str, fraction: float, floor: str = "ceiling"
+) -> str:
+    """One row per scenario: throughput, latency at ``fraction`` of it, ratios to the
+    reference (the plain list) and to the framework's floor (the constant body)."""
+    base = _rate_of(results, reference)
+    top_rate = _rate_of(results, floor)
     load = f"paced at ~{fraction:.0%}" if fraction else "at max"
     header = (
         f"| endpoint | max req/s | p50 ms {load} | p95 ms | p99 ms | paced req/s | p95 ms at max "
-        "| web CPU ms/req | DB CPU ms/req | cache hits | ratio to plain list |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| web CPU ms/req | DB CPU ms/req | cache hits | ratio to plain list "
+        "| ratio to constant JSON |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     lines = [header]
     for result in results:
         if "skipped" in result:
-            lines.append(f"| {result['label']} | {result['skipped']} |||||||||")
+            lines.append(f"| {result['label']} | {result['skipped']} ||||||||||")
             continue
         top, latency = result["max"], result.get("latency") or result["max"]
         ratio = top["rps"] / base if base else None
@@ -72,6 +81,7 @@ def markdown_table(results: list[dict[str, Any]], *, reference: str, fraction: f
             _fmt(result.get("db_cpu_ms_per_request"), 1),
             "-" if hits is None else f"{hits:.0%}",
             "-" if ratio is None else f"{ratio:.2f}",
+            "-" if not top_rate else f"{top['rps'] / top_rate:.3f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
