@@ -19,7 +19,7 @@ OS_TEST_OPTIONAL_PKGS := chromium wrk
 PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
 PG_PKGS := $(if $(PG_VERSION),postgresql-$(PG_VERSION)-postgis-3,postgresql postgresql-postgis)
 
-.PHONY: help run test lint format check bench os-run os-test venv venv-dev services clean
+.PHONY: help run test lint format check bench bench-city os-run os-test venv venv-dev services clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -74,6 +74,15 @@ format: venv-dev  ## Apply ruff's fixes and formatting
 
 check: lint test  ## What to run before committing
 	DJANGO_SETTINGS_MODULE=backend.settings_test $(PY) manage.py makemigrations --check --dry-run
+
+BENCH_DATABASE_URL ?= postgis:///quartier_bench
+
+bench-city: venv-dev services  ## Build the bench city (100,000 devices) in $(BENCH_DATABASE_URL)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_city --reset $(BENCH_CITY_ARGS)
+
+bench: venv-dev services  ## Run every benchmark on the bench city (bench/run_all.py; BENCH_ARGS=--quick)
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 clean:  ## Remove the embedded database, media and caches
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("QUARTIER_VAR_DIR", BASE_DIR / "var"))
@@ -27,6 +28,9 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "RETENTION_DAYS": (int, 180),
     "DEVICE_INACTIVE_DAYS": (int, 270),
     "API_NUM_PROXIES": (int, 0),
+    "API_THROTTLE_RATES": (dict, {}),
+    "API_CACHE_SECONDS": (int, 60),
+    "API_DIAGNOSTICS": (bool, False),
     "MEDIA_ROOT": (str, str(VAR_DIR / "media")),
     "STATIC_ROOT": (str, str(VAR_DIR / "static")),
     "RECOMMENDER_MODEL_DIR": (str, str(VAR_DIR / "models")),
@@ -210,6 +214,20 @@ REST_FRAMEWORK = {
     # that many hops from the right of X-Forwarded-For; 0 = REMOTE_ADDR (no proxy, unspoofable).
     "NUM_PROXIES": env("API_NUM_PROXIES"),
 }
+# API_THROTTLE_RATES overrides some of the rates above: "registration=1000/min,anon=5000/min"
+# (load tests raise the registration limit this way; a deployment may tune any scope).
+_rate_overrides: dict[str, str] = env("API_THROTTLE_RATES")
+if set(_rate_overrides) - set(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]):  # type: ignore[arg-type]
+    raise ImproperlyConfigured(
+        f"API_THROTTLE_RATES: unknown scope in {sorted(_rate_overrides)}; known: "
+        f"{sorted(REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])}"  # type: ignore[call-overload]
+    )
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update(_rate_overrides)  # type: ignore[attr-defined]
+# Anonymous content lists and details are cached, rendered, in CACHE_URL for at most this many
+# seconds (writes invalidate them at once: apps/core/api/response_cache.py); 0 turns it off.
+API_CACHE_SECONDS: int = env("API_CACHE_SECONDS")
+# /api/v1/diagnostics/…: reference endpoints for load tests (404 unless on).
+API_DIAGNOSTICS: bool = env("API_DIAGNOSTICS")
 # JSON bodies of the API are small; larger declared bodies get 413 before being read.
 API_MAX_BODY_BYTES = 1024 * 1024
 SPECTACULAR_SETTINGS = {
@@ -287,6 +305,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Behind HTTPS (an https:// SITE_URL), the staff admin's cookies never travel in clear.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https://")
 
 LOGGING = {
     "version": 1,

@@ -28,6 +28,7 @@ from apps.benchcity import content as content_rows
 from apps.benchcity import residents as resident_rows
 from apps.benchcity.content import Table
 from apps.benchcity.texts import CITY_CODE
+from apps.core.api.response_cache import generations_bump
 from apps.core.registry import content_models
 
 #: Apps whose tables a ``--reset`` empties (TRUNCATE … CASCADE also empties tables that
@@ -40,8 +41,8 @@ REQUIRED_INDEXES = (
         for table in ("news_news", "works_works", "events_event")
         for needle in (
             "gist (geography(geometry))",
-            "gin ((((setweight(to_tsvector('quartier_fr'",
-            "gin ((((setweight(to_tsvector('quartier_en'",
+            "gin (search_fr)",
+            "gin (search_en)",
         )
     ),
     ("residents_place", "gist (geography(location))"),
@@ -71,6 +72,9 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)
     indexes: list[str] = field(default_factory=list)
     manifest_path: Path | None = None
+
+    #: From the start of ``build`` to the manifest written (includes the commit).
+    wall_seconds: float = 0.0
 
     @property
     def total_seconds(self) -> float:
@@ -196,6 +200,7 @@ def analyze(tables: list[str]) -> None:
 
 def build(spec: CitySpec, *, reset: bool = False, manifest_path: Path | None = None) -> BuildReport:
     """Build the city described by ``spec``; write the manifest (clear tokens) if asked."""
+    started = time.perf_counter()
     check_target(reset=reset)
     report = BuildReport()
     now = (spec.now or timezone.now()).timestamp()
@@ -245,13 +250,18 @@ def build(spec: CitySpec, *, reset: bool = False, manifest_path: Path | None = N
                 retention_days=settings.RETENTION_DAYS,
             )
         put(log, "interactions")
+        committing = time.perf_counter()
+    report.timings["commit"] = time.perf_counter() - committing
     with _Timer(report, "analyze"):
         analyze([*written, *_through_tables()])
     report.indexes = indexes_check()
+    # COPY sends no signal: renew the cached API responses of a server already running.
+    generations_bump(content_models())
     if manifest_path is not None:
         manifest = _manifest(spec, now, tokens, consent, sample, sample_places, popular)
         _write_private(manifest_path, manifest)
         report.manifest_path = manifest_path
+    report.wall_seconds = time.perf_counter() - started
     return report
 
 

@@ -11,4 +11,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # The API key admin lives in its own module (apps/core/admin.py is the staff workflow).
-        from apps.core import admin_api_keys  # noqa: F401
+        from apps.core import (
+            admin_api_keys,  # noqa: F401
+            receivers,  # noqa: F401 - connects signal receivers
+        )

@@ -68,7 +68,24 @@ class DWithinM(_GeodesicFunc):
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         (a, b, metres), params = self._compiled(compiler, connection)
-        return f"ST_DWithin(geography({a}), geography({b}), {metres})", params
+        if not isinstance(self.get_source_expressions()[2], Value):
+            return f"ST_DWithin(geography({a}), geography({b}), {metres})", params
+        # A fixed distance: spell out what ST_DWithin's index support does — the bounding-box
+        # test on the geography index, then the exact test — so that the planner estimates the
+        # matching rows from the index statistics. Through ST_DWithin it guesses about one row
+        # and then joins every other table of a list query by nested loops over full scans
+        # (measured: 28 ms of 37 ms for a 1 km ``near`` list of the bench city's events).
+        # _ST_Expand and _ST_DWithin are the PostGIS 3 functions ST_DWithin itself is made of.
+        a_geography, b_geography = f"geography({a})", f"geography({b})"
+        sql = (
+            f"({a_geography} && _ST_Expand({b_geography}, {metres}) "
+            f"AND _ST_DWithin({a_geography}, {b_geography}, {metres}, true))"
+        )
+        # Each placeholder appears twice: repeat the parameters in order (a, b, metres).
+        counts = [sql_part.count("%s") for sql_part in (a, b, metres)]
+        a_params, rest = params[: counts[0]], params[counts[0] :]
+        b_params, m_params = rest[: counts[1]], rest[counts[1] :]
+        return sql, [*a_params, *b_params, *m_params, *a_params, *b_params, *m_params]
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         (a, b, metres), params = self._compiled(compiler, connection)

@@ -9,6 +9,10 @@ from django.db.models import QuerySet
 
 from apps.core.models import Area, Category, Organization, Tombstone
 
+#: Columns of every content type that lists never show (the bodies: most of a row's bytes);
+#: list selectors ``defer`` them, detail selectors load everything.
+LIST_DEFERRED = ("body", "body_fr", "body_en")
+
 
 def category_list() -> QuerySet[Category]:
     return Category.objects.order_by("position", "slug", "id")

@@ -11,6 +11,7 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.api.items import register_list_item
+        from apps.events import receivers  # noqa: F401 - connects signal receivers
         from apps.events.api.serializers import EventListItemSerializer
         from apps.events.selectors import event_list
 

@@ -7,13 +7,15 @@ from datetime import datetime
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from apps.core.selectors import LIST_DEFERRED
 from apps.events.models import Event, EventOccurrence
 
 
 def event_list(at: datetime | None = None) -> QuerySet[Event]:
     """Public events with venue, category, organization and ``next_start_at``/``next_end_at``.
 
-    The next dates are those of the first occurrence not yet ended at ``at`` (now).
+    The next dates are those of the first occurrence not yet ended at ``at`` (now). The bodies
+    are not loaded (``LIST_DEFERRED``); read them from ``event_detail()``.
     """
     now = at or timezone.now()
     upcoming = EventOccurrence.objects.filter(event=OuterRef("pk"), end_at__gt=now).order_by(
@@ -22,6 +24,7 @@ def event_list(at: datetime | None = None) -> QuerySet[Event]:
     return (
         Event.objects.public(now)
         .select_related("category", "organization", "venue")
+        .defer(*LIST_DEFERRED)
         .annotate(
             next_start_at=Subquery(upcoming.values("start_at")[:1]),
             next_end_at=Subquery(upcoming.values("end_at")[:1]),
@@ -30,5 +33,5 @@ def event_list(at: datetime | None = None) -> QuerySet[Event]:
 
 
 def event_detail(at: datetime | None = None) -> QuerySet[Event]:
-    """Public events with their areas and every occurrence prefetched."""
-    return event_list(at).prefetch_related("areas", "occurrences")
+    """Public events, every column, with their areas and every occurrence prefetched."""
+    return event_list(at).defer(None).prefetch_related("areas", "occurrences")

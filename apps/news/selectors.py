@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from apps.core.selectors import LIST_DEFERRED
 from apps.news.models import News
 
 
 def news_list() -> QuerySet[News]:
-    """Public news with what a list item shows (category, organization): no query per row."""
-    return News.objects.public().select_related("category", "organization")
+    """Public news with what a list item shows (category, organization): no query per row.
+
+    The bodies are not loaded (``LIST_DEFERRED``): list items never show them, and they are
+    most of a row's bytes. Read them from ``news_detail()``.
+    """
+    return News.objects.public().select_related("category", "organization").defer(*LIST_DEFERRED)
 
 
 def news_detail() -> QuerySet[News]:
-    """Public news with areas, links and attachments prefetched."""
-    return news_list().prefetch_related("areas", "links", "attachments")
+    """Public news, every column, with areas, links and attachments prefetched."""
+    return news_list().defer(None).prefetch_related("areas", "links", "attachments")

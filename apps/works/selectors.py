@@ -4,14 +4,34 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from apps.core.selectors import LIST_DEFERRED
 from apps.works.models import Works
+
+#: Detail-only columns of works, not loaded for lists (with the bodies, ``LIST_DEFERRED``).
+WORKS_LIST_DEFERRED = (
+    *LIST_DEFERRED,
+    "detour_text",
+    "detour_text_fr",
+    "detour_text_en",
+    "detour_geometry",
+    "restrictions",
+    "road_names",
+)
 
 
 def works_list() -> QuerySet[Works]:
-    """Public works with what a list item shows (category, organization): no query per row."""
-    return Works.objects.public().select_related("category", "organization")
+    """Public works with what a list item shows (category, organization): no query per row.
+
+    Detail-only columns are not loaded (``WORKS_LIST_DEFERRED``); read them from
+    ``works_detail()``.
+    """
+    return (
+        Works.objects.public()
+        .select_related("category", "organization")
+        .defer(*WORKS_LIST_DEFERRED)
+    )
 
 
 def works_detail() -> QuerySet[Works]:
-    """Public works with their areas and periods prefetched."""
-    return works_list().prefetch_related("areas", "periods")
+    """Public works, every column, with their areas and periods prefetched."""
+    return works_list().defer(None).prefetch_related("areas", "periods")

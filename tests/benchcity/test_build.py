@@ -172,3 +172,12 @@ def test_the_city_is_served_by_the_public_api(small_city):
     token = manifest["devices"][0]["token"]
     me = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert me.status_code == 200 and me.json()["id"] == manifest["devices"][0]["id"]
+
+
+def test_a_rebuild_renews_cached_responses(small_city):
+    client = APIClient()
+    first = client.get("/api/v1/news/")
+    assert client.get("/api/v1/news/")["X-Cache"] == "hit"
+    build(replace(SMALL, seed=9, token_sample=5), reset=True)
+    again = client.get("/api/v1/news/")
+    assert again["X-Cache"] == "miss" and again.content != first.content

@@ -20,7 +20,15 @@ def _get(path, **headers):
     return APIClient().get(path, **headers)
 
 
-def test_list_carries_validators_and_answers_304_with_one_query(django_assert_num_queries):
+@pytest.mark.parametrize(
+    ("cache_seconds", "queries"),
+    [(0, 1), (60, 0)],
+    ids=["without the response cache: one query", "from the response cache: no query"],
+)
+def test_list_carries_validators_and_answers_304_with_one_query(
+    settings, django_assert_num_queries, cache_seconds, queries
+):
+    settings.API_CACHE_SECONDS = cache_seconds
     published_news()
     first = _get("/api/v1/news/")
     etag = first["ETag"]
@@ -31,7 +39,7 @@ def test_list_carries_validators_and_answers_304_with_one_query(django_assert_nu
     vary = {v.strip() for v in first["Vary"].split(",")}
     assert {"Accept", "Accept-Language"} <= vary
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(queries):
         again = _get("/api/v1/news/", HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304
     assert again.content == b""

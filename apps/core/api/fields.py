@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 from typing import Any
 
 from django.conf import settings
@@ -122,6 +123,76 @@ def parse_geojson_geometry(value: Any) -> GEOSGeometry:
     return geometry
 
 
+_WKB_TYPES = {
+    1: "Point",
+    2: "LineString",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
+
+
+class _WKBReader:
+    """Reads OGC/ISO WKB (as GEOS writes it) into GeoJSON geometry objects, rounding."""
+
+    def __init__(self, data: bytes, precision: int) -> None:
+        self.data, self.offset, self.precision = data, 0, precision
+
+    def _unpack(self, fmt: str) -> tuple[Any, ...]:
+        values = struct.unpack_from(self.order + fmt, self.data, self.offset)
+        self.offset += struct.calcsize(self.order + fmt)
+        return values
+
+    def _positions(self, count: int, dims: int) -> list[list[float]]:
+        values = self._unpack(f"{count * dims}d")
+        p = self.precision
+        return [[round(v, p) for v in values[i : i + dims]] for i in range(0, len(values), dims)]
+
+    def geometry(self) -> dict[str, Any]:
+        self.order = "<" if self.data[self.offset] == 1 else ">"
+        self.offset += 1
+        (code,) = self._unpack("I")
+        # EWKB flags (Z, M, SRID) in the high bits, or ISO codes (1000 Z, 2000 M, 3000 ZM).
+        iso, base = divmod(code & 0x0FFFFFFF, 1000)
+        dims = 2 + bool(code & 0x80000000) + bool(code & 0x40000000) + (0, 1, 1, 2)[iso]
+        if code & 0x20000000:
+            self._unpack("I")  # an embedded SRID: always 4326 here
+        kind = _WKB_TYPES[base]
+        if kind == "Point":
+            (position,) = self._positions(1, dims)
+            empty = any(math.isnan(v) for v in position)
+            return {"type": kind, "coordinates": [] if empty else position}
+        if kind == "LineString":
+            (count,) = self._unpack("I")
+            return {"type": kind, "coordinates": self._positions(count, dims)}
+        if kind == "Polygon":
+            (rings,) = self._unpack("I")
+            coordinates = []
+            for _ring in range(rings):
+                (count,) = self._unpack("I")
+                coordinates.append(self._positions(count, dims))
+            return {"type": kind, "coordinates": coordinates}
+        (parts,) = self._unpack("I")
+        children = [self.geometry() for _part in range(parts)]
+        if kind == "GeometryCollection":
+            return {"type": kind, "geometries": children}
+        return {"type": kind, "coordinates": [child["coordinates"] for child in children]}
+
+
+def geojson_geometry(geometry: GEOSGeometry, precision: int = 7) -> dict[str, Any]:
+    """A GEOS geometry as a GeoJSON geometry object, coordinates rounded to ``precision``.
+
+    Decoded from the geometry's WKB (one GEOS call, then ``struct``): the same output as
+    rest_framework_gis' field, which goes through GDAL's JSON writer and parses it back, at a
+    fraction of the cost (a list page renders 20 geometries per request).
+    """
+    if geometry.empty:
+        return {"type": geometry.geom_type, "coordinates": []}
+    return _WKBReader(bytes(geometry.wkb), precision).geometry()
+
+
 class GeoJSONGeometryField(GeometryField):
     """A GeoJSON geometry (any type) out, a validated GeoJSON geometry object in.
 
@@ -134,8 +205,9 @@ class GeoJSONGeometryField(GeometryField):
         super().__init__(**kwargs)
 
     def to_representation(self, value: Any) -> Any:
-        data = super().to_representation(value)
-        return json.loads(json.dumps(data)) if data is not None else None
+        if value is None or isinstance(value, dict):
+            return value
+        return geojson_geometry(value, self.precision)
 
     def to_internal_value(self, value: Any) -> GEOSGeometry:
         geometry = parse_geojson_geometry(value)

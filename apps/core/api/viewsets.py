@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.db import transaction
-from django.db.models import Count, Max, QuerySet, Subquery
+from django.db.models import Count, Max, Min, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -22,6 +22,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api import response_cache
 from apps.core.api import schema as _schema  # noqa: F401  (registers the OpenAPI extensions)
 from apps.core.api.auth import OrganizationApiKeyAuthentication
 from apps.core.api.conditional import etag_for, not_modified, set_validators
@@ -59,6 +60,9 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
     pagination_class = ListPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filtered_actions: ClassVar[tuple[str, ...]] = ("list",)
+    #: Columns whose earliest value in a response's items is when that response changes by
+    #: time alone (an item expires or ends); the response cache keeps it until then at most.
+    boundary_fields: ClassVar[tuple[str, ...]] = ("expires_at",)
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -105,7 +109,26 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
 
     def version_aggregates(self) -> dict[str, Any]:
         """What the response body depends on, as aggregates (types add time boundaries)."""
-        return {"count": Count("pk"), "updated": Max("updated_at")}
+        return {
+            "count": Count("pk"),
+            "updated": Max("updated_at"),
+            **{f"until_{name}": Min(name) for name in self.boundary_fields},
+        }
+
+    def changes_at(self, version: dict[str, Any]) -> Any:
+        """When a response of this ``version`` changes by time alone (see ``boundary_fields``)."""
+        return response_cache.changes_at(version, [f"until_{n}" for n in self.boundary_fields])
+
+    def cached(self, response: Any, version: dict[str, Any], etag: str) -> Any:
+        """Validators on ``response``, and store it in the shared cache if it may be."""
+        set_validators(response, etag=etag, last_modified=version["last_modified"])
+        return response_cache.store(
+            self.request,
+            response,
+            etag=etag,
+            last_modified=version["last_modified"],
+            changes_at=self.changes_at(version),
+        )
 
     def conditional(
         self, queryset: QuerySet, *, removals: bool = False
@@ -136,6 +159,9 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
         return version, etag, response
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        hit = response_cache.lookup(request, scope=self.model.type_code)
+        if hit is not None:
+            return hit
         queryset = self.filter_queryset(self.get_queryset())
         version, etag, cached = self.conditional(queryset, removals=True)
         if cached is not None:
@@ -143,19 +169,21 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
         paginator: ListPagination = self.paginator  # type: ignore[assignment]
         page = paginator.paginate_queryset(queryset, request, view=self, count=version["count"])
         serializer = self.get_serializer(page, many=True)
-        response = paginator.get_paginated_response(serializer.data)
-        return set_validators(response, etag=etag, last_modified=version["last_modified"])
+        return self.cached(paginator.get_paginated_response(serializer.data), version, etag)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Any:
-        queryset = self.get_queryset().filter(pk=self.pk_from_url())
+        pk = self.pk_from_url()
+        hit = response_cache.lookup(request, scope=self.model.type_code)
+        if hit is not None:
+            return hit
+        queryset = self.get_queryset().filter(pk=pk)
         version, etag, cached = self.conditional(queryset)
         if not version["count"]:
             raise Http404
         if cached is not None:
             return cached
         serializer = self.get_serializer(queryset.get())
-        response = Response(serializer.data)
-        return set_validators(response, etag=etag, last_modified=version["last_modified"])
+        return self.cached(Response(serializer.data), version, etag)
 
     # --- writes ---------------------------------------------------------------------------
 

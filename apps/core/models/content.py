@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.db import migrations
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -83,6 +84,30 @@ class ContentQuerySet(models.QuerySet):
         gone = Q(expires_at__lte=now)
         over = self.over_q(now)
         return self.filter(gone | over if over is not None else gone, status=Status.PUBLISHED)
+
+
+def public_order_index(table: str) -> migrations.RunPython:
+    """Migration: index the lists' default order, published rows only (PostgreSQL).
+
+    ``ORDER BY publish_at DESC NULLS LAST, id DESC`` (news and works by default, events on
+    request) then reads the first page in index order instead of sorting every live item
+    (bench city: 24-49 ms -> under 1 ms). SpatiaLite cannot index ``NULLS LAST``; there the
+    lists stay small.
+    """
+    name = f"{table.split('_')[0]}_public_order"
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(
+                f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" '
+                "(publish_at DESC NULLS LAST, id DESC) WHERE status = 'published'"
+            )
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+    return migrations.RunPython(forwards, backwards, elidable=False)
 
 
 class PublishableContent(models.Model):

@@ -14,6 +14,7 @@ from apps.core.api.fields import GeoJSONGeometryField
 from apps.core.api.serializers import (
     ContentDetailMixin,
     ContentListItemSerializer,
+    FieldsOnceMixin,
     TextField,
     absolute_url,
 )
@@ -31,7 +32,7 @@ from apps.events.models import (
 from apps.events.services import MAX_OCCURRENCES
 
 
-class VenueRefSerializer(serializers.ModelSerializer):
+class VenueRefSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     """Where an event happens, as shown in lists."""
 
     class Meta:

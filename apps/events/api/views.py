@@ -167,11 +167,15 @@ class EventViewSet(ContentViewSet):
         # The next dates shown change when the earliest next occurrence ends.
         return {**super().version_aggregates(), "next_change": Min("next_end_at")}
 
+    def changes_at(self, version: dict[str, Any]) -> Any:
+        moments = [super().changes_at(version), version.get("next_change")]
+        return min((m for m in moments if m is not None), default=None)
+
     def get_queryset(self) -> QuerySet:
         if self.action == "ical_item":
             return event_detail()
         if self.action == "ical":
-            return event_list().prefetch_related("occurrences")
+            return event_list().defer(None).prefetch_related("occurrences")  # with bodies
         return super().get_queryset()
 
     @extend_schema(

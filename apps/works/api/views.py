@@ -128,6 +128,7 @@ class WorksViewSet(ContentViewSet):
     detail_selector = staticmethod(works_detail)
 
     impact_fields: ClassVar[dict[str, str]] = {i: f"impacts_{i}" for i in Impact.values}
+    boundary_fields: ClassVar[tuple[str, ...]] = ("expires_at", "end_at")
 
     def pop_extras(self, data: dict[str, Any], item: Any) -> dict[str, Any]:
         impacts = data.pop("impacted_systems", None)

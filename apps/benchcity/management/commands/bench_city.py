@@ -62,7 +62,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  indexes checked: {len(report.indexes)}")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Bench city (seed {spec.seed}) built in {report.total_seconds:.1f} s; "
+                f"Bench city (seed {spec.seed}) built in {report.wall_seconds:.1f} s; "
                 f"tokens of {spec.token_sample} devices in {report.manifest_path}"
             )
         )

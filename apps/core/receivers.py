@@ -1,0 +1,33 @@
+"""Receivers of the core: content writes and taxonomy changes invalidate cached API responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from apps.core.api.response_cache import generations_bump
+from apps.core.models import Area, Category, Organization
+from apps.core.registry import content_type_codes
+from apps.core.signals import content_saved
+
+
+@receiver(content_saved, dispatch_uid="core.response_cache_content_saved")
+def response_cache_content_saved(sender: Any, item_type: str, **kwargs: Any) -> None:
+    """Any write to an item (publish, edit, archive, unpublish, delete) renews its type."""
+    generations_bump([item_type])
+
+
+def response_cache_taxonomy_changed(sender: Any, **kwargs: Any) -> None:
+    """Items embed their category and publisher, and lists filter by area: renew every type."""
+    generations_bump(content_type_codes())
+
+
+for _model in (Category, Organization, Area):
+    post_save.connect(
+        response_cache_taxonomy_changed, sender=_model, dispatch_uid=f"core.cache.save.{_model}"
+    )
+    post_delete.connect(
+        response_cache_taxonomy_changed, sender=_model, dispatch_uid=f"core.cache.del.{_model}"
+    )

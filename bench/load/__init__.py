@@ -1,0 +1,1 @@
+"""The HTTP load test: scenarios, the locustfile, gunicorn under test and the report."""

@@ -1,0 +1,275 @@
+"""Run every benchmark in one go and assemble the figures with the DESIGN §8 checklist.
+
+    .venv/bin/python bench/run_all.py [--quick] [--only load,celery_rss] [--skip fcm_throughput]
+
+Plug-in contract (how a benchmark joins, with no change here beyond one line in ``BENCHMARKS``
+or none at all):
+
+- **in process**: the module defines ``run(options=None) -> dict`` returning ``{"name",
+  "title", "markdown", "figures", "targets"}`` (``targets``: DESIGN §8 lines it measured, as
+  ``{"id", "target", "status": "met"|"missed"|"pending", "detail"}``), and optionally
+  ``quick_options()`` for ``--quick``. Any ``bench/*.py`` module that defines ``TITLE`` and
+  ``run`` is found even if it is not listed;
+- **command line**: the module accepts ``--json PATH`` (``bench/fcm_throughput.py`` does);
+  its JSON is kept as the figures and shown as is.
+
+Listed modules that are absent on this build (they land with other branches) are reported as
+not available, and the §8 lines they would measure as pending. Writes
+``bench/results/all-<time>.md`` and ``.json`` and prints the Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import os
+import pkgutil
+import subprocess
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: bench/run_all.py
+    sys.path.insert(0, str(ROOT))
+
+from bench import machine  # noqa: E402
+
+#: The bench city's database (``DATABASE_URL`` for command-line benchmarks unless set).
+DATABASE_URL = "postgis:///quartier_bench"
+
+
+Targets = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    module: str
+    #: Arguments of a command-line benchmark (run with ``--json``); ``None``: in process.
+    cli: list[str] | None = None
+    #: Who brings it, when it is absent.
+    lands_with: str = ""
+    quick_cli: list[str] = field(default_factory=list)
+    #: Reads the DESIGN §8 lines out of a command-line benchmark's JSON.
+    targets: Callable[[Any], Targets] | None = None
+
+
+def _fcm_targets(figures: dict[str, Any]) -> Targets:
+    gateway = figures["gateway"][0]
+    rate, per_cpu = gateway["median_msg_per_s"], gateway["median_msg_per_cpu_s"]
+    return [
+        {
+            "id": "fanout",
+            "target": "fan-out: ≥ 1,000 messages/s per worker process (FCM gateway, fake FCM)",
+            "status": "met" if rate >= 1000 else "missed",
+            "detail": f"{rate:,} msg/s wall, {per_cpu:,} msg per CPU-second",
+        }
+    ]
+
+
+def _audience_targets(figures: dict[str, Any]) -> Targets:
+    sql, ratio = figures["median_sql_ms"], figures.get("median_ratio")
+    met = figures["max_sql_ms"] <= 100 and (ratio is None or ratio >= 100)
+    return [
+        {
+            "id": "audience",
+            "target": "audience of a roadwork: ≤ 100 ms, one SQL query, ≥ 100 x faster than Python",
+            "status": "met" if met and not figures.get("mismatches") else "missed",
+            "detail": f"median {sql} ms, max {figures['max_sql_ms']} ms; Python/SQL {ratio} x",
+        }
+    ]
+
+
+def _reliability_targets(figures: dict[str, Any]) -> Targets:
+    return [
+        {
+            "id": "reliability",
+            "target": "reliability: kill -9 mid-fan-out, then FCM 503/429 storms",
+            "status": "met" if figures["ok"] else "missed",
+            "detail": "every check of bench/reliability.py"
+            + (" passed" if figures["ok"] else " failed"),
+        }
+    ]
+
+
+BENCHMARKS = (
+    Benchmark("load", "bench.load_test"),
+    Benchmark("celery_rss", "bench.celery_rss"),
+    Benchmark(
+        "fcm_throughput",
+        "bench.fcm_throughput",
+        cli=["--messages", "20000", "--repeat", "3"],
+        quick_cli=["--messages", "2000", "--repeat", "1", "--raw-messages", "2000"],
+        lands_with="the FCM gateway branch (feat/fcm)",
+        targets=_fcm_targets,
+    ),
+    Benchmark(
+        "audience",
+        "bench.notify_audience",
+        cli=[],
+        quick_cli=["--items", "3", "--repeat", "3"],
+        lands_with="the notifications branch (feat/notify)",
+        targets=_audience_targets,
+    ),
+    Benchmark(
+        "reliability",
+        "bench.reliability",
+        cli=[],
+        quick_cli=["--devices", "2000", "--storm-s", "6"],
+        lands_with="the notifications branch (feat/notify)",
+        targets=_reliability_targets,
+    ),
+    Benchmark("fanout", "bench.notify_fanout", lands_with="the notifications branch"),
+    Benchmark("feed", "bench.feed", lands_with="the feed branch (GET /api/v1/feed/)"),
+)
+
+#: DESIGN §8, line by line: (id, target, where it is measured).
+DESIGN_TARGETS = (
+    ("feed", "feed: throughput ≥ 0.5 x plain list of the same 20 items; p95 ≤ 60 ms; "
+     "constant SQL queries whatever the page size", "load (feed scenarios), feed"),
+    ("lists", "list endpoints: ≤ 4 SQL queries per request whatever the page size",
+     "tests/core/test_api_queries.py (pinned with django_assert_num_queries)"),
+    ("audience", "audience of a roadwork: ≤ 100 ms, one SQL query, ≥ 100 x faster than Python",
+     "audience"),
+    ("fanout", "fan-out: ≥ 1,000 messages/s per worker process; 100,000-device alert handed "
+     "over in ≤ 60 s with two workers", "fcm_throughput, fanout"),
+    ("recommender", "recommender: nDCG@10 ≥ 1.5 x newest-first and ≥ 1.1 x nearest-first; "
+     "cold start no worse than nearest-first", "manage.py evaluate_recommender"),
+    ("reliability", "reliability: worker killed mid-fan-out loses nothing; FCM 503/429 storms "
+     "all delivered after recovery", "fanout"),
+    ("bad_input", "bad input: schemathesis over the whole schema, 0 server errors",
+     "tests/core/test_api_schemathesis.py"),
+)  # fmt: skip
+
+
+def discovered() -> list[Benchmark]:
+    """``bench/*.py`` modules with ``TITLE`` and ``run`` that ``BENCHMARKS`` does not list."""
+    listed = {b.module for b in BENCHMARKS}
+    found = []
+    for info in pkgutil.iter_modules([str(ROOT / "bench")]):
+        module_name = f"bench.{info.name}"
+        if module_name in listed or info.name in ("run_all", "machine") or info.ispkg:
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except Exception:  # a broken module is reported by whoever lists it
+            continue
+        if hasattr(module, "TITLE") and callable(getattr(module, "run", None)):
+            found.append(Benchmark(info.name, module_name))
+    return found
+
+
+def _available(benchmark: Benchmark) -> bool:
+    return importlib.util.find_spec(benchmark.module) is not None
+
+
+def run_one(benchmark: Benchmark, *, quick: bool) -> dict[str, Any]:
+    if not _available(benchmark):
+        return {
+            "name": benchmark.name,
+            "skipped": f"not available: lands with {benchmark.lands_with}",
+        }
+    try:
+        if benchmark.cli is not None:
+            return _run_cli(benchmark, quick=quick)
+        module = importlib.import_module(benchmark.module)
+        options = module.quick_options() if quick and hasattr(module, "quick_options") else None
+        return module.run(options)
+    except BaseException as exc:  # one failing benchmark must not hide the others' figures
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return {
+            "name": benchmark.name,
+            "failed": f"{exc.__class__.__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+        }
+
+
+def _run_cli(benchmark: Benchmark, *, quick: bool) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        arguments = benchmark.quick_cli if quick else (benchmark.cli or [])
+        command = [sys.executable, "-m", benchmark.module, *arguments, "--json", str(out)]
+        env = {**os.environ, "DATABASE_URL": os.environ.get("DATABASE_URL", DATABASE_URL)}
+        done = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        )
+        if done.returncode or not out.exists():
+            raise RuntimeError(f"exit {done.returncode}: {done.stderr[-1500:]}")
+        figures = json.loads(out.read_text())
+    module = importlib.import_module(benchmark.module)
+    title = (module.__doc__ or benchmark.name).strip().splitlines()[0]
+    markdown = f"```\n{done.stdout.strip()}\n```"
+    targets: Targets = figures.get("targets", []) if isinstance(figures, dict) else []
+    if benchmark.targets is not None:
+        try:
+            targets = benchmark.targets(figures)
+        except (KeyError, TypeError, IndexError) as exc:  # its JSON changed: say so, keep going
+            targets = [{"id": "", "target": benchmark.name, "status": "see figures",
+                        "detail": f"unreadable figures ({exc!r})"}]  # fmt: skip
+    return {"name": benchmark.name, "title": title, "markdown": markdown, "figures": figures,
+            "targets": targets}  # fmt: skip
+
+
+def checklist(results: list[dict[str, Any]]) -> str:
+    measured: dict[str, list[dict[str, str]]] = {}
+    for result in results:
+        for target in result.get("targets", []):
+            measured.setdefault(target.get("id", ""), []).append(target)
+    lines = ["| DESIGN §8 target | status | measured by / detail |", "|---|---|---|"]
+    for key, text, where in DESIGN_TARGETS:
+        if key in measured:
+            for entry in measured[key]:
+                lines.append(f"| {entry['target']} | {entry['status']} | {entry['detail']} |")
+        else:
+            lines.append(f"| {text} | see {where} | not measured by this run |")
+    return "\n".join(lines)
+
+
+def assemble(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
+    parts = [f"# Benchmarks, {datetime.now():%Y-%m-%d %H:%M}", "", machine.markdown(info), ""]
+    for result in results:
+        if "skipped" in result or "failed" in result:
+            parts += [f"## {result['name']}", "", result.get("skipped") or result["failed"], ""]
+            continue
+        parts += [f"## {result['title']}", "", result["markdown"], ""]
+    parts += ["## DESIGN §8 checklist", "", checklist(results)]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short runs (a smoke of the lot)")
+    parser.add_argument("--only", help="comma list of benchmark names")
+    parser.add_argument("--skip", default="", help="comma list of benchmark names")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args(argv)
+    chosen = [*BENCHMARKS, *discovered()]
+    if args.only:
+        chosen = [b for b in chosen if b.name in args.only.split(",")]
+    chosen = [b for b in chosen if b.name not in args.skip.split(",")]
+    results = []
+    for benchmark in chosen:
+        print(f"--- {benchmark.name}", flush=True)
+        results.append(run_one(benchmark, quick=args.quick))
+    info = machine.facts(os.environ.get("DATABASE_URL", DATABASE_URL), "redis://127.0.0.1:6379/9")
+    markdown = assemble(results, info)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    (args.out / f"all-{stamp}.md").write_text(markdown + "\n")
+    (args.out / f"all-{stamp}.json").write_text(json.dumps(results, indent=2, default=str))
+    print(markdown)
+    print(f"\nWritten: {args.out / f'all-{stamp}.md'}")
+    return 1 if any("failed" in r for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""The load test's reference endpoints (``/api/v1/diagnostics/``): hidden unless enabled."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from tests.api_support import published_event, published_news, published_works
+from tests.factories import CENTRE_LAT, CENTRE_LON, CategoryFactory, OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+CEILING = "/api/v1/diagnostics/ceiling/"
+PLAIN = "/api/v1/diagnostics/plain-items/"
+
+
+@pytest.fixture
+def many_items():
+    category, organization = CategoryFactory(), OrganizationFactory()
+    for _ in range(8):
+        for make in (published_news, published_works, published_event):
+            make(category=category, organization=organization)
+
+
+@pytest.mark.parametrize("path", [CEILING, PLAIN])
+def test_diagnostics_are_hidden_unless_enabled(path):
+    response = APIClient().get(path)
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+@override_settings(API_DIAGNOSTICS=True)
+def test_ceiling_is_constant_and_runs_no_sql(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = APIClient().get(CEILING)
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "items": [{"type": "news", "id": n} for n in range(3)],
+    }
+
+
+@override_settings(API_DIAGNOSTICS=True)
+def test_plain_items_serializes_20_mixed_items_in_3_queries(many_items, django_assert_num_queries):
+    with django_assert_num_queries(3):
+        response = APIClient().get(PLAIN, {"lat": CENTRE_LAT, "lon": CENTRE_LON})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert len(results) == 20
+    assert {row["type"] for row in results} == {"news", "works", "events"}
+    assert all("distance_m" in row for row in results)
+    listed = APIClient().get("/api/v1/works/", {"page_size": 1}).json()["results"][0]
+    works_row = next(row for row in results if row["type"] == "works")
+    assert set(works_row) - {"distance_m"} == set(listed)  # the list item fields
+    assert "distance_m" not in APIClient().get(PLAIN).json()["results"][0]
+
+
+@override_settings(API_DIAGNOSTICS=True)
+@pytest.mark.parametrize("params", [{"lat": "91", "lon": "4"}, {"lat": "x"}, {"lon": "4.8"}])
+def test_plain_items_rejects_bad_points(params):
+    response = APIClient().get(PLAIN, params)
+    assert response.status_code == 400
+    assert "lat" in response.json()["fields"]
+
+
+@override_settings(API_DIAGNOSTICS=True)
+def test_diagnostics_are_not_in_the_schema():
+    schema = APIClient().get("/api/v1/schema/", {"format": "json"}).json()
+    assert not [path for path in schema["paths"] if "diagnostics" in path]

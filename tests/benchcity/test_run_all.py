@@ -1,0 +1,131 @@
+"""``bench/run_all.py``: how benchmarks plug in, absent ones, and the DESIGN §8 checklist."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from bench import run_all
+from bench.run_all import Benchmark, assemble, checklist, run_one
+
+FAKE_CLI = '''
+"""A fake command-line benchmark: figures as JSON."""
+import argparse, json
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json")
+    parser.add_argument("--messages", type=int, default=1)
+    args = parser.parse_args()
+    print(f"sent {args.messages}")
+    figures = {"messages": args.messages, "targets": [
+        {"id": "fanout", "target": "fan-out ≥ 1,000 msg/s", "status": "met", "detail": "1,200/s"}]}
+    open(args.json, "w").write(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+FAKE_IN_PROCESS = '''
+"""A fake in-process benchmark."""
+TITLE = "Fake"
+def quick_options():
+    return {"quick": True}
+def run(options=None):
+    return {"name": "fake", "title": TITLE, "markdown": f"options {options}", "figures": {},
+            "targets": [{"id": "audience", "target": "audience ≤ 100 ms",
+                         "status": "missed", "detail": "140 ms"}]}
+'''
+
+
+@pytest.fixture
+def fake_modules(tmp_path, monkeypatch):
+    (tmp_path / "fake_cli_bench.py").write_text(textwrap.dedent(FAKE_CLI))
+    (tmp_path / "fake_bench.py").write_text(textwrap.dedent(FAKE_IN_PROCESS))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+
+
+def test_an_absent_benchmark_is_reported_not_available():
+    result = run_one(Benchmark("audience", "bench.no_such_module", lands_with="X"), quick=False)
+    assert result == {"name": "audience", "skipped": "not available: lands with X"}
+
+
+def test_a_command_line_benchmark_is_run_with_json(fake_modules):
+    benchmark = Benchmark("cli", "fake_cli_bench", cli=["--messages", "5"], quick_cli=[])
+    result = run_one(benchmark, quick=False)
+    assert result["figures"]["messages"] == 5
+    assert "sent 5" in result["markdown"]
+    assert result["title"] == "A fake command-line benchmark: figures as JSON."
+    assert run_one(benchmark, quick=True)["figures"]["messages"] == 1
+
+
+def test_an_in_process_benchmark_gets_its_quick_options(fake_modules):
+    result = run_one(Benchmark("fake", "fake_bench"), quick=True)
+    assert result["markdown"] == "options {'quick': True}"
+    assert run_one(Benchmark("fake", "fake_bench"), quick=False)["markdown"] == "options None"
+
+
+def test_a_failing_benchmark_does_not_stop_the_others(tmp_path, monkeypatch):
+    (tmp_path / "broken_bench.py").write_text("def run(options=None):\n    raise OSError('no')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = run_one(Benchmark("broken", "broken_bench"), quick=False)
+    assert result["failed"] == "OSError: no"
+
+
+def test_checklist_lists_every_design_target_measured_or_not(fake_modules):
+    results = [
+        run_one(Benchmark("fake", "fake_bench"), quick=False),
+        run_one(Benchmark("cli", "fake_cli_bench", cli=[]), quick=False),
+    ]
+    table = checklist(results)
+    assert "| audience ≤ 100 ms | missed | 140 ms |" in table
+    assert "| fan-out ≥ 1,000 msg/s | met | 1,200/s |" in table
+    assert table.count("not measured by this run") == len(run_all.DESIGN_TARGETS) - 2
+    page = assemble([*results, {"name": "feed", "skipped": "not available"}], _facts())
+    assert "## Fake" in page and "## feed" in page and "## DESIGN §8 checklist" in page
+
+
+def test_benchmarks_defining_title_and_run_are_discovered():
+    names = {b.module for b in run_all.discovered()}
+    assert not names & {b.module for b in run_all.BENCHMARKS}
+    assert "bench.machine" not in names and "bench.run_all" not in names
+
+
+def _facts():
+    return {"nproc": 2, "cpu": "cpu", "ram_gib": 1, "loadavg": [0, 0, 0], "os": "os", "python": "3"}
+
+
+FAKE_FCM = '''
+"""Fake FCM throughput: the JSON shape of bench/fcm_throughput.py."""
+import argparse, json
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json")
+    parser.add_argument("--rate", type=int)
+    args = parser.parse_args()
+    gateway = {"median_msg_per_s": args.rate, "median_msg_per_cpu_s": 1500}
+    open(args.json, "w").write(json.dumps({"gateway": [gateway]}))
+'''
+
+
+@pytest.mark.parametrize(("rate", "status"), [(1300, "met"), (600, "missed")])
+def test_a_command_line_benchmark_json_is_read_into_design_targets(
+    tmp_path, monkeypatch, rate, status
+):
+    (tmp_path / "fake_fcm_bench.py").write_text(textwrap.dedent(FAKE_FCM))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    benchmark = Benchmark(
+        "fcm", "fake_fcm_bench", cli=["--rate", str(rate)], targets=run_all._fcm_targets
+    )
+    (target,) = run_one(benchmark, quick=False)["targets"]
+    assert target["id"] == "fanout" and target["status"] == status
+    unreadable = Benchmark(
+        "a", "fake_fcm_bench", cli=["--rate", "1"], targets=run_all._audience_targets
+    )
+    assert run_one(unreadable, quick=False)["targets"][0]["status"] == "see figures"
