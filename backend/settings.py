@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -25,6 +26,11 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "FCM_CREDENTIALS_FILE": (str, ""),
     "FCM_ENDPOINT": (str, "https://fcm.googleapis.com"),
     "PUSH_BACKEND": (str, ""),
+    "NOTIFY_MAX_ATTEMPTS": (int, 8),
+    "NOTIFY_STUCK_SENDING_S": (int, 120),
+    "NOTIFY_STUCK_PENDING_S": (int, 300),
+    "NOTIFY_EVENT_REMINDER_LEAD_MINUTES": (int, 180),
+    "NOTIFY_WORKS_REMINDER_HOUR": (int, 18),
     "RETENTION_DAYS": (int, 180),
     "DEVICE_INACTIVE_DAYS": (int, 270),
     "API_NUM_PROXIES": (int, 0),
@@ -75,6 +81,7 @@ INSTALLED_APPS = [
     "apps.events",
     "apps.demo",
     "apps.residents",
+    "apps.notifications",
     "apps.recommend",
     "apps.benchcity",
 ]
@@ -290,6 +297,15 @@ FCM_CREDENTIALS_FILE: str = env("FCM_CREDENTIALS_FILE")
 FCM_ENDPOINT: str = env("FCM_ENDPOINT")
 # "fcm" when credentials are configured, else "log" (records what would be sent).
 PUSH_BACKEND: str = env("PUSH_BACKEND") or ("fcm" if FCM_CREDENTIALS_FILE else "log")
+# Fan-out (apps.notifications.services): attempts per delivery before it fails; after how long
+# the sweeper takes back a batch whose worker died (sending) or whose task was lost (pending).
+NOTIFY_MAX_ATTEMPTS: int = env("NOTIFY_MAX_ATTEMPTS")
+NOTIFY_STUCK_SENDING_S: int = env("NOTIFY_STUCK_SENDING_S")
+NOTIFY_STUCK_PENDING_S: int = env("NOTIFY_STUCK_PENDING_S")
+# Reminders: saved events this long before they start; roadworks from this hour (city time)
+# the evening before they start, for residents whose home they reach.
+NOTIFY_EVENT_REMINDER_LEAD = timedelta(minutes=env("NOTIFY_EVENT_REMINDER_LEAD_MINUTES"))
+NOTIFY_WORKS_REMINDER_HOUR: int = env("NOTIFY_WORKS_REMINDER_HOUR")
 
 # --- Residents and privacy ------------------------------------------------------------------
 RETENTION_DAYS: int = env("RETENTION_DAYS")

@@ -1,0 +1,17 @@
+"""App configuration for notifications (outbox, fan-out, FCM gateway)."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    name = "apps.notifications"
+    label = "notifications"
+    verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from apps.notifications import receivers  # noqa: F401 - connects signal receivers
+        from backend.celery import beat_entry
+
+        beat_entry("notifications-sweep", "apps.notifications.tasks.sweep_tick", 60.0)
+        beat_entry("notifications-reminders", "apps.notifications.tasks.reminders_tick", 900.0)

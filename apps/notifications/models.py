@@ -1,0 +1,167 @@
+"""Notifications and their deliveries: the outbox of the push pipeline (DESIGN §6).
+
+A ``Notification`` is one thing to tell residents (an item published, updated, a reminder, a
+digest, a staff test). Its ``key`` is unique: a trigger that fires twice (a beat tick retried, a
+signal sent again) finds the row and adds nothing. Its texts are frozen when it is created, one
+title and body per language, so what a resident received stays what they read.
+
+A ``Delivery`` is that notification for one device, unique on (notification, device): the
+audience is inserted in the notification's transaction, so either both exist or neither, and a
+worker that runs a batch twice cannot push twice. Its life::
+
+    pending ──claim──▶ sending ──▶ sent
+       ▲  ╲                 ╲───▶ failed (dead token, bad payload, auth, out of retries)
+       │   ╲──▶ held (quiet hours; back to pending at ``not_before``)
+       │    ╲─▶ skipped (no live token any more, notifications off, daily cap → digest)
+       └── transient error or quota: pending again with ``not_before`` (backoff)
+
+``why`` records why the device was in the audience (a place and its distance, a followed area,
+a followed category, a saved item): ``/api/v1/me/notifications/`` turns it into "300 m from
+Home". Rows are owned by the device (``on_delete=CASCADE``): erasing a device erases them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.models import Urgency
+from apps.residents.models import Device
+
+
+class Kind(models.TextChoices):
+    NEW = "new", _("Publication")
+    UPDATE = "update", _("Mise à jour")
+    REMINDER = "reminder", _("Rappel")
+    DIGEST = "digest", _("Résumé")
+    TEST = "test", _("Test")
+
+
+class ItemType(models.TextChoices):
+    NEWS = "news", _("Actualité")
+    WORKS = "works", _("Travaux")
+    EVENTS = "events", _("Événement")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    HELD = "held", _("Retenue (heures calmes)")
+    SENDING = "sending", _("En cours d'envoi")
+    SENT = "sent", _("Envoyée")
+    FAILED = "failed", _("Échec")
+    SKIPPED = "skipped", _("Non envoyée")
+
+
+class Reason(models.TextChoices):
+    """Why a delivery failed or was skipped (``Delivery.reason``)."""
+
+    DEAD_TOKEN = "dead_token", _("Jeton invalide")
+    INVALID_PAYLOAD = "invalid_payload", _("Message refusé")
+    AUTH_ERROR = "auth_error", _("Authentification FCM refusée")
+    RETRIES_EXHAUSTED = "retries_exhausted", _("Trop de tentatives")
+    NO_TOKEN = "no_token", _("Plus de jeton actif")
+    DISABLED = "disabled", _("Notifications désactivées")
+    CAPPED = "capped", _("Plafond quotidien (résumé)")
+    EXPIRED = "expired", _("Contenu retiré avant l'envoi")
+
+
+class Notification(models.Model):
+    key = models.CharField(max_length=120, unique=True, editable=False)
+    kind = models.CharField(_("type"), max_length=8, choices=Kind.choices)
+    item_type = models.CharField(
+        _("type de contenu"), max_length=6, choices=ItemType.choices, blank=True
+    )
+    item_id = models.BigIntegerField(_("contenu"), null=True, blank=True)
+    urgency = models.PositiveSmallIntegerField(
+        _("urgence"), choices=Urgency.choices, default=Urgency.INFO
+    )
+    #: The collapse id: an update of the same item replaces the earlier push on the phone.
+    tag = models.CharField(max_length=64, blank=True)
+    #: ``{"fr": {"title": …, "body": …}, "en": {…}}``
+    texts = models.JSONField(default=dict)
+    targeted = models.PositiveIntegerField(_("appareils ciblés"), default=0)
+    created_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["item_type", "item_id"], name="notification_item")]
+
+    def __str__(self) -> str:
+        text = self.text_for("fr")
+        return f"{self.get_kind_display()} : {text['title']}"
+
+    def text_for(self, language: str) -> dict[str, str]:
+        """Title and body in ``language``, falling back to French, then to any language."""
+        texts: dict[str, Any] = self.texts or {}
+        chosen = texts.get(language) or texts.get("fr") or next(iter(texts.values()), None)
+        return {"title": (chosen or {}).get("title", ""), "body": (chosen or {}).get("body", "")}
+
+
+class Delivery(models.Model):
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(
+        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    #: Why the device was targeted: ``{"place": "home", "place_name": "", "distance_m": 300}``,
+    #: ``{"area": "Croix-Rousse"}``, ``{"category": "Culture"}``, ``{"urgency": 2}``,
+    #: ``{"saved": true}``.
+    why = models.JSONField(default=dict, blank=True)
+    #: Not before this time: end of quiet hours, or a retry's backoff.
+    not_before = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    gdpr_export_exclude: ClassVar[tuple[str, ...]] = ("error_code",)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("envoi")
+        verbose_name_plural = _("envois")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "device"], name="delivery_notification_device"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "pending",
+                        "held",
+                        "sending",
+                        "sent",
+                        "failed",
+                        "skipped",
+                    ]
+                ),
+                name="delivery_status_valid",
+            ),
+        ]
+        indexes = [
+            # The sweeper and the statistics: rows still in flight, by status.
+            models.Index(
+                fields=["status", "not_before"],
+                name="delivery_open",
+                condition=Q(status__in=["pending", "held", "sending"]),
+            ),
+            # The daily cap and /me/notifications/: a device's sent pushes by time.
+            models.Index(fields=["device", "sent_at"], name="delivery_device_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} → {self.device_id}: {self.status}"
