@@ -43,6 +43,18 @@ def test_panel_returning_nothing_shows_nothing(editor_client, city, reach_panel)
     assert reach_panel[0][0] is None
 
 
-def test_without_panels_the_form_has_no_panel_block(editor_client, city_items):
+@pytest.fixture
+def without_reach_preview():
+    """The notifications app's reach preview taken out for one test."""
+    from apps.notifications.admin.reach import reach_preview
+
+    unregister_change_form_panel(reach_preview)
+    yield
+    register_change_form_panel(reach_preview)
+
+
+def test_without_panels_the_form_has_no_panel_block(
+    editor_client, city_items, without_reach_preview
+):
     content = editor_client.get(admin_url("news", "change", city_items["news"].pk)).content
     assert b"quartier-panels" not in content

@@ -51,3 +51,35 @@ def fcm_settings(settings, fake_fcm: FakeFcm, fcm_service_account: ServiceAccoun
     settings.FCM_ENDPOINT = fake_fcm.url
     yield settings
     reset_gateway()
+
+
+@pytest.fixture
+def log_backend(settings):
+    """The log push backend, emptied: ``get_gateway().records()`` is what was "sent"."""
+    from apps.notifications.push import get_gateway
+
+    settings.PUSH_BACKEND = "log"
+    reset_gateway()
+    get_gateway().clear()
+    yield get_gateway()
+    reset_gateway()
+
+
+@pytest.fixture
+def editor_client(client, city_editor):
+    """The admin as the city's editor."""
+    client.force_login(city_editor)
+    return client
+
+
+@pytest.fixture
+def metropole_client(client, metropole_editor):
+    """The admin as an editor of another organization (the metropole)."""
+    client.force_login(metropole_editor)
+    return client
+
+
+@pytest.fixture
+def superuser_client(client, superuser):
+    client.force_login(superuser)
+    return client

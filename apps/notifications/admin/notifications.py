@@ -1,0 +1,333 @@
+"""The notifications in the admin: a read-only list and page of statistics, and the test push.
+
+The list computes the statistics of the page it shows, in two queries whatever its length
+(``selectors.notification_stats``). Nothing can be added, changed or deleted by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.registry import content_models
+from apps.notifications import services
+from apps.notifications.admin.access import (
+    can_send_test_push,
+    can_view_notifications,
+    visible_notifications,
+)
+from apps.notifications.models import Delivery, DeliveryStatus, ItemType, Kind, Notification
+from apps.notifications.selectors import NotificationStats, notification_stats
+from apps.residents.models import Device
+from apps.residents.statistics import SMALL_COUNT, masked
+
+#: The largest id PostgreSQL's bigint holds: a larger one cannot name a device.
+MAX_DEVICE_ID = 2**63 - 1
+
+
+def item_admin_url(item_type: str, item_id: int) -> str | None:
+    """The admin change page of a content item, or None for an unknown type."""
+    model = content_models().get(item_type)
+    if model is None:
+        return None
+    opts = model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[item_id])
+
+
+def shown(notification: Notification, count: int | None) -> str:
+    """A count as staff see it: small counts masked, except for a test push (one phone the
+    sender chose)."""
+    if count is None:
+        return "—"
+    if notification.kind == Kind.TEST:
+        return str(count)
+    return masked(count)
+
+
+def statistics_rows(notification: Notification, stats: NotificationStats) -> list[Any]:
+    """``(label, value, indented)`` rows of the statistics table of one notification."""
+    rows: list[Any] = [
+        (_("Appareils ciblés"), shown(notification, stats.targeted), False),
+        (_("Envoyées"), shown(notification, stats.sent), False),
+        (_("Ouvertes depuis la notification"), shown(notification, stats.opened), False),
+        (_("Retenues (heures calmes, en attente)"), shown(notification, stats.held), False),
+        (_("En attente ou en cours d'envoi"), shown(notification, stats.in_flight), False),
+        (_("Non envoyées"), shown(notification, stats.skipped), False),
+    ]
+    rows += [(label, shown(notification, n), True) for label, n in stats.skipped_reasons]
+    rows.append((_("Échecs"), shown(notification, stats.failed), False))
+    rows += [(label, shown(notification, n), True) for label, n in stats.failed_reasons]
+    return rows
+
+
+class NotificationChangeList(ChangeList):
+    """Attaches ``stats`` to each notification of the page (two queries for the page)."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        page = list(self.result_list)
+        stats = notification_stats(page)
+        for notification in page:
+            notification.stats = stats[notification.pk]  # type: ignore[attr-defined]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only: the list with its counts, and one notification's statistics."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "title",
+        "item_link",
+        "urgency",
+        "targeted_count",
+        "sent_count",
+        "failed_count",
+        "held_count",
+        "capped_count",
+        "opened_count",
+    ]
+    list_display_links = ["created_at"]
+    list_filter = ["kind", "urgency", "item_type", ("created_at", admin.DateFieldListFilter)]
+    list_per_page = 50
+    fields = (
+        "kind",
+        "item_link",
+        "urgency",
+        "title_fr",
+        "body_fr",
+        "title_en",
+        "body_en",
+        "created_at",
+        "created_by",
+    )
+    readonly_fields = fields
+    change_list_template = "admin/notifications/notification/change_list.html"
+    change_form_template = "admin/notifications/notification/change_form.html"
+
+    # --- rights ---------------------------------------------------------------------------
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
+        return visible_notifications(request.user).select_related("created_by")
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404  # another organization's notification: as if it did not exist
+        return obj
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return can_view_notifications(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_view_notifications(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return NotificationChangeList
+
+    # --- columns --------------------------------------------------------------------------
+    @admin.display(description=_("titre"))
+    def title(self, obj: Notification) -> str:
+        return obj.text_for("fr")["title"]
+
+    @admin.display(description=_("contenu"))
+    def item_link(self, obj: Notification) -> str:
+        if not obj.item_type or obj.item_id is None:
+            return "—"
+        label = f"{ItemType(obj.item_type).label} n° {obj.item_id}"
+        url = item_admin_url(obj.item_type, obj.item_id)
+        return format_html('<a href="{}">{}</a>', url, label) if url else label
+
+    @admin.display(description=_("titre (fr)"))
+    def title_fr(self, obj: Notification) -> str:
+        return obj.texts.get("fr", {}).get("title", "")
+
+    @admin.display(description=_("texte (fr)"))
+    def body_fr(self, obj: Notification) -> str:
+        return obj.texts.get("fr", {}).get("body", "")
+
+    @admin.display(description=_("titre (en)"))
+    def title_en(self, obj: Notification) -> str:
+        return obj.texts.get("en", {}).get("title", "") or "—"
+
+    @admin.display(description=_("texte (en)"))
+    def body_en(self, obj: Notification) -> str:
+        return obj.texts.get("en", {}).get("body", "") or "—"
+
+    @staticmethod
+    def _stats(obj: Notification) -> NotificationStats:
+        stats = getattr(obj, "stats", None)
+        if stats is None:  # outside the change list: compute for this one
+            stats = obj.stats = notification_stats([obj])[obj.pk]  # type: ignore[attr-defined]
+        return stats
+
+    @admin.display(description=_("ciblés"))
+    def targeted_count(self, obj: Notification) -> str:
+        return shown(obj, self._stats(obj).targeted)
+
+    @admin.display(description=_("envoyées"))
+    def sent_count(self, obj: Notification) -> str:
+        return shown(obj, self._stats(obj).sent)
+
+    @admin.display(description=_("échecs"))
+    def failed_count(self, obj: Notification) -> str:
+        return shown(obj, self._stats(obj).failed)
+
+    @admin.display(description=_("retenues"))
+    def held_count(self, obj: Notification) -> str:
+        return shown(obj, self._stats(obj).held)
+
+    @admin.display(description=_("plafonnées"))
+    def capped_count(self, obj: Notification) -> str:
+        return shown(obj, self._stats(obj).capped)
+
+    @admin.display(description=_("ouvertes"))
+    def opened_count(self, obj: Notification) -> str:
+        return shown(obj, self._stats(obj).opened)
+
+    # --- pages ----------------------------------------------------------------------------
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "can_send_test_push": can_send_test_push(request.user),
+            "small_count": SMALL_COUNT,
+        }
+        return super().changelist_view(request, extra_context)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        if obj is not None:
+            context["statistics"] = statistics_rows(obj, self._stats(obj))
+            context["small_count"] = SMALL_COUNT
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.model._meta
+        own = [
+            path(
+                "test-push/",
+                self.admin_site.admin_view(self.test_push_view),
+                name=f"{opts.app_label}_{opts.model_name}_test_push",
+            )
+        ]
+        return own + super().get_urls()
+
+    def test_push_view(self, request: HttpRequest) -> HttpResponse:
+        """Send the test push to the device typed in the form, at once; report the outcome."""
+        if not can_send_test_push(request.user):
+            raise PermissionDenied
+        form = TestPushForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            device: Device = form.cleaned_data["device"]
+            delivery = services.send_test_push(device=device, user=request.user)
+            delivery.refresh_from_db()
+            report_test_push(request, delivery)
+            return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Envoyer une notification de test"),
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/notifications/test_push.html", context)
+
+
+class TestPushForm(forms.Form):
+    device = forms.IntegerField(
+        label=_("Identifiant de l'appareil"),
+        min_value=1,
+        max_value=MAX_DEVICE_ID,
+        help_text=_(
+            "Le numéro que l'application a reçu à son enregistrement (champ « id »). "
+            "La notification part tout de suite, même pendant les heures calmes."
+        ),
+    )
+
+    def clean_device(self) -> Device:
+        device = Device.objects.filter(pk=self.cleaned_data["device"]).first()
+        if device is None:
+            raise ValidationError(_("Aucun appareil n'a cet identifiant."), code="unknown")
+        if not device.push_token or not device.push_token_active:
+            raise ValidationError(
+                _(
+                    "Cet appareil n'a pas de jeton de notification valide : ouvrez "
+                    "l'application pour qu'elle l'envoie de nouveau, puis réessayez."
+                ),
+                code="no_token",
+            )
+        if not device.notifications_enabled:
+            raise ValidationError(
+                _(
+                    "Les notifications sont désactivées sur cet appareil (réglages de "
+                    "l'application)."
+                ),
+                code="disabled",
+            )
+        return device
+
+
+def report_test_push(request: HttpRequest, delivery: Delivery) -> None:
+    """One message saying what became of a test push."""
+    values = {
+        "device": delivery.device_id,
+        "reason": delivery.get_reason_display(),
+        "code": delivery.error_code or "—",
+    }
+    if delivery.status == DeliveryStatus.SENT:
+        messages.success(
+            request, _("Notification de test envoyée à l'appareil %(device)s.") % values
+        )
+    elif delivery.status == DeliveryStatus.FAILED:
+        messages.error(
+            request,
+            _("Échec de l'envoi à l'appareil %(device)s : %(reason)s (code %(code)s).") % values,
+        )
+    elif delivery.status == DeliveryStatus.SKIPPED:
+        messages.warning(
+            request, _("Notification non envoyée à l'appareil %(device)s : %(reason)s.") % values
+        )
+    elif delivery.status == DeliveryStatus.PENDING and delivery.not_before:
+        values["at"] = date_format(localtime(delivery.not_before), "H:i:s")
+        messages.warning(
+            request,
+            _(
+                "Erreur temporaire du service de notification : nouvelle tentative vers "
+                "l'appareil %(device)s à %(at)s."
+            )
+            % values,
+        )
+    else:
+        messages.info(
+            request,
+            _("Notification de test vers l'appareil %(device)s : %(status)s.")
+            % {**values, "status": delivery.get_status_display()},
+        )

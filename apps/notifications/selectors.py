@@ -1,0 +1,339 @@
+"""Reads of the push pipeline: statistics for staff, late and stuck sends, a device's pushes.
+
+Staff see aggregates only (``NotificationStats``): no selector here returns a device, a token
+or a per-device row to the admin. ``device_received`` is the resident's own list, scoped to
+the calling device.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
+
+from apps.core.registry import content_models
+from apps.notifications import services
+from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
+from apps.recommend.codes import Action, Context
+from apps.recommend.codes import ItemType as InteractionItemType
+from apps.recommend.models import Interaction
+from apps.residents.models import Device
+
+#: A scheduled notifying item this late (seconds) is reported (the sweeper's alarm uses it too).
+LATE_GRACE_S = 120
+
+_FAILED_REASONS = (
+    Reason.DEAD_TOKEN,
+    Reason.INVALID_PAYLOAD,
+    Reason.AUTH_ERROR,
+    Reason.RETRIES_EXHAUSTED,
+)
+_SKIPPED_REASONS = (Reason.NO_TOKEN, Reason.DISABLED, Reason.CAPPED, Reason.EXPIRED)
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class NotificationStats:
+    """Counts of one notification's deliveries; ``opened`` is None for pushes without an item.
+
+    ``held`` and ``pending`` are rows waiting *now* (quiet hours, a retry's backoff): they
+    become sent, failed or skipped later.
+    """
+
+    targeted: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_reason: dict[str, int] = field(default_factory=dict)
+    opened: int | None = None
+
+    def status(self, status: str) -> int:
+        return self.by_status.get(status, 0)
+
+    @property
+    def sent(self) -> int:
+        return self.status(DeliveryStatus.SENT)
+
+    @property
+    def failed(self) -> int:
+        return self.status(DeliveryStatus.FAILED)
+
+    @property
+    def held(self) -> int:
+        return self.status(DeliveryStatus.HELD)
+
+    @property
+    def skipped(self) -> int:
+        return self.status(DeliveryStatus.SKIPPED)
+
+    @property
+    def in_flight(self) -> int:
+        return self.status(DeliveryStatus.PENDING) + self.status(DeliveryStatus.SENDING)
+
+    @property
+    def capped(self) -> int:
+        return self.by_reason.get(Reason.CAPPED, 0)
+
+    def reasons(self, reasons: Iterable[Reason]) -> list[tuple[str, int]]:
+        """``(label, count)`` of the given reasons that occurred."""
+        return [(str(r.label), self.by_reason[r]) for r in reasons if self.by_reason.get(r)]
+
+    @property
+    def failed_reasons(self) -> list[tuple[str, int]]:
+        return self.reasons(_FAILED_REASONS)
+
+    @property
+    def skipped_reasons(self) -> list[tuple[str, int]]:
+        return self.reasons(_SKIPPED_REASONS)
+
+
+class _DistinctDevices(Subquery):
+    """``count(DISTINCT device_id)`` of a correlated subquery's rows."""
+
+    template = "(SELECT count(DISTINCT _o.device_id) FROM (%(subquery)s) _o)"
+    output_field = IntegerField()
+
+
+def _interaction_item_type() -> Case:
+    """``Notification.item_type`` (``"works"``) as the interaction log's code (2)."""
+    return Case(
+        *[
+            When(item_type=code, then=Value(int(InteractionItemType.from_code(code))))
+            for code in content_models()
+        ],
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+
+
+def _opened(ids: Collection[int]) -> dict[int, int]:
+    """Per notification about an item: distinct devices it was sent to that opened the item
+    from a push since the notification was created (one query)."""
+    received = Delivery.objects.filter(
+        notification_id=OuterRef(OuterRef("pk")),
+        device_id=OuterRef("device_id"),
+        status=DeliveryStatus.SENT,
+    )
+    opens = Interaction.objects.filter(
+        Exists(received),
+        item_type=OuterRef("interaction_item_type"),
+        item_id=OuterRef("item_id"),
+        action=Action.OPEN,
+        context=Context.PUSH,
+        at__gte=OuterRef("created_at"),
+    ).values("device_id")
+    rows = (
+        Notification.objects.filter(pk__in=list(ids), item_id__isnull=False)
+        .exclude(item_type="")
+        .annotate(interaction_item_type=_interaction_item_type())
+        .annotate(opened=_DistinctDevices(opens))
+        .values_list("pk", "opened")
+    )
+    return dict(rows)
+
+
+def notification_stats(notifications: Iterable[Notification]) -> dict[int, NotificationStats]:
+    """Statistics of ``notifications`` by id: two queries whatever their number (deliveries
+    counted with conditional ``COUNT`` grouped by notification, and the opens)."""
+    wanted = {n.pk: n for n in notifications}
+    if not wanted:
+        return {}
+    counts = {f"status_{s}": Count("pk", filter=Q(status=s)) for s in DeliveryStatus.values}
+    counts.update({f"reason_{r}": Count("pk", filter=Q(reason=r)) for r in Reason.values})
+    rows = (
+        Delivery.objects.filter(notification_id__in=list(wanted))
+        .values("notification_id")
+        .annotate(**counts)
+        .order_by()
+    )
+    stats = {pk: NotificationStats(targeted=n.targeted) for pk, n in wanted.items()}
+    row: Any
+    for row in rows:
+        one = stats[row["notification_id"]]
+        one.by_status = {s: row[f"status_{s}"] for s in DeliveryStatus.values}
+        one.by_reason = {r: row[f"reason_{r}"] for r in Reason.values}
+    with_item = [pk for pk, n in wanted.items() if n.item_type and n.item_id is not None]
+    if with_item:
+        opened = _opened(with_item)
+        for pk in with_item:
+            stats[pk].opened = opened.get(pk, 0)
+    return stats
+
+
+# --------------------------------------------------------------------------------------------
+# Who sees which notifications
+# --------------------------------------------------------------------------------------------
+
+
+def notifications_of_organizations(
+    organization_ids: Collection[int], *, user_id: int | None = None
+) -> QuerySet[Notification]:
+    """Notifications about items of ``organization_ids``, and the test pushes ``user_id``
+    sent; digests (no item, several organizations) are not among them."""
+    q = Q(pk__in=[])
+    for code, model in content_models().items():
+        items = model.objects.filter(organization_id__in=list(organization_ids)).values("pk")
+        q |= Q(item_type=code, item_id__in=items)
+    if user_id is not None:
+        q |= Q(kind=Kind.TEST, created_by_id=user_id)
+    return Notification.objects.filter(q)
+
+
+def item_notifications(item_type: str, item_id: int) -> QuerySet[Notification]:
+    """The notifications about one item, newest first."""
+    return Notification.objects.filter(item_type=item_type, item_id=item_id).order_by(
+        "-created_at", "-id"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Late and stuck sends
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LateItem:
+    """A scheduled item with ``notify`` still unpublished after its publication time."""
+
+    type_code: str
+    pk: int
+    title: str
+    publish_at: datetime
+    organization_id: int
+
+
+def is_late(item: Any, *, now: datetime | None = None) -> bool:
+    """Whether ``item`` is one of ``late_items`` (no query)."""
+    now = now or timezone.now()
+    return bool(
+        item.pk
+        and item.status == "scheduled"
+        and item.notify
+        and item.publish_at is not None
+        and item.publish_at < now - timedelta(seconds=LATE_GRACE_S)
+    )
+
+
+def late_items(
+    *, organization_ids: Collection[int] | None = None, now: datetime | None = None
+) -> list[LateItem]:
+    """``services.late_scheduled`` with titles, oldest first; only the items of
+    ``organization_ids`` unless it is None (superusers)."""
+    late = services.late_scheduled(now=now, grace_s=LATE_GRACE_S)
+    by_type: dict[str, list[int]] = defaultdict(list)
+    for type_code, pk, _at in late:
+        by_type[type_code].append(pk)
+    found: list[LateItem] = []
+    models = content_models()
+    for type_code, pks in by_type.items():
+        rows = models[type_code].objects.filter(pk__in=pks)
+        if organization_ids is not None:
+            rows = rows.filter(organization_id__in=list(organization_ids))
+        for pk, title, publish_at, organization_id in rows.values_list(
+            "pk", "title", "publish_at", "organization_id"
+        ):
+            if publish_at is not None:  # always set on a late item; for the type checker
+                found.append(LateItem(type_code, pk, title, publish_at, organization_id))
+    return sorted(found, key=lambda item: (item.publish_at, item.type_code, item.pk))
+
+
+@dataclass(frozen=True)
+class StuckDeliveries:
+    """Deliveries the sweeper should have taken back already (its thresholds)."""
+
+    sending: int
+    pending: int
+
+    @property
+    def total(self) -> int:
+        return self.sending + self.pending
+
+
+def stuck_deliveries(
+    *, notifications: QuerySet[Notification] | None = None, now: datetime | None = None
+) -> StuckDeliveries:
+    """Rows claimed more than ``NOTIFY_STUCK_SENDING_S`` ago and still ``sending``, and due
+    ``pending`` rows not enqueued for more than ``NOTIFY_STUCK_PENDING_S`` (one query).
+
+    The sweeper (beat, every minute) puts both back on the queue: rows that stay here mean
+    that beat or the ``push`` workers are not running.
+    """
+    now = now or timezone.now()
+    sending_s = getattr(settings, "NOTIFY_STUCK_SENDING_S", 120)
+    pending_s = getattr(settings, "NOTIFY_STUCK_PENDING_S", 300)
+    rows = Delivery.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
+    if notifications is not None:
+        rows = rows.filter(notification__in=notifications.values("pk"))
+    counts = rows.aggregate(
+        sending=Count(
+            "pk",
+            filter=Q(
+                status=DeliveryStatus.SENDING,
+                claimed_at__lt=now - timedelta(seconds=sending_s),
+            ),
+        ),
+        pending=Count(
+            "pk",
+            filter=Q(status=DeliveryStatus.PENDING)
+            & (Q(not_before__isnull=True) | Q(not_before__lte=now))
+            & (
+                Q(enqueued_at__isnull=True, created_at__lt=now - timedelta(seconds=pending_s))
+                | Q(enqueued_at__lt=now - timedelta(seconds=pending_s))
+            ),
+        ),
+    )
+    return StuckDeliveries(sending=counts["sending"], pending=counts["pending"])
+
+
+# --------------------------------------------------------------------------------------------
+# A device's received pushes (/api/v1/me/notifications/)
+# --------------------------------------------------------------------------------------------
+
+
+def _category_name(language: str) -> Case:
+    """The category name of the delivery's item in ``language`` (French when untranslated),
+    one correlated subquery per content type."""
+    whens = []
+    for code, model in content_models().items():
+        name = Coalesce(
+            NullIf(f"category__name_{language}", Value("")), "category__name_fr", Value("")
+        )
+        names = model.objects.filter(pk=OuterRef("notification__item_id")).values_list(
+            name, flat=True
+        )
+        whens.append(When(notification__item_type=code, then=Subquery(names[:1])))
+    return Case(*whens, default=Value(""))
+
+
+def device_received(*, device: Device, since: datetime | None = None) -> QuerySet[Delivery]:
+    """The pushes ``device`` received (sent deliveries), newest first, with their
+    notification and ``category_name`` (the item's category in the device's language)."""
+    rows = Delivery.objects.filter(device=device, status=DeliveryStatus.SENT)
+    if since is not None:
+        rows = rows.filter(sent_at__gte=since)
+    language = device.language if device.language in dict(settings.LANGUAGES) else "fr"
+    return (
+        rows.select_related("notification")
+        .annotate(category_name=_category_name(language))
+        .order_by("-sent_at", "-id")
+    )
