@@ -13,6 +13,7 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("apps.residents.urls")),
+    path("", include("apps.notifications.api.urls")),
     path("", include("apps.recommend.urls")),
     path("", include("apps.core.api.urls")),
     path("", include("apps.news.api.urls")),

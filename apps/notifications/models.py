@@ -165,3 +165,13 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification_id} → {self.device_id}: {self.status}"
+
+    def gdpr_export_extra(self) -> dict[str, Any]:
+        """What the push said and what it was about (``apps.residents.gdpr``)."""
+        notification = self.notification
+        return {
+            "kind": notification.kind,
+            "item_type": notification.item_type or None,
+            "item_id": notification.item_id,
+            "texts": notification.texts,
+        }

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import (
     Case,
+    CharField,
     Count,
     Exists,
     IntegerField,
@@ -316,13 +317,16 @@ def _category_name(language: str) -> Case:
     whens = []
     for code, model in content_models().items():
         name = Coalesce(
-            NullIf(f"category__name_{language}", Value("")), "category__name_fr", Value("")
+            NullIf(f"category__name_{language}", Value("")),
+            "category__name_fr",
+            Value(""),
+            output_field=CharField(),
         )
         names = model.objects.filter(pk=OuterRef("notification__item_id")).values_list(
             name, flat=True
         )
         whens.append(When(notification__item_type=code, then=Subquery(names[:1])))
-    return Case(*whens, default=Value(""))
+    return Case(*whens, default=Value(""), output_field=CharField())
 
 
 def device_received(*, device: Device, since: datetime | None = None) -> QuerySet[Delivery]:

@@ -9,7 +9,7 @@ from apps.core.geo import point
 from apps.notifications.push import get_gateway
 from apps.residents.models import AreaFollow, CategoryFollow, Device, Place
 from tests.factories import CENTRE_LAT, CENTRE_LON
-from tests.residents.factories import make_resident
+from tests.residents.factories import Resident, make_resident
 
 _tokens = itertools.count(1)
 
@@ -30,15 +30,38 @@ def phone(
 ) -> Device:
     """A registered device with a live push token, one place (unless ``at`` is None) and
     follows of ``follows`` (categories) and ``areas``."""
+    return phone_resident(
+        at=at,
+        radius_m=radius_m,
+        label=label,
+        follows=follows,
+        areas=areas,
+        token=token,
+        **preferences,
+    ).device
+
+
+def phone_resident(
+    *,
+    at: tuple[float, float] | None = NEAR,
+    radius_m: int = 500,
+    label: str = "home",
+    follows: Any = (),
+    areas: Any = (),
+    token: str | None = None,
+    **preferences: Any,
+) -> Resident:
+    """``phone`` with its bearer token and an API client (``Resident``)."""
     token = token or f"token-{next(_tokens):06d}-" + "x" * 40
-    device = make_resident(push_token=token, **preferences).device
+    resident = make_resident(push_token=token, **preferences)
+    device = resident.device
     if at is not None:
         Place.objects.create(device=device, label=label, location=point(*at), radius_m=radius_m)
     for category in follows:
         CategoryFollow.objects.create(device=device, category=category)
     for area in areas:
         AreaFollow.objects.create(device=device, area=area)
-    return device
+    return resident
 
 
 def pushed_tokens() -> list[str]:

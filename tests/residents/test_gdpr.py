@@ -39,7 +39,7 @@ def _event(item, action="open", at=None):
 
 
 @pytest.fixture
-def full_resident(culture, centre, city):
+def full_resident(culture, centre, city, django_capture_on_commit_callbacks):
     """A resident with data in every model this project relates to a device."""
     resident = make_resident(
         push_token="fcm-" + "p" * 60, personalization_consent=True, language="en"
@@ -68,6 +68,9 @@ def full_resident(culture, centre, city):
         format="json",
     )
     client.post("/api/v1/me/transfer-code/")
+    alert = NewsFactory(category=culture, notify=True, title_fr="Fête", title_en="Party")
+    with django_capture_on_commit_callbacks(execute=True):
+        published(alert)  # pushed to the resident (near their home, follows culture)
     return resident
 
 
@@ -92,6 +95,12 @@ def test_export_contains_every_personal_datum_and_no_secret(full_resident):
     assert sorted(row["action"] for row in export["interactions"]) == ["open", "save"]
     assert {row["item_type"] for row in export["interactions"]} == {"news", "events"}
     assert export["transfer_codes"][0].keys() == {"id", "expires_at", "created_at"}
+    [delivery] = export["deliveries"]
+    assert delivery["status"] == "sent"
+    assert delivery["kind"] == "new"
+    assert delivery["texts"]["en"]["title"] == "Party"
+    assert delivery["why"]["category"] is True
+    assert "error_code" not in delivery
     text = json.dumps(export)
     assert full_resident.device.token_hash not in text
     assert full_resident.token not in text
@@ -121,6 +130,7 @@ def test_export_lists_every_row_of_every_related_model(full_resident, other_resi
         "saved_items",
         "interactions",
         "transfer_codes",
+        "deliveries",
     } <= populated
 
 

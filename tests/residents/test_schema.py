@@ -33,6 +33,7 @@ RESIDENT_OPERATIONS = {
     ("/api/v1/me/saved/", "post"),
     ("/api/v1/me/saved/{type}/{id}/", "get"),
     ("/api/v1/me/saved/{type}/{id}/", "delete"),
+    ("/api/v1/me/notifications/", "get"),
     ("/api/v1/interactions/", "post"),
 }
 

@@ -1,0 +1,1 @@
+"""Resident API of the push pipeline: ``/api/v1/me/notifications/``."""

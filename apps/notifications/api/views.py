@@ -1,0 +1,66 @@
+"""``GET /api/v1/me/notifications/``: the pushes the calling device received, newest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.api.params import LenientDateTimeField
+from apps.notifications.api.serializers import ReceivedNotificationSerializer
+from apps.notifications.models import Delivery
+from apps.notifications.selectors import device_received
+from apps.residents.api.pagination import StrictListPagination
+from apps.residents.api.schema import error_responses
+from apps.residents.api.views.base import ResidentAPIView, no_store
+
+SINCE = OpenApiParameter(
+    "since",
+    OpenApiTypes.DATETIME,
+    description="Only pushes sent at or after this ISO 8601 time (with its offset).",
+)
+
+
+class ReceivedNotificationListView(ResidentAPIView, GenericAPIView):
+    pagination_class = StrictListPagination
+    query_params_allowed = frozenset({"page", "page_size", "since"})
+    serializer_class = ReceivedNotificationSerializer
+    queryset = Delivery.objects.none()  # the schema generator's view; requests use the device
+
+    def _since(self) -> Any:
+        raw = self.request.query_params.get("since")
+        if raw is None:
+            return None
+        try:
+            return LenientDateTimeField().clean(raw)
+        except forms.ValidationError as exc:
+            raise ValidationError({"since": exc.messages}) from None
+
+    def get_queryset(self) -> Any:
+        return device_received(device=self.device, since=self._since())
+
+    @extend_schema(
+        operation_id="me_notifications_list",
+        summary="List the pushes I received",
+        description="Pushes actually sent to this device (not those held, capped or failed), "
+        "newest first, each with its texts in the device's language and `why` it was "
+        "received. Paginated like the other lists.",
+        parameters=[SINCE],
+        responses={
+            200: ReceivedNotificationSerializer(many=True),
+            **error_responses(400, 401, 404, 429),
+        },
+        tags=["residents"],
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None
+        context = {"language": self.device.language}
+        data = ReceivedNotificationSerializer(page, many=True, context=context).data
+        return no_store(self.get_paginated_response(data))
