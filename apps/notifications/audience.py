@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
@@ -31,12 +32,13 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, JSONObject, Round
 from django.utils import timezone
 
 from apps.core.geo import DistanceM
-from apps.core.models import Area, PublishableContent, Urgency
+from apps.core.models import Area, AreaKind, PublishableContent, Urgency
 from apps.residents.models import AreaFollow, CategoryFollow, Device, Place, SavedItem
 
 
@@ -105,14 +107,16 @@ def with_why(devices: QuerySet[Device], item: PublishableContent) -> QuerySet[De
 
 
 def reach_by_area(item: PublishableContent) -> list[tuple[str, int]]:
-    """The audience split by the area of each device's nearest place (admin preview).
+    """The audience split by the area of each device's first place (admin preview).
 
-    Devices whose places all lie outside the city's areas count under "" (elsewhere).
+    Devices whose places all lie outside the city's areas count under "" (elsewhere). A place
+    inside a district counts under the district, not under the commune around it.
     """
     devices = audience(item)
+    finest_first = Case(When(kind=AreaKind.DISTRICT, then=Value(0)), default=Value(1))
     home_area = Subquery(
         Area.objects.filter(geometry__contains=OuterRef("location"))
-        .order_by("kind", "name")
+        .order_by(finest_first, "name")
         .values("name")[:1]
     )
     first_place = Place.objects.filter(device_id=OuterRef("pk")).order_by("id")

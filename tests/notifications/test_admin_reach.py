@@ -8,14 +8,21 @@ import pytest
 from django.urls import reverse
 
 from apps.core.admin.panels import register_change_form_panel, unregister_change_form_panel
-from apps.core.models import Urgency
+from apps.core.models import AreaKind, Urgency
 from apps.core.services import content_areas_refresh, content_publish
 from apps.notifications import audience
 from apps.notifications.admin.reach import reach_preview
 from apps.notifications.models import Notification
 from apps.residents.services import device_preferences_update
 from tests.admin.conftest import admin_url
-from tests.factories import NewsFactory, WorksFactory
+from tests.factories import (
+    CENTRE_LAT,
+    CENTRE_LON,
+    AreaFactory,
+    NewsFactory,
+    WorksFactory,
+    square,
+)
 from tests.notifications.helpers import FAR, phone
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +59,18 @@ def audience_of_works(mobility, culture, centre):
     return near + followers
 
 
-def test_preview_counts_the_audience_by_area(editor_client, works, audience_of_works):
+@pytest.fixture
+def commune(db):
+    """The commune around the centre district (a larger area)."""
+    return AreaFactory(
+        slug="lyonnay",
+        name="Lyonnay",
+        kind=AreaKind.COMMUNE,
+        geometry=square(CENTRE_LON, CENTRE_LAT, 0.05),
+    )
+
+
+def test_preview_counts_the_audience_by_area(editor_client, commune, works, audience_of_works):
     html = editor_client.get(admin_url("works", "change", works.pk)).content.decode()
 
     panel = reach_panel(html)
