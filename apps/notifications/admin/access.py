@@ -2,8 +2,8 @@
 
 Editors see the notifications about their organizations' items (and the test pushes they sent
 themselves); superusers see all, digests included. A test push reaches one chosen phone:
-superusers, and staff given the ``notifications.change_notification`` permission ("Peut
-modifier notification"; the statistics themselves are read-only for everyone).
+superusers, and staff given the ``notifications.change_notification`` permission ("Can change
+notification" in the user form; the statistics themselves are read-only for everyone).
 """
 
 from __future__ import annotations
