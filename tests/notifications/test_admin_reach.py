@@ -211,3 +211,35 @@ def test_staff_without_an_organization_see_no_notifications(client, city_notific
     assert client.get(reverse("admin:notifications_notification_changelist")).status_code == 403
     index = client.get(reverse("admin:index")).content.decode()
     assert "notifications/notification/" not in index
+
+
+def test_many_notifications_link_to_the_filtered_list(
+    editor_client, works, audience_of_works, log_backend, django_capture_on_commit_callbacks
+):
+    from django.contrib.gis.geos import LineString
+
+    from apps.core.services import content_save
+
+    with django_capture_on_commit_callbacks(execute=True):
+        content_publish(item=works)
+    for step in range(1, 7):  # six material changes: six updates
+        works.refresh_from_db()
+        works.geometry = LineString(
+            (CENTRE_LON, CENTRE_LAT), (CENTRE_LON + 0.001 * step, CENTRE_LAT), srid=4326
+        )
+        content_save(item=works)
+    other = WorksFactory(organization=works.organization, category=works.category, notify=True)
+    content_areas_refresh(item=other)
+    content_publish(item=other)
+    assert Notification.objects.filter(item_id=works.pk, item_type="works").count() == 7
+
+    panel = reach_panel(editor_client.get(admin_url("works", "change", works.pk)).content.decode())
+    more = re.search(r'<p><a href="([^"]+)">Toutes les notifications de ce contenu</a></p>', panel)
+    listing = editor_client.get(more.group(1).replace("&amp;", "&"))
+
+    assert panel.count("voir les statistiques") == 5
+    assert listing.status_code == 200
+    assert {(n.item_type, n.item_id) for n in listing.context["cl"].result_list} == {
+        ("works", works.pk)
+    }
+    assert len(listing.context["cl"].result_list) == 7
