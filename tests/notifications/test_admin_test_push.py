@@ -96,6 +96,11 @@ def test_a_test_push_is_sent_at_once_and_reported(client, superuser, log_backend
     assert delivery.status == DeliveryStatus.SENT
     assert delivery.notification.kind == Kind.TEST
     assert delivery.notification.created_by == superuser
+    page = client.get(
+        reverse("admin:notifications_notification_change", args=[delivery.notification_id])
+    ).content.decode()
+    assert f'<div class="readonly">{superuser.username}</div>' in page
+    assert '<td class="count">1</td>' in page  # a test push's counts are not masked
 
 
 @pytest.mark.django_db(transaction=True)

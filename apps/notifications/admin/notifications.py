@@ -112,7 +112,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "title_en",
         "body_en",
         "created_at",
-        "created_by",
+        "sent_by",
     )
     readonly_fields = fields
     change_list_template = "admin/notifications/notification/change_list.html"
@@ -174,6 +174,11 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description=_("texte (en)"))
     def body_en(self, obj: Notification) -> str:
         return obj.texts.get("en", {}).get("body", "") or "—"
+
+    @admin.display(description=_("envoyée par"))
+    def sent_by(self, obj: Notification) -> str:
+        """The staff member who sent a test push; the pipeline sends the others."""
+        return obj.created_by.get_username() if obj.created_by else _("envoi automatique")
 
     @staticmethod
     def _stats(obj: Notification) -> NotificationStats:
