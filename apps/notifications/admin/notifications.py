@@ -178,7 +178,7 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description=_("envoyée par"))
     def sent_by(self, obj: Notification) -> str:
         """The staff member who sent a test push; the pipeline sends the others."""
-        return obj.created_by.get_username() if obj.created_by else _("envoi automatique")
+        return obj.created_by.get_username() if obj.created_by else str(_("envoi automatique"))
 
     @staticmethod
     def _stats(obj: Notification) -> NotificationStats:
