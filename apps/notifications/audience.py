@@ -44,9 +44,7 @@ def _area_ids(item: PublishableContent) -> QuerySet[Any]:
     """The ids of the areas ``item`` touches, as a subquery."""
     relation: Any = type(item)._meta.get_field("areas")
     through: Any = relation.remote_field.through
-    return through.objects.filter(**{f"{relation.m2m_field_name()}_id": item.pk}).values(
-        "area_id"
-    )
+    return through.objects.filter(**{f"{relation.m2m_field_name()}_id": item.pk}).values("area_id")
 
 
 def where_q(item: PublishableContent) -> Q:
@@ -135,13 +133,13 @@ def saved_audience(item_type: str, item_id: int) -> QuerySet[Device]:
 
 def home_audience(item: PublishableContent) -> QuerySet[Device]:
     """Pushable devices whose home reaches the item and who want roadwork reminders."""
+    if item.geometry is None:
+        return Device.objects.none()
     homes = Place.objects.reaching(item.geometry).filter(label="home").values("device_id")
     return Device.objects.pushable().filter(pk__in=homes, remind_works_near_home=True)
 
 
-def insert_deliveries(
-    notification_id: int, devices: QuerySet[Device], *, why: bool = True
-) -> int:
+def insert_deliveries(notification_id: int, devices: QuerySet[Device], *, why: bool = True) -> int:
     """Copy ``devices`` into deliveries of the notification with ``INSERT … SELECT``.
 
     ``devices`` must be annotated with ``why`` (``with_why``) unless ``why`` is false. Rows that
