@@ -25,7 +25,9 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Func,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
@@ -38,6 +40,20 @@ from django.utils import timezone
 from apps.core.geo import DistanceM
 from apps.core.models import Area, PublishableContent, Urgency
 from apps.residents.models import AreaFollow, CategoryFollow, Device, Place, SavedItem
+
+
+class NestedJSON(Func):
+    """A JSON value from a subquery, nested as JSON (not as a string) in ``JSONObject``.
+
+    PostgreSQL's ``jsonb_build_object`` nests a ``jsonb`` as is; SQLite's ``json_object`` needs
+    its argument wrapped in ``json()`` or it embeds the text.
+    """
+
+    function = ""
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="JSON", **extra)
 
 
 def _area_ids(item: PublishableContent) -> QuerySet[Any]:
@@ -82,14 +98,16 @@ def with_why(devices: QuerySet[Device], item: PublishableContent) -> QuerySet[De
             .annotate(distance=DistanceM("location", item.geometry))
             .order_by("distance", "id")
         )
-        parts["place"] = Subquery(
-            nearest.annotate(
-                why=JSONObject(
-                    label=F("label"),
-                    name=F("name"),
-                    distance_m=Cast(Round(F("distance")), IntegerField()),
-                )
-            ).values("why")[:1]
+        parts["place"] = NestedJSON(
+            Subquery(
+                nearest.annotate(
+                    why=JSONObject(
+                        label=F("label"),
+                        name=F("name"),
+                        distance_m=Cast(Round(F("distance")), IntegerField()),
+                    )
+                ).values("why")[:1]
+            )
         )
         parts["area"] = Subquery(
             Area.objects.filter(
