@@ -60,6 +60,10 @@ logger = logging.getLogger(__name__)
 CAPPED_KINDS = (Kind.NEW, Kind.UPDATE, Kind.REMINDER)
 #: Kinds tied to an item that must still be public when the push goes out.
 ITEM_KINDS = (Kind.NEW, Kind.UPDATE, Kind.REMINDER)
+#: How long FCM keeps a push for an offline phone: the more urgent, the sooner it is stale
+#: (an alert read a day late misleads); reminders and tests are only useful shortly.
+TTL_S = {Urgency.INFO: 24 * 3600, Urgency.IMPORTANT: 12 * 3600, Urgency.ALERT: 6 * 3600}
+KIND_TTL_S = {Kind.REMINDER: 3 * 3600, Kind.TEST: 3600, Kind.DIGEST: 12 * 3600}
 #: Auth errors (our credentials) are retried this much later, once someone fixed them.
 AUTH_RETRY_S = 600.0
 
@@ -402,6 +406,7 @@ def _push_for(row: Delivery) -> OutgoingPush:
         data=data,
         tag=n.tag,
         language=device.language,
+        ttl_s=KIND_TTL_S.get(Kind(n.kind), TTL_S[Urgency(n.urgency)]),
     )
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.core.models import Urgency
 from apps.core.services import content_publish
 from apps.notifications import services
 from apps.notifications.models import Delivery, DeliveryStatus, Reason
@@ -161,3 +162,24 @@ def test_a_retry_waiting_for_its_time_is_not_sent_early(target, fake_fcm, publis
     report = services.send_deliveries([delivery.pk])  # a duplicate task, before not_before
     assert report.claimed == 0
     assert fake_fcm.stats()["received"] == {device.push_token: 1}
+
+
+def test_fcm_options_follow_urgency_and_tag(mobility, fcm_settings, fake_fcm, publish):
+    device = phone(follows=[mobility], language="en")
+    works = publish(WorksFactory(category=mobility, notify=True, urgency=Urgency.ALERT))
+    message = fake_fcm.messages[-1]["message"]
+    assert message["token"] == device.push_token
+    assert message["android"]["priority"] == "high"
+    assert message["android"]["ttl"] == "21600s"
+    assert message["android"]["collapse_key"] == f"works-{works.pk}"
+    assert message["android"]["notification"]["channel_id"] == "quartier_alert"
+    assert message["android"]["notification"]["tag"] == f"works-{works.pk}"
+    assert message["apns"]["headers"]["apns-collapse-id"] == f"works-{works.pk}"
+    assert message["apns"]["headers"]["apns-priority"] == "10"
+    assert message["data"] == {
+        "kind": "new",
+        "notification_id": str(Delivery.objects.get().notification_id),
+        "type": "works",
+        "id": str(works.pk),
+        "lang": "en",
+    }
