@@ -329,10 +329,8 @@ def dispatch_notification(notification_id: int) -> int:
         notification_id=notification_id,
         status=DeliveryStatus.PENDING,
     )
+    # ``enqueued_at`` was set when the rows were inserted: the sweeper counts from there.
     ids = list(rows.order_by("pk").values_list("pk", flat=True))
-    if not ids:
-        return 0
-    Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
     return enqueue(ids)
 
 
