@@ -21,6 +21,7 @@ from apps.core.models import Area, AreaKind, Category, Membership, Organization
 from apps.core.services import content_delete
 from apps.demo.content import events_seed, news_seed, works_seed
 from apps.demo.context import Login, SeedContext, SeedReport, demo_data, demo_map, demo_uuids
+from apps.demo.residents import residents_seed
 from apps.events.models import Event, Venue
 from apps.news.models import News
 from apps.works.models import Works
@@ -146,6 +147,7 @@ def demo_seed(*, now: datetime | None = None) -> SeedReport:
     _organizations_and_categories(ctx)
     _staff(ctx)
     _venues(ctx)
+    residents_seed(ctx)  # before the content, so that its publication notifies them
     news_seed(ctx, demo_data("news"))
     works_seed(ctx, demo_data("works"))
     events_seed(ctx, demo_data("events"))

@@ -26,7 +26,9 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Func,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
@@ -42,13 +44,25 @@ from apps.core.models import Area, AreaKind, PublishableContent, Urgency
 from apps.residents.models import AreaFollow, CategoryFollow, Device, Place, SavedItem
 
 
+class NestedJSON(Func):
+    """A JSON value from a subquery, nested as JSON (not as a string) in ``JSONObject``.
+
+    PostgreSQL's ``jsonb_build_object`` nests a ``jsonb`` as is; SQLite's ``json_object`` needs
+    its argument wrapped in ``json()`` or it embeds the text.
+    """
+
+    function = ""
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="JSON", **extra)
+
+
 def _area_ids(item: PublishableContent) -> QuerySet[Any]:
     """The ids of the areas ``item`` touches, as a subquery."""
     relation: Any = type(item)._meta.get_field("areas")
     through: Any = relation.remote_field.through
-    return through.objects.filter(**{f"{relation.m2m_field_name()}_id": item.pk}).values(
-        "area_id"
-    )
+    return through.objects.filter(**{f"{relation.m2m_field_name()}_id": item.pk}).values("area_id")
 
 
 def where_q(item: PublishableContent) -> Q:
@@ -86,14 +100,16 @@ def with_why(devices: QuerySet[Device], item: PublishableContent) -> QuerySet[De
             .annotate(distance=DistanceM("location", item.geometry))
             .order_by("distance", "id")
         )
-        parts["place"] = Subquery(
-            nearest.annotate(
-                why=JSONObject(
-                    label=F("label"),
-                    name=F("name"),
-                    distance_m=Cast(Round(F("distance")), IntegerField()),
-                )
-            ).values("why")[:1]
+        parts["place"] = NestedJSON(
+            Subquery(
+                nearest.annotate(
+                    why=JSONObject(
+                        label=F("label"),
+                        name=F("name"),
+                        distance_m=Cast(Round(F("distance")), IntegerField()),
+                    )
+                ).values("why")[:1]
+            )
         )
         parts["area"] = Subquery(
             Area.objects.filter(
@@ -139,13 +155,13 @@ def saved_audience(item_type: str, item_id: int) -> QuerySet[Device]:
 
 def home_audience(item: PublishableContent) -> QuerySet[Device]:
     """Pushable devices whose home reaches the item and who want roadwork reminders."""
+    if item.geometry is None:
+        return Device.objects.none()
     homes = Place.objects.reaching(item.geometry).filter(label="home").values("device_id")
     return Device.objects.pushable().filter(pk__in=homes, remind_works_near_home=True)
 
 
-def insert_deliveries(
-    notification_id: int, devices: QuerySet[Device], *, why: bool = True
-) -> int:
+def insert_deliveries(notification_id: int, devices: QuerySet[Device], *, why: bool = True) -> int:
     """Copy ``devices`` into deliveries of the notification with ``INSERT … SELECT``.
 
     ``devices`` must be annotated with ``why`` (``with_why``) unless ``why`` is false. Rows that

@@ -24,11 +24,13 @@ retry later, quota and transient errors retry with ``Retry-After`` or backoff an
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -58,6 +60,10 @@ logger = logging.getLogger(__name__)
 CAPPED_KINDS = (Kind.NEW, Kind.UPDATE, Kind.REMINDER)
 #: Kinds tied to an item that must still be public when the push goes out.
 ITEM_KINDS = (Kind.NEW, Kind.UPDATE, Kind.REMINDER)
+#: How long FCM keeps a push for an offline phone: the more urgent, the sooner it is stale
+#: (an alert read a day late misleads); reminders and tests are only useful shortly.
+TTL_S = {Urgency.INFO: 24 * 3600, Urgency.IMPORTANT: 12 * 3600, Urgency.ALERT: 6 * 3600}
+KIND_TTL_S = {Kind.REMINDER: 3 * 3600, Kind.TEST: 3600, Kind.DIGEST: 12 * 3600}
 #: Auth errors (our credentials) are retried this much later, once someone fixed them.
 AUTH_RETRY_S = 600.0
 
@@ -323,10 +329,8 @@ def dispatch_notification(notification_id: int) -> int:
         notification_id=notification_id,
         status=DeliveryStatus.PENDING,
     )
+    # ``enqueued_at`` was set when the rows were inserted: the sweeper counts from there.
     ids = list(rows.order_by("pk").values_list("pk", flat=True))
-    if not ids:
-        return 0
-    Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
     return enqueue(ids)
 
 
@@ -381,7 +385,7 @@ def _sent_today(rows: Sequence[Delivery], now: datetime) -> dict[int, int]:
         notification__urgency__lt=Urgency.ALERT,
     ).values_list("device_id", "sent_at")
     for device_id, sent_at in sent:
-        if sent_at >= starts[device_id]:
+        if sent_at is not None and sent_at >= starts[device_id]:
             counts[device_id] += 1
     return counts
 
@@ -400,6 +404,7 @@ def _push_for(row: Delivery) -> OutgoingPush:
         data=data,
         tag=n.tag,
         language=device.language,
+        ttl_s=KIND_TTL_S.get(Kind(n.kind), TTL_S[Urgency(n.urgency)]),
     )
 
 
@@ -440,7 +445,9 @@ def _claim(ids: Sequence[int], now: datetime, report: BatchReport) -> list[Deliv
             else:
                 candidates.append(row)
     cappable = [
-        r for r in candidates if r.notification.kind in CAPPED_KINDS and r.notification.urgency < Urgency.ALERT
+        r
+        for r in candidates
+        if r.notification.kind in CAPPED_KINDS and r.notification.urgency < Urgency.ALERT
     ]
     counts = _sent_today(cappable, now)
     capped: list[Delivery] = []
@@ -468,7 +475,9 @@ def _claim(ids: Sequence[int], now: datetime, report: BatchReport) -> list[Deliv
         from django.db.models import F
 
         Delivery.objects.filter(pk__in=[r.pk for r in sending]).update(
-            status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now,
+            status=DeliveryStatus.SENDING,
+            attempts=F("attempts") + 1,
+            claimed_at=now,
             updated_at=now,
         )
         for row in sending:
@@ -526,7 +535,7 @@ def _record(
     """Write each outcome; deactivate dead tokens; schedule retries."""
     max_attempts = _setting("NOTIFY_MAX_ATTEMPTS", 8)
     sent: list[int] = []
-    failed: dict[tuple[str, str], list[int]] = defaultdict(list)
+    failed: dict[tuple[Reason, str], list[int]] = defaultdict(list)
     dead: list[tuple[int, str]] = []
     retry: list[tuple[Delivery, PushResult]] = []
     for row, result in zip(sending, results, strict=True):
@@ -539,7 +548,11 @@ def _record(
         elif result.outcome is Outcome.INVALID_PAYLOAD:
             failed[(Reason.INVALID_PAYLOAD, result.error_code or "")].append(row.pk)
         elif row.attempts >= max_attempts:
-            reason = Reason.AUTH_ERROR if result.outcome is Outcome.AUTH_ERROR else Reason.RETRIES_EXHAUSTED
+            reason = (
+                Reason.AUTH_ERROR
+                if result.outcome is Outcome.AUTH_ERROR
+                else Reason.RETRIES_EXHAUSTED
+            )
             failed[(reason, result.error_code or "")].append(row.pk)
         else:
             retry.append((row, result))
@@ -557,23 +570,23 @@ def _record(
             for device_id, token in dead:
                 token_q |= Q(pk=device_id, push_token=token)
             Device.objects.filter(token_q).update(push_token_active=False)
-        delays: dict[int, list[int]] = defaultdict(list)
+        delays: dict[tuple[int, str], list[int]] = defaultdict(list)
         for row, result in retry:
             if result.outcome is Outcome.AUTH_ERROR:
                 delay = AUTH_RETRY_S
             else:
                 delay = retry_delay_s(result, row.attempts - 1)
-            delays[max(1, round(delay))].append(row.pk)
-        for delay, pks in delays.items():
+            delays[(max(1, math.ceil(delay)), (result.error_code or "")[:40])].append(row.pk)
+        for (delay, code), pks in delays.items():
             due = now + timedelta(seconds=delay)
             Delivery.objects.filter(pk__in=pks).update(
                 status=DeliveryStatus.PENDING,
                 not_before=due,
                 enqueued_at=due,
-                error_code="",
+                error_code=code,
                 updated_at=now,
             )
-            transaction.on_commit(lambda pks=pks, delay=delay: enqueue(pks, countdown=delay))
+            transaction.on_commit(partial(enqueue, pks, countdown=float(delay)))
     report.sent = len(sent)
     report.failed = sum(len(pks) for pks in failed.values())
     report.retried = len(retry)
@@ -657,10 +670,17 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
             len(recovered),
             len(lost),
         )
-    return {"released": len(released), "recovered": len(recovered), "lost": len(lost), "late": len(late)}
+    return {
+        "released": len(released),
+        "recovered": len(recovered),
+        "lost": len(lost),
+        "late": len(late),
+    }
 
 
-def late_scheduled(*, now: datetime | None = None, grace_s: int = 120) -> list[tuple[str, int, datetime]]:
+def late_scheduled(
+    *, now: datetime | None = None, grace_s: int = 120
+) -> list[tuple[str, int, datetime]]:
     """Scheduled items with ``notify`` whose publication time passed more than ``grace_s`` ago."""
     now = now or timezone.now()
     late: list[tuple[str, int, datetime]] = []
@@ -668,5 +688,5 @@ def late_scheduled(*, now: datetime | None = None, grace_s: int = 120) -> list[t
         rows = model.objects.filter(
             status=Status.SCHEDULED, notify=True, publish_at__lt=now - timedelta(seconds=grace_s)
         ).values_list("pk", "publish_at")
-        late.extend((type_code, pk, at) for pk, at in rows)
+        late.extend((type_code, pk, at) for pk, at in rows if at is not None)
     return late

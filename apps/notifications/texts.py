@@ -128,12 +128,12 @@ def when(moment: datetime, language: str, *, with_time: bool = True) -> str:
 
 
 def _period(item: Any, language: str) -> str:
-    with_time = bool(getattr(item, "has_start_time", True))
+    with_time = getattr(item, "has_start_time", True) is not False
     start = when(item.start_at, language, with_time=with_time)
     end_at = getattr(item, "end_at", None)
     if end_at is None:
         return start
-    end = when(end_at, language, with_time=bool(getattr(item, "has_end_time", True)))
+    end = when(end_at, language, with_time=getattr(item, "has_end_time", True) is not False)
     if end == start:
         return start
     return T[language]["from_to"].format(start=start, end=end)
@@ -175,8 +175,9 @@ def update_texts(item: PublishableContent, changes: Sequence[str]) -> dict[str, 
             lines.append(t["change_dates"].format(when=_period(item, lang)))
         if "geometry" in changes:
             lines.append(t["change_place"])
-        if "road_state" in changes and getattr(item, "road_state", ""):
-            lines.append(t["change_state"].format(state=_ROAD_STATE[lang][item.road_state]))
+        road_state = str(getattr(item, "road_state", "") or "")
+        if "road_state" in changes and road_state in _ROAD_STATE[lang]:
+            lines.append(t["change_state"].format(state=_ROAD_STATE[lang][road_state]))
         if not lines and head == t["updated"].format(title=title):
             lines.append(t["change_generic"])
         return head, " ".join(lines) or _body(item, lang)
@@ -265,9 +266,7 @@ def _distance(metres: int, language: str) -> str:
     return f"{km.replace('.', ',') if language == 'fr' else km} km"
 
 
-def why_texts(
-    why: Mapping[str, Any], *, kind: str, category: str, language: str
-) -> list[str]:
+def why_texts(why: Mapping[str, Any], *, kind: str, category: str, language: str) -> list[str]:
     """The reasons a device received a push, as short phrases ("300 m from Home").
 
     ``why`` is ``Delivery.why``; ``category`` is the item's category name in ``language``.

@@ -43,7 +43,9 @@ def in_window(local: time, start: time, end: time) -> bool:
     return local >= start or local < end
 
 
-def quiet_until(now: datetime, start: time | None, end: time | None, tz_name: str) -> datetime | None:
+def quiet_until(
+    now: datetime, start: time | None, end: time | None, tz_name: str
+) -> datetime | None:
     """The end of the quiet window ``now`` falls in, or None when pushes may go now."""
     if start is None or end is None:
         return None

@@ -11,7 +11,17 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.demo.context import demo_data
 from apps.demo.services import demo_reset, demo_seed
 
-COUNTED = ("areas", "organizations", "users", "categories", "venues", "news", "works", "events")
+COUNTED = (
+    "areas",
+    "organizations",
+    "users",
+    "categories",
+    "venues",
+    "devices",
+    "news",
+    "works",
+    "events",
+)
 
 
 @contextmanager
