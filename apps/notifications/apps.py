@@ -1,5 +1,6 @@
 """App configuration for notifications (outbox, fan-out, FCM gateway)."""
 
+from celery.schedules import crontab
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -15,3 +16,8 @@ class NotificationsConfig(AppConfig):
 
         beat_entry("notifications-sweep", "apps.notifications.tasks.sweep_tick", 60.0)
         beat_entry("notifications-reminders", "apps.notifications.tasks.reminders_tick", 900.0)
+        beat_entry(
+            "notifications-purge",
+            "apps.notifications.tasks.deliveries_purge_tick",
+            crontab(hour=3, minute=47),
+        )

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from apps.core.models import PublishableContent
 from apps.core.signals import content_changed, content_published
 from apps.notifications import services
 from apps.notifications.models import Kind
+from apps.notifications.retention import device_notifications_forget
+from apps.residents.models import Device
 
 
 @receiver(content_published, dispatch_uid="notifications.content_published")
@@ -28,3 +31,9 @@ def notify_on_change(
     """A public item that was announced changed materially: an update replaces the push."""
     if item.notify and services.was_announced(item):
         services.notify_item(item=item, kind=Kind.UPDATE, changes=changes)
+
+
+@receiver(post_delete, sender=Device, dispatch_uid="notifications.device_deleted")
+def forget_device(sender: Any, instance: Device, **kwargs: Any) -> None:
+    """An erased device takes its digests and test pushes with it (GDPR erasure)."""
+    device_notifications_forget(device_id=instance.pk)

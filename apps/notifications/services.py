@@ -274,7 +274,7 @@ def reminders_run(*, now: datetime | None = None) -> dict[str, int]:
 def send_test_push(*, device: Device, user: Any = None) -> Delivery:
     """Staff's "send a test push to device <id>": sent at once, whatever the quiet hours."""
     notification = _create(
-        key=f"test:{uuid.uuid4().hex}",
+        key=f"test:{device.pk}:{uuid.uuid4().hex}",
         kind=Kind.TEST,
         urgency=Urgency.INFO,
         tag="test",

@@ -10,7 +10,7 @@ from typing import Any
 
 from celery import shared_task
 
-from apps.notifications import services
+from apps.notifications import retention, services
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -36,3 +36,9 @@ def sweep_tick() -> dict[str, int]:
 def reminders_tick() -> dict[str, int]:
     """Create the due reminders of saved events and of roadworks near homes (beat, 15 min)."""
     return services.reminders_run()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deliveries_purge_tick() -> dict[str, int]:
+    """Delete deliveries older than ``RETENTION_DAYS`` (daily)."""
+    return retention.deliveries_purge()

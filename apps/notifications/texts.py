@@ -232,7 +232,7 @@ _PLACE_LABELS = {
 _WHY = {
     "fr": {
         "place": "{distance} de {place}",
-        "place_inside": "À {place}",
+        "place_inside": "Près de « {place} »",
         "area": "Vous suivez {area}",
         "category": "Vous suivez {category}",
         "urgency": "Information importante",
@@ -245,7 +245,7 @@ _WHY = {
     },
     "en": {
         "place": "{distance} from {place}",
-        "place_inside": "At {place}",
+        "place_inside": "Near {place}",
         "area": "You follow {area}",
         "category": "You follow {category}",
         "urgency": "Important notice",
