@@ -92,6 +92,7 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
+        permissions = [("send_test_push", _("Peut envoyer une notification de test"))]
         indexes = [models.Index(fields=["item_type", "item_id"], name="notification_item")]
 
     def __str__(self) -> str:

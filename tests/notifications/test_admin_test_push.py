@@ -139,7 +139,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client):
 
 
 def test_the_permission_lets_an_editor_send_them(client, city_editor, log_backend):
-    city_editor.user_permissions.add(Permission.objects.get(codename="change_notification"))
+    city_editor.user_permissions.add(Permission.objects.get(codename="send_test_push"))
     client.force_login(city_editor)
 
     page = client.get(TEST_PUSH)

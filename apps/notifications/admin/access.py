@@ -2,8 +2,8 @@
 
 Editors see the notifications about their organizations' items (and the test pushes they sent
 themselves); superusers see all, digests included. A test push reaches one chosen phone:
-superusers, and staff given the ``notifications.change_notification`` permission ("Can change
-notification" in the user form; the statistics themselves are read-only for everyone).
+superusers, and staff given the ``notifications.send_test_push`` permission ("Peut envoyer une
+notification de test" in the user form; the statistics themselves are read-only for everyone).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from apps.core.admin.permissions import is_editor, organization_ids
 from apps.notifications.models import Notification
 from apps.notifications.selectors import notifications_of_organizations
 
-TEST_PUSH_PERMISSION = "notifications.change_notification"
+TEST_PUSH_PERMISSION = "notifications.send_test_push"
 
 
 def is_superuser(user: Any) -> bool:
