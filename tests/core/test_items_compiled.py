@@ -59,3 +59,26 @@ def test_now_is_the_time_of_each_call_not_of_the_compilation():
         assert [(i.type_code, i.pk) for i in after] == [("events", event.pk)]  # news expired
         assert after[0].next_start_at == later.start_at  # the first date is over
         assert serialize_items(after) == serialize_items(_orm(refs))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_compiled_in_one_thread_serves_another():
+    import threading
+
+    from django.db import connection
+
+    item = published(NewsFactory())
+    items_api._COMPILED.clear()
+    expected = serialize_items(items_fetch([("news", item.pk)]))  # compiled in this thread
+    out: list = []
+
+    def other() -> None:
+        try:
+            out.append(serialize_items(items_fetch([("news", item.pk)])))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert out == [expected] and expected[0]["id"] == item.pk

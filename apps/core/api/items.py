@@ -15,6 +15,7 @@ content apps. ``serialize_items`` accepts any items fetched through the register
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -141,14 +142,18 @@ class _CompiledList:
         now = timezone.now()
         for k in self.now_at:
             params[k] = now
-        with connections[self.db].cursor() as cursor:
+        connection = connections[self.db]  # this thread's
+        with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
+        # The compiler's converters read the connection's operations: give it this thread's.
+        compiler = copy.copy(self.compiler)
+        compiler.connection = connection
         # Django 5.2's signature (the type stubs follow a later release).
         klass_info, select = self.compiler.klass_info, self.compiler.select
         populators = get_related_populators(klass_info, select, self.db)  # type: ignore[call-arg]
         items = []
-        for row in self.compiler.results_iter([rows]):
+        for row in compiler.results_iter([rows]):
             item = self.model.from_db(self.db, self.init_list, row[self.start : self.end])
             for populator in populators:
                 populator.populate(row, item)
