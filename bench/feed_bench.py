@@ -15,7 +15,8 @@ Redis (the snapshots of feed pages live in the cache, ``--cache``) and ``wrk``.
    connections (by default one per worker: every worker busy, no queue), round after round
    of the same three scenarios, so that they share the machine's conditions:
 
-   - ``list``: ``GET /api/v1/news/?page_size=20``, the plain list endpoint (20 items);
+   - ``list``: ``GET /api/v1/diagnostics/plain-items/``, the plain list endpoint (the 20
+     newest items of the three types, list serializers, no cache; ``API_DIAGNOSTICS=1``);
    - ``feed personal``: ``GET /api/v1/feed/?page_size=20`` with the tokens of the manifest's
      devices that accepted personalization, in turn (their places, follows and history);
    - ``feed anonymous``: ``GET /api/v1/feed/?lat=…&lon=…&page_size=20`` at random points of
@@ -60,7 +61,10 @@ DEFAULTS: dict[str, Any] = {
     "model_dir": None,
     "page_size": 20,
 }
-LIST_PATH = "/api/v1/news/?page_size={page_size}"
+#: The reference: "a plain list endpoint serializing the same 20 items" (DESIGN §8), the
+#: diagnostics endpoint the load test compares with too. Not ``/news/``: anonymous lists are
+#: answered from the response cache, which measures Redis, not a list.
+LIST_PATH = "/api/v1/diagnostics/plain-items/"
 FEED_PATH = "/api/v1/feed/?page_size={page_size}"
 
 # wrk scripts: ``done`` prints one JSON line that ``_wrk`` reads back.
@@ -102,6 +106,7 @@ def _environment(options: dict[str, Any], model_dir: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="bench.settings",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         DJANGO_DEBUG="0",
+        API_DIAGNOSTICS="1",
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
@@ -178,7 +183,7 @@ def _scenarios(manifest: dict[str, Any], page_size: int) -> dict[str, tuple[str,
     feed = FEED_PATH.format(page_size=page_size)
     min_lon, min_lat, max_lon, max_lat = manifest["bbox"]
     return {
-        "list": (LIST_PATH.format(page_size=page_size), ""),
+        "list": (LIST_PATH, ""),
         "feed personal": (feed, _PERSONAL % (", ".join(map(_lua_string, tokens)), feed)),
         "feed anonymous": (
             feed,

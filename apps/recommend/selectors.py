@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
+from django.db import connections
 from django.db.models import (
     Case,
+    CharField,
     Count,
+    DateTimeField,
     FloatField,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -17,10 +25,14 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from apps.core.registry import content_models
 from apps.recommend.codes import ACTION_WEIGHTS, POSITIVE_ACTIONS, Action, Context, ItemType
 from apps.recommend.models import Interaction
+from apps.residents.models import AreaFollow, CategoryFollow, OrganizationFollow, Place
+from apps.residents.selectors import FollowedIds
 
 
 def items_existing(pairs: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
@@ -135,6 +147,13 @@ def interactions_for_training(
     )
 
 
+def _history_rows(device_id: int, limit: int) -> QuerySet:
+    latest = Interaction.objects.filter(device_id=device_id).order_by("-at", "-id")
+    return Interaction.objects.filter(device_id=device_id).filter(
+        Q(action=Action.DISMISS) | Q(pk__in=Subquery(latest.values("pk")[:limit]))
+    )
+
+
 def device_history(*, device_id: int, limit: int = 300) -> list[tuple[str, int, str, datetime]]:
     """The device's ``limit`` latest interactions and all its dismissals, newest first.
 
@@ -142,10 +161,8 @@ def device_history(*, device_id: int, limit: int = 300) -> list[tuple[str, int, 
     affinities and text profile from, and what it hides (dismissed items). One query on the
     ``(device, event_id)`` index.
     """
-    latest = Interaction.objects.filter(device_id=device_id).order_by("-at", "-id")
     rows = (
-        Interaction.objects.filter(device_id=device_id)
-        .filter(Q(action=Action.DISMISS) | Q(pk__in=Subquery(latest.values("pk")[:limit])))
+        _history_rows(device_id, limit)
         .order_by("-at", "-id")
         .values_list("item_type", "item_id", "action", "at")
     )
@@ -153,3 +170,114 @@ def device_history(*, device_id: int, limit: int = 300) -> list[tuple[str, int, 
         (ItemType(item_type).code, item_id, Action(action).code, at)
         for item_type, item_id, action, at in rows
     ]
+
+
+@dataclass(frozen=True)
+class PlaceRow:
+    """A saved place as the feed reads it (WGS84 degrees)."""
+
+    label: str
+    name: str
+    lon: float
+    lat: float
+    radius_m: int
+
+
+@dataclass(frozen=True)
+class ResidentInputs:
+    """What a personal feed reads about its device: places (oldest first), follows, history
+    (``device_history``'s rows, newest first)."""
+
+    places: list[PlaceRow]
+    follows: FollowedIds
+    history: list[tuple[str, int, str, datetime]]
+
+
+#: Stands for the device id in ``resident_inputs``'s statement, compiled once per process.
+_DEVICE = -7_000_000_001
+
+
+@cache
+def _inputs_statement(alias: str, history_limit: int) -> tuple[str, tuple[Any, ...]]:
+    """The SQL of ``resident_inputs`` and its parameters (``_DEVICE`` for the device id).
+
+    Building and compiling the five querysets costs Django ~4 ms, running them 0.7 ms: the
+    statement is compiled once per process and database, like the feed's candidate statement.
+    """
+    from apps.recommend.feed.sql import CoordX, CoordY
+
+    text, number, real = CharField(), IntegerField(), FloatField()
+
+    def null(field: Any) -> Cast:
+        # Typed: UNION resolves its branches pairwise, and two untyped NULLs make text.
+        return Cast(Value(None), field)
+
+    def kind(name: str) -> Value:
+        return Value(name, output_field=text)
+
+    blank, no_time = Value("", output_field=text), null(DateTimeField())
+    # Columns: kind, id, a, b, c, label, name, lon, lat, at.
+    places = Place.objects.filter(device_id=_DEVICE).order_by().values_list(
+        kind("place"), "id", "radius_m", null(number), null(number), "label", "name",
+        CoordX("location"), CoordY("location"), no_time,
+    )  # fmt: skip
+    follows = []
+    for model, name, label in (
+        (CategoryFollow, "category", blank),
+        (AreaFollow, "area", "area__name"),
+        (OrganizationFollow, "organization", blank),
+    ):
+        follows.append(
+            model.objects.filter(device_id=_DEVICE).values_list(
+                kind(name), f"{name}_id", null(number), null(number), null(number),
+                label, blank, null(real), null(real), no_time,
+            )
+        )  # fmt: skip
+    history = _history_rows(_DEVICE, history_limit).values_list(
+        kind("history"), "id", "item_type", "item_id", "action", blank, blank,
+        null(real), null(real), "at",
+    )  # fmt: skip
+    query = places.union(*follows, history, all=True).query
+    sql, params = query.get_compiler(using=alias).as_sql()
+    return sql, tuple(params)
+
+
+def resident_inputs(*, device_id: int, history_limit: int = 300) -> ResidentInputs:
+    """Places, follows and history of a device in **one** query (a ``UNION ALL`` of the five
+    reads: one round trip instead of three for a personal first page, compiled once)."""
+    alias = Place.objects.db
+    sql, params = _inputs_statement(alias, history_limit)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [device_id if p == _DEVICE else p for p in params])
+        rows = cursor.fetchall()
+    found: dict[str, dict[int, str]] = defaultdict(dict)
+    place_rows: list[tuple[int, PlaceRow]] = []
+    history_rows: list[tuple[datetime, int, tuple[str, int, str, datetime]]] = []
+    for row_kind, ident, a, b, c, label, name, lon, lat, at in rows:
+        if row_kind == "place":
+            place_rows.append((ident, PlaceRow(label, name, lon, lat, a)))
+        elif row_kind == "history":
+            at = _aware(at)
+            history_rows.append((at, ident, (ItemType(a).code, b, Action(c).code, at)))
+        else:
+            found[row_kind][ident] = label
+    place_rows.sort(key=lambda r: r[0])
+    history_rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    return ResidentInputs(
+        places=[place for _, place in place_rows],
+        follows=FollowedIds(
+            categories=frozenset(found["category"]),
+            areas=dict(found["area"]),
+            organizations=frozenset(found["organization"]),
+        ),
+        history=[entry for *_, entry in history_rows],
+    )
+
+
+def _aware(value: Any) -> datetime:
+    """A raw cursor's timestamp as the ORM returns it (SQLite gives text, naive UTC)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value

@@ -120,6 +120,13 @@ class Device(models.Model):
                 name="device_max_pushes_range",
             ),
         ]
+        indexes = [
+            # The audience's devices (``pushable()``): an index-only scan of the pushable ones
+            # instead of reading every device (bench city: 9 ms against 37 ms).
+            models.Index(
+                fields=["id"], include=["min_urgency"], condition=PUSHABLE, name="device_pushable"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"device {self.pk}"
@@ -150,11 +157,18 @@ class PlaceQuerySet(models.QuerySet):
 
         Index scan on the reach boxes, then the exact geodesic test (``apps.residents.spatial``).
         """
+        return self.reach_box_overlaps(geometry).reaching_exactly(geometry)
+
+    def reach_box_overlaps(self, geometry: GEOSGeometry) -> PlaceQuerySet:
+        """Places whose reach box overlaps ``geometry``'s bounding box: an index scan, a superset
+        of ``reaching(geometry)`` (every place on SpatiaLite)."""
         from apps.residents.spatial import ReachBoxOverlaps
 
-        return self.filter(ReachBoxOverlaps(geometry)).filter(
-            DWithinM("location", geometry, F("radius_m"))
-        )
+        return self.filter(ReachBoxOverlaps(geometry))
+
+    def reaching_exactly(self, geometry: GEOSGeometry) -> PlaceQuerySet:
+        """The exact geodesic test alone (no index: for a few places, e.g. one device's)."""
+        return self.filter(DWithinM("location", geometry, F("radius_m")))
 
 
 class Place(models.Model):

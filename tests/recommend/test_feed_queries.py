@@ -27,8 +27,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("model_dir")]
 # cell's snapshot serves every anonymous caller: items only (3).
 ANONYMOUS_FIRST = 4
 ANONYMOUS_SHARED = 3
-# Device (1) + places (1) + follows (1) + history (1) + candidates (1) + items (3).
-PERSONAL_FIRST = 8
+# Device (1) + its places, follows and history (1: resident_inputs) + candidates (1) + items (3).
+PERSONAL_FIRST = 6
 # Device (1) + its dismissals since the snapshot (1) + items (3).
 PERSONAL_NEXT = 5
 

@@ -3,7 +3,8 @@
 ``feed_build`` ranks once per first page (``docs/recommender.md`` §7 is the recipe it follows)
 and stores a ``Snapshot``; ``feed_page`` slices a snapshot, loads the public items of the slice
 and explains them in the request's language. Queries: a personal first page reads places,
-follows, history and candidates (4), an anonymous one the candidates (1); every page then
+follows and history (``resident_inputs``: 1) and candidates (1), an anonymous one the
+candidates (1); every page then
 loads its items (``items_fetch``: one per content type present) and a personal next page the
 device's dismissals (one). Nothing is written: the app
 reports what was shown through ``POST /api/v1/interactions/``.
@@ -46,11 +47,10 @@ from apps.recommend.feed.snapshot import (
     snapshot_save,
 )
 from apps.recommend.ranking import KEPT, ModelRanker, Ranker, Ranking, Stage1Ranker, rank
-from apps.recommend.selectors import device_dismissed_items, device_history
+from apps.recommend.selectors import PlaceRow, device_dismissed_items, resident_inputs
 from apps.recommend.store import ModelStore
 from apps.recommend.text import take_rows
 from apps.residents.models import Device
-from apps.residents.selectors import device_followed_ids, device_places
 
 #: How explanations name a saved place without a name of its own.
 PLACE_LABELS: Mapping[str, Mapping[str, str]] = {
@@ -107,22 +107,21 @@ def feed_build(
     now_s = now.timestamp()
     xy = None if point is None else (float(point.x), float(point.y))
     personalized = device is not None and device.personalization_consent
-    places: list = []
+    places: list[PlaceRow] = []
     area_names: dict[int, str] = {}
     history_rows: list[tuple[str, int, str, datetime]] = []
     request = CandidateRequest(now=now, point=point)
     if personalized:
         assert device is not None
-        places = list(device_places(device=device))
-        follows = device_followed_ids(device=device)
+        inputs = resident_inputs(device_id=device.pk)  # one query
+        places, follows, history_rows = inputs.places, inputs.follows, inputs.history
         area_names = follows.areas
-        history_rows = device_history(device_id=device.pk)
         wanted: dict[str, set[int]] = {}
         for type_code, item_id, _, _ in history_rows:
             wanted.setdefault(type_code, set()).add(item_id)
         request = CandidateRequest(
             now=now,
-            places=[p.location for p in places],
+            places=[make_point(p.lon, p.lat) for p in places],
             point=point,
             followed_categories=follows.categories,
             followed_areas=frozenset(follows.areas),
@@ -132,8 +131,7 @@ def feed_build(
         )
     fc = feed_catalog(request, text_language=settings.LANGUAGE_CODE)
     facts = tuple(
-        PlaceFact(p.label, p.name, float(p.location.x), float(p.location.y), float(p.radius_m))
-        for p in places
+        PlaceFact(p.label, p.name, float(p.lon), float(p.lat), float(p.radius_m)) for p in places
     )
     if personalized:
         profile = ResidentProfile(

@@ -212,7 +212,11 @@ class IdsIn(Func):
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         sql, params = self._column(compiler, connection)
         ids = self.ids if isinstance(self.ids, Slot) else [int(i) for i in self.ids]
-        return f"{sql} = ANY(%s)", [*params, ids]
+        # The cardinality test names no column: PostgreSQL checks it once, before running
+        # the source (a "One-Time Filter"), so an empty list costs nothing even in a generic
+        # plan, which cannot know the list is empty (else it walks the whole publication
+        # index of the type to find no followed item: 10-35 ms per source).
+        return f"(cardinality(%s::bigint[]) > 0 AND {sql} = ANY(%s))", [ids, *params, ids]
 
 
 class WantedIds(RawSQL):
