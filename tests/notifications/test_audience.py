@@ -155,7 +155,9 @@ def test_audience_plan_uses_the_reach_box_index(city, urgency):
     works.urgency = urgency
     plan = _plan(audiences.audience(works).values("pk"))
     assert REACH_INDEX_NAME in plan
-    assert "device_pushable" in plan
+    # (Which device index serves the join depends on the table sizes: the pushable partial
+    # index in the bench city, the primary key in this small one.)
+    assert "residents_device" in plan
 
 
 def test_reasons_test_each_device_own_places_not_the_reach_boxes(city):
