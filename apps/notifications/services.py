@@ -39,7 +39,7 @@ from django.utils import timezone
 from apps.core.models import PublishableContent, Status, Urgency
 from apps.core.registry import content_models, model_for
 from apps.notifications import audience as audiences
-from apps.notifications import texts, timing
+from apps.notifications import batching, texts, timing
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
 from apps.notifications.push import (
     MAX_BATCH_SIZE,
@@ -406,13 +406,7 @@ def _push_for(row: Delivery) -> OutgoingPush:
 def _claim(ids: Sequence[int], now: datetime, report: BatchReport) -> list[Delivery]:
     """Lock the due pending rows of ``ids``, settle those that will not be sent now, mark the
     others ``sending``; returns those, to send after commit."""
-    rows = list(
-        Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now), pk__in=list(ids))
-        .filter(status=DeliveryStatus.PENDING)
-        .select_related("device", "notification")
-        .order_by("pk")
-    )
+    rows = batching.claim_rows(ids, now)
     report.claimed = len(rows)
     if not rows:
         return []
@@ -467,7 +461,7 @@ def _claim(ids: Sequence[int], now: datetime, report: BatchReport) -> list[Deliv
     if sending:
         from django.db.models import F
 
-        Delivery.objects.filter(pk__in=[r.pk for r in sending]).update(
+        Delivery.objects.filter(batching.ids_in([r.pk for r in sending])).update(
             status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now,
             updated_at=now,
         )
@@ -545,7 +539,7 @@ def _record(
             retry.append((row, result))
     with transaction.atomic():
         if sent:
-            Delivery.objects.filter(pk__in=sent).update(
+            Delivery.objects.filter(batching.ids_in(sent)).update(
                 status=DeliveryStatus.SENT, sent_at=now, updated_at=now, error_code=""
             )
         for (reason, code), pks in failed.items():
