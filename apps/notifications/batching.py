@@ -40,14 +40,14 @@ class IdAny(Lookup):
     lookup_name = "id_any"
     prepare_rhs = False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, params = compiler.compile(self.lhs)
         values = [int(value) for value in self.rhs]
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*params, values]
+            return f"{lhs} = ANY(%s)", (*params, values)
         if not values:
-            return "1 = 0", list(params)
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*params, *values]
+            return "1 = 0", tuple(params)
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*params, *values)
 
 
 def ids_in(ids: Sequence[int], field: str = "pk") -> Any:

@@ -83,3 +83,13 @@ def test_claim_rows_lock_only_due_pending_rows_with_what_the_batch_reads(
     assert len(queries.captured_queries) == 2  # nothing loaded lazily per row
     assert Delivery.objects.filter(ids_in([rows[0].pk, rows[3].pk])).count() == 2
     assert Delivery.objects.filter(ids_in([])).count() == 0
+
+
+def test_ids_in_is_an_in_list_off_postgresql():
+    queryset = Delivery.objects.filter(ids_in([3, 5]))
+    sql, params = queryset.query.get_compiler(using="spatialite").as_sql()
+    assert '"notifications_delivery"."id" IN (%s, %s)' in sql
+    assert params == (3, 5)
+    sql, params = queryset.query.get_compiler(using="default").as_sql()
+    assert '"notifications_delivery"."id" = ANY(%s)' in sql
+    assert params == ([3, 5],)
