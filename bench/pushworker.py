@@ -395,3 +395,191 @@ def token_for(prefix: str, n: int) -> str:
     import hashlib
 
     return f"{prefix}{n:07d}:APA91b" + hashlib.md5(f"{prefix}{n}".encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# A benchmark database of its own, alert items, waiting for a fan-out to settle
+# --------------------------------------------------------------------------------------------
+
+
+def setup_django(url: str) -> str:
+    """Configure Django on the database ``url`` unless it already is (a test process: its test
+    database); return the ``DATABASE_URL`` of the database in use, for worker processes."""
+    from django.apps import apps
+
+    if not apps.ready:
+        os.environ["DJANGO_SETTINGS_MODULE"] = WORKER_SETTINGS
+        os.environ["DATABASE_URL"] = url
+        os.environ["CELERY_BROKER_URL"] = ""  # this process enqueues through celery_broker
+        os.environ.setdefault("LOG_LEVEL", "WARNING")
+        import django
+
+        django.setup()
+    from django.db import connection
+
+    return database_url(connection.settings_dict)
+
+
+def prepare_database(*, prefixes: tuple[str, ...], migrate: bool = True) -> None:
+    """Create the configured database if missing, migrate it, and empty what a previous run
+    left (devices, notifications, news). Refuses a database holding devices whose push token
+    does not start with one of ``prefixes``: it is not a benchmark's own."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    if migrate:
+        _create_database(connection.settings_dict)
+        call_command("migrate", verbosity=0, interactive=False)
+    likes = [p.replace("_", r"\_") + "%" for p in prefixes]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM residents_device "
+            "WHERE push_token IS NULL OR NOT (push_token LIKE ANY(%s))",
+            [likes],
+        )
+        (foreign,) = cursor.fetchone()
+        if foreign:
+            raise RuntimeError(
+                f"{connection.settings_dict['NAME']} holds {foreign} devices that no notification "
+                "benchmark made: refusing to empty it. Give the benchmark a database of its own."
+            )
+        cursor.execute(
+            "TRUNCATE residents_device, notifications_notification, news_news RESTART "
+            "IDENTITY CASCADE"
+        )
+
+
+def _create_database(settings_dict: dict[str, Any]) -> None:
+    import psycopg
+    from psycopg import sql
+
+    params = {
+        "dbname": "postgres",
+        "user": settings_dict.get("USER") or None,
+        "password": settings_dict.get("PASSWORD") or None,
+        "host": settings_dict.get("HOST") or None,
+        "port": settings_dict.get("PORT") or None,
+    }
+    name = settings_dict["NAME"]
+    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def square(centre: tuple[float, float], half_deg: float) -> Any:
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    lon, lat = centre
+    ring = (
+        (lon - half_deg, lat - half_deg),
+        (lon + half_deg, lat - half_deg),
+        (lon + half_deg, lat + half_deg),
+        (lon - half_deg, lat + half_deg),
+        (lon - half_deg, lat - half_deg),
+    )
+    return MultiPolygon(Polygon(ring), srid=4326)
+
+
+def taxonomy() -> tuple[Any, Any]:
+    """The category and organization of benchmark items (created once)."""
+    from apps.core.models import Category, Organization
+
+    category, _ = Category.objects.get_or_create(
+        slug="alerte-bench", defaults={"name_fr": "Alerte", "name_en": "Alert"}
+    )
+    organization, _ = Organization.objects.get_or_create(
+        slug="ville-bench", defaults={"name": "Ville"}
+    )
+    return category, organization
+
+
+def alert_news(centre: tuple[float, float], *, title: str, half_deg: float = 0.05) -> Any:
+    """A draft news item of urgency *alert* with ``notify``, over a square around ``centre``."""
+    from apps.core.models import Urgency
+    from apps.news.models import News
+
+    category, organization = taxonomy()
+    return News.objects.create(
+        title=title,
+        title_en=title,
+        summary="Montée des eaux : évitez les quais et les parkings souterrains.",
+        summary_en="Rising water: keep away from the embankments and underground car parks.",
+        category=category,
+        organization=organization,
+        urgency=Urgency.ALERT,
+        notify=True,
+        geometry=square(centre, half_deg),
+    )
+
+
+@dataclass
+class Published:
+    notification_id: int
+    targeted: int
+    publish_s: float  # the publishing transaction (audience inserted), commit included
+    committed_at: float  # time.time() right after the commit
+
+
+def publish(item: Any) -> Published:
+    """Publish ``item`` (its notification and deliveries commit with it; dispatch is enqueued
+    on commit) and time it."""
+    from django.db import transaction
+
+    from apps.core.services import content_publish
+    from apps.notifications.models import Notification
+
+    committed: list[float] = []
+    started = time.perf_counter()
+    with transaction.atomic():
+        transaction.on_commit(lambda: committed.append(time.time()))  # before dispatch's
+        content_publish(item=item)
+    publish_s = time.perf_counter() - started
+    notification = Notification.objects.get(item_type=item.type_code, item_id=item.pk)
+    return Published(notification.pk, notification.targeted, publish_s, committed[0])
+
+
+def delivery_counts(notification_id: int) -> dict[str, int]:
+    from django.db.models import Count
+
+    from apps.notifications.models import Delivery
+
+    rows = (
+        Delivery.objects.filter(notification_id=notification_id)
+        .values("status")
+        .annotate(n=Count("id"))
+    )
+    return {row["status"]: row["n"] for row in rows}
+
+
+def wait_settled(
+    notification_id: int,
+    *,
+    timeout_s: float,
+    poll_s: float = 0.5,
+    on_poll: Any = None,
+) -> dict[str, int]:
+    """Wait until no delivery of the notification is pending, held or sending; return the
+    counts by status. ``on_poll()`` runs at every poll (e.g. the sweeper, as beat would)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        counts = delivery_counts(notification_id)
+        if not any(counts.get(s) for s in ("pending", "held", "sending")):
+            return counts
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"deliveries still open after {timeout_s} s: {counts}")
+        if on_poll is not None:
+            on_poll()
+        time.sleep(poll_s)
+
+
+def send_window(notification_id: int) -> dict[str, float]:
+    """Epoch seconds of the first claim and of the last ``sent`` of the notification."""
+    from django.db.models import Max, Min
+
+    from apps.notifications.models import Delivery
+
+    window = Delivery.objects.filter(notification_id=notification_id).aggregate(
+        first_claim=Min("claimed_at"), last_sent=Max("sent_at")
+    )
+    return {key: value.timestamp() for key, value in window.items() if value is not None}
