@@ -94,7 +94,7 @@ def _reliability_targets(figures: dict[str, Any]) -> Targets:
             "id": "reliability",
             "target": "reliability: kill -9 mid-fan-out, then FCM 503/429 storms",
             "status": "met" if figures["ok"] else "missed",
-            "detail": "every check of bench/reliability.py"
+            "detail": "every check of bench/notify_reliability.py"
             + (" passed" if figures["ok"] else " failed"),
         }
     ]
@@ -121,14 +121,44 @@ BENCHMARKS = (
     ),
     Benchmark(
         "reliability",
-        "bench.reliability",
+        "bench.notify_reliability",
         cli=[],
-        quick_cli=["--devices", "2000", "--storm-s", "6"],
+        quick_cli=[
+            "--devices",
+            "2000",
+            "--storm-seconds",
+            "4",
+            "--retry-after",
+            "1",
+            "--stuck-sending",
+            "5",
+        ],
         lands_with="the notifications branch (feat/notify)",
         targets=_reliability_targets,
     ),
-    Benchmark("fanout", "bench.notify_fanout", lands_with="the notifications branch"),
-    Benchmark("feed", "bench.feed", lands_with="the feed branch (GET /api/v1/feed/)"),
+    Benchmark(
+        "fanout",
+        "bench.notify_fanout",
+        cli=[],
+        quick_cli=[
+            "--devices",
+            "2000",
+            "--repeat",
+            "1",
+            "--alert-devices",
+            "4000",
+            "--alert-repeat",
+            "1",
+        ],
+        lands_with="the notifications branch",
+    ),
+    Benchmark(
+        "feed",
+        "bench.feed_bench",
+        cli=[],
+        quick_cli=["--rounds", "1", "--duration", "3", "--warmup", "2"],
+        lands_with="the feed branch (GET /api/v1/feed/)",
+    ),
 )
 
 #: DESIGN §8, line by line: (id, target, where it is measured).
@@ -144,7 +174,7 @@ DESIGN_TARGETS = (
     ("recommender", "recommender: nDCG@10 ≥ 1.5 x newest-first and ≥ 1.1 x nearest-first; "
      "cold start no worse than nearest-first", "manage.py evaluate_recommender"),
     ("reliability", "reliability: worker killed mid-fan-out loses nothing; FCM 503/429 storms "
-     "all delivered after recovery", "fanout"),
+     "all delivered after recovery", "reliability"),
     ("bad_input", "bad input: schemathesis over the whole schema, 0 server errors",
      "tests/core/test_api_schemathesis.py"),
 )  # fmt: skip
