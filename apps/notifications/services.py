@@ -24,6 +24,7 @@ retry later, quota and transient errors retry with ``Retry-After`` or backoff an
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -559,7 +560,8 @@ def _record(
                 delay = AUTH_RETRY_S
             else:
                 delay = retry_delay_s(result, row.attempts - 1)
-            delays[max(1, round(delay))].append(row.pk)
+            # Whole seconds, never sooner than asked (round() could anticipate Retry-After).
+            delays[max(1, math.ceil(delay))].append(row.pk)
         for delay, pks in delays.items():
             due = now + timedelta(seconds=delay)
             Delivery.objects.filter(pk__in=pks).update(
