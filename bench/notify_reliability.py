@@ -431,7 +431,7 @@ def _check_line(check: dict[str, Any]) -> str:
 
 
 def quick_options() -> ReliabilityOptions:
-    return ReliabilityOptions(devices=2_000, storm_seconds=4, retry_after=1, stuck_sending_s=5)
+    return ReliabilityOptions(devices=2_000, storm_seconds=6, retry_after=1, stuck_sending_s=5)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -252,10 +252,12 @@ class Worker:
 
 
 def _reset_pools(app: Any) -> None:
-    pool = app._pool
-    if pool is not None:
-        with contextlib.suppress(Exception):
-            pool.force_close_all()
+    """Forget the broker connections of ``app`` (they belong to the previous broker URL)."""
+    from kombu import pools
+
+    # kombu keeps one pool per connection in a process-wide registry: closing ours alone
+    # would leave a closed pool there for the next use of the same URL.
+    pools.reset()
     app._pool = None
     amqp = app.__dict__.get("amqp")
     if amqp is not None:

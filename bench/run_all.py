@@ -127,7 +127,7 @@ BENCHMARKS = (
             "--devices",
             "2000",
             "--storm-seconds",
-            "4",
+            "6",
             "--retry-after",
             "1",
             "--stuck-sending",

@@ -19,7 +19,7 @@ def test_reliability_script_small_run(transactional_db):
     options = notify_reliability.ReliabilityOptions(
         broker_url=BROKER_URL,
         devices=2_000,
-        storm_seconds=4,
+        storm_seconds=6,
         retry_after=1,
         stuck_sending_s=5,
         sweep_every_s=1,
