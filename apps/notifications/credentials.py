@@ -1,5 +1,5 @@
-"""The FCM service account: loading the JSON, one shared throttled access token per process, and
-the httpx auth flow that applies it."""
+"""The FCM service account: loading the JSON and one shared, throttled access token per process
+(applied to each request by ``apps.notifications.transport``)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ import functools
 import json
 import threading
 import time
-from collections.abc import Generator
 from pathlib import Path
 
-import httpx
 from django.core.exceptions import ImproperlyConfigured
 from google.auth import credentials as google_credentials
 from google.auth.transport import requests as google_requests
@@ -76,28 +74,3 @@ class SharedTokenCredentials(google_credentials.Credentials):
         """Refresh now if needed (raises google-auth's RefreshError / TransportError)."""
         if not self.valid:
             self.refresh(None)
-
-
-class SharedTokenAuth(httpx.Auth):
-    """httpx auth flow of firebase-admin's ``GoogleAuthCredentialFlow``, minus its cost.
-
-    Same behaviour: apply the token before each request; on a 401 answer refresh and resend,
-    at most twice, then return the last answer. The SDK's flow builds a google-auth
-    ``Request`` (a new ``requests.Session``) for every request, about 7 % of the CPU of a send;
-    ``SharedTokenCredentials`` brings its own transport, so none is needed here.
-    """
-
-    MAX_REFRESHES = 2
-
-    def __init__(self, credentials: SharedTokenCredentials) -> None:
-        self._credentials = credentials
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        for attempt in range(self.MAX_REFRESHES + 1):
-            self._credentials.before_request(
-                None, request.method, str(request.url), request.headers
-            )
-            response = yield request
-            if response.status_code != 401 or attempt == self.MAX_REFRESHES:
-                return
-            self._credentials.refresh(None)

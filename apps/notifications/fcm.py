@@ -32,11 +32,7 @@ from google.auth import exceptions as google_exceptions
 from apps.core.models import Urgency
 from apps.notifications import fcm_http
 from apps.notifications.aioloop import LoopThread
-from apps.notifications.credentials import (
-    SharedTokenAuth,
-    SharedTokenCredentials,
-    load_service_account,
-)
+from apps.notifications.credentials import SharedTokenCredentials, load_service_account
 from apps.notifications.push import (
     CHANNEL_IDS,
     MAX_PAYLOAD_BYTES,
@@ -115,6 +111,46 @@ def _encode(push: OutgoingPush) -> tuple[messaging.Message, int]:
 def payload_size(push: OutgoingPush) -> int:
     """Bytes of the JSON body FCM would receive for ``push`` (token and options included)."""
     return _encode(push)[1]
+
+
+_SIZE_PLACEHOLDER = "t"
+
+
+def _json_bytes(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode())
+
+
+def payload_sizes(pushes: Sequence[OutgoingPush]) -> list[int | ValueError]:
+    """``payload_size`` of each push, or the ValueError the SDK raises for it.
+
+    A fan-out sends one text to many tokens: pushes that differ only by their token are encoded
+    once, and each token adds its own JSON length (the token appears once in the body, and the
+    SDK checks only that it is a non-empty string).
+    """
+    bases: dict[tuple[Any, ...], int | ValueError] = {}
+    placeholder = _json_bytes(_SIZE_PLACEHOLDER)
+    sizes: list[int | ValueError] = []
+    for push in pushes:
+        key = (
+            push.title,
+            push.body,
+            push.urgency,
+            tuple(push.data.items()),
+            push.tag,
+            push.language,
+            push.ttl_s,
+        )
+        base = bases.get(key)
+        if base is None:
+            try:
+                base = payload_size(replace(push, token=_SIZE_PLACEHOLDER))
+            except ValueError as error:
+                base = error
+            bases[key] = base
+        sizes.append(
+            base if isinstance(base, ValueError) else base - placeholder + _json_bytes(push.token)
+        )
+    return sizes
 
 
 def fit_to_payload(push: OutgoingPush, limit: int = MAX_PAYLOAD_BYTES) -> OutgoingPush:
@@ -197,7 +233,7 @@ def classify(token: str, error: BaseException) -> PushResult:
 def _make_client(gateway: FcmGateway, credentials: SharedTokenCredentials) -> Any:
     if gateway.transport == "aiohttp":
         return AiohttpClient(
-            auth=SharedTokenAuth(credentials),
+            credentials=credentials,
             headers=_http_client.METRICS_HEADERS,
             timeout_s=gateway.timeout_s,
             connections=gateway.connections,
@@ -320,11 +356,9 @@ class FcmGateway:
         results: list[PushResult | None] = [None] * len(batch)
         messages: list[messaging.Message] = []
         positions: list[int] = []
-        for position, push in enumerate(batch):
-            try:
-                message, size = _encode(push)
-            except ValueError as error:
-                results[position] = _result(push.token, Outcome.INVALID_PAYLOAD, error)
+        for position, (push, size) in enumerate(zip(batch, payload_sizes(batch), strict=True)):
+            if isinstance(size, ValueError):
+                results[position] = _result(push.token, Outcome.INVALID_PAYLOAD, size)
                 continue
             if size > MAX_PAYLOAD_BYTES:
                 detail = f"payload of {size} bytes is over FCM's {MAX_PAYLOAD_BYTES}"
@@ -335,7 +369,7 @@ class FcmGateway:
                     detail=detail,
                 )
                 continue
-            messages.append(message)
+            messages.append(build_message(push))
             positions.append(position)
         if messages:
             tokens = [batch[position].token for position in positions]

@@ -268,13 +268,14 @@ class FakeFcm:
             return self._error(
                 *errors.fcm_error(STORM_ERRORS[faults.storm_status or 503]),
                 retry_after=faults.retry_after_s,
+                token=token,
             )
         if invalid is not None:
             return self._error(*invalid)
         assert token is not None
         fault = faults.fault_for(token)
         if fault is not None:
-            return self._fault(fault)
+            return self._fault(fault, token)
         if body.get("validate_only"):
             return web.json_response({"name": f"projects/{project}/messages/fake_message_id"})
         message_id = self.recorder.accept(token, body["message"], len(raw))
@@ -297,7 +298,7 @@ class FakeFcm:
             return web.json_response(body, status=status)
         return None
 
-    def _fault(self, fault: str) -> web.Response:
+    def _fault(self, fault: str, token: str) -> web.Response:
         if fault == "invalid_token":
             return self._error(*errors.invalid_token())
         if fault == "invalid_token_bare":
@@ -312,13 +313,22 @@ class FakeFcm:
                 )
             )
         retry_after = (self.faults.retry_after_s or 30) if fault == "quota_exceeded" else None
-        return self._error(*errors.fcm_error(TOKEN_FAULTS[fault]), retry_after=retry_after)
+        return self._error(
+            *errors.fcm_error(TOKEN_FAULTS[fault]), retry_after=retry_after, token=token
+        )
 
     def _error(
-        self, status: int, body: dict[str, Any], *, retry_after: int | None = None
+        self,
+        status: int,
+        body: dict[str, Any],
+        *,
+        retry_after: int | None = None,
+        token: str | None = None,
     ) -> web.Response:
         details = body["error"].get("details", [])
         self.recorder.error(details[0]["errorCode"] if details else body["error"]["status"])
+        if retry_after is not None and token is not None:
+            self.recorder.told_to_wait(token, retry_after)
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return web.json_response(body, status=status, headers=headers)
 

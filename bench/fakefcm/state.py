@@ -124,6 +124,12 @@ class Recorder:
 
     def reset(self) -> None:
         with self._lock:
+            # Retry-After kept per token: (when it was told, seconds), until its next attempt.
+            self._told: dict[str, tuple[float, float]] = {}
+            self.retry_after_checks = 0  # attempts of a token that had been told to wait
+            self.early_retries = 0  # ... that came sooner than it was told
+            self.min_retry_margin_s: float | None = None  # least (waited - Retry-After)
+            self.early_examples: list[dict[str, Any]] = []
             self.requests = 0  # authorised send requests
             self.sent = 0  # answered 200
             self.unauthorized = 0
@@ -136,10 +142,37 @@ class Recorder:
             self._next_id = 0
 
     def attempt(self, token: str | None) -> None:
+        """Count a send attempt; check it against a ``Retry-After`` its token was given."""
+        now = time.monotonic()
         with self._lock:
             self.requests += 1
-            if token is not None:
-                self.received[token] += 1
+            if token is None:
+                return
+            self.received[token] += 1
+            told = self._told.pop(token, None)
+            if told is None:
+                return
+            told_at, wait_s = told
+            margin = now - told_at - wait_s
+            self.retry_after_checks += 1
+            if self.min_retry_margin_s is None or margin < self.min_retry_margin_s:
+                self.min_retry_margin_s = margin
+            if margin < 0:
+                self.early_retries += 1
+                if len(self.early_examples) < 10:
+                    self.early_examples.append(
+                        {
+                            "token": token,
+                            "waited_s": round(now - told_at, 3),
+                            "retry_after_s": wait_s,
+                        }
+                    )
+
+    def told_to_wait(self, token: str, retry_after_s: float) -> None:
+        """``token``'s answer carried ``Retry-After: retry_after_s``: its next attempt should
+        not come sooner (checked by ``attempt``)."""
+        with self._lock:
+            self._told[token] = (time.monotonic(), float(retry_after_s))
 
     def accept(self, token: str, message: dict[str, Any], size: int) -> int:
         """Record a delivered message; return its message id."""
@@ -171,6 +204,17 @@ class Recorder:
                 "token_failures": self.token_failures,
                 "errors": dict(self.errors),
                 "distinct_tokens": len(self.delivered),
+                "retry_after": {
+                    "checked": self.retry_after_checks,
+                    "early": self.early_retries,
+                    "min_margin_s": (
+                        None
+                        if self.min_retry_margin_s is None
+                        else round(self.min_retry_margin_s, 3)
+                    ),
+                    "early_examples": list(self.early_examples),
+                    "waiting": len(self._told),
+                },
             }
             if tokens:
                 data["received"] = dict(self.received)

@@ -264,3 +264,21 @@ def test_fake_serves_hundreds_of_concurrent_keep_alive_connections(fake_fcm, acc
     assert statuses == [200] * 900
     assert len(fake_fcm.recorder.delivered) == 300
     assert set(fake_fcm.recorder.delivered.values()) == {3}
+
+
+def test_fake_counts_retries_that_come_sooner_than_their_retry_after(fake_fcm, access_token):
+    fake_fcm.storm(429, duration_s=0.5, retry_after_s=1)
+
+    send(fake_fcm, access_token, {"message": {"token": "hasty"}})
+    send(fake_fcm, access_token, {"message": {"token": "patient"}})
+    again = send(fake_fcm, access_token, {"message": {"token": "hasty"}})  # at once: too soon
+    time.sleep(1.05)
+    waited = send(fake_fcm, access_token, {"message": {"token": "patient"}})
+
+    assert again.status_code == 429 and waited.status_code == 200
+    retry_after = httpx.get(f"{fake_fcm.url}/_stats").json()["retry_after"]
+    assert (retry_after["checked"], retry_after["early"]) == (2, 1)
+    assert [e["token"] for e in retry_after["early_examples"]] == ["hasty"]
+    assert retry_after["early_examples"][0]["retry_after_s"] == 1
+    assert retry_after["min_margin_s"] < 0
+    assert retry_after["waiting"] == 1  # hasty was told again and has not come back
