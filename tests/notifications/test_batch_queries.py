@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.core.models import Urgency
 from apps.core.services import content_publish
@@ -69,11 +72,11 @@ def test_claim_rows_lock_only_due_pending_rows_with_what_the_batch_reads(
         content_publish(item=news)
     rows = list(Delivery.objects.order_by("pk"))
     Delivery.objects.filter(pk=rows[1].pk).update(status=DeliveryStatus.SENT)
-    later = services.timezone.now() + services.timedelta(hours=1)
+    later = timezone.now() + timedelta(hours=1)
     Delivery.objects.filter(pk=rows[2].pk).update(not_before=later)
 
     with CaptureQueriesContext(connection) as queries:
-        claimed = claim_rows([r.pk for r in rows], services.timezone.now())
+        claimed = claim_rows([r.pk for r in rows], timezone.now())
         tokens = [
             (row.device.push_token, row.device.language, row.notification.tag) for row in claimed
         ]

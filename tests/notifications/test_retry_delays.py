@@ -12,6 +12,7 @@ from apps.core.services import content_publish
 from apps.notifications import services
 from apps.notifications.models import Delivery, DeliveryStatus
 from apps.notifications.push import Outcome, PushResult
+from apps.notifications.services import sending
 from tests.factories import CategoryFactory, NewsFactory
 from tests.notifications.helpers import phone
 
@@ -27,7 +28,7 @@ def test_a_fractional_retry_after_is_never_anticipated(django_capture_on_commit_
     delivery = Delivery.objects.get()
     now = timezone.now()
     with django_capture_on_commit_callbacks(execute=False):
-        [claimed] = services._claim([delivery.pk], now, services.BatchReport())
+        [claimed] = sending._claim([delivery.pk], now, services.BatchReport())
     # Retry-After as an HTTP date gives fractional seconds: 4.01 s (plus up to 10 % of jitter)
     # must not become 4 s.
     result = PushResult(
@@ -36,7 +37,7 @@ def test_a_fractional_retry_after_is_never_anticipated(django_capture_on_commit_
     report = services.BatchReport()
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services._record([claimed], [result], now, report)
+        sending._record([claimed], [result], now, report)
 
     delivery.refresh_from_db()
     assert (delivery.status, report.retried) == (DeliveryStatus.PENDING, 1)

@@ -1,0 +1,34 @@
+"""Constants and small helpers shared by the pipeline's modules."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+
+from apps.core.models import Urgency
+from apps.notifications.models import Kind
+
+logger = logging.getLogger("apps.notifications.services")
+
+
+#: Kinds that count towards a device's daily cap and are themselves capped (non-alerts).
+CAPPED_KINDS = (Kind.NEW, Kind.UPDATE, Kind.REMINDER)
+#: Kinds tied to an item that must still be public when the push goes out.
+ITEM_KINDS = (Kind.NEW, Kind.UPDATE, Kind.REMINDER)
+#: How long FCM keeps a push for an offline phone: the more urgent, the sooner it is stale
+#: (an alert read a day late misleads); reminders and tests are only useful shortly.
+TTL_S = {Urgency.INFO: 24 * 3600, Urgency.IMPORTANT: 12 * 3600, Urgency.ALERT: 6 * 3600}
+KIND_TTL_S = {Kind.REMINDER: 3 * 3600, Kind.TEST: 3600, Kind.DIGEST: 12 * 3600}
+#: Auth errors (our credentials) are retried this much later, once someone fixed them.
+AUTH_RETRY_S = 600.0
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def tag_for(item_type: str, item_id: int) -> str:
+    """The collapse id of every push about one item: updates replace the earlier push."""
+    return f"{item_type}-{item_id}"

@@ -1,0 +1,238 @@
+"""Creating notifications and their deliveries (the outbox): publications, updates, reminders,
+test pushes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.core.models import PublishableContent, Urgency
+from apps.core.registry import model_for
+from apps.notifications import audience as audiences
+from apps.notifications import texts, timing
+from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification
+from apps.notifications.services.common import (
+    _setting,
+    logger,
+    tag_for,
+)
+from apps.notifications.services.sending import send_deliveries
+from apps.residents.models import Device
+
+# --------------------------------------------------------------------------------------------
+# Creating notifications (outbox)
+# --------------------------------------------------------------------------------------------
+
+
+def _create(
+    *,
+    key: str,
+    kind: Kind,
+    item_type: str = "",
+    item_id: int | None = None,
+    urgency: int = Urgency.INFO,
+    tag: str = "",
+    texts_: dict[str, dict[str, str]],
+    user: Any = None,
+) -> Notification | None:
+    """The notification of ``key``, or None when it exists already (the trigger fired twice)."""
+    if Notification.objects.filter(key=key).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return Notification.objects.create(
+                key=key,
+                kind=kind,
+                item_type=item_type,
+                item_id=item_id,
+                urgency=urgency,
+                tag=tag,
+                texts=texts_,
+                created_by=user if user is not None and user.is_authenticated else None,
+            )
+    except IntegrityError:  # a concurrent trigger created it first
+        return None
+
+
+def _fill(notification: Notification, devices: Any, *, why: bool = True) -> int:
+    """Insert the deliveries, count them, enqueue ``dispatch`` on commit."""
+    inserted = audiences.insert_deliveries(notification.pk, devices, why=why)
+    notification.targeted = notification.deliveries.count()
+    notification.save(update_fields=["targeted"])
+    if inserted:
+        from apps.notifications.tasks import dispatch
+
+        transaction.on_commit(lambda: dispatch.delay(notification.pk))
+    logger.info(
+        "notification %s (%s) targets %d devices", notification.pk, notification.key, inserted
+    )
+    return inserted
+
+
+@transaction.atomic
+def notify_item(
+    *, item: PublishableContent, kind: Kind = Kind.NEW, changes: Sequence[str] = ()
+) -> Notification | None:
+    """Tell the item's audience that it was published (``new``) or changed (``update``).
+
+    Called by the content signals inside the publishing transaction. Idempotent: a second call
+    for the same publication (or the same saved change) adds nothing. An update goes to the
+    current audience and to everyone who received an earlier push about the item, under the
+    same tag, so it replaces that push on their phone.
+    """
+    item_type, tag = item.type_code, tag_for(item.type_code, item.pk)
+    if kind == Kind.NEW:
+        key = f"new:{item_type}:{item.pk}"
+        body = texts.new_texts(item)
+    elif kind == Kind.UPDATE:
+        stamp = int(item.updated_at.timestamp() * 1000) if item.updated_at else uuid.uuid4().hex
+        key = f"update:{item_type}:{item.pk}:{stamp}"
+        body = texts.update_texts(item, changes)
+    else:
+        raise ValueError(f"notify_item sends new or update notifications, not {kind!r}")
+    notification = _create(
+        key=key,
+        kind=kind,
+        item_type=item_type,
+        item_id=item.pk,
+        urgency=item.urgency,
+        tag=tag,
+        texts_=body,
+    )
+    if notification is None:
+        return None
+    devices = audiences.audience(item)
+    if kind == Kind.UPDATE:
+        earlier = Delivery.objects.filter(
+            notification__item_type=item_type,
+            notification__item_id=item.pk,
+            status=DeliveryStatus.SENT,
+        ).values("device_id")
+        devices = Device.objects.pushable().filter(
+            Q(pk__in=devices.values("pk")) | Q(pk__in=earlier)
+        )
+    _fill(notification, audiences.with_why(devices, item))
+    return notification
+
+
+def was_announced(item: PublishableContent) -> bool:
+    return Notification.objects.filter(
+        item_type=item.type_code, item_id=item.pk, kind=Kind.NEW
+    ).exists()
+
+
+@transaction.atomic
+def notify_reminder_event(*, event: Any, start_at: datetime) -> Notification | None:
+    """Remind the devices that saved ``event`` of its occurrence at ``start_at``."""
+    notification = _create(
+        key=f"reminder:events:{event.pk}:{start_at:%Y%m%dT%H%M}",
+        kind=Kind.REMINDER,
+        item_type="events",
+        item_id=event.pk,
+        urgency=Urgency.INFO,
+        tag=tag_for("events", event.pk),
+        texts_=texts.event_reminder_texts(event, start_at),
+    )
+    if notification is None:
+        return None
+    devices = audiences.saved_audience("events", event.pk).annotate(why=_json({"saved": True}))
+    _fill(notification, devices)
+    return notification
+
+
+@transaction.atomic
+def notify_reminder_works(*, works: Any, day: Any) -> Notification | None:
+    """Tell residents whose home the works reach that they start tomorrow (``day``)."""
+    notification = _create(
+        key=f"reminder:works:{works.pk}:{day:%Y%m%d}",
+        kind=Kind.REMINDER,
+        item_type="works",
+        item_id=works.pk,
+        urgency=Urgency.INFO,
+        tag=tag_for("works", works.pk),
+        texts_=texts.works_reminder_texts(works),
+    )
+    if notification is None:
+        return None
+    devices = audiences.home_audience(works).annotate(why=_json({"home": True}))
+    _fill(notification, devices)
+    return notification
+
+
+def _json(value: dict[str, Any]) -> Any:
+    from django.db.models import Value
+    from django.db.models.functions import JSONObject
+
+    return JSONObject(**{k: Value(v) for k, v in value.items()})
+
+
+def reminders_run(*, now: datetime | None = None) -> dict[str, int]:
+    """Create the reminders that are due (beat, every 15 minutes); idempotent.
+
+    Saved events: each occurrence starting within ``NOTIFY_EVENT_REMINDER_LEAD`` (3 h by
+    default). Roadworks: from ``NOTIFY_WORKS_REMINDER_HOUR`` (18 h, city time) on the day
+    before they start, for residents whose home they reach.
+    """
+    from apps.events.models import EventOccurrence
+    from apps.residents.models import SavedItem
+
+    now = now or timezone.now()
+    lead: timedelta = _setting("NOTIFY_EVENT_REMINDER_LEAD", timedelta(hours=3))
+    created = {"events": 0, "works": 0}
+    saved = SavedItem.objects.filter(item_type="events").values("item_id")
+    public_events = model_for("events").objects.public(now).filter(pk__in=saved)
+    occurrences = (
+        EventOccurrence.objects.filter(
+            event__in=public_events, start_at__gt=now, start_at__lte=now + lead
+        )
+        .select_related("event", "event__venue")
+        .order_by("start_at")
+    )
+    for occurrence in occurrences:
+        if notify_reminder_event(event=occurrence.event, start_at=occurrence.start_at):
+            created["events"] += 1
+    city = timing.zone(settings.TIME_ZONE)
+    local = now.astimezone(city)
+    if local.hour >= _setting("NOTIFY_WORKS_REMINDER_HOUR", 18):
+        tomorrow = local.date() + timedelta(days=1)
+        start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=city)
+        works = (
+            model_for("works")
+            .objects.public(now)
+            .filter(
+                geometry__isnull=False,
+                start_at__gte=start,
+                start_at__lt=start + timedelta(days=1),
+            )
+            .exclude(work_status="cancelled")
+        )
+        for item in works:
+            if notify_reminder_works(works=item, day=tomorrow):
+                created["works"] += 1
+    return created
+
+
+@transaction.atomic
+def send_test_push(*, device: Device, user: Any = None) -> Delivery:
+    """Staff's "send a test push to device <id>": sent at once, whatever the quiet hours."""
+    notification = _create(
+        key=f"test:{device.pk}:{uuid.uuid4().hex}",
+        kind=Kind.TEST,
+        urgency=Urgency.INFO,
+        tag="test",
+        texts_=texts.test_texts(),
+        user=user,
+    )
+    assert notification is not None  # a fresh uuid cannot exist
+    delivery = Delivery.objects.create(notification=notification, device=device, why={})
+    notification.targeted = 1
+    notification.save(update_fields=["targeted"])
+    transaction.on_commit(lambda: send_deliveries([delivery.pk]))
+    return delivery

@@ -1,0 +1,100 @@
+"""Recovery: the sweeper and the late-scheduled-send alarm."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.core.models import Status
+from apps.core.registry import content_models
+from apps.notifications.models import Delivery, DeliveryStatus
+from apps.notifications.services.common import (
+    _setting,
+    logger,
+)
+from apps.notifications.services.sending import enqueue
+
+# --------------------------------------------------------------------------------------------
+# Recovery
+# --------------------------------------------------------------------------------------------
+
+
+def sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Put stuck rows back on the queue (beat, every minute).
+
+    - held rows whose quiet hours or digest time have come: pending, enqueued;
+    - pending rows that are due and were enqueued more than ``NOTIFY_STUCK_PENDING_S`` ago (or
+      never: the on-commit enqueue was lost): enqueued again;
+    - sending rows claimed more than ``NOTIFY_STUCK_SENDING_S`` ago (their worker died):
+      pending again, enqueued.
+
+    Also alarms (ERROR log) on scheduled notifying items whose publication time passed more
+    than two minutes ago: the beat or the lifecycle task is not running.
+    """
+    now = now or timezone.now()
+    stuck_pending = timedelta(seconds=_setting("NOTIFY_STUCK_PENDING_S", 300))
+    stuck_sending = timedelta(seconds=_setting("NOTIFY_STUCK_SENDING_S", 120))
+    with transaction.atomic():
+        released = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status=DeliveryStatus.HELD, not_before__lte=now)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=released).update(
+            status=DeliveryStatus.PENDING, not_before=None, enqueued_at=now, updated_at=now
+        )
+        recovered = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - stuck_sending)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=recovered).update(
+            status=DeliveryStatus.PENDING, enqueued_at=now, updated_at=now
+        )
+        lost = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - stuck_pending))
+            .filter(status=DeliveryStatus.PENDING)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=lost).update(enqueued_at=now, updated_at=now)
+        ids = released + recovered + lost
+        transaction.on_commit(lambda: enqueue(ids))
+    late = late_scheduled(now=now)
+    if late:
+        logger.error(
+            "%d scheduled notifying item(s) are past their publication time and still "
+            "unpublished: is celery beat running? %s",
+            len(late),
+            ", ".join(f"{t}/{pk}" for t, pk, _at in late[:10]),
+        )
+    if recovered or lost:
+        logger.warning(
+            "sweeper re-enqueued %d stuck sending and %d lost pending deliveries",
+            len(recovered),
+            len(lost),
+        )
+    return {
+        "released": len(released),
+        "recovered": len(recovered),
+        "lost": len(lost),
+        "late": len(late),
+    }
+
+
+def late_scheduled(
+    *, now: datetime | None = None, grace_s: int = 120
+) -> list[tuple[str, int, datetime]]:
+    """Scheduled items with ``notify`` whose publication time passed more than ``grace_s`` ago."""
+    now = now or timezone.now()
+    late: list[tuple[str, int, datetime]] = []
+    for type_code, model in content_models().items():
+        rows = model.objects.filter(
+            status=Status.SCHEDULED, notify=True, publish_at__lt=now - timedelta(seconds=grace_s)
+        ).values_list("pk", "publish_at")
+        late.extend((type_code, pk, at) for pk, at in rows if at is not None)
+    return late
