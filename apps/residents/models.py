@@ -14,11 +14,11 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.gis.geos import GEOSGeometry, Point
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils.timezone import now as timezone_now
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.geo import WGS84, DWithinM
+from apps.core.geo import WGS84
 from apps.core.models import Area, Urgency
 from apps.residents.rounding import snap_coordinates
 
@@ -155,9 +155,13 @@ class PlaceQuerySet(models.QuerySet):
     def reaching(self, geometry: GEOSGeometry) -> PlaceQuerySet:
         """Places whose circle (``location``, ``radius_m``) reaches ``geometry``.
 
-        Index scan on the reach boxes, then the exact geodesic test (``apps.residents.spatial``).
+        Index scan on the reach boxes, then the exact geodesic test, mostly decided by a planar
+        band (``apps.residents.spatial``).
         """
-        return self.reach_box_overlaps(geometry).reaching_exactly(geometry)
+        from apps.residents.spatial import ReachesExactly
+
+        exact = ReachesExactly(geometry, Place.RADIUS_MAX_M, boxed=True)
+        return self.reach_box_overlaps(geometry).filter(exact)
 
     def reach_box_overlaps(self, geometry: GEOSGeometry) -> PlaceQuerySet:
         """Places whose reach box overlaps ``geometry``'s bounding box: an index scan, a superset
@@ -167,8 +171,12 @@ class PlaceQuerySet(models.QuerySet):
         return self.filter(ReachBoxOverlaps(geometry))
 
     def reaching_exactly(self, geometry: GEOSGeometry) -> PlaceQuerySet:
-        """The exact geodesic test alone (no index: for a few places, e.g. one device's)."""
-        return self.filter(DWithinM("location", geometry, F("radius_m")))
+        """The exact geodesic test alone, no index (for the candidates of the reach boxes or a
+        few places, e.g. one device's). Its result is the geodesic ``ST_DWithin``'s; on PostGIS
+        a planar band decides most places first (``apps.residents.spatial.PlanarBand``)."""
+        from apps.residents.spatial import ReachesExactly
+
+        return self.filter(ReachesExactly(geometry, Place.RADIUS_MAX_M))
 
 
 class Place(models.Model):
