@@ -172,9 +172,7 @@ def test_a_command_line_benchmark_json_is_read_into_design_targets(
     )
     (target,) = run_one(benchmark, quick=False)["targets"]
     assert target["id"] == "fanout" and target["status"] == status
-    unreadable = Benchmark(
-        "a", "fake_fcm_bench", cli=["--rate", "1"], targets=run_all._own_targets
-    )
+    unreadable = Benchmark("a", "fake_fcm_bench", cli=["--rate", "1"], targets=run_all._own_targets)
     assert run_one(unreadable, quick=False)["targets"][0]["status"] == "see figures"
 
 
