@@ -38,7 +38,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, JSONObject, Round
+from django.db.models.functions import Cast, JSONObject, Least, Round
 from django.utils import timezone
 
 from apps.core.geo import DistanceM, DWithinM
@@ -182,11 +182,25 @@ def saved_audience(item_type: str, item_id: int) -> QuerySet[Device]:
     return Device.objects.pushable().filter(pk__in=saved, remind_saved_events=True)
 
 
+#: A roadwork reminder goes to homes within this distance of the works (or the home's own
+#: radius, if smaller): "near your home" means the street, not the 5 km a resident may watch
+#: for news. On the bench city, with the place radius alone, one evening's 80 roadworks
+#: starting the next day made 418,000 reminders.
+NEAR_HOME_M = 500
+
+
 def home_audience(item: PublishableContent) -> QuerySet[Device]:
-    """Pushable devices whose home reaches the item and who want roadwork reminders."""
+    """Pushable devices whose home lies within ``NEAR_HOME_M`` (or its radius, if smaller) of
+    the item and who want roadwork reminders."""
     if item.geometry is None:  # a city-wide item is near nobody's home in particular
         return Device.objects.none()
-    homes = Place.objects.reaching(item.geometry).filter(label="home").values("device_id")
+    near = Least(F("radius_m"), Value(NEAR_HOME_M))
+    homes = (
+        Place.objects.reaching(item.geometry)  # the index scan on the (larger) reach boxes
+        .filter(label="home")
+        .filter(DWithinM("location", item.geometry, near))
+        .values("device_id")
+    )
     return Device.objects.pushable().filter(pk__in=homes, remind_works_near_home=True)
 
 

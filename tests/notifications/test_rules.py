@@ -346,6 +346,8 @@ def test_roadworks_reminders_the_evening_before_near_home(run, mobility):
         phone(label="work")  # near the works, but it is their workplace
         phone(remind_works_near_home=False)
         phone(at=FAR)
+        # 1.5 km away with a 2 km radius: the works reach its place, but it is not "near home".
+        phone(at=(CENTRE_LON - 0.0193, CENTRE_LAT), radius_m=2000)
         assert run(services.reminders_run) == {"events": 0, "works": 0}  # 11:00: too early
     with time_machine.travel(datetime(2026, 12, 2, 17, 30, tzinfo=UTC), tick=False):  # 18:30
         assert run(services.reminders_run) == {"events": 0, "works": 1}
