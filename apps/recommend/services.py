@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.recommend.codes import Action, Context, ItemType
@@ -86,6 +86,13 @@ def item_popularity_refresh(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     counts = item_popularity(since=now - POPULARITY_WINDOW, until=now)
+    if connection.vendor == "postgresql":
+        # Two refreshes at once (a slow one overlapping the next tick) would both delete, then
+        # both insert the same keys: the second waits here for the first to commit. Readers are
+        # not blocked (EXCLUSIVE mode allows plain SELECTs).
+        with connection.cursor() as cursor:
+            table = ItemPopularity._meta.db_table
+            cursor.execute(f'LOCK TABLE "{table}" IN EXCLUSIVE MODE')
     ItemPopularity.objects.all().delete()
     ItemPopularity.objects.bulk_create(
         [
