@@ -14,19 +14,11 @@ from apps.core.services import content_publish
 from apps.notifications import services
 from apps.notifications.batching import claim_rows, ids_in
 from apps.notifications.models import Delivery, DeliveryStatus
-from apps.notifications.push import get_gateway, reset_gateway
+from apps.notifications.push import get_gateway
 from bench.pushworker import create_devices
 from tests.factories import CategoryFactory, NewsFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _log_backend(settings):
-    settings.PUSH_BACKEND = "log"
-    reset_gateway()
-    yield
-    reset_gateway()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("log_backend")]
 
 
 def batch_queries(devices: int, urgency: int, django_capture_on_commit_callbacks) -> list[str]:

@@ -8,20 +8,11 @@ from django.contrib.gis.geos import LineString
 from apps.core.models import Urgency
 from apps.core.services import content_publish, content_save
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification
-from apps.notifications.push import get_gateway, reset_gateway
+from apps.notifications.push import get_gateway
 from tests.factories import CENTRE_LAT, CENTRE_LON, CategoryFactory, WorksFactory
 from tests.notifications.helpers import FAR, phone, pushed_tokens
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _log_backend(settings):
-    settings.PUSH_BACKEND = "log"
-    reset_gateway()
-    get_gateway().clear()
-    yield
-    reset_gateway()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("log_backend")]
 
 
 def test_publishing_a_roadwork_notifies_exactly_its_audience(django_capture_on_commit_callbacks):

@@ -9,20 +9,11 @@ from django.utils import timezone
 
 from apps.notifications import services
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification
-from apps.notifications.push import reset_gateway
 from apps.notifications.retention import deliveries_purge
 from apps.residents.services import device_erase
 from tests.notifications.helpers import phone
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _log_backend(settings):
-    settings.PUSH_BACKEND = "log"
-    reset_gateway()
-    yield
-    reset_gateway()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("log_backend")]
 
 
 def _delivery(notification, device, status, age_days):

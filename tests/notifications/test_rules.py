@@ -22,7 +22,7 @@ from apps.events.services import event_save
 from apps.notifications import services
 from apps.notifications.fcm import payload_size
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
-from apps.notifications.push import MAX_PAYLOAD_BYTES, OutgoingPush, get_gateway, reset_gateway
+from apps.notifications.push import MAX_PAYLOAD_BYTES, OutgoingPush, get_gateway
 from apps.notifications.texts import new_texts
 from apps.residents.models import Device, SavedItem
 from apps.residents.services import device_register
@@ -38,18 +38,9 @@ from tests.factories import (
 )
 from tests.notifications.helpers import FAR, phone, pushed_tokens, pushes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("log_backend")]
 
 T0 = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)  # 13:00 in Paris, 01:00 on the 3rd in Auckland
-
-
-@pytest.fixture(autouse=True)
-def _log_backend(settings):
-    settings.PUSH_BACKEND = "log"
-    reset_gateway()
-    get_gateway().clear()
-    yield
-    reset_gateway()
 
 
 @pytest.fixture

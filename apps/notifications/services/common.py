@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-from django.conf import settings
 
 from apps.core.models import Urgency
 from apps.notifications.models import Kind
@@ -23,10 +20,6 @@ TTL_S = {Urgency.INFO: 24 * 3600, Urgency.IMPORTANT: 12 * 3600, Urgency.ALERT: 6
 KIND_TTL_S = {Kind.REMINDER: 3 * 3600, Kind.TEST: 3600, Kind.DIGEST: 12 * 3600}
 #: Auth errors (our credentials) are retried this much later, once someone fixed them.
 AUTH_RETRY_S = 600.0
-
-
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
 
 
 def tag_for(item_type: str, item_id: int) -> str:

@@ -19,7 +19,6 @@ from apps.notifications import audience as audiences
 from apps.notifications import texts, timing
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification
 from apps.notifications.services.common import (
-    _setting,
     logger,
     tag_for,
 )
@@ -64,7 +63,7 @@ def _create(
 def _fill(notification: Notification, devices: Any, *, why: bool = True) -> int:
     """Insert the deliveries, count them, enqueue ``dispatch`` on commit."""
     inserted = audiences.insert_deliveries(notification.pk, devices, why=why)
-    notification.targeted = notification.deliveries.count()
+    notification.targeted = inserted  # a fresh notification: every delivery is one just inserted
     notification.save(update_fields=["targeted"])
     if inserted:
         from apps.notifications.tasks import dispatch
@@ -184,7 +183,7 @@ def reminders_run(*, now: datetime | None = None) -> dict[str, int]:
     from apps.residents.models import SavedItem
 
     now = now or timezone.now()
-    lead: timedelta = _setting("NOTIFY_EVENT_REMINDER_LEAD", timedelta(hours=3))
+    lead: timedelta = settings.NOTIFY_EVENT_REMINDER_LEAD
     created = {"events": 0, "works": 0}
     saved = SavedItem.objects.filter(item_type="events").values("item_id")
     public_events = model_for("events").objects.public(now).filter(pk__in=saved)
@@ -200,7 +199,7 @@ def reminders_run(*, now: datetime | None = None) -> dict[str, int]:
             created["events"] += 1
     city = timing.zone(settings.TIME_ZONE)
     local = now.astimezone(city)
-    if local.hour >= _setting("NOTIFY_WORKS_REMINDER_HOUR", 18):
+    if local.hour >= settings.NOTIFY_WORKS_REMINDER_HOUR:
         tomorrow = local.date() + timedelta(days=1)
         start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=city)
         works = (

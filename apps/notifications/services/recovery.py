@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -12,7 +13,6 @@ from apps.core.models import Status
 from apps.core.registry import content_models
 from apps.notifications.models import Delivery, DeliveryStatus
 from apps.notifications.services.common import (
-    _setting,
     logger,
 )
 from apps.notifications.services.sending import enqueue
@@ -35,8 +35,8 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     than two minutes ago: the beat or the lifecycle task is not running.
     """
     now = now or timezone.now()
-    stuck_pending = timedelta(seconds=_setting("NOTIFY_STUCK_PENDING_S", 300))
-    stuck_sending = timedelta(seconds=_setting("NOTIFY_STUCK_SENDING_S", 120))
+    stuck_pending = timedelta(seconds=settings.NOTIFY_STUCK_PENDING_S)
+    stuck_sending = timedelta(seconds=settings.NOTIFY_STUCK_SENDING_S)
     with transaction.atomic():
         released = list(
             Delivery.objects.select_for_update(skip_locked=True)

@@ -34,7 +34,6 @@ from apps.notifications.services.common import (
     ITEM_KINDS,
     KIND_TTL_S,
     TTL_S,
-    _setting,
     logger,
 )
 from apps.residents.models import Device
@@ -282,7 +281,7 @@ def _record(
     sending: Sequence[Delivery], results: Sequence[PushResult], now: datetime, report: BatchReport
 ) -> None:
     """Write each outcome; deactivate dead tokens; schedule retries."""
-    max_attempts = _setting("NOTIFY_MAX_ATTEMPTS", 8)
+    max_attempts = settings.NOTIFY_MAX_ATTEMPTS
     sent: list[int] = []
     failed: dict[tuple[Reason, str], list[int]] = defaultdict(list)
     dead: list[tuple[int, str]] = []
