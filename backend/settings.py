@@ -22,6 +22,9 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "DATABASE_URL": (str, ""),
     "DATABASE_CONN_MAX_AGE": (int, 60),
     "CACHE_URL": (str, ""),
+    "CACHE_CONNECT_TIMEOUT_S": (float, 0.25),
+    "CACHE_SOCKET_TIMEOUT_S": (float, 0.5),
+    "CACHE_RETRY_S": (float, 5.0),
     "CELERY_BROKER_URL": (str, ""),
     "FCM_CREDENTIALS_FILE": (str, ""),
     "FCM_ENDPOINT": (str, "https://fcm.googleapis.com"),
@@ -144,8 +147,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
 # Throttling and response caching need a cache shared by all web processes in production.
+# A Redis URL gets the fail-open backend (apps/core/cache.py): with Redis down or hung, reads
+# are served from the database; each cache call waits at most the socket timeouts, and once it
+# failed the cache is left alone for CACHE_RETRY_S seconds.
+
+
+def cache_settings(url: str) -> dict[str, object]:
+    """The ``CACHES`` entry of a cache URL."""
+    config = dict(env.cache_url_config(url))
+    if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        config["BACKEND"] = "apps.core.cache.FailOpenRedisCache"
+        config["OPTIONS"] = {
+            **config.get("OPTIONS", {}),  # type: ignore[dict-item]
+            "socket_connect_timeout": env("CACHE_CONNECT_TIMEOUT_S"),
+            "socket_timeout": env("CACHE_SOCKET_TIMEOUT_S"),
+            "RETRY_S": env("CACHE_RETRY_S"),
+        }
+    return config
+
+
 if env("CACHE_URL"):
-    CACHES = {"default": env.cache_url("CACHE_URL")}
+    CACHES = {"default": cache_settings(env("CACHE_URL"))}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -260,7 +282,7 @@ SPECTACULAR_SETTINGS = {
         "PublicationStatusEnum": "apps.core.models.content.Status",
         "OrganizationKindEnum": "apps.core.models.taxonomy.Organization.Kind",
         "AreaKindEnum": "apps.core.models.taxonomy.AreaKind",
-        "HealthStatusEnum": ["ok", "unavailable"],
+        "HealthStatusEnum": ["ok", "degraded", "unavailable"],
         "PlaceLabelEnum": "apps.residents.models.PlaceLabel",
     },
     "POSTPROCESSING_HOOKS": [

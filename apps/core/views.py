@@ -11,15 +11,17 @@ from apps.core.health import health_report
 HealthSerializer = inline_serializer(
     name="HealthReport",
     fields={
-        "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
+        "status": serializers.ChoiceField(choices=["ok", "degraded", "unavailable"]),
         "database": serializers.ChoiceField(choices=["ok", "unavailable"]),
+        "cache": serializers.ChoiceField(choices=["ok", "local", "unavailable"]),
         "broker": serializers.ChoiceField(choices=["ok", "eager", "unavailable"]),
     },
 )
 
 
 class HealthView(APIView):
-    """Liveness and readiness probe for load balancers and monitoring."""
+    """Readiness probe for load balancers (200 unless the database is down) and monitoring
+    (``status``: ``ok``, ``degraded`` when Redis is down, ``unavailable``)."""
 
     authentication_classes: list = []
     permission_classes: list = []

@@ -27,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
+from apps.core.api.throttles import throttle_counted
 from apps.residents.models import Device
 from apps.residents.services import device_touch
 from apps.residents.tokens import device_token_hash
@@ -98,6 +99,11 @@ class DeviceScopedRateThrottle(ScopedRateThrottle):
     def get_rate(self) -> str | None:
         rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
         return rates[str(self.scope)]
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        allowed = super().allow_request(request, view)
+        throttle_counted(self.scope)  # registration needs its counter: 503 without Redis
+        return allowed
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         device = device_of(request)

@@ -21,6 +21,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.api import unavailable
+
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -59,6 +61,7 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF exception handler producing the single error shape."""
+    exc = unavailable.translate(exc)  # outages (database, cache) → 503 with Retry-After
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, DjangoValidationError):

@@ -21,12 +21,19 @@ matching ``If-None-Match``/``If-Modified-Since`` gets a 304 from the cache too. 
 authenticated requests (API keys, staff sessions) are never read from or written to it, nor
 are errors. Positions with more than three decimals (``near``, ``bbox``) are practically
 unique, so those responses are not stored: it would fill Redis for no hit.
+
+With Redis unreachable (``apps.core.cache`` fails open) every request is a miss answered
+from the database, without ``X-Cache``. A generation that could not be bumped is remembered
+by the process and bumped as soon as the cache answers again (before that process reads from
+it); other processes may serve an entry made before the outage until it ends, at most
+``API_CACHE_SECONDS`` after it was made.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -40,6 +47,7 @@ from django.utils.translation import get_language
 from rest_framework.request import Request
 
 from apps.core.api.conditional import not_modified, set_validators
+from apps.core.cache import CacheUnavailableError, cache_available
 
 GENERATION_KEY = "api:gen:{scope}"
 ENTRY_KEY = "api:resp:{digest}"
@@ -58,6 +66,11 @@ def _generation_key(scope: str) -> str:
     return GENERATION_KEY.format(scope=scope)
 
 
+#: Scopes whose bump failed while the cache was unreachable, bumped again once it answers.
+_missed_bumps: set[str] = set()
+_missed_lock = threading.Lock()
+
+
 def generation_bump(scope: str) -> None:
     """Invalidate every cached response of ``scope`` (a content type code)."""
     key = _generation_key(scope)
@@ -67,6 +80,19 @@ def generation_bump(scope: str) -> None:
         cache.incr(key)
     except ValueError:  # evicted between add and incr
         cache.set(key, time.time_ns(), timeout=None)
+    except CacheUnavailableError:
+        with _missed_lock:
+            _missed_bumps.add(scope)
+
+
+def _bump_missed() -> None:
+    if not _missed_bumps:
+        return
+    with _missed_lock:
+        scopes = set(_missed_bumps)
+        _missed_bumps.clear()
+    for scope in scopes:
+        generation_bump(scope)
 
 
 def generations_bump(scopes: Iterable[str]) -> None:
@@ -118,9 +144,12 @@ def lookup(request: Request, *, scope: str) -> HttpResponseBase | None:
     """
     if not enabled() or request.method not in ("GET", "HEAD") or not _anonymous(request):
         return None
+    _bump_missed()
     generation_key = _generation_key(scope)
     key = ENTRY_KEY.format(digest=_digest(request, scope))
     found = cache.get_many([generation_key, key])
+    if not cache_available():  # unreachable: answer from the database, store nothing
+        return None
     generation = found.get(generation_key)
     if generation is None:
         cache.add(generation_key, time.time_ns(), timeout=None)

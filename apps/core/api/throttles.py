@@ -2,6 +2,9 @@
 
 Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` and are read at request time, so
 settings overrides (tests, deployments) apply without re-importing DRF.
+
+Counters live in the cache, which fails open (``apps.core.cache``): with Redis unreachable a
+request is let through uncounted, except in ``FAIL_CLOSED_SCOPES`` (``throttle_counted``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,19 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from apps.core.api.unavailable import CacheRequired
+from apps.core.cache import cache_available
 from apps.core.models import OrganizationApiKey
+
+#: Scopes whose limit is the only abuse control of an anonymous write (device registration):
+#: without the cache to count them, requests are refused with a 503, not let through uncounted.
+FAIL_CLOSED_SCOPES = frozenset({"registration"})
+
+
+def throttle_counted(scope: str | None) -> None:
+    """Raise ``CacheRequired`` (503) if ``scope`` fails closed and the cache did not count."""
+    if scope in FAIL_CLOSED_SCOPES and not cache_available():
+        raise CacheRequired()
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):

@@ -13,7 +13,8 @@ grid cell is shared for ``SHARED_TTL`` seconds by every such caller in it (``sha
 
 A cursor is ``{snapshot key, offset}`` signed with the secret key (``django.core.signing``):
 a tampered cursor fails its signature, an old one its timestamp or its missing snapshot, and a
-personal snapshot answers only the device it was made for.
+personal snapshot answers only the device it was made for. With the cache unreachable the
+first page is still ranked and served (nothing is kept), and a cursor answers 503.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from django.core import signing
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.api.unavailable import CacheRequired
+from apps.core.cache import cache_available
 from apps.recommend.candidates import Candidates
 from apps.recommend.features import FeatureMatrix
 from apps.recommend.text import empty_texts
@@ -154,6 +157,8 @@ def cursor_open(cursor: str, *, device_id: int | None) -> tuple[Snapshot, int]:
     ):
         raise CursorError(_("Invalid cursor."))
     snapshot = cache.get(_PREFIX + payload["s"])
+    if snapshot is None and not cache_available():
+        raise CacheRequired()  # the snapshot may well exist: 503, retry, rather than "expired"
     if not isinstance(snapshot, Snapshot):
         raise CursorError(_("This cursor has expired: load the feed again without it."))
     if snapshot.personalized and snapshot.device_id != device_id:

@@ -1,0 +1,192 @@
+"""The Redis cache of the web tier, failing open: Redis down or hung means misses, not errors.
+
+Redis holds throttle counters, rendered responses and feed snapshots: all can be recomputed
+from PostgreSQL, so an unreachable Redis must cost a request a cache miss, not a 500. This
+backend is Django's ``RedisCache`` with:
+
+- short socket timeouts and no retries (``CACHE_CONNECT_TIMEOUT_S``, ``CACHE_SOCKET_TIMEOUT_S``):
+  a hung server costs one request at most the timeout, not redis-py's 5 s, with retries;
+- a per-process circuit breaker: after a failure the cache is not tried again for
+  ``CACHE_RETRY_S`` seconds (every operation answers its fail-open value at once), and the
+  outage is logged once per such interval, not once per request;
+- fail-open values: ``get`` → default, ``get_many`` → ``{}``, ``add``/``touch``/``delete``/
+  ``has_key`` → ``False``, ``set``/``set_many``/``clear`` → dropped. ``incr``/``decr`` raise
+  ``CacheUnavailableError`` instead: a counter that was not counted must not look counted.
+
+Callers that cannot be correct without Redis ask ``cache_available()`` after their call and
+answer 503 (``apps.core.api.unavailable``): the registration throttle, feed cursors.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+logger = logging.getLogger(__name__)
+
+#: Errors meaning "Redis cannot serve now" (refused, hung, loading, read-only replica, full).
+OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, OutOfMemoryError)
+DEFAULT_CONNECT_TIMEOUT_S = 0.25
+DEFAULT_SOCKET_TIMEOUT_S = 0.5
+DEFAULT_RETRY_S = 5.0
+
+T = TypeVar("T")
+
+
+class CacheUnavailableError(Exception):
+    """The cache could not count or store something that had to be (see ``incr``)."""
+
+
+class _Breaker:
+    """Per process and per server: when the cache may be tried again, when it was last logged."""
+
+    def __init__(self, location: str, retry_s: float) -> None:
+        self.location = location
+        self.retry_s = retry_s
+        self.down_until = 0.0
+        self.logged_at = -float("inf")
+        self.lock = threading.Lock()
+
+    def is_open(self) -> bool:
+        return time.monotonic() < self.down_until
+
+    def trip(self, error: Exception) -> None:
+        now = time.monotonic()
+        with self.lock:
+            self.down_until = now + self.retry_s
+            if now - self.logged_at >= self.retry_s:
+                self.logged_at = now
+                logger.warning(
+                    "cache %s unreachable (%s: %s): failing open for %.0f s",
+                    self.location,
+                    type(error).__name__,
+                    error,
+                    self.retry_s,
+                )
+
+    def close(self) -> None:
+        if self.down_until:
+            with self.lock:
+                if self.down_until:
+                    self.down_until = 0.0
+                    logger.warning("cache %s reachable again", self.location)
+
+
+_breakers: dict[str, _Breaker] = {}
+_breakers_lock = threading.Lock()
+
+
+def _breaker(location: str, retry_s: float) -> _Breaker:
+    # Django makes one backend instance per thread: the state is shared through this registry.
+    with _breakers_lock:
+        return _breakers.setdefault(location, _Breaker(location, retry_s))
+
+
+def _guarded(fallback: Callable[..., Any]) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Run the operation unless the breaker is open; on an outage, trip it and fall back."""
+
+    def decorate(method: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(method)
+        def wrapper(self: FailOpenRedisCache, *args: Any, **kwargs: Any) -> T:
+            if self.breaker.is_open():
+                return fallback(*args, **kwargs)  # type: ignore[no-any-return]
+            try:
+                result = method(self, *args, **kwargs)
+            except OUTAGE_ERRORS as error:
+                self.breaker.trip(error)
+                return fallback(*args, **kwargs)  # type: ignore[no-any-return]
+            self.breaker.close()
+            return result
+
+        return wrapper
+
+    return decorate
+
+
+def _default(key: Any, default: Any = None, *args: Any, **kwargs: Any) -> Any:
+    return default
+
+
+def _false(*args: Any, **kwargs: Any) -> bool:
+    return False
+
+
+def _none(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def _empty(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    return {}
+
+
+def _unset(data: dict[str, Any], *args: Any, **kwargs: Any) -> list[str]:
+    return list(data)  # the keys that were not stored
+
+
+def _uncounted(*args: Any, **kwargs: Any) -> int:
+    raise CacheUnavailableError("the cache is unreachable: nothing was counted")
+
+
+class FailOpenRedisCache(RedisCache):
+    """``RedisCache`` with short timeouts, no retries and fail-open operations (module doc).
+
+    Extra ``OPTIONS``: ``RETRY_S`` (seconds between attempts once the cache failed).
+    """
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        options = dict(params.get("OPTIONS", {}))
+        retry_s = float(options.pop("RETRY_S", DEFAULT_RETRY_S))
+        options.setdefault("socket_connect_timeout", DEFAULT_CONNECT_TIMEOUT_S)
+        options.setdefault("socket_timeout", DEFAULT_SOCKET_TIMEOUT_S)
+        # redis-py retries a failed command 3 times with backoff by default: an outage would
+        # cost each request several timeouts. The breaker above is the retry policy.
+        options["retry"] = Retry(NoBackoff(), 0)
+        options.setdefault("retry_on_timeout", False)
+        super().__init__(server, {**params, "OPTIONS": options})
+        self.breaker = _breaker(str(server), retry_s)
+
+    get = _guarded(_default)(RedisCache.get)
+    get_many = _guarded(_empty)(RedisCache.get_many)
+    has_key = _guarded(_false)(RedisCache.has_key)
+    add = _guarded(_false)(RedisCache.add)
+    set = _guarded(_none)(RedisCache.set)
+    set_many = _guarded(_unset)(RedisCache.set_many)
+    touch = _guarded(_false)(RedisCache.touch)
+    delete = _guarded(_false)(RedisCache.delete)
+    delete_many = _guarded(_none)(RedisCache.delete_many)
+    clear = _guarded(_false)(RedisCache.clear)
+    incr = _guarded(_uncounted)(RedisCache.incr)
+
+    @_guarded(_false)
+    def ping(self) -> bool:
+        """``True`` when the server answers now (health checks; bounded by the timeouts)."""
+        return bool(self._cache.get_client().ping())
+
+
+def cache_available(alias: str = "default") -> bool:
+    """``False`` while the cache is known to be unreachable (its breaker is open).
+
+    Ask *after* the operation whose result matters: the breaker trips on that call.
+    """
+    backend = caches[alias]
+    return not (isinstance(backend, FailOpenRedisCache) and backend.breaker.is_open())
+
+
+def cache_status(alias: str = "default") -> str:
+    """``ok``, ``local`` (per-process memory: the embedded mode) or ``unavailable``."""
+    backend = caches[alias]
+    if not isinstance(backend, FailOpenRedisCache):
+        return "local"
+    return "ok" if backend.ping() else "unavailable"
