@@ -19,7 +19,7 @@ from apps.core.cache import cache_status
 
 logger = logging.getLogger(__name__)
 
-BROKER_TIMEOUT_S = 2.0
+BROKER_TIMEOUT_S = 1.0
 
 
 def database_status() -> str:
@@ -38,7 +38,17 @@ def broker_status() -> str:
     if not settings.CELERY_BROKER_URL:
         return "eager"
     try:
-        with Connection(settings.CELERY_BROKER_URL, connect_timeout=BROKER_TIMEOUT_S) as conn:
+        # The socket timeouts too: a hung broker accepts the connection and never answers.
+        options = {
+            **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            "socket_connect_timeout": BROKER_TIMEOUT_S,
+            "socket_timeout": BROKER_TIMEOUT_S,
+        }
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            connect_timeout=BROKER_TIMEOUT_S,
+            transport_options=options,
+        ) as conn:
             conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_S)
     except Exception as exc:  # kombu raises transport-specific errors
         logger.warning("health: broker unreachable: %s", exc)

@@ -68,7 +68,9 @@ def _fill(notification: Notification, devices: Any, *, why: bool = True) -> int:
     if inserted:
         from apps.notifications.tasks import dispatch
 
-        transaction.on_commit(lambda: dispatch.delay(notification.pk))
+        # robust: the broker down must not turn a committed publication into a 500; the
+        # deliveries are pending in the outbox and the sweeper enqueues them later.
+        transaction.on_commit(lambda: dispatch.delay(notification.pk), robust=True)
     logger.info(
         "notification %s (%s) targets %d devices", notification.pk, notification.key, inserted
     )
