@@ -78,8 +78,8 @@ check: lint test  ## What to run before committing
 BENCH_DATABASE_URL ?= postgis:///quartier_bench
 
 bench-city: venv-dev services  ## Build the bench city (100,000 devices) in $(BENCH_DATABASE_URL)
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_city --reset $(BENCH_CITY_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) DATABASE_STATEMENT_TIMEOUT_MS=0 $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) DATABASE_STATEMENT_TIMEOUT_MS=0 $(PY) manage.py bench_city --reset $(BENCH_CITY_ARGS)
 
 bench: venv-dev services  ## Run every benchmark on the bench city (bench/run_all.py; BENCH_ARGS=--quick)
 	$(PY) bench/run_all.py $(BENCH_ARGS)

@@ -10,7 +10,11 @@ Every value can be changed by an environment variable, or in ``.env`` like the s
   and Redis with another request's Python work; beyond ~4 threads a process only queues more.
   Each thread keeps its own PostgreSQL connection (``DATABASE_CONN_MAX_AGE``), so the database
   sees workers x threads connections per machine.
-- ``GUNICORN_TIMEOUT`` (``30`` s), ``GUNICORN_KEEPALIVE`` (``5`` s).
+- ``GUNICORN_TIMEOUT`` (``30`` s): a worker whose heartbeat stops this long is killed. With
+  ``gthread`` the heartbeat comes from the worker's main loop, so it does not bound a request:
+  the deadline is the proxy's ``proxy_read_timeout`` and PostgreSQL's ``statement_timeout``
+  (docs/deploy.md, "Where the request deadline comes from").
+- ``GUNICORN_KEEPALIVE`` (``5`` s).
 - ``GUNICORN_MAX_REQUESTS`` (``5000``, ± 10 % jitter): a worker is replaced after that many
   requests, which bounds slow memory growth without restarting all workers at once.
 - ``GUNICORN_ACCESSLOG``: a path or ``-`` for stdout; unset → no access log (the proxy has one).

@@ -21,6 +21,8 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "DJANGO_CSRF_TRUSTED_ORIGINS": (list, []),
     "DATABASE_URL": (str, ""),
     "DATABASE_CONN_MAX_AGE": (int, 60),
+    "DATABASE_STATEMENT_TIMEOUT_MS": (int, 10_000),
+    "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS": (int, 30_000),
     "CACHE_URL": (str, ""),
     "CACHE_CONNECT_TIMEOUT_S": (float, 0.25),
     "CACHE_SOCKET_TIMEOUT_S": (float, 0.5),
@@ -142,6 +144,16 @@ if DATABASES["default"]["ENGINE"].endswith("postgis"):
     # (bench city: 610 ms of JIT for a 30 ms INSERT … SELECT of an audience; 5.5 s for the feed).
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+    # Nothing holds a connection unbounded: PostgreSQL cancels a statement after
+    # DATABASE_STATEMENT_TIMEOUT_MS (the client gets a 503, apps/core/api/unavailable.py) and
+    # ends a session idle in a transaction after DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS.
+    # Web processes keep the defaults; Celery workers and long commands (migrate, bench_city,
+    # train_recommender) run with larger values in their own environment (docs/deploy.md).
+    # 0 turns a limit off.
+    options["options"] += (
+        f" -c statement_timeout={env('DATABASE_STATEMENT_TIMEOUT_MS')}"
+        f" -c idle_in_transaction_session_timeout={env('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS')}"
+    )
 SPATIALITE_LIBRARY_PATH = "mod_spatialite"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
