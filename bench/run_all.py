@@ -183,6 +183,7 @@ BENCHMARKS = (
         lands_with="the feed branch (GET /api/v1/feed/)",
         targets=_feed_targets,
     ),
+    Benchmark("redis_down", "bench.redis_down"),
 )
 
 #: DESIGN §8, line by line: (id, target, where it is measured).
@@ -199,6 +200,8 @@ DESIGN_TARGETS = (
      "cold start no worse than nearest-first", "manage.py evaluate_recommender"),
     ("reliability", "reliability: worker killed mid-fan-out loses nothing; FCM 503/429 storms "
      "all delivered after recovery", "reliability"),
+    ("reliability-redis", "Redis stopped or hung: public reads served, health `degraded`",
+     "redis_down, tests/faults/"),
     ("bad_input", "bad input: schemathesis over the whole schema, 0 server errors",
      "tests/core/test_api_schemathesis.py"),
 )  # fmt: skip

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.faults.servers import BlackHole, RedisServer
+from bench.faultservers import BlackHole, RedisServer
 
 
 @pytest.fixture

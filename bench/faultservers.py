@@ -1,4 +1,4 @@
-"""Real servers to break on purpose: a throwaway redis-server and a black-hole TCP port."""
+"""Servers to break on purpose (tests/faults, bench/redis_down.py): redis-server, a black hole."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ def free_port() -> int:
 class RedisServer:
     """A private redis-server (no persistence) that a test may stop and start again."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
