@@ -51,7 +51,8 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
             .filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - stuck_sending)
             .values_list("pk", "attempts")
         )
-        recovered, exhausted = [], []
+        recovered: list[int] = []
+        exhausted: list[int] = []
         for pk, attempts in stuck:
             (exhausted if attempts >= settings.NOTIFY_MAX_ATTEMPTS else recovered).append(pk)
         Delivery.objects.filter(pk__in=recovered).update(
