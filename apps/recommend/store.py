@@ -29,8 +29,6 @@ from typing import Any
 import joblib
 import numpy as np
 import sklearn
-from django.conf import settings
-from django.utils.crypto import constant_time_compare, salted_hmac
 
 from apps.recommend.features import FEATURE_NAMES
 from apps.recommend.ranking import ModelRanker, Ranker, Stage1Ranker
@@ -48,6 +46,10 @@ _SIGNATURE_SALT = "quartier.recommend.store.model"
 def metadata_signature(metadata: dict[str, Any], *, secret: str | None = None) -> str:
     """HMAC-SHA256 (hex) of ``metadata`` without its signature, keyed from ``secret``
     (``settings.SECRET_KEY`` by default), over its canonical JSON."""
+    # Imported here: the recommender's pure modules load no part of Django (test_features).
+    from django.conf import settings
+    from django.utils.crypto import salted_hmac
+
     content = {k: v for k, v in metadata.items() if k != SIGNATURE}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return salted_hmac(
@@ -56,6 +58,9 @@ def metadata_signature(metadata: dict[str, Any], *, secret: str | None = None) -
 
 
 def _signed_by_this_site(metadata: dict[str, Any]) -> bool:
+    from django.conf import settings
+    from django.utils.crypto import constant_time_compare
+
     signature = metadata.get(SIGNATURE)
     if not isinstance(signature, str):
         return False
