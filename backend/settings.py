@@ -16,6 +16,7 @@ VAR_DIR = Path(os.environ.get("QUARTIER_VAR_DIR", BASE_DIR / "var"))
 # The README's environment table documents the same names; keep them in step.
 SCHEMA: dict[str, tuple[type, object]] = {
     "DJANGO_SECRET_KEY": (str, "insecure-dev-key-change-me"),
+    "DJANGO_SECRET_KEY_FALLBACKS": (list, []),
     "DJANGO_DEBUG": (bool, False),
     "DJANGO_ALLOWED_HOSTS": (list, ["127.0.0.1", "localhost"]),
     "DJANGO_CSRF_TRUSTED_ORIGINS": (list, []),
@@ -58,6 +59,8 @@ if env_file.exists():
     environ.Env.read_env(env_file)
 
 SECRET_KEY: str = env("DJANGO_SECRET_KEY")
+# Earlier keys, still accepted while sessions and signed model files turn over after a rotation.
+SECRET_KEY_FALLBACKS: list[str] = env("DJANGO_SECRET_KEY_FALLBACKS")
 DEBUG: bool = env("DJANGO_DEBUG")
 ALLOWED_HOSTS: list[str] = env("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS: list[str] = env("DJANGO_CSRF_TRUSTED_ORIGINS")

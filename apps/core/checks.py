@@ -1,9 +1,9 @@
 """Production start-up checks: what Quartier refuses to start on when ``DJANGO_DEBUG`` is off.
 
 - ``quartier.E001``: a default secret key (the built-in dev key, the ``.env.example`` value,
-  Django's ``django-insecure-`` keys) or a short or repetitive one. The key signs sessions and
-  hashes device tokens and API keys (``apps.residents.tokens``): a published key is a forged
-  admin session.
+  Django's ``django-insecure-`` keys) or a short or repetitive one. The key signs staff
+  sessions and the recommender's model files (``apps.recommend.store``): a published key is a
+  forged admin session, or a pickle of anyone's loaded by the feed.
 - ``quartier.E002``: no push backend. Without FCM credentials the ``log`` backend marks every
   push "sent" and nothing reaches a phone; production must set ``FCM_CREDENTIALS_FILE`` or
   choose ``PUSH_BACKEND=log`` explicitly.
