@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.services import content_publish
@@ -87,11 +89,11 @@ def rejected_key_file(tmp_path: Path, fake: FakeFcm) -> Path:
     return account.path
 
 
-def publish_to_phones(django_capture_on_commit_callbacks) -> list[int]:
+def publish_to_phones(django_capture_on_commit_callbacks, **works_fields) -> list[int]:
     mobility = CategoryFactory(slug="mobilite")
     for _ in range(PHONES):
         phone(follows=[mobility])
-    works = WorksFactory(category=mobility, notify=True)
+    works = WorksFactory(category=mobility, notify=True, **works_fields)
     with django_capture_on_commit_callbacks(execute=True):
         content_publish(item=works)  # dispatch → send_batch, eagerly
     ids = list(Delivery.objects.order_by("pk").values_list("pk", flat=True))
@@ -151,7 +153,7 @@ def test_a_bad_credentials_file_is_retried_with_backoff_under_the_limit(
         assert (row.status, row.attempts, row.error_code) == (
             DeliveryStatus.PENDING,
             1,
-            "CONFIGURATION",
+            "auth:CONFIGURATION",
         )
         assert row.not_before >= before + timedelta(seconds=AUTH_RETRY_S)
         assert row.reason == ""
@@ -213,3 +215,38 @@ def test_sweeper_fails_a_stuck_sending_row_that_used_its_last_attempt(
         (DeliveryStatus.FAILED, Reason.RETRIES_EXHAUSTED, MAX_ATTEMPTS)
     ] * PHONES
     assert fake.recorder.sent == sent_before
+
+
+def banner(client) -> str | None:
+    html = client.get(reverse("admin:index")).content.decode()
+    found = re.search(r'<li class="error" id="push-auth">(.*?)</li>', html, re.S)
+    return " ".join(found.group(1).split()) if found else None
+
+
+def test_staff_see_the_alarm_while_fcm_refuses_our_credentials(
+    fcm, fake, tmp_path, client, city, city_editor, django_capture_on_commit_callbacks
+):
+    client.force_login(city_editor)
+    assert banner(client) is None
+    fcm.FCM_CREDENTIALS_FILE = str(garbage_file(tmp_path))
+
+    publish_to_phones(django_capture_on_commit_callbacks, organization=city)
+
+    alarm = banner(client)
+    assert alarm is not None
+    assert alarm.startswith(f"{PHONES} envois de notification refusés, en attente d'une nouvelle")
+    assert "identifiants du serveur" in alarm
+    # Fixed: the next round sends them, and the alarm goes away.
+    fcm.FCM_CREDENTIALS_FILE = str(fake.service_account(tmp_path / "fixed.json").path)
+    sweeper_rounds(django_capture_on_commit_callbacks, rounds=1)
+    assert banner(client) is None
+
+
+def test_other_organizations_do_not_see_the_citys_refused_pushes(
+    fcm, tmp_path, client, city, metropole_editor, django_capture_on_commit_callbacks
+):
+    fcm.FCM_CREDENTIALS_FILE = str(garbage_file(tmp_path))
+    publish_to_phones(django_capture_on_commit_callbacks, organization=city)
+    client.force_login(metropole_editor)
+
+    assert banner(client) is None

@@ -30,6 +30,7 @@ from apps.notifications.push import (
     retry_delay_s,
 )
 from apps.notifications.services.common import (
+    AUTH_CODE_PREFIX,
     AUTH_RETRY_S,
     CAPPED_KINDS,
     ITEM_KINDS,
@@ -331,12 +332,14 @@ def _record(
             Device.objects.filter(token_q).update(push_token_active=False)
         delays: dict[tuple[int, str], list[int]] = defaultdict(list)
         for row, result in retry:
+            code = result.error_code or ""
             if result.outcome is Outcome.AUTH_ERROR:
                 delay = AUTH_RETRY_S
+                code = AUTH_CODE_PREFIX + code  # the admin's alarm finds waiting rows by it
             else:
                 delay = retry_delay_s(result, row.attempts - 1)
             # Whole seconds, never sooner than asked (round() could anticipate Retry-After).
-            delays[(max(1, math.ceil(delay)), (result.error_code or "")[:40])].append(row.pk)
+            delays[(max(1, math.ceil(delay)), code[:40])].append(row.pk)
         for (delay, code), pks in delays.items():
             due = now + timedelta(seconds=delay)
             Delivery.objects.filter(pk__in=pks).update(
