@@ -19,7 +19,7 @@ OS_TEST_OPTIONAL_PKGS := chromium wrk
 PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
 PG_PKGS := $(if $(PG_VERSION),postgresql-$(PG_VERSION)-postgis-3,postgresql postgresql-postgis)
 
-.PHONY: help run test lint format check bench bench-city os-run os-test venv venv-dev services clean
+.PHONY: help run test lint format check bench bench-city os-run os-test venv venv-dev services clean lock audit
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -37,13 +37,26 @@ $(VENV)/bin/python:
 	echo "Creating $(VENV) with $$python"; \
 	"$$python" -m venv $(VENV) && $(PIP) install -q --upgrade pip
 
-$(VENV)/.requirements: requirements.txt | $(VENV)/bin/python
-	$(PIP) install -q -r requirements.txt
+# Installed from the lock files: every package pinned, every download checked against the
+# hashes pip-compile recorded (docs/deploy.md, "Dependencies"). `make lock` re-makes them.
+$(VENV)/.requirements: requirements.lock | $(VENV)/bin/python
+	$(PIP) install -q --require-hashes -r requirements.lock
 	@touch $@
 
-$(VENV)/.requirements-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(PIP) install -q -r requirements-dev.txt
+$(VENV)/.requirements-dev: requirements.lock requirements-dev.lock | $(VENV)/bin/python
+	$(PIP) install -q --require-hashes -r requirements-dev.lock
 	@touch $@ $(VENV)/.requirements
+
+PIP_COMPILE := $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+
+lock: | $(VENV)/bin/python  ## Re-make requirements*.lock from requirements*.txt (pip-compile, hashes)
+	$(PIP) install -q "$$(grep -i '^pip-tools==' requirements-dev.txt)"
+	$(PIP_COMPILE) -o requirements.lock requirements.txt
+	$(PIP_COMPILE) -o requirements-dev.lock requirements-dev.txt
+
+audit: $(VENV)/.requirements-dev  ## Known vulnerabilities in the locked dependencies (pip-audit)
+	$(PY) scripts/audit_dependencies.py requirements-dev.lock
 
 venv: os-run $(VENV)/.requirements
 venv-dev: os-test $(VENV)/.requirements-dev

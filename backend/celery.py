@@ -1,12 +1,15 @@
 """The single Celery app (``celery -A backend worker``) and the beat schedule."""
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+
+logger = logging.getLogger("backend.celery")
 
 app = Celery("backend")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -24,3 +27,23 @@ app.autodiscover_tasks()
 def beat_entry(name: str, task: str, schedule: float | crontab) -> None:
     """Register a periodic task; apps call this from their ``AppConfig.ready``."""
     app.conf.beat_schedule[name] = {"task": task, "schedule": schedule}
+
+
+@signals.worker_init.connect(dispatch_uid="quartier.worker_start_check")
+def refuse_a_bad_configuration(**kwargs: object) -> None:
+    """Stop the worker at start, not at its first push: a default secret key or a silent push
+    backend in production (``apps.core.checks``), or an FCM credentials file that is missing,
+    unreadable or garbage (``apps.notifications.push.gateway_check``)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from apps.core.checks import enforce_production_settings
+    from apps.notifications.push import gateway_check
+
+    try:
+        enforce_production_settings()
+        backend = gateway_check()
+    except ImproperlyConfigured as error:
+        logger.critical("the worker refuses to start: %s", error)
+        # Celery logs and swallows a signal receiver's exceptions; SystemExit stops the worker.
+        raise SystemExit(f"Quartier worker refuses to start: {error}") from error
+    logger.info("push backend %s ready", backend)

@@ -16,9 +16,16 @@ VAR_DIR = Path(os.environ.get("QUARTIER_VAR_DIR", BASE_DIR / "var"))
 # The README's environment table documents the same names; keep them in step.
 SCHEMA: dict[str, tuple[type, object]] = {
     "DJANGO_SECRET_KEY": (str, "insecure-dev-key-change-me"),
+    "DJANGO_SECRET_KEY_FALLBACKS": (list, []),
     "DJANGO_DEBUG": (bool, False),
     "DJANGO_ALLOWED_HOSTS": (list, ["127.0.0.1", "localhost"]),
     "DJANGO_CSRF_TRUSTED_ORIGINS": (list, []),
+    # HTTPS behind the proxy (--- Security --- below); None: on when SITE_URL is https://.
+    "DJANGO_SECURE_SSL_REDIRECT": (bool, None),
+    "DJANGO_SECURE_HSTS_SECONDS": (int, None),
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS": (bool, True),
+    "DJANGO_SECURE_HSTS_PRELOAD": (bool, False),
+    "DJANGO_SECURE_PROXY_SSL_HEADER": (bool, None),
     "DATABASE_URL": (str, ""),
     "DATABASE_CONN_MAX_AGE": (int, 60),
     "DATABASE_STATEMENT_TIMEOUT_MS": (int, 10_000),
@@ -57,6 +64,8 @@ if env_file.exists():
     environ.Env.read_env(env_file)
 
 SECRET_KEY: str = env("DJANGO_SECRET_KEY")
+# Earlier keys, still accepted while sessions and signed model files turn over after a rotation.
+SECRET_KEY_FALLBACKS: list[str] = env("DJANGO_SECRET_KEY_FALLBACKS")
 DEBUG: bool = env("DJANGO_DEBUG")
 ALLOWED_HOSTS: list[str] = env("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS: list[str] = env("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -347,8 +356,12 @@ CELERY_TIMEZONE = TIME_ZONE
 # --- Push notifications ---------------------------------------------------------------------
 FCM_CREDENTIALS_FILE: str = env("FCM_CREDENTIALS_FILE")
 FCM_ENDPOINT: str = env("FCM_ENDPOINT")
-# "fcm" when credentials are configured, else "log" (records what would be sent).
-PUSH_BACKEND: str = env("PUSH_BACKEND") or ("fcm" if FCM_CREDENTIALS_FILE else "log")
+# "fcm" when credentials are configured; else "log" (records what would be sent, sends
+# nothing) in DEBUG only. Production without credentials gets none and refuses to start
+# (apps/core/checks.py) unless PUSH_BACKEND=log is set explicitly.
+PUSH_BACKEND: str = env("PUSH_BACKEND") or (
+    "fcm" if FCM_CREDENTIALS_FILE else ("log" if DEBUG else "")
+)
 # Fan-out (apps.notifications.services): attempts per delivery before it fails; after how long
 # the sweeper takes back a batch whose worker died (sending) or whose task was lost (pending).
 NOTIFY_MAX_ATTEMPTS: int = env("NOTIFY_MAX_ATTEMPTS")
@@ -373,8 +386,27 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-# Behind HTTPS (an https:// SITE_URL), the staff admin's cookies never travel in clear.
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https://")
+# Served over HTTPS (an https:// SITE_URL, the proxy terminating TLS): the staff admin's
+# cookies never travel in clear, plain HTTP is redirected and browsers are told to remember it
+# (HSTS, one year). Each DJANGO_SECURE_* variable overrides its default (docs/deploy.md).
+_https = SITE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
+_ssl_redirect = env("DJANGO_SECURE_SSL_REDIRECT")
+SECURE_SSL_REDIRECT: bool = _https if _ssl_redirect is None else _ssl_redirect
+# The load balancer's and monitoring's probes reach gunicorn in plain HTTP on the inside.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/$"]
+_hsts_seconds = env("DJANGO_SECURE_HSTS_SECONDS")
+SECURE_HSTS_SECONDS: int = (
+    (365 * 24 * 3600 if _https else 0) if _hsts_seconds is None else _hsts_seconds
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS: bool = env("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD: bool = env("DJANGO_SECURE_HSTS_PRELOAD")
+# Behind a proxy (API_NUM_PROXIES > 0) that sets X-Forwarded-Proto itself (docs/deploy.md §8),
+# a request is secure when the proxy received it over HTTPS. Without a proxy the header could be
+# forged, so it is not trusted unless asked.
+_proxy_ssl_header = env("DJANGO_SECURE_PROXY_SSL_HEADER")
+if (env("API_NUM_PROXIES") > 0) if _proxy_ssl_header is None else _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,
@@ -393,3 +425,6 @@ LOGGING = {
 # a spatial reference from user input: API geometries are parsed without their "crs" member,
 # which the serializers reject (RFC 7946 removed it).
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+# HSTS preload commits the city's whole registrable domain (hstspreload.org): a decision for
+# the city, not for one service; DJANGO_SECURE_HSTS_PRELOAD=true sends the directive.
+SILENCED_SYSTEM_CHECKS += ["security.W021"]

@@ -19,6 +19,8 @@ DATABASES["spatialite"] = {
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PUSH_BACKEND = "log"
+# DEBUG is off here as in production: a key that passes the start-up checks (apps/core/checks).
+SECRET_KEY = "tests-only-secret-key-" + "quartier-0123456789abcdefghijklmnopqrstuvwxyz"
 DEBUG = False
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -72,6 +73,10 @@ def _environment(options: CeleryOptions) -> dict[str, str]:
         "CELERY_BROKER_URL": options.broker_url,
         "CACHE_URL": options.cache_url,
         "LOG_LEVEL": "WARNING",
+        # Production settings refuse the default key and a silent push backend
+        # (apps/core/checks.py); these workers send no pushes.
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "PUSH_BACKEND": "log",
     }
 
 

@@ -33,6 +33,7 @@ import argparse
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -106,6 +107,9 @@ def _environment(options: dict[str, Any], model_dir: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="bench.settings",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         DJANGO_DEBUG="0",
+        # Production settings refuse the default key and a silent push backend (apps/core/checks).
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        PUSH_BACKEND="log",
         API_DIAGNOSTICS="1",
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),

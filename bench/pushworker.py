@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -142,6 +143,8 @@ class Worker:
             "DATABASE_URL": self.database_url,
             "CELERY_BROKER_URL": self.broker_url,
             "PUSH_BACKEND": "fcm",
+            # Production settings refuse the default key (apps/core/checks.py): one per run.
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "FCM_CREDENTIALS_FILE": str(self.credentials_file),
             "FCM_ENDPOINT": self.fcm_url,
             "LOG_LEVEL": self.log_level,

@@ -13,5 +13,6 @@ class CoreConfig(AppConfig):
         # The API key admin lives in its own module (apps/core/admin.py is the staff workflow).
         from apps.core import (
             admin_api_keys,  # noqa: F401
+            checks,  # noqa: F401 - registers the production start-up checks
             receivers,  # noqa: F401 - connects signal receivers
         )

@@ -216,6 +216,10 @@ def get_gateway() -> PushGateway:
             from apps.notifications.logpush import LogGateway
 
             _gateway = LogGateway()
+        elif not backend:
+            raise ImproperlyConfigured(
+                "no push backend: set FCM_CREDENTIALS_FILE, or PUSH_BACKEND=log explicitly"
+            )
         elif backend == "fcm":
             if not credentials_file:
                 raise ImproperlyConfigured("PUSH_BACKEND=fcm needs FCM_CREDENTIALS_FILE")
@@ -226,6 +230,13 @@ def get_gateway() -> PushGateway:
             raise ImproperlyConfigured(f"PUSH_BACKEND must be 'fcm' or 'log', not {backend!r}")
         _gateway_key = key
         return _gateway
+
+
+def gateway_check() -> str:
+    """Build the configured gateway now; its name. Raises ``ImproperlyConfigured`` when the
+    backend is unset or unknown, or the FCM service-account file is missing, unreadable or not
+    a service account with a usable private key (a Celery worker calls this when it starts)."""
+    return get_gateway().name
 
 
 def reset_gateway() -> None:

@@ -264,6 +264,8 @@ class StuckDeliveries:
 
     sending: int
     pending: int
+    #: Rows waiting for a retry after FCM refused our credentials (not stuck: an alarm).
+    auth_refused: int = 0
 
     @property
     def total(self) -> int:
@@ -273,8 +275,10 @@ class StuckDeliveries:
 def stuck_deliveries(
     *, notifications: QuerySet[Notification] | None = None, now: datetime | None = None
 ) -> StuckDeliveries:
-    """Rows claimed more than ``NOTIFY_STUCK_SENDING_S`` ago and still ``sending``, and due
-    ``pending`` rows not enqueued for more than ``NOTIFY_STUCK_PENDING_S`` (one query).
+    """Rows claimed more than ``NOTIFY_STUCK_SENDING_S`` ago and still ``sending``, due
+    ``pending`` rows not enqueued for more than ``NOTIFY_STUCK_PENDING_S``, and ``pending``
+    rows waiting for a retry after an auth error (credentials file missing, unreadable or
+    garbage, service account rejected: every push fails), in one query on the open rows.
 
     The sweeper (beat, every minute) puts both back on the queue: rows that stay here mean
     that beat or the ``push`` workers are not running.
@@ -302,8 +306,17 @@ def stuck_deliveries(
                 | Q(enqueued_at__lt=now - timedelta(seconds=pending_s))
             ),
         ),
+        auth_refused=Count(
+            "pk",
+            filter=Q(
+                status=DeliveryStatus.PENDING,
+                error_code__startswith=services.AUTH_CODE_PREFIX,
+            ),
+        ),
     )
-    return StuckDeliveries(sending=counts["sending"], pending=counts["pending"])
+    return StuckDeliveries(
+        sending=counts["sending"], pending=counts["pending"], auth_refused=counts["auth_refused"]
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,10 +4,15 @@ Each save writes ``model-<version>.joblib`` (the estimator and the text IDF) and
 ``model-<version>.json`` (version, kind, feature names, training date, data sizes, validation
 metrics of the model *and* of stage 1, library versions, SHA-256 of the model file), then
 points ``LATEST`` at it atomically. ``load`` never raises: whenever the model cannot be trusted
-— no model yet, file missing, checksum or unpickling failure, other feature names, other
-scikit-learn, or worse than stage 1 on validation — it returns a ``Stage1Ranker`` whose
-``fallback_reason`` says why. Only files this store wrote are unpickled, and only after their
-checksum matched the sidecar.
+— no model yet, file missing, unsigned or badly signed sidecar, checksum or unpickling failure,
+other feature names, other scikit-learn, or worse than stage 1 on validation — it returns a
+``Stage1Ranker`` whose ``fallback_reason`` says why.
+
+Unpickling runs code, so only files this site wrote are unpickled: the sidecar carries an
+HMAC-SHA256 of its content (the model file's SHA-256 included) keyed from ``SECRET_KEY``
+(``metadata_signature``; keys in ``SECRET_KEY_FALLBACKS`` are accepted, so a key rotation
+does not drop the model). Someone who can write the model directory but does not hold the
+secret key cannot get a pickle of theirs loaded (docs/deploy.md, Security checklist).
 """
 
 from __future__ import annotations
@@ -34,6 +39,36 @@ logger = logging.getLogger(__name__)
 
 SCHEMA = 1
 LATEST = "LATEST"
+SIGNATURE = "signature"
+_SIGNATURE_SALT = "quartier.recommend.store.model"
+
+
+def metadata_signature(metadata: dict[str, Any], *, secret: str | None = None) -> str:
+    """HMAC-SHA256 (hex) of ``metadata`` without its signature, keyed from ``secret``
+    (``settings.SECRET_KEY`` by default), over its canonical JSON."""
+    # Imported here: the recommender's pure modules load no part of Django (test_features).
+    from django.conf import settings
+    from django.utils.crypto import salted_hmac
+
+    content = {k: v for k, v in metadata.items() if k != SIGNATURE}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return salted_hmac(
+        _SIGNATURE_SALT, canonical, secret=secret or settings.SECRET_KEY, algorithm="sha256"
+    ).hexdigest()
+
+
+def _signed_by_this_site(metadata: dict[str, Any]) -> bool:
+    from django.conf import settings
+    from django.utils.crypto import constant_time_compare
+
+    signature = metadata.get(SIGNATURE)
+    if not isinstance(signature, str):
+        return False
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return any(
+        constant_time_compare(signature, metadata_signature(metadata, secret=secret))
+        for secret in secrets
+    )
 
 
 def _clean(value: Any) -> Any:
@@ -116,6 +151,7 @@ class ModelStore:
             "sklearn": sklearn.__version__,
             "numpy": np.__version__,
         }
+        metadata[SIGNATURE] = metadata_signature(metadata)
         text = json.dumps(metadata, indent=2, sort_keys=True).encode()
         _write_atomic(self.metadata_path(version), text)
         _write_atomic(self.directory / LATEST, version.encode())
@@ -172,6 +208,11 @@ class ModelStore:
         meta = self.metadata(version)
         if meta is None:
             raise _RejectedError("metadata missing or unreadable")
+        # First: nothing else of the sidecar is believed, nor the pickle opened, before this.
+        if SIGNATURE not in meta:
+            raise _RejectedError("model unsigned (not written by this site's store): retrain")
+        if not _signed_by_this_site(meta):
+            raise _RejectedError("model signature mismatch (tampered, or another secret key)")
         if meta.get("schema") != SCHEMA:
             raise _RejectedError(f"metadata schema {meta.get('schema')!r}, expected {SCHEMA}")
         if tuple(meta.get("feature_names") or ()) != FEATURE_NAMES:

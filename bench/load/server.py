@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -49,6 +50,10 @@ class ServerConfig:
             "CACHE_URL": self.cache_url,
             "CELERY_BROKER_URL": "",
             "DJANGO_DEBUG": "0",
+            # Production settings refuse the default key and a silent push backend
+            # (apps/core/checks.py); this server sends no pushes.
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "PUSH_BACKEND": "log",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "API_DIAGNOSTICS": "1",
             # Residents reach the app through a proxy: each request carries its own client

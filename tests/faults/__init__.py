@@ -1,0 +1,1 @@
+"""Fault injection: real servers with faults, what the client sees, nothing lost."""

@@ -95,7 +95,7 @@ def test_auth_errors_alarm_and_keep_tokens(target, fake_fcm, publish, caplog):
         publish(works)
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.PENDING
-    assert delivery.error_code == "THIRD_PARTY_AUTH_ERROR"
+    assert delivery.error_code == "auth:THIRD_PARTY_AUTH_ERROR"  # the admin alarm counts it
     assert delivery.not_before >= before + timedelta(seconds=services.AUTH_RETRY_S)
     device.refresh_from_db()
     assert device.push_token_active

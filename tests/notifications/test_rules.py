@@ -392,12 +392,30 @@ def test_the_sweeper_recovers_stuck_and_lost_deliveries_once(run, mobility, sett
         Delivery.objects.filter(pk=fresh_claim.pk).update(
             status=DeliveryStatus.SENDING, claimed_at=T0, attempts=1
         )
-        assert run(services.sweep) == {"released": 0, "recovered": 1, "lost": 0, "late": 0}
+        assert run(services.sweep) == {
+            "released": 0,
+            "recovered": 1,
+            "lost": 0,
+            "failed": 0,
+            "late": 0,
+        }
         # Lost pending rows wait for NOTIFY_STUCK_PENDING_S after being enqueued.
     with time_machine.travel(T0 + timedelta(minutes=2), tick=False):
         # The other claim is now stuck too; the two pending rows were never enqueued.
-        assert run(services.sweep) == {"released": 0, "recovered": 1, "lost": 2, "late": 0}
-        assert run(services.sweep) == {"released": 0, "recovered": 0, "lost": 0, "late": 0}
+        assert run(services.sweep) == {
+            "released": 0,
+            "recovered": 1,
+            "lost": 2,
+            "failed": 0,
+            "late": 0,
+        }
+        assert run(services.sweep) == {
+            "released": 0,
+            "recovered": 0,
+            "lost": 0,
+            "failed": 0,
+            "late": 0,
+        }
     assert sorted(pushed_tokens()) == sorted(d.push_token for d in devices)
     assert Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 4
 

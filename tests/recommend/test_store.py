@@ -11,7 +11,7 @@ import pytest
 
 from apps.recommend.features import FEATURE_NAMES
 from apps.recommend.ranking import ModelRanker, Stage1Ranker
-from apps.recommend.store import LATEST, ModelStore
+from apps.recommend.store import LATEST, SIGNATURE, ModelStore, metadata_signature
 
 
 @pytest.fixture
@@ -19,10 +19,14 @@ def store(tmp_path):
     return ModelStore(tmp_path / "models", keep=3)
 
 
-def _rewrite_metadata(store: ModelStore, version: str, **changes) -> None:
+def _rewrite_metadata(store: ModelStore, version: str, *, sign: bool = True, **changes) -> None:
+    """Change the sidecar; re-signed with the site's key unless ``sign`` is False (an attacker
+    without the key)."""
     path = store.metadata_path(version)
     data = json.loads(path.read_text())
     data.update(changes)
+    if sign:
+        data[SIGNATURE] = metadata_signature(data)
     path.write_text(json.dumps(data))
 
 
@@ -66,7 +70,7 @@ def test_store_falls_back_when_the_model_file_is_corrupt(store, trained):
 
 
 def test_store_falls_back_when_a_corrupt_file_matches_its_checksum(store, trained):
-    """Garbage that someone also re-hashed into the sidecar is still never served."""
+    """Garbage that someone holding the key also re-hashed into the sidecar is never served."""
     import hashlib
 
     version = store.save(trained)
@@ -126,3 +130,77 @@ def test_store_current_follows_the_latest_version_and_prunes_old_files(store, tr
 def test_store_defaults_to_the_configured_directory(settings, tmp_path):
     settings.RECOMMENDER_MODEL_DIR = str(tmp_path / "configured")
     assert ModelStore().directory == tmp_path / "configured"
+
+
+# --- signing: only this site's pickles are ever opened ------------------------------------------
+
+
+class _Payload:
+    """A pickle that runs code when loaded: it creates ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _plant_pickle(store: ModelStore, version: str, marker) -> None:
+    """What an attacker who can write the model directory, but holds no key, can do."""
+    import hashlib
+    import pickle
+
+    data = pickle.dumps({"estimator": _Payload(marker)})
+    store.model_path(version).write_bytes(data)
+    _rewrite_metadata(store, version, sign=False, sha256=hashlib.sha256(data).hexdigest())
+
+
+def test_store_refuses_a_tampered_model_without_unpickling_it(store, trained, tmp_path):
+    marker = tmp_path / "pwned"
+    version = store.save(trained)
+    _plant_pickle(store, version, marker)
+
+    ranker = store.load()
+
+    assert isinstance(ranker, Stage1Ranker)
+    assert ranker.fallback_reason.startswith("model signature mismatch")
+    assert not marker.exists()
+
+
+def test_store_refuses_an_unsigned_model(store, trained, tmp_path):
+    marker = tmp_path / "pwned"
+    version = store.save(trained)
+    _plant_pickle(store, version, marker)
+    path = store.metadata_path(version)
+    data = json.loads(path.read_text())
+    del data[SIGNATURE]
+    path.write_text(json.dumps(data))
+
+    ranker = store.load()
+
+    assert isinstance(ranker, Stage1Ranker)
+    assert ranker.fallback_reason.startswith("model unsigned")
+    assert not marker.exists()
+
+
+def test_store_refuses_a_model_signed_with_another_key(store, trained, settings):
+    settings.SECRET_KEY = "another-site-" + "k3y" * 20
+    store.save(trained)
+    settings.SECRET_KEY = "this-site-" + "s3cr3t" * 10
+
+    ranker = store.load()
+
+    assert isinstance(ranker, Stage1Ranker)
+    assert ranker.fallback_reason.startswith("model signature mismatch")
+
+
+def test_store_accepts_a_model_signed_with_a_fallback_key(store, trained, settings):
+    old_key = "before-rotation-" + "k3y" * 20
+    settings.SECRET_KEY = old_key
+    version = store.save(trained)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "after-rotation-" + "n3w" * 20, [old_key]
+
+    ranker = store.load()
+
+    assert isinstance(ranker, ModelRanker)
+    assert ranker.version == version

@@ -1,6 +1,7 @@
 """Warnings in the admin when pushes do not leave: scheduled notifying items past their
-publication time (beat or the lifecycle task is down: ``services.late_scheduled``) and
-deliveries stuck past the sweeper's thresholds (beat or the ``push`` workers are down).
+publication time (beat or the lifecycle task is down: ``services.late_scheduled``),
+deliveries stuck past the sweeper's thresholds (beat or the ``push`` workers are down), and
+deliveries waiting for a retry because FCM refused our credentials (every push fails).
 
 Shown above the admin index (``admin.site.index_template``), the notification list and, for
 one late item, in its reach panel. Editors see their organizations' items only.
@@ -55,6 +56,7 @@ def admin_warnings(request: HttpRequest | None) -> dict[str, Any]:
         "stuck": stuck if stuck.total else None,
         "stuck_sending_s": getattr(settings, "NOTIFY_STUCK_SENDING_S", 120),
         "stuck_pending_s": getattr(settings, "NOTIFY_STUCK_PENDING_S", 300),
+        "auth_refused": stuck.auth_refused,
     }
 
 

@@ -22,6 +22,7 @@ retry later, quota and transient errors retry with ``Retry-After`` or backoff an
 """
 
 from apps.notifications.services.common import (
+    AUTH_CODE_PREFIX,
     AUTH_RETRY_S,
     CAPPED_KINDS,
     ITEM_KINDS,
@@ -46,6 +47,7 @@ from apps.notifications.services.sending import (
 )
 
 __all__ = [
+    "AUTH_CODE_PREFIX",
     "AUTH_RETRY_S",
     "CAPPED_KINDS",
     "ITEM_KINDS",

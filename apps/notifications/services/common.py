@@ -20,6 +20,9 @@ TTL_S = {Urgency.INFO: 24 * 3600, Urgency.IMPORTANT: 12 * 3600, Urgency.ALERT: 6
 KIND_TTL_S = {Kind.REMINDER: 3 * 3600, Kind.TEST: 3600, Kind.DIGEST: 12 * 3600}
 #: Auth errors (our credentials) are retried this much later, once someone fixed them.
 AUTH_RETRY_S = 600.0
+#: ``error_code`` of a row waiting for its retry after an auth error (``auth:RefreshError``…):
+#: the admin's alarm counts them (``selectors.push_auth_failures``).
+AUTH_CODE_PREFIX = "auth:"
 
 
 def tag_for(item_type: str, item_id: int) -> str:

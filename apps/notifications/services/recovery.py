@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.core.models import Status
 from apps.core.registry import content_models
-from apps.notifications.models import Delivery, DeliveryStatus
+from apps.notifications.models import Delivery, DeliveryStatus, Reason
 from apps.notifications.services.common import (
     logger,
 )
@@ -29,7 +29,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     - pending rows that are due and were enqueued more than ``NOTIFY_STUCK_PENDING_S`` ago (or
       never: the on-commit enqueue was lost): enqueued again;
     - sending rows claimed more than ``NOTIFY_STUCK_SENDING_S`` ago (their worker died):
-      pending again, enqueued.
+      pending again, enqueued; failed (``retries_exhausted``) when that was their last attempt.
 
     Also alarms (ERROR log) on scheduled notifying items whose publication time passed more
     than two minutes ago: the beat or the lifecycle task is not running.
@@ -46,13 +46,21 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         Delivery.objects.filter(pk__in=released).update(
             status=DeliveryStatus.PENDING, not_before=None, enqueued_at=now, updated_at=now
         )
-        recovered = list(
+        stuck = (
             Delivery.objects.select_for_update(skip_locked=True)
             .filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - stuck_sending)
-            .values_list("pk", flat=True)
+            .values_list("pk", "attempts")
         )
+        recovered: list[int] = []
+        exhausted: list[int] = []
+        for pk, attempts in stuck:
+            (exhausted if attempts >= settings.NOTIFY_MAX_ATTEMPTS else recovered).append(pk)
         Delivery.objects.filter(pk__in=recovered).update(
             status=DeliveryStatus.PENDING, enqueued_at=now, updated_at=now
+        )
+        # Stuck after their last attempt: failed, not put back (that would retry forever).
+        Delivery.objects.filter(pk__in=exhausted).update(
+            status=DeliveryStatus.FAILED, reason=Reason.RETRIES_EXHAUSTED, updated_at=now
         )
         lost = list(
             Delivery.objects.select_for_update(skip_locked=True)
@@ -72,6 +80,12 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
             len(late),
             ", ".join(f"{t}/{pk}" for t, pk, _at in late[:10]),
         )
+    if exhausted:
+        logger.error(
+            "sweeper failed %d stuck sending deliveries that had used their %d attempts",
+            len(exhausted),
+            settings.NOTIFY_MAX_ATTEMPTS,
+        )
     if recovered or lost:
         logger.warning(
             "sweeper re-enqueued %d stuck sending and %d lost pending deliveries",
@@ -81,6 +95,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     return {
         "released": len(released),
         "recovered": len(recovered),
+        "failed": len(exhausted),
         "lost": len(lost),
         "late": len(late),
     }

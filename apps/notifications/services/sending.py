@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -29,6 +30,7 @@ from apps.notifications.push import (
     retry_delay_s,
 )
 from apps.notifications.services.common import (
+    AUTH_CODE_PREFIX,
     AUTH_RETRY_S,
     CAPPED_KINDS,
     ITEM_KINDS,
@@ -173,9 +175,14 @@ def _claim(ids: Sequence[int], now: datetime, report: BatchReport) -> list[Deliv
     skipped: dict[str, list[int]] = defaultdict(list)
     held: list[Delivery] = []
     candidates: list[Delivery] = []
+    exhausted: list[int] = []
     for row in rows:
         n, device = row.notification, row.device
-        if not device.notifications_enabled:
+        if row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+            # Taken back by the sweeper after its last attempt (a worker died, or the task
+            # raised): never sent again.
+            exhausted.append(row.pk)
+        elif not device.notifications_enabled:
             skipped[Reason.DISABLED].append(row.pk)
         elif not device.push_token or not device.push_token_active:
             skipped[Reason.NO_TOKEN].append(row.pk)
@@ -212,6 +219,10 @@ def _claim(ids: Sequence[int], now: datetime, report: BatchReport) -> list[Deliv
         Delivery.objects.filter(pk__in=pks).update(
             status=DeliveryStatus.SKIPPED, reason=reason, updated_at=now
         )
+    if exhausted:
+        Delivery.objects.filter(pk__in=exhausted).update(
+            status=DeliveryStatus.FAILED, reason=Reason.RETRIES_EXHAUSTED, updated_at=now
+        )
     if held:
         Delivery.objects.bulk_update(held, ["status", "not_before"])
     if capped:
@@ -232,6 +243,7 @@ def _claim(ids: Sequence[int], now: datetime, report: BatchReport) -> list[Deliv
             row.attempts += 1
     report.held, report.capped = len(held), len(capped)
     report.skipped = sum(len(pks) for pks in skipped.values())
+    report.failed = len(exhausted)
     return sending
 
 
@@ -320,12 +332,14 @@ def _record(
             Device.objects.filter(token_q).update(push_token_active=False)
         delays: dict[tuple[int, str], list[int]] = defaultdict(list)
         for row, result in retry:
+            code = result.error_code or ""
             if result.outcome is Outcome.AUTH_ERROR:
                 delay = AUTH_RETRY_S
+                code = AUTH_CODE_PREFIX + code  # the admin's alarm finds waiting rows by it
             else:
                 delay = retry_delay_s(result, row.attempts - 1)
             # Whole seconds, never sooner than asked (round() could anticipate Retry-After).
-            delays[(max(1, math.ceil(delay)), (result.error_code or "")[:40])].append(row.pk)
+            delays[(max(1, math.ceil(delay)), code[:40])].append(row.pk)
         for (delay, code), pks in delays.items():
             due = now + timedelta(seconds=delay)
             Delivery.objects.filter(pk__in=pks).update(
@@ -337,8 +351,27 @@ def _record(
             )
             transaction.on_commit(partial(enqueue, pks, countdown=float(delay)))
     report.sent = len(sent)
-    report.failed = sum(len(pks) for pks in failed.values())
+    report.failed += sum(len(pks) for pks in failed.values())
     report.retried = len(retry)
+
+
+def _send(pushes: Sequence[OutgoingPush]) -> list[PushResult]:
+    """The gateway's results, or one failed result per push when the gateway raises.
+
+    The rows are already ``sending`` with their attempt counted: an exception here would leave
+    them to the sweeper, which would put them back forever. A configuration error (credentials
+    file missing, unreadable or garbage) is an auth error: alarm, retry much later, fail at
+    ``NOTIFY_MAX_ATTEMPTS``; anything else is transient (backoff, then fail).
+    """
+    try:
+        return get_gateway().send(pushes)
+    except ImproperlyConfigured as error:
+        outcome, code, detail = Outcome.AUTH_ERROR, "CONFIGURATION", str(error)[:500]
+        logger.error("push gateway misconfigured, %d push(es) not sent: %s", len(pushes), error)
+    except Exception as error:
+        outcome, code, detail = Outcome.TRANSIENT, type(error).__name__[:40], str(error)[:500]
+        logger.exception("push gateway raised, %d push(es) not sent", len(pushes))
+    return [PushResult(p.token, outcome, error_code=code, detail=detail) for p in pushes]
 
 
 def send_deliveries(ids: Sequence[int]) -> BatchReport:
@@ -352,7 +385,7 @@ def send_deliveries(ids: Sequence[int]) -> BatchReport:
     if not sending:
         return report
     pushes = [_push_for(row) for row in sending]
-    results = get_gateway().send(pushes)
+    results = _send(pushes)
     log_outcomes(logger, results)
     _record(sending, results, timezone.now(), report)
     return report
