@@ -23,6 +23,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The second sign-in step (TOTP), before the admin's own catch-all.
+    path("admin/mfa/", include("apps.core.admin.mfa")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
 ]

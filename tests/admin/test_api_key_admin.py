@@ -9,6 +9,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.test import Client
 
 from apps.core.models import OrganizationApiKey
+from tests.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def cookie_texts(response) -> list[str]:
 
 def test_api_key_create_shows_the_key_on_the_page_and_in_no_cookie(city, superuser):
     client = Client()
-    client.force_login(superuser)
+    staff_login(client, superuser)
 
     response = client.post(ADD, {"organization": city.pk, "name": "Agenda culturel"})
 

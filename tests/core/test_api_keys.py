@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from apps.core.models import OrganizationApiKey
 from apps.core.models.api_keys import split_api_key
+from tests.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def test_command_refuses_an_unknown_organization(city):
 
 def test_admin_creates_a_key_shows_it_once_and_revokes(city, superuser):
     client = Client()
-    client.force_login(superuser)
+    staff_login(client, superuser)
 
     response = client.post(
         "/admin/core/organizationapikey/add/",
@@ -82,7 +83,7 @@ def test_staff_see_only_their_organizations_keys(city, metropole, city_editor):
     api_key_create(organization=city, name="ours")
     api_key_create(organization=metropole, name="theirs")
     client = Client()
-    client.force_login(city_editor)
+    staff_login(client, city_editor)
 
     page = client.get("/admin/core/organizationapikey/").content.decode()
 

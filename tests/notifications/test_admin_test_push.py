@@ -10,6 +10,7 @@ from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notificati
 from apps.residents.services import device_preferences_update
 from tests.notifications.helpers import phone
 from tests.residents.factories import make_resident
+from tests.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +54,7 @@ UNREACHABLE = [
 ]
 
 
-def test_a_device_without_a_live_token_is_refused_like_an_unknown_id(
-    superuser_client, log_backend
-):
+def test_a_device_without_a_live_token_is_refused_like_an_unknown_id(superuser_client, log_backend):
     no_token = make_resident().device
     dead = phone()
     dead.push_token_active = False
@@ -67,7 +66,9 @@ def test_a_device_without_a_live_token_is_refused_like_an_unknown_id(
     assert not Notification.objects.exists()
 
 
-def test_a_device_that_turned_notifications_off_is_not_disturbed_nor_revealed(superuser_client, log_backend):
+def test_a_device_that_turned_notifications_off_is_not_disturbed_nor_revealed(
+    superuser_client, log_backend
+):
     device = phone()
     device_preferences_update(device=device, changes={"notifications_enabled": False})
 
@@ -82,7 +83,7 @@ def test_a_test_push_is_sent_at_once_and_reported(client, superuser, log_backend
     device = phone(
         language="en", quiet_hours_start="00:00", quiet_hours_end="23:59", max_pushes_per_day=1
     )
-    client.force_login(superuser)
+    staff_login(client, superuser)
 
     response = client.post(TEST_PUSH, {"device": str(device.pk)}, follow=True)
 
@@ -108,7 +109,7 @@ def test_a_test_push_is_sent_at_once_and_reported(client, superuser, log_backend
 def test_a_dead_token_is_reported_with_its_reason(client, superuser, fcm_settings, fake_fcm):
     device = phone()
     fake_fcm.set_faults(unregistered=[device.push_token])
-    client.force_login(superuser)
+    staff_login(client, superuser)
 
     response = client.post(TEST_PUSH, {"device": device.pk}, follow=True)
 
@@ -141,7 +142,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client):
 
 def test_the_permission_lets_an_editor_send_them(client, city_editor, log_backend):
     city_editor.user_permissions.add(Permission.objects.get(codename="send_test_push"))
-    client.force_login(city_editor)
+    staff_login(client, city_editor)
 
     page = client.get(TEST_PUSH)
     listing = client.get(CHANGELIST)
