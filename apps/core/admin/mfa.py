@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
@@ -57,7 +58,7 @@ class OtpTokenForm(forms.Form):
                 _("Trop de codes erronés : attendez quelques secondes avant de réessayer.")
                 if wait is None
                 else _("Trop de codes erronés : réessayez après %(at)s.")
-                % {"at": wait.strftime("%H:%M:%S")},
+                % {"at": localtime(wait).strftime("%H:%M:%S")},
                 code="throttled",
             )
         if not token.isdigit() or not self.device.verify_token(token):
