@@ -53,6 +53,10 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "STATIC_ROOT": (str, str(VAR_DIR / "static")),
     "RECOMMENDER_MODEL_DIR": (str, str(VAR_DIR / "models")),
     "SITE_URL": (str, "http://127.0.0.1:8000"),
+    "STAFF_LOGIN_FAILURE_LIMIT": (int, 5),
+    "STAFF_LOGIN_COOLOFF_MINUTES": (int, 15),
+    "STAFF_SESSION_MAX_AGE_S": (int, 10 * 3600),
+    "STAFF_SESSION_IDLE_S": (int, 30 * 60),
     "LOG_LEVEL": (str, "INFO"),
     "MAP_CENTER": (list, ["45.7640", "4.8357"]),
     "MAP_ZOOM": (int, 13),
@@ -407,6 +411,34 @@ SECURE_HSTS_PRELOAD: bool = env("DJANGO_SECURE_HSTS_PRELOAD")
 _proxy_ssl_header = env("DJANGO_SECURE_PROXY_SSL_HEADER")
 if (env("API_NUM_PROXIES") > 0) if _proxy_ssl_header is None else _proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Staff sign-in (apps.core.admin.staff, docs/deploy.md "Staff accounts") ----------------
+# django-axes locks a username *from one address* after STAFF_LOGIN_FAILURE_LIMIT failed
+# passwords, for STAFF_LOGIN_COOLOFF_MINUTES (the attempts live in PostgreSQL, not in Redis);
+# django-otp adds a TOTP second factor, required for whoever can notify residents.
+INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp"]
+_auth_middleware = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE[_auth_middleware + 1 : _auth_middleware + 1] = [
+    "django_otp.middleware.OTPMiddleware",
+    "apps.core.admin.staff.StaffAccessMiddleware",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT: int = env("STAFF_LOGIN_FAILURE_LIMIT")
+AXES_COOLOFF_TIME = timedelta(minutes=env("STAFF_LOGIN_COOLOFF_MINUTES"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "apps.core.admin.staff.staff_client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/quartier/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+OTP_TOTP_ISSUER = "Quartier"
+# Staff sessions: at most STAFF_SESSION_MAX_AGE_S after sign-in, STAFF_SESSION_IDLE_S idle.
+STAFF_SESSION_MAX_AGE_S: int = env("STAFF_SESSION_MAX_AGE_S")
+STAFF_SESSION_IDLE_S: int = env("STAFF_SESSION_IDLE_S")
+SESSION_COOKIE_AGE = STAFF_SESSION_MAX_AGE_S
 
 LOGGING = {
     "version": 1,

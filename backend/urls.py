@@ -1,11 +1,11 @@
 """URL configuration: admin, API v1 (with its schema and docs)."""
 
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.core.media import media_urlpatterns
 from apps.core.views import HealthView
 
 api_v1 = [
@@ -23,11 +23,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The second sign-in step (TOTP), before the admin's own catch-all.
+    path("admin/mfa/", include("apps.core.admin.mfa")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
 ]
 if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Uploaded media with nosniff, a sandbox CSP and downloads for documents (apps.core.media).
+    urlpatterns += media_urlpatterns()
 
 handler404 = "apps.core.api.errors.json_not_found"
 handler500 = "apps.core.api.errors.json_server_error"

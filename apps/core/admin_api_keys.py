@@ -1,12 +1,18 @@
-"""Admin for organization API keys: create (the key is shown once) and revoke."""
+"""Admin for organization API keys: create (the key is shown once) and revoke.
+
+The new key is rendered on the response to the "add" form itself, marked ``no-store``: never in
+a message, whose default storage is a cookie that is signed but readable by whoever holds it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import Organization, OrganizationApiKey
@@ -43,11 +49,24 @@ class OrganizationApiKeyAdmin(admin.ModelAdmin):
         key, raw = api_key_create(organization=obj.organization, name=obj.name, user=request.user)
         obj.pk = key.pk
         obj.prefix = key.prefix
-        messages.warning(
-            request,
-            _("Clé d'API : %(key)s — copiez-la maintenant, elle ne sera plus affichée.")
-            % {"key": raw},
+        obj.raw_key = raw  # for response_add only; never stored
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
+        raw = getattr(obj, "raw_key", None)
+        if raw is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Nouvelle clé d'API"),
+            "opts": self.model._meta,
+            "key": obj,
+            "raw_key": raw,
+        }
+        response: HttpResponse = TemplateResponse(
+            request, "admin/core/organizationapikey/created.html", context
         )
+        add_never_cache_headers(response)  # no copy in the browser's or a proxy's cache
+        return response
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke instead: a revoked key stays on record

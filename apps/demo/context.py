@@ -56,6 +56,7 @@ class Login:
     password: str
     organization: str  # the organization's name, or "" for the superuser
     superuser: bool
+    totp_key: str = ""  # base32 key of the demo authenticator (the admin's second factor)
 
 
 @dataclass

@@ -11,11 +11,14 @@ demo content (leaving tombstones, as any deletion does) so that a new run re-dat
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.core.models import Area, AreaKind, Category, Membership, Organization
 from apps.core.services import content_delete
@@ -115,7 +118,22 @@ def _staff(ctx: SeedContext) -> None:
             )
             ctx.editors[org.slug] = user
             org_name = org.name
-        ctx.report.logins.append(Login(user.username, entry["password"], org_name, superuser))
+        key = demo_totp_key(user=user)
+        ctx.report.logins.append(
+            Login(user.username, entry["password"], org_name, superuser, totp_key=key)
+        )
+
+
+def demo_totp_key(*, user: Any) -> str:
+    """The base32 key of ``user``'s demo authenticator, created once (random) and kept.
+
+    Demo staff can notify residents, so the admin asks them for a TOTP code like anyone else
+    (apps.core.admin.staff); ``seed_demo`` prints the key, ``demo_totp`` the current codes.
+    """
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="démo", confirmed=True)
+    return base64.b32encode(device.bin_key).decode()
 
 
 def _venues(ctx: SeedContext) -> None:

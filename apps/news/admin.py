@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationTabularInline
 
@@ -15,6 +19,7 @@ from apps.core.admin.content import (
 )
 from apps.core.admin.forms import URL_OVERRIDES
 from apps.core.admin.permissions import ScopedInlineMixin
+from apps.news.attachments import attachment_name, attachment_validate
 from apps.news.models import News, NewsAttachment, NewsLink
 
 
@@ -25,10 +30,37 @@ class NewsLinkInline(ScopedInlineMixin, TranslationTabularInline):
     fields = ("title", "url", "position")
 
 
+class NewsAttachmentForm(forms.ModelForm):
+    """An upload is kept only if its content is a whitelisted type; the stored name's extension
+    and the recorded Content-Type are the detected type's (``apps.news.attachments``)."""
+
+    class Meta:
+        model = NewsAttachment
+        fields = ("title", "file", "position")
+
+    def clean_file(self) -> Any:
+        file = self.cleaned_data.get("file")
+        if isinstance(file, UploadedFile):  # a new upload (else the stored file is kept)
+            kind = attachment_validate(file)
+            file.name = attachment_name(original=file.name or "", kind=kind)
+            self.instance.content_type = kind.content_type
+        return file
+
+
 class NewsAttachmentInline(ScopedInlineMixin, admin.TabularInline):
     model = NewsAttachment
+    form = NewsAttachmentForm
     extra = 0
-    fields = ("title", "file", "position")
+    fields = ("title", "file", "detected_type", "position")
+    readonly_fields = ("detected_type",)
+
+    @admin.display(description=_("type détecté"))
+    def detected_type(self, obj: NewsAttachment) -> str:
+        if obj.pk is None:
+            return "—"
+        if not obj.content_type:
+            return str(_("non vérifié : non publié, remplacez le fichier"))
+        return obj.content_type
 
 
 @admin.register(News)

@@ -1,9 +1,12 @@
 """News: the shared content base plus links and attachments."""
 
+from __future__ import annotations
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import PublishableContent
+from apps.news.attachments import ALLOWED_CONTENT_TYPES
 
 
 class News(PublishableContent):
@@ -33,13 +36,24 @@ class NewsLink(models.Model):
         return self.title
 
 
+class NewsAttachmentQuerySet(models.QuerySet):
+    def safe(self) -> NewsAttachmentQuerySet:
+        """Attachments whose content was recognised as a whitelisted type (``attachments``);
+        rows stored before the check, or whose file failed it, have no ``content_type``."""
+        return self.filter(content_type__in=ALLOWED_CONTENT_TYPES)
+
+
 class NewsAttachment(models.Model):
     """A downloadable document attached to an article (PDF of a decree, a map…)."""
 
     news = models.ForeignKey(News, on_delete=models.CASCADE, related_name="attachments")
     title = models.CharField(_("intitulé"), max_length=200)
     file = models.FileField(_("fichier"), upload_to="attachments/%Y/%m/")
+    # Detected from the content when uploaded (apps.news.attachments); empty = not verified.
+    content_type = models.CharField(_("type détecté"), max_length=100, blank=True, editable=False)
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    objects = NewsAttachmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]

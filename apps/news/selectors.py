@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from apps.core.selectors import LIST_DEFERRED
-from apps.news.models import News
+from apps.news.models import News, NewsAttachment
 
 
 def news_list() -> QuerySet[News]:
@@ -18,5 +18,15 @@ def news_list() -> QuerySet[News]:
 
 
 def news_detail() -> QuerySet[News]:
-    """Public news, every column, with areas, links and attachments prefetched."""
-    return news_list().defer(None).prefetch_related("areas", "links", "attachments")
+    """Public news, every column, with areas, links and attachments prefetched.
+
+    Only attachments whose content passed the type check are listed (``safe()``): a file
+    stored before the check, or refused by it, stays unpublished until an editor replaces it.
+    """
+    return (
+        news_list()
+        .defer(None)
+        .prefetch_related(
+            "areas", "links", Prefetch("attachments", queryset=NewsAttachment.objects.safe())
+        )
+    )

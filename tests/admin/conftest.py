@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import EventFactory, NewsFactory, WorksFactory
+from tests.staff import staff_login
 
 FACTORIES = {"news": NewsFactory, "works": WorksFactory, "events": EventFactory}
 #: (app label, model name) of each content type in admin URLs.
@@ -38,11 +39,9 @@ def metropole_items(metropole, mobility):
 
 @pytest.fixture
 def editor_client(client, city_editor):
-    client.force_login(city_editor)
-    return client
+    return staff_login(client, city_editor)  # password and second factor, as a browser
 
 
 @pytest.fixture
 def superuser_client(client, superuser):
-    client.force_login(superuser)
-    return client
+    return staff_login(client, superuser)

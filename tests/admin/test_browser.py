@@ -6,17 +6,21 @@ our own static files; only background tiles are expected to be blocked.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django_otp.oath import totp
 from playwright.sync_api import expect, sync_playwright
 
 from apps.core.models import Status
 from apps.works.models import Works
+from tests.staff import PASSWORD, totp_code, totp_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-PASSWORD = "motdepasse-solide-42"  # tests.factories.UserFactory
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +70,15 @@ class OfflinePage:
         return handle
 
     def login(self, username: str) -> None:
+        """Password, then the code of the user's authenticator app (editors must have one)."""
+        device = totp_device(get_user_model().objects.get(username=username))
         self.page.goto("/admin/login/")
         self.page.fill("#id_username", username)
         self.page.fill("#id_password", PASSWORD)
         self.page.click("input[type=submit]")
+        self.page.wait_for_url("**/admin/mfa/verify/**")
+        self.page.fill("#id_otp_token", totp_code(device))
+        self.page.click("#mfa-form input[type=submit]")
         self.page.wait_for_selector("#user-tools")
 
     def close(self) -> None:
@@ -94,6 +102,32 @@ def _draw_line(page, field: str, points: list[tuple[float, float]]) -> None:
         expect(vertices).to_have_count(index)
     page.click(f"{map_selector} .leaflet-draw-actions a:text-is('Terminer')")
     expect(page.locator(f"#id_{field}")).to_have_value(re.compile('"LineString"'))
+
+
+def test_superuser_without_a_device_enrols_from_the_qr_page_before_anything_else(
+    chromium, live_server, superuser
+):
+    browser = OfflinePage(chromium, live_server.url)
+    try:
+        page = browser.page
+        page.goto("/admin/works/works/")
+        page.fill("#id_username", superuser.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url("**/admin/mfa/enrol/**")
+        expect(page.locator("#mfa-qr svg")).to_be_visible()
+        key = page.inner_text("#mfa-key").replace(" ", "")
+        # What the phone's app computes from the key it was given.
+        code = f"{totp(base64.b32decode(key)):06d}"
+
+        page.fill("#id_otp_token", code)
+        page.click("#mfa-form input[type=submit]")
+
+        page.wait_for_selector("#changelist")  # then on to the page first asked for
+        assert urlparse(page.url).path == "/admin/works/works/"
+        assert not browser.blocked
+    finally:
+        browser.close()
 
 
 def test_editor_draws_publishes_and_other_organization_cannot_see(

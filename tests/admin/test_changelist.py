@@ -24,9 +24,10 @@ def _items(type_code, organization, category, count):
     return items
 
 
-#: Session, user, memberships, organization and category filters, two counts, Django's two
-#: permission lookups (sidebar), the rows, their areas (one prefetch), two date-hierarchy queries.
-CHANGELIST_QUERIES = 13
+#: Session, user, the verified TOTP device (django-otp), memberships, organization and category
+#: filters, two counts, Django's two permission lookups (sidebar), the rows, their areas (one
+#: prefetch), two date-hierarchy queries.
+CHANGELIST_QUERIES = 14
 
 
 @pytest.mark.parametrize("type_code", TYPES)

@@ -14,6 +14,7 @@ from apps.core.services import api_key_create, api_key_revoke
 from apps.news.models import News
 from tests.api_support import key_client, published_news
 from tests.factories import CENTRE_LAT, CENTRE_LON, OrganizationFactory
+from tests.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/news/"
@@ -176,7 +177,7 @@ def test_key_use_is_recorded(city, mobility):
 
 def test_staff_member_publishes_for_their_organization(city, metropole, city_editor, mobility):
     client = APIClient()
-    client.force_login(city_editor)
+    staff_login(client, city_editor)
 
     created = client.post(URL, _body(), format="json")
     refused = client.post(URL, _body(organization="metropole"), format="json")
@@ -200,7 +201,7 @@ def test_superuser_names_the_organization_when_there_are_several(
     city, metropole, superuser, mobility
 ):
     client = APIClient()
-    client.force_login(superuser)
+    staff_login(client, superuser)
 
     ambiguous = client.post(URL, _body(), format="json")
     chosen = client.post(URL, _body(organization="metropole"), format="json")

@@ -8,6 +8,7 @@ demo login.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import socket
@@ -19,9 +20,11 @@ from pathlib import Path
 import httpx
 import pytest
 from django.conf import settings
+from django_otp.oath import totp
 
 BASE_DIR = Path(settings.BASE_DIR)
 LOGIN = re.compile(r"Demo editor login: (\S+) / (\S+)")
+TOTP_KEY = re.compile(r"Demo editor TOTP key: (\S+)")
 SERVER_START_TIMEOUT_S = 30
 
 
@@ -70,6 +73,7 @@ def test_embedded_mode_migrates_seeds_and_serves_without_database_url(tmp_path):
     _manage(env, "migrate", "--noinput", "-v0")
     output = _manage(env, "seed_demo")
     username, password = LOGIN.search(output).groups()
+    totp_key = TOTP_KEY.search(output).group(1)
     assert "news 3" in output and "works 4" in output and "events 5" in output
     assert (tmp_path / "quartier.sqlite3").exists()
 
@@ -98,6 +102,20 @@ def test_embedded_mode_migrates_seeds_and_serves_without_database_url(tmp_path):
                     "csrfmiddlewaretoken": token.group(1),
                     "username": username,
                     "password": password,
+                    "next": "/admin/",
+                },
+            )
+            assert response.status_code == 302 and response.headers["location"] == "/admin/"
+            # An editor can notify residents: the admin asks for the printed key's TOTP code.
+            second = client.get("/admin/", follow_redirects=True)
+            assert second.url.path == "/admin/mfa/verify/"
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', second.text)
+            code = totp(base64.b32decode(totp_key))
+            response = client.post(
+                "/admin/mfa/verify/",
+                data={
+                    "csrfmiddlewaretoken": token.group(1),
+                    "otp_token": f"{code:06d}",
                     "next": "/admin/",
                 },
             )

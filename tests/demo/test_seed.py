@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
-from django.test import TestCase
+from django.test import RequestFactory, TestCase
 from django.utils import timezone
 
 from apps.core.models import Area, AreaKind, Category, Membership, Organization, Status, Tombstone
@@ -33,6 +33,8 @@ MODELS = (
     Tombstone,
     get_user_model(),
 )
+#: django-axes checks every sign-in against its lock-out, so it needs the request.
+SIGN_IN = RequestFactory().post("/admin/login/")
 LOGIN_LINE = re.compile(r"^\s+(\S+) / (\S+)\s+\((.+)\)$", re.MULTILINE)
 
 
@@ -78,7 +80,7 @@ class SeedDemoContentTests(TestCase):
         assert _counts() == before
         assert set(Works.objects.values_list("uuid", flat=True)) == uuids
         assert "news 0/" in output and "works 0/" in output and "events 0/" in output
-        assert authenticate(username="camille.martin", password="quartier-demo") == editor
+        assert authenticate(SIGN_IN, username="camille.martin", password="quartier-demo") == editor
 
     def test_reset_redates_the_content_without_duplicates(self):
         before = _counts()
@@ -204,7 +206,7 @@ class SeedDemoContentTests(TestCase):
         logins = LOGIN_LINE.findall(self.output)
         assert len(logins) >= 3
         for username, password, who in logins:
-            user = authenticate(username=username, password=password)
+            user = authenticate(SIGN_IN, username=username, password=password)
             assert user is not None and user.is_staff, username
             if who == "superuser":
                 assert user.is_superuser

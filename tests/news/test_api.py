@@ -18,7 +18,7 @@ def test_detail_has_body_areas_links_attachments_and_image(mobility, centre, set
     news.image.save("piscine.jpg", ContentFile(b"\xff\xd8\xff"), save=True)
     News.objects.filter(pk=news.pk).update(image_alt_fr="La piscine vide")
     NewsLink.objects.create(news=news, title_fr="Horaires", url="https://ville.example/h")
-    attachment = NewsAttachment(news=news, title="Arrêté")
+    attachment = NewsAttachment(news=news, title="Arrêté", content_type="application/pdf")
     attachment.file.save("arrete.pdf", ContentFile(b"%PDF-1.4"), save=True)
 
     data = APIClient().get(f"/api/v1/news/{news.pk}/").json()

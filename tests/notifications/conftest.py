@@ -11,6 +11,7 @@ import pytest
 from apps.notifications.fcm import FcmGateway
 from apps.notifications.push import reset_gateway
 from bench.fakefcm import FakeFcm, ServiceAccount
+from tests.staff import staff_login
 
 
 @pytest.fixture(scope="session")
@@ -68,18 +69,15 @@ def log_backend(settings):
 @pytest.fixture
 def editor_client(client, city_editor):
     """The admin as the city's editor."""
-    client.force_login(city_editor)
-    return client
+    return staff_login(client, city_editor)
 
 
 @pytest.fixture
 def metropole_client(client, metropole_editor):
     """The admin as an editor of another organization (the metropole)."""
-    client.force_login(metropole_editor)
-    return client
+    return staff_login(client, metropole_editor)
 
 
 @pytest.fixture
 def superuser_client(client, superuser):
-    client.force_login(superuser)
-    return client
+    return staff_login(client, superuser)

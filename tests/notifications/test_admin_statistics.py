@@ -190,10 +190,10 @@ def test_small_counts_are_masked(
     assert cell(html, "sent_count", 0) == "&lt; 5"
 
 
-#: Session, user, Django's two counts (filtered and total), the page, the statistics of the
-#: page and its opens, the memberships (sidebar), the warnings banner: one late-send query
-#: per content type and one for stuck deliveries.
-CHANGELIST_QUERIES = 12
+#: Session, user, the verified TOTP device (django-otp), Django's two counts (filtered and
+#: total), the page, the statistics of the page and its opens, the memberships (sidebar), the
+#: warnings banner: one late-send query per content type and one for stuck deliveries.
+CHANGELIST_QUERIES = 13
 
 
 @pytest.mark.parametrize("count", [2, 9])

@@ -24,6 +24,7 @@ from apps.residents.models import (
 from apps.residents.statistics import masked
 from tests.factories import CENTRE_LAT, CENTRE_LON, AreaFactory, square
 from tests.residents.factories import PlaceFactory, make_resident
+from tests.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def _cells(html: str, table_id: str) -> dict[str, list[str]]:
 
 
 def test_statistics_page_shows_masked_aggregates(client: Client, superuser, city_data):
-    client.force_login(superuser)
+    staff_login(client, superuser)
 
     response = client.get(URL)
 
@@ -71,7 +72,7 @@ def test_statistics_page_shows_masked_aggregates(client: Client, superuser, city
 def test_statistics_query_count_does_not_grow_with_residents(
     client, superuser, city_data, django_assert_max_num_queries
 ):
-    client.force_login(superuser)
+    staff_login(client, superuser)
     client.get(URL)
     with django_assert_max_num_queries(12) as few:
         client.get(URL)
@@ -82,7 +83,7 @@ def test_statistics_query_count_does_not_grow_with_residents(
 
 
 def test_statistics_page_is_linked_from_the_admin_index(client, superuser):
-    client.force_login(superuser)
+    staff_login(client, superuser)
 
     html = client.get(reverse("admin:index")).content.decode()
 
@@ -90,7 +91,7 @@ def test_statistics_page_is_linked_from_the_admin_index(client, superuser):
 
 
 def test_staff_without_the_permission_cannot_see_it(client, city_editor):
-    client.force_login(city_editor)
+    staff_login(client, city_editor)
     assert client.get(URL).status_code == 403
 
     city_editor.user_permissions.add(Permission.objects.get(codename="view_residentstatistics"))
@@ -109,7 +110,7 @@ def test_no_admin_screen_lists_residents_data(client, superuser):
         Interaction,
     }
     assert personal.isdisjoint(admin.site._registry)
-    client.force_login(superuser)
+    staff_login(client, superuser)
     for path in ("/admin/residents/device/", "/admin/residents/place/", f"{URL}1/change/"):
         assert client.get(path).status_code == 404
 

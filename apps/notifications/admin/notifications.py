@@ -6,6 +6,7 @@ The list computes the statistics of the page it shows, in two queries whatever i
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -19,6 +20,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
+from django.utils.timezone import now as timezone_now
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.registry import content_models
@@ -35,6 +37,9 @@ from apps.residents.statistics import SMALL_COUNT, masked
 
 #: The largest id PostgreSQL's bigint holds: a larger one cannot name a device.
 MAX_DEVICE_ID = 2**63 - 1
+#: Test pushes one staff member may send in an hour: enough to check a few phones, too few to
+#: walk the device ids pushing strangers' phones.
+TEST_PUSH_PER_HOUR = 20
 
 
 def item_admin_url(item_type: str, item_id: int) -> str | None:
@@ -249,7 +254,7 @@ class NotificationAdmin(admin.ModelAdmin):
         """Send the test push to the device typed in the form, at once; report the outcome."""
         if not can_send_test_push(request.user):
             raise PermissionDenied
-        form = TestPushForm(request.POST if request.method == "POST" else None)
+        form = TestPushForm(request.POST if request.method == "POST" else None, user=request.user)
         if request.method == "POST" and form.is_valid():
             device: Device = form.cleaned_data["device"]
             delivery = services.send_test_push(device=device, user=request.user)
@@ -267,6 +272,10 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 class TestPushForm(forms.Form):
+    """The device to push to. Any device the push cannot reach (unknown id, no live token,
+    notifications turned off) gets one and the same answer: the form is no oracle of which ids
+    exist or of what a resident chose in the app."""
+
     device = forms.IntegerField(
         label=_("Identifiant de l'appareil"),
         min_value=1,
@@ -277,25 +286,37 @@ class TestPushForm(forms.Form):
         ),
     )
 
-    def clean_device(self) -> Device:
-        device = Device.objects.filter(pk=self.cleaned_data["device"]).first()
-        if device is None:
-            raise ValidationError(_("Aucun appareil n'a cet identifiant."), code="unknown")
-        if not device.push_token or not device.push_token_active:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict[str, Any]:
+        since = timezone_now() - timedelta(hours=1)
+        sent = Notification.objects.filter(
+            kind=Kind.TEST, created_by=self.user, created_at__gte=since
+        ).count()
+        if sent >= TEST_PUSH_PER_HOUR:
             raise ValidationError(
                 _(
-                    "Cet appareil n'a pas de jeton de notification valide : ouvrez "
-                    "l'application pour qu'elle l'envoie de nouveau, puis réessayez."
+                    "Vous avez envoyé %(n)d notifications de test depuis une heure : "
+                    "réessayez plus tard."
                 ),
-                code="no_token",
+                code="too_many",
+                params={"n": sent},
             )
-        if not device.notifications_enabled:
+        return super().clean() or {}
+
+    def clean_device(self) -> Device:
+        # One query whatever the reason, so that the time taken tells nothing either.
+        device = Device.objects.pushable().filter(pk=self.cleaned_data["device"]).first()
+        if device is None:
             raise ValidationError(
                 _(
-                    "Les notifications sont désactivées sur cet appareil (réglages de "
-                    "l'application)."
+                    "Aucun appareil joignable n'a cet identifiant : vérifiez le numéro, et que "
+                    "l'application est ouverte sur le téléphone, avec les notifications "
+                    "activées."
                 ),
-                code="disabled",
+                code="unreachable",
             )
         return device
 

@@ -79,7 +79,14 @@ class Command(BaseCommand):
         for login in report.logins:
             who = "superuser" if login.superuser else f"editor of {login.organization}"
             self.stdout.write(f"  {login.username} / {login.password}    ({who})")
+        self.stdout.write(
+            "Then a second factor: add the TOTP key to an authenticator app (FreeOTP, Aegis…), "
+            "or run `python manage.py demo_totp` for the current codes."
+        )
+        for login in report.logins:
+            self.stdout.write(f"  {login.username}: {login.totp_key}")
         editor = next(login for login in report.logins if not login.superuser)
         self.stdout.write(
             self.style.SUCCESS(f"Demo editor login: {editor.username} / {editor.password}")
         )
+        self.stdout.write(self.style.SUCCESS(f"Demo editor TOTP key: {editor.totp_key}"))
