@@ -27,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
+from apps.residents.caches import device_throttle_key
 from apps.residents.models import Device
 from apps.residents.services import device_touch
 from apps.residents.tokens import device_token_hash
@@ -101,5 +102,6 @@ class DeviceScopedRateThrottle(ScopedRateThrottle):
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         device = device_of(request)
-        ident = f"device-{device.pk}" if device is not None else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        if device is not None:
+            return device_throttle_key(str(self.scope), device.pk)
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -37,6 +37,8 @@ SNAPSHOT_ITEMS = 200
 CURSOR_TTL = 30 * 60
 #: How long a non-personal snapshot serves every caller of its grid cell (seconds).
 SHARED_TTL = 60
+#: Personal snapshots kept per device; an older one's cursor expires early.
+SNAPSHOTS_PER_DEVICE = 10
 #: Longest cursor accepted (a signed key and offset are about 100 characters).
 CURSOR_MAX_CHARS = 300
 _SALT = "apps.recommend.feed.cursor"
@@ -107,12 +109,57 @@ def snapshot_rows(
     )
 
 
+def _device_keys(device_id: int) -> tuple[str, str]:
+    """The cache keys of a device's snapshot counter and of its erasure mark."""
+    return f"feed:device:{device_id}:n", f"feed:device:{device_id}:erased"
+
+
+def _personal_key(device_id: int, n: int) -> str:
+    return f"p{device_id}-{n}"
+
+
 def snapshot_save(snapshot: Snapshot) -> Snapshot:
-    """Store ``snapshot`` under a new random key; return it with its key."""
-    key = secrets.token_urlsafe(12)
-    saved = replace(snapshot, key=key)
-    cache.set(_PREFIX + key, saved, CURSOR_TTL)
+    """Store ``snapshot`` under a new key; return it with its key.
+
+    A personal snapshot is numbered per device (``p<device>-<n>``, the cursor's signature
+    makes it unguessable) so that ``snapshots_forget`` finds every one of them: erasure must
+    reach the cache (docs/privacy.md). A device keeps its last ``SNAPSHOTS_PER_DEVICE``.
+    """
+    if not snapshot.personalized or snapshot.device_id is None:
+        saved = replace(snapshot, key=secrets.token_urlsafe(12))
+        cache.set(_PREFIX + saved.key, saved, CURSOR_TTL)
+        return saved
+    counter, erased = _device_keys(snapshot.device_id)
+    cache.add(counter, 0, CURSOR_TTL)
+    n = cache.incr(counter)
+    saved = replace(snapshot, key=_personal_key(snapshot.device_id, n))
+    cache.set(_PREFIX + saved.key, saved, CURSOR_TTL)
+    # The counter outlives every snapshot it numbers, so numbers are never reused while a
+    # cursor may still point at one.
+    cache.touch(counter, CURSOR_TTL)
+    if n > SNAPSHOTS_PER_DEVICE:
+        cache.delete(_PREFIX + _personal_key(snapshot.device_id, n - SNAPSHOTS_PER_DEVICE))
+    # A feed request that raced with the device's erasure must not leave its snapshot behind.
+    if cache.get(erased):
+        cache.delete(_PREFIX + saved.key)
     return saved
+
+
+def snapshots_forget(*, device_id: int, erased: bool) -> None:
+    """Delete every personal snapshot of ``device_id`` (erasure, withdrawn consent).
+
+    ``erased``: the device is gone; a mark kept for ``CURSOR_TTL`` makes a concurrent
+    ``snapshot_save`` delete what it just wrote (it checks the mark after writing).
+    """
+    counter, mark = _device_keys(device_id)
+    if erased:
+        cache.set(mark, 1, CURSOR_TTL)
+    n = cache.get(counter)
+    last = n if isinstance(n, int) else 0
+    first = max(1, last - SNAPSHOTS_PER_DEVICE + 1)
+    cache.delete_many(
+        [counter, *(_PREFIX + _personal_key(device_id, k) for k in range(first, last + 1))]
+    )
 
 
 def _shared_key(point: tuple[float, float] | None) -> str:

@@ -12,8 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.residents.caches import device_caches_forget
 from apps.residents.models import Device
-from apps.residents.signals import personalization_withdrawn
+from apps.residents.signals import devices_erased, personalization_withdrawn
 from apps.residents.tokens import device_token_hash, device_token_new
 
 logger = logging.getLogger(__name__)
@@ -148,10 +149,23 @@ def device_touch(*, device: Device, now: datetime | None = None) -> bool:
     return bool(written)
 
 
+def devices_erased_on_commit(device_ids: list[int]) -> None:
+    """Once the erasure of ``device_ids`` commits, clear what the cache keeps about them."""
+
+    def forget() -> None:
+        device_caches_forget(device_ids=device_ids)
+        devices_erased.send(sender=Device, device_ids=device_ids)
+
+    transaction.on_commit(forget)
+
+
 @transaction.atomic
 def device_erase(*, device: Device) -> None:
-    """Erase the device and every row that references it (all relations cascade)."""
+    """Erase the device and every row that references it (all relations cascade), then what
+    the cache holds about it (throttles, feed snapshots: ``devices_erased``)."""
+    pk = device.pk
     device.delete()
+    devices_erased_on_commit([pk])
 
 
 def devices_purge_inactive(*, now: datetime | None = None, batch: int = 500) -> int:
@@ -164,4 +178,5 @@ def devices_purge_inactive(*, now: datetime | None = None, batch: int = 500) -> 
             return erased
         with transaction.atomic():
             Device.objects.filter(pk__in=ids, last_seen_at__lt=cutoff).delete()
+            devices_erased_on_commit(ids)
         erased += len(ids)

@@ -18,7 +18,7 @@ from apps.residents.models import (
     SavedItem,
     TransferCode,
 )
-from apps.residents.services.devices import device_register
+from apps.residents.services.devices import device_register, devices_erased_on_commit
 from apps.residents.signals import device_transferred
 from apps.residents.tokens import (
     transfer_code_hash,
@@ -89,7 +89,9 @@ def device_register_by_transfer(
     for model in PROFILE_MODELS:
         model.objects.filter(device=old).update(device=new)  # type: ignore[attr-defined]
     device_transferred.send(sender=Device, old_device=old, new_device=new)
+    old_pk = old.pk
     old.delete()
+    devices_erased_on_commit([old_pk])
     return new, token
 
 
