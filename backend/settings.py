@@ -33,6 +33,7 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "NOTIFY_WORKS_REMINDER_HOUR": (int, 18),
     "RETENTION_DAYS": (int, 180),
     "DEVICE_INACTIVE_DAYS": (int, 270),
+    "ERASURE_LOG_PATH": (str, str(VAR_DIR / "erasures.jsonl")),
     "API_NUM_PROXIES": (int, 0),
     "API_THROTTLE_RATES": (dict, {}),
     "API_CACHE_SECONDS": (int, 60),
@@ -315,6 +316,9 @@ NOTIFY_WORKS_REMINDER_HOUR: int = env("NOTIFY_WORKS_REMINDER_HOUR")
 # --- Residents and privacy ------------------------------------------------------------------
 RETENTION_DAYS: int = env("RETENTION_DAYS")
 DEVICE_INACTIVE_DAYS: int = env("DEVICE_INACTIVE_DAYS")
+# Append-only record of erased devices, outside the database so that it survives a restore
+# (apps/residents/erasures.py; manage.py replay_erasures).
+ERASURE_LOG_PATH: str = env("ERASURE_LOG_PATH")
 RECOMMENDER_MODEL_DIR: str = env("RECOMMENDER_MODEL_DIR")
 
 # --- Security -------------------------------------------------------------------------------
