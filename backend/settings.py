@@ -336,10 +336,28 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https://")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    # runserver's request lines keep no position (docs/privacy.md): backend/access_log.py.
+    "filters": {"redact_positions": {"()": "backend.access_log.RedactPositionsFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
     "loggers": {
+        "django.server": {
+            "handlers": ["django.server"],
+            "filters": ["redact_positions"],
+            "level": "INFO",
+            "propagate": False,
+        },
         "django.db.backends": {"level": "INFO"},
         # httpx logs every request at INFO: thousands of lines a second during an FCM fan-out.
         "httpx": {"level": "WARNING"},
