@@ -38,6 +38,9 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "API_THROTTLE_RATES": (dict, {}),
     "API_CACHE_SECONDS": (int, 60),
     "API_DIAGNOSTICS": (bool, False),
+    "APP_CHECK_REQUIRED": (bool, False),
+    "APP_CHECK_PROJECT": (str, ""),
+    "APP_CHECK_JWKS_URL": (str, "https://firebaseappcheck.googleapis.com/v1/jwks"),
     "MEDIA_ROOT": (str, str(VAR_DIR / "media")),
     "STATIC_ROOT": (str, str(VAR_DIR / "static")),
     "RECOMMENDER_MODEL_DIR": (str, str(VAR_DIR / "models")),
@@ -217,7 +220,11 @@ REST_FRAMEWORK = {
     # Per-scope rates; views pick a scope with ScopedRateThrottle (``throttle_scope``).
     "DEFAULT_THROTTLE_RATES": {
         "anon": "1200/min",  # public reads, per IP
-        "registration": "20/hour",  # device registration, per IP
+        "registration": "20/hour",  # device registration, per IPv4 address or IPv6 /64
+        # With App Check on, the per-address limit can be loose (carrier NAT puts many phones
+        # behind one address): the app attests itself instead.
+        "registration_app_check": "300/hour",
+        "registration_all": "300/min",  # every registration, all addresses together
         "resident": "240/min",  # /me/ routes, per device
         "interactions": "120/min",  # interaction batches, per device
         "feed": "300/min",  # feed pages, per device (per client IP for anonymous callers)
@@ -241,6 +248,14 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update(_rate_overrides)  # type: ignore
 API_CACHE_SECONDS: int = env("API_CACHE_SECONDS")
 # /api/v1/diagnostics/…: reference endpoints for load tests (404 unless on).
 API_DIAGNOSTICS: bool = env("API_DIAGNOSTICS")
+# Firebase App Check on device registration (apps/residents/app_check.py): the app sends
+# X-Firebase-AppCheck, a token signed by Firebase for APP_CHECK_PROJECT (its number or id, as
+# in the token's "aud"); missing or invalid -> 401. The keys come from APP_CHECK_JWKS_URL.
+APP_CHECK_REQUIRED: bool = env("APP_CHECK_REQUIRED")
+APP_CHECK_PROJECT: str = env("APP_CHECK_PROJECT")
+APP_CHECK_JWKS_URL: str = env("APP_CHECK_JWKS_URL")
+if APP_CHECK_REQUIRED and not APP_CHECK_PROJECT:
+    raise ImproperlyConfigured("APP_CHECK_REQUIRED needs APP_CHECK_PROJECT (the Firebase project).")
 # JSON bodies of the API are small; larger declared bodies get 413 before being read.
 API_MAX_BODY_BYTES = 1024 * 1024
 SPECTACULAR_SETTINGS = {

@@ -11,11 +11,14 @@ one. Use ``device_of(request)`` to read the device.
   or revoked token is treated as anonymous so the home screen never breaks (the app learns
   that its token is dead from its next ``/me/`` call).
 - ``DeviceScopedRateThrottle``: a ``throttle_scope`` rate counted per device, or per client
-  IP for anonymous requests (registration).
+  address for anonymous requests (registration): an IPv4 address, or an IPv6 /64 (one
+  subscriber's network: a phone changes the rest of its address at will).
+- ``RegistrationCeilingThrottle``: scope ``registration_all``, every registration together.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -25,7 +28,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
 from apps.residents.caches import device_throttle_key
 from apps.residents.models import Device
@@ -104,4 +107,35 @@ class DeviceScopedRateThrottle(ScopedRateThrottle):
         device = device_of(request)
         if device is not None:
             return device_throttle_key(str(self.scope), device.pk)
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_network(request, self)}
+
+
+def client_network(request: Request, throttle: SimpleRateThrottle) -> str:
+    """The client's IPv4 address, or its IPv6 /64 (an IPv4-mapped IPv6 address is IPv4)."""
+    ident = throttle.get_ident(request) or ""
+    try:
+        address = ipaddress.ip_address(ident.strip())
+    except ValueError:
+        return ident
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+class RegistrationCeilingThrottle(SimpleRateThrottle):
+    """Scope ``registration_all``: all registrations together, whatever their address.
+
+    Bounds what a botnet or a carrier-NAT-sized crowd can create; the view checks it last,
+    after App Check, so that rejected attempts do not use up the budget of genuine apps.
+    """
+
+    scope = "registration_all"
+
+    def get_rate(self) -> str | None:
+        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        return rates[str(self.scope)]
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": "all"}
