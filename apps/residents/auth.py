@@ -19,16 +19,18 @@ one. Use ``device_of(request)`` to read the device.
 from __future__ import annotations
 
 import ipaddress
+import time
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle, SimpleRateThrottle
 
 from apps.residents.caches import device_throttle_key
 from apps.residents.models import Device
@@ -124,18 +126,37 @@ def client_network(request: Request, throttle: SimpleRateThrottle) -> str:
     return str(address)
 
 
-class RegistrationCeilingThrottle(SimpleRateThrottle):
+class RegistrationCeilingThrottle(BaseThrottle):
     """Scope ``registration_all``: all registrations together, whatever their address.
 
     Bounds what a botnet or a carrier-NAT-sized crowd can create; the view checks it last,
-    after App Check, so that rejected attempts do not use up the budget of genuine apps.
+    after App Check, so that rejected attempts do not use up the budget of genuine apps. A
+    counter per fixed window (one ``INCR``), not DRF's list of request times, which would
+    grow with the limit and be rewritten whole at every registration.
     """
 
     scope = "registration_all"
 
-    def get_rate(self) -> str | None:
-        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
-        return rates[str(self.scope)]
+    def __init__(self) -> None:
+        rate = str(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
+        number, period = rate.split("/")  # DRF's syntax: "300/min"
+        self.num_requests = int(number)
+        self.duration = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+        self._wait = 0.0
 
-    def get_cache_key(self, request: Request, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": "all"}
+    def allow_request(self, request: Request, view: Any) -> bool:
+        now = time.time()
+        window = int(now // self.duration)
+        key = f"throttle_{self.scope}_{window}"
+        cache.add(key, 0, self.duration + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window's key expired between the two calls
+            count = 1
+        if count <= self.num_requests:
+            return True
+        self._wait = (window + 1) * self.duration - now
+        return False
+
+    def wait(self) -> float:
+        return max(self._wait, 1.0)
