@@ -11,6 +11,9 @@ A line holds only what the replay needs (docs/privacy.md)::
     {"v": 1, "at": "2026-12-07T08:15:00+00:00", "device": 123,
      "registered_at": "2026-03-01T10:00:00.123456+00:00", "reason": "request"}
 
+A line is written before the commit: if the transaction then rolls back, the line names a
+device that asked to be erased (or was due to be) and the replay does what was asked.
+
 ``registered_at`` guards the replay against ids reused after a restore: a device registered
 after the restore may get the id of an erased one (the id sequence is restored too); it is
 left alone because it was registered at another time.

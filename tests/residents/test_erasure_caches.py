@@ -116,3 +116,21 @@ def test_inactivity_purge_removes_the_device_from_redis(
         assert devices_purge_inactive() == 1
 
     assert _traces(redis_cache, pk) == []
+
+
+def test_transfer_removes_the_old_device_from_redis(
+    redis_cache, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    resident = _resident_with_a_personal_feed()
+    pk = resident.device.pk
+    code = resident.client.post("/api/v1/me/transfer-code/").json()["code"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = APIClient().post(
+            "/api/v1/devices/", {"platform": "ios", "transfer_code": code}, format="json"
+        )
+
+    assert moved.status_code == 201
+    assert _traces(redis_cache, pk) == []

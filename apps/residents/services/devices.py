@@ -157,7 +157,9 @@ def devices_erased_on_commit(device_ids: list[int]) -> None:
         device_caches_forget(device_ids=device_ids)
         devices_erased.send(sender=Device, device_ids=device_ids)
 
-    transaction.on_commit(forget)
+    # Robust: the erasure is committed; a cache that is down must not turn it into a 500
+    # (the error is logged; snapshots then expire within 30 minutes).
+    transaction.on_commit(forget, robust=True)
 
 
 @transaction.atomic
