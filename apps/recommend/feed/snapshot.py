@@ -114,35 +114,43 @@ def _device_keys(device_id: int) -> tuple[str, str]:
     return f"feed:device:{device_id}:n", f"feed:device:{device_id}:erased"
 
 
-def _personal_key(device_id: int, n: int) -> str:
-    return f"p{device_id}-{n}"
+def _slot_key(device_id: int, n: int) -> str:
+    """The key of the device's ``n``-th snapshot's slot (it holds the snapshot's key)."""
+    return f"feed:device:{device_id}:{n}"
 
 
 def snapshot_save(snapshot: Snapshot) -> Snapshot:
-    """Store ``snapshot`` under a new key; return it with its key.
+    """Store ``snapshot`` under a new random key; return it with its key.
 
-    A personal snapshot is numbered per device (``p<device>-<n>``, the cursor's signature
-    makes it unguessable) so that ``snapshots_forget`` finds every one of them: erasure must
-    reach the cache (docs/privacy.md). A device keeps its last ``SNAPSHOTS_PER_DEVICE``.
+    The key travels in cursors, so it says nothing about the device. A personal snapshot's key
+    is also kept in a numbered slot of its device (``feed:device:<id>:<n>``) so that
+    ``snapshots_forget`` finds every one of them: erasure must reach the cache
+    (docs/privacy.md). A device keeps its last ``SNAPSHOTS_PER_DEVICE``.
     """
+    saved = replace(snapshot, key=secrets.token_urlsafe(12))
     if not snapshot.personalized or snapshot.device_id is None:
-        saved = replace(snapshot, key=secrets.token_urlsafe(12))
         cache.set(_PREFIX + saved.key, saved, CURSOR_TTL)
         return saved
-    counter, erased = _device_keys(snapshot.device_id)
+    device_id = snapshot.device_id
+    counter, erased = _device_keys(device_id)
     cache.add(counter, 0, CURSOR_TTL)
     n = cache.incr(counter)
-    saved = replace(snapshot, key=_personal_key(snapshot.device_id, n))
-    cache.set(_PREFIX + saved.key, saved, CURSOR_TTL)
-    # The counter outlives every snapshot it numbers, so numbers are never reused while a
-    # cursor may still point at one.
+    cache.set_many({_slot_key(device_id, n): saved.key, _PREFIX + saved.key: saved}, CURSOR_TTL)
+    # The counter outlives every slot it numbers, so ``snapshots_forget`` sees them all.
     cache.touch(counter, CURSOR_TTL)
     if n > SNAPSHOTS_PER_DEVICE:
-        cache.delete(_PREFIX + _personal_key(snapshot.device_id, n - SNAPSHOTS_PER_DEVICE))
+        _slots_delete(device_id, [n - SNAPSHOTS_PER_DEVICE])
     # A feed request that raced with the device's erasure must not leave its snapshot behind.
     if cache.get(erased):
-        cache.delete(_PREFIX + saved.key)
+        _slots_delete(device_id, [n])
     return saved
+
+
+def _slots_delete(device_id: int, numbers: list[int], *also: str) -> None:
+    """Delete the device's slots ``numbers``, the snapshots they name, and keys ``also``."""
+    slots = [_slot_key(device_id, n) for n in numbers]
+    keys = [key for key in cache.get_many(slots).values() if isinstance(key, str)]
+    cache.delete_many([*slots, *(_PREFIX + key for key in keys), *also])
 
 
 def snapshots_forget(*, device_id: int, erased: bool) -> None:
@@ -157,9 +165,7 @@ def snapshots_forget(*, device_id: int, erased: bool) -> None:
     n = cache.get(counter)
     last = n if isinstance(n, int) else 0
     first = max(1, last - SNAPSHOTS_PER_DEVICE + 1)
-    cache.delete_many(
-        [counter, *(_PREFIX + _personal_key(device_id, k) for k in range(first, last + 1))]
-    )
+    _slots_delete(device_id, list(range(first, last + 1)), counter)
 
 
 def _shared_key(point: tuple[float, float] | None) -> str:
