@@ -74,7 +74,15 @@ def redact_text(text: str) -> str:
 
 
 class RedactingGunicornLogger(GunicornLogger):
-    """gunicorn's logger with the request line, path, query and referer redacted."""
+    """gunicorn's logger with the request line, path, query and referer redacted.
+
+    Its error log too: "Error handling request /api/v1/feed/?lat=…" quotes the URI.
+    """
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        if not any(isinstance(f, RedactPositionsFilter) for f in self.error_log.filters):
+            self.error_log.addFilter(RedactPositionsFilter())
 
     def atoms(self, resp: Any, req: Any, environ: dict, request_time: Any) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)

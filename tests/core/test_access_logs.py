@@ -62,6 +62,32 @@ def test_redact_uri_and_text_cover_paths_referers_and_bad_request_lines():
     )
 
 
+def test_gunicorn_error_log_redacts_request_uris():
+    """A request that crashes a worker is logged with its URI: no position there either."""
+    import io
+    import logging
+
+    from gunicorn.config import Config
+
+    from backend.access_log import RedactingGunicornLogger
+
+    logger = RedactingGunicornLogger(Config())
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger.error_log.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            logger.exception("Error handling request %s", f"/api/v1/feed/?lat={LAT}&lon={LON}")
+    finally:
+        logger.error_log.removeHandler(handler)
+
+    text = stream.getvalue()
+    assert "Error handling request /api/v1/feed/?lat=~&lon=~" in text
+    assert PRECISE.search(text) is None
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
