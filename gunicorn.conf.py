@@ -18,6 +18,7 @@ Every value can be changed by an environment variable, or in ``.env`` like the s
 - ``GUNICORN_MAX_REQUESTS`` (``5000``, ± 10 % jitter): a worker is replaced after that many
   requests, which bounds slow memory growth without restarting all workers at once.
 - ``GUNICORN_ACCESSLOG``: a path or ``-`` for stdout; unset → no access log (the proxy has one).
+  Either way, positions in query strings are redacted (``logger_class`` below).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ preload_app = True
 # The heartbeat file lives in memory (a slow disk can make the arbiter kill healthy workers).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+# Access log lines keep no position: lat/lon/near/bbox values become "~", other decimals are
+# cut to about 1 km (backend/access_log.py, docs/privacy.md).
+logger_class = "backend.access_log.RedactingGunicornLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 proc_name = "quartier-web"

@@ -45,10 +45,14 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "NOTIFY_WORKS_REMINDER_HOUR": (int, 18),
     "RETENTION_DAYS": (int, 180),
     "DEVICE_INACTIVE_DAYS": (int, 270),
+    "ERASURE_LOG_PATH": (str, str(VAR_DIR / "erasures.jsonl")),
     "API_NUM_PROXIES": (int, 0),
     "API_THROTTLE_RATES": (dict, {}),
     "API_CACHE_SECONDS": (int, 60),
     "API_DIAGNOSTICS": (bool, False),
+    "APP_CHECK_REQUIRED": (bool, False),
+    "APP_CHECK_PROJECT": (str, ""),
+    "APP_CHECK_JWKS_URL": (str, "https://firebaseappcheck.googleapis.com/v1/jwks"),
     "MEDIA_ROOT": (str, str(VAR_DIR / "media")),
     "STATIC_ROOT": (str, str(VAR_DIR / "static")),
     "RECOMMENDER_MODEL_DIR": (str, str(VAR_DIR / "models")),
@@ -263,7 +267,11 @@ REST_FRAMEWORK = {
     # Per-scope rates; views pick a scope with ScopedRateThrottle (``throttle_scope``).
     "DEFAULT_THROTTLE_RATES": {
         "anon": "1200/min",  # public reads, per IP
-        "registration": "20/hour",  # device registration, per IP
+        "registration": "20/hour",  # device registration, per IPv4 address or IPv6 /64
+        # With App Check on, the per-address limit can be loose (carrier NAT puts many phones
+        # behind one address): the app attests itself instead.
+        "registration_app_check": "300/hour",
+        "registration_all": "300/min",  # every registration, all addresses together
         "resident": "240/min",  # /me/ routes, per device
         "interactions": "120/min",  # interaction batches, per device
         "feed": "300/min",  # feed pages, per device (per client IP for anonymous callers)
@@ -287,6 +295,14 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update(_rate_overrides)  # type: ignore
 API_CACHE_SECONDS: int = env("API_CACHE_SECONDS")
 # /api/v1/diagnostics/…: reference endpoints for load tests (404 unless on).
 API_DIAGNOSTICS: bool = env("API_DIAGNOSTICS")
+# Firebase App Check on device registration (apps/residents/app_check.py): the app sends
+# X-Firebase-AppCheck, a token signed by Firebase for APP_CHECK_PROJECT (its number or id, as
+# in the token's "aud"); missing or invalid -> 401. The keys come from APP_CHECK_JWKS_URL.
+APP_CHECK_REQUIRED: bool = env("APP_CHECK_REQUIRED")
+APP_CHECK_PROJECT: str = env("APP_CHECK_PROJECT")
+APP_CHECK_JWKS_URL: str = env("APP_CHECK_JWKS_URL")
+if APP_CHECK_REQUIRED and not APP_CHECK_PROJECT:
+    raise ImproperlyConfigured("APP_CHECK_REQUIRED needs APP_CHECK_PROJECT (the Firebase project).")
 # JSON bodies of the API are small; larger declared bodies get 413 before being read.
 API_MAX_BODY_BYTES = 1024 * 1024
 SPECTACULAR_SETTINGS = {
@@ -379,6 +395,9 @@ NOTIFY_WORKS_REMINDER_HOUR: int = env("NOTIFY_WORKS_REMINDER_HOUR")
 # --- Residents and privacy ------------------------------------------------------------------
 RETENTION_DAYS: int = env("RETENTION_DAYS")
 DEVICE_INACTIVE_DAYS: int = env("DEVICE_INACTIVE_DAYS")
+# Append-only record of erased devices, outside the database so that it survives a restore
+# (apps/residents/erasures.py; manage.py replay_erasures).
+ERASURE_LOG_PATH: str = env("ERASURE_LOG_PATH")
 RECOMMENDER_MODEL_DIR: str = env("RECOMMENDER_MODEL_DIR")
 
 # --- Security -------------------------------------------------------------------------------
@@ -443,10 +462,28 @@ SESSION_COOKIE_AGE = STAFF_SESSION_MAX_AGE_S
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    # runserver's request lines keep no position (docs/privacy.md): backend/access_log.py.
+    "filters": {"redact_positions": {"()": "backend.access_log.RedactPositionsFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
     "loggers": {
+        "django.server": {
+            "handlers": ["django.server"],
+            "filters": ["redact_positions"],
+            "level": "INFO",
+            "propagate": False,
+        },
         "django.db.backends": {"level": "INFO"},
         # httpx logs every request at INFO: thousands of lines a second during an FCM fan-out.
         "httpx": {"level": "WARNING"},

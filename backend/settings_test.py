@@ -27,3 +27,4 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 MEDIA_ROOT = str(VAR_DIR / "test-media")
 RECOMMENDER_MODEL_DIR = str(VAR_DIR / "test-models")
+ERASURE_LOG_PATH = str(VAR_DIR / "test-erasures.jsonl")

@@ -28,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from apps.core.models import Status
 from apps.core.registry import content_models
 from apps.recommend.codes import ACTION_WEIGHTS, POSITIVE_ACTIONS, Action, Context, ItemType
 from apps.recommend.models import Interaction
@@ -44,6 +45,35 @@ def items_existing(pairs: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
     found: set[tuple[str, int]] = set()
     for type_code, ids in wanted.items():
         for pk in models[type_code].objects.filter(pk__in=ids).values_list("pk", flat=True):
+            found.add((type_code, pk))
+    return found
+
+
+def items_once_public(pairs: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which ``(type code, id)`` pairs name an item the public can see or could see.
+
+    Public now, or published once and since expired, ended or archived (an app reports
+    what it showed in batches, sometimes after the item left the lists). Drafts, scheduled
+    items and items taken back to draft are left out: for a client they do not exist. One
+    query per type present.
+    """
+    wanted: dict[str, set[int]] = {}
+    for type_code, item_id in pairs:
+        wanted.setdefault(type_code, set()).add(item_id)
+    now = timezone.now()
+    was_public = Q(
+        status__in=[Status.PUBLISHED, Status.ARCHIVED],
+        published_at__isnull=False,
+        published_at__lte=now,
+    ) & ~Q(publish_at__gt=now)
+    models = content_models()
+    found: set[tuple[str, int]] = set()
+    for type_code, ids in wanted.items():
+        model = models[type_code]
+        visible = model.objects.filter(pk__in=ids).filter(
+            was_public | Q(pk__in=model.objects.public(now).values("pk"))
+        )
+        for pk in visible.values_list("pk", flat=True):
             found.add((type_code, pk))
     return found
 

@@ -11,23 +11,29 @@ one. Use ``device_of(request)`` to read the device.
   or revoked token is treated as anonymous so the home screen never breaks (the app learns
   that its token is dead from its next ``/me/`` call).
 - ``DeviceScopedRateThrottle``: a ``throttle_scope`` rate counted per device, or per client
-  IP for anonymous requests (registration).
+  address for anonymous requests (registration): an IPv4 address, or an IPv6 /64 (one
+  subscriber's network: a phone changes the rest of its address at will).
+- ``RegistrationCeilingThrottle``: scope ``registration_all``, every registration together.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import time
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle, SimpleRateThrottle
 
 from apps.core.api.throttles import throttle_counted
+from apps.residents.caches import device_throttle_key
 from apps.residents.models import Device
 from apps.residents.services import device_touch
 from apps.residents.tokens import device_token_hash
@@ -107,5 +113,56 @@ class DeviceScopedRateThrottle(ScopedRateThrottle):
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         device = device_of(request)
-        ident = f"device-{device.pk}" if device is not None else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        if device is not None:
+            return device_throttle_key(str(self.scope), device.pk)
+        return self.cache_format % {"scope": self.scope, "ident": client_network(request, self)}
+
+
+def client_network(request: Request, throttle: SimpleRateThrottle) -> str:
+    """The client's IPv4 address, or its IPv6 /64 (an IPv4-mapped IPv6 address is IPv4)."""
+    ident = throttle.get_ident(request) or ""
+    try:
+        address = ipaddress.ip_address(ident.strip())
+    except ValueError:
+        return ident
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+class RegistrationCeilingThrottle(BaseThrottle):
+    """Scope ``registration_all``: all registrations together, whatever their address.
+
+    Bounds what a botnet or a carrier-NAT-sized crowd can create; the view checks it last,
+    after App Check, so that rejected attempts do not use up the budget of genuine apps. A
+    counter per fixed window (one ``INCR``), not DRF's list of request times, which would
+    grow with the limit and be rewritten whole at every registration.
+    """
+
+    scope = "registration_all"
+
+    def __init__(self) -> None:
+        rate = str(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
+        number, period = rate.split("/")  # DRF's syntax: "300/min"
+        self.num_requests = int(number)
+        self.duration = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+        self._wait = 0.0
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        now = time.time()
+        window = int(now // self.duration)
+        key = f"throttle_{self.scope}_{window}"
+        cache.add(key, 0, self.duration + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window's key expired between the two calls
+            count = 1
+        if count <= self.num_requests:
+            return True
+        self._wait = (window + 1) * self.duration - now
+        return False
+
+    def wait(self) -> float:
+        return max(self._wait, 1.0)

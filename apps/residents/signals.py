@@ -13,3 +13,8 @@ device_transferred = Signal()
 #: A device withdrew its personalization consent. kwargs: ``device``. Receivers erase what was
 #: collected under that consent (the interaction log).
 personalization_withdrawn = Signal()
+
+#: Devices were erased (``DELETE /me/``, the inactivity purge, a transfer's old device); sent
+#: after the transaction commits. kwargs: ``device_ids``. Receivers remove what they keep
+#: outside the database about them (cached feed snapshots).
+devices_erased = Signal()

@@ -59,8 +59,9 @@ class ServerConfig:
             # Residents reach the app through a proxy: each request carries its own client
             # address, so per-IP throttles (history of that IP) cost what they cost in reality.
             "API_NUM_PROXIES": "1",
-            # The registration limit per address, raised so that a long run never trips it.
-            "API_THROTTLE_RATES": "registration=100000/hour",
+            # The registration limits (per address, all together), raised so that a long run
+            # never trips them.
+            "API_THROTTLE_RATES": "registration=100000/hour,registration_all=100000/min",
             "SITE_URL": self.url,
             "LOG_LEVEL": "WARNING",
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",

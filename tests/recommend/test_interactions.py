@@ -241,3 +241,46 @@ def test_training_and_statistics_queries_use_their_indexes(consenting, news):
     )
     assert "interaction_item_stats" in _plan(stats)
     assert item_action_counts(item_type="news", item_id=news.pk) == {"open": 1}
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: NewsFactory(), id="draft"),
+        pytest.param(
+            lambda: NewsFactory(status="scheduled", publish_at=timezone.now() + timedelta(days=1)),
+            id="scheduled",
+        ),
+        pytest.param(
+            lambda: NewsFactory(status="published", publish_at=timezone.now() + timedelta(days=1)),
+            id="published_in_the_future",
+        ),
+    ],
+)
+def test_interactions_items_never_public_are_refused_like_nonexistent_ones(consenting, make):
+    hidden = make()
+    missing = {**event(hidden), "id": 10**9}
+
+    refused = consenting.client.post(URL, {"events": [event(hidden)]}, format="json")
+    nonexistent = consenting.client.post(URL, {"events": [missing]}, format="json")
+
+    assert refused.status_code == nonexistent.status_code == 400
+    assert refused.json() == nonexistent.json()  # a draft's id says nothing more
+    assert not Interaction.objects.exists()
+
+
+def test_interactions_items_that_were_public_are_accepted(consenting, news):
+    """An app reports late: an item expired, archived or over since it was shown still counts."""
+    expired = published(NewsFactory())
+    expired.publish_at = timezone.now() - timedelta(hours=2)
+    expired.expires_at = timezone.now() - timedelta(minutes=1)
+    expired.save(update_fields=["publish_at", "expires_at"])
+    archived = published(NewsFactory())
+    archived.status = "archived"
+    archived.save(update_fields=["status"])
+    batch = [event(news), event(expired), event(archived)]
+
+    response = consenting.client.post(URL, {"events": batch}, format="json")
+
+    assert response.status_code == 202, response.json()
+    assert Interaction.objects.filter(device=consenting.device).count() == 3

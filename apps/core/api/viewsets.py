@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.db import transaction
-from django.db.models import Count, Max, Min, QuerySet, Subquery
+from django.db.models import Count, Max, Min, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -81,7 +81,23 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
             return type(self).list_selector()
         if self.action == "retrieve":
             return type(self).detail_selector()
-        return self.model.objects.select_related("category", "organization")
+        return self._writable_or_public()
+
+    def _writable_or_public(self) -> QuerySet:
+        """Items a write may find: the caller's own, and other organizations' public ones.
+
+        Another organization's draft, scheduled or archived item does not exist for the caller
+        (404, as for the public), so its id reveals nothing; a public one is found and then
+        refused (403) by ``CanPublishContent``: its existence is no secret.
+        """
+        items = self.model.objects.select_related("category", "organization")
+        user = self.request.user
+        if not isinstance(self.request.auth, OrganizationApiKey) and user.is_superuser:
+            return items
+        return items.filter(
+            Q(organization__in=publishing_organizations(self.request))
+            | Q(pk__in=self.model.objects.public().values("pk"))
+        )
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         if self.action in self.filtered_actions:

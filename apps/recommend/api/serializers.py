@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.recommend.codes import Action, Context, ItemType
-from apps.recommend.selectors import items_existing
+from apps.recommend.selectors import items_once_public
 from apps.residents.api.fields import (
     MAX_ID,
     StrictInputMixin,
@@ -61,7 +61,7 @@ class InteractionBatchSerializer(StrictInputMixin, serializers.Serializer):
     )
 
     def validate_events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        existing = items_existing((event["type"], event["id"]) for event in events)
+        existing = items_once_public((event["type"], event["id"]) for event in events)
         errors = {
             str(index): {"id": [_("No %(type)s item has this id.") % {"type": event["type"]}]}
             for index, event in enumerate(events)

@@ -40,6 +40,8 @@ SNAPSHOT_ITEMS = 200
 CURSOR_TTL = 30 * 60
 #: How long a non-personal snapshot serves every caller of its grid cell (seconds).
 SHARED_TTL = 60
+#: Personal snapshots kept per device; an older one's cursor expires early.
+SNAPSHOTS_PER_DEVICE = 10
 #: Longest cursor accepted (a signed key and offset are about 100 characters).
 CURSOR_MAX_CHARS = 300
 _SALT = "apps.recommend.feed.cursor"
@@ -110,12 +112,63 @@ def snapshot_rows(
     )
 
 
+def _device_keys(device_id: int) -> tuple[str, str]:
+    """The cache keys of a device's snapshot counter and of its erasure mark."""
+    return f"feed:device:{device_id}:n", f"feed:device:{device_id}:erased"
+
+
+def _slot_key(device_id: int, n: int) -> str:
+    """The key of the device's ``n``-th snapshot's slot (it holds the snapshot's key)."""
+    return f"feed:device:{device_id}:{n}"
+
+
 def snapshot_save(snapshot: Snapshot) -> Snapshot:
-    """Store ``snapshot`` under a new random key; return it with its key."""
-    key = secrets.token_urlsafe(12)
-    saved = replace(snapshot, key=key)
-    cache.set(_PREFIX + key, saved, CURSOR_TTL)
+    """Store ``snapshot`` under a new random key; return it with its key.
+
+    The key travels in cursors, so it says nothing about the device. A personal snapshot's key
+    is also kept in a numbered slot of its device (``feed:device:<id>:<n>``) so that
+    ``snapshots_forget`` finds every one of them: erasure must reach the cache
+    (docs/privacy.md). A device keeps its last ``SNAPSHOTS_PER_DEVICE``.
+    """
+    saved = replace(snapshot, key=secrets.token_urlsafe(12))
+    if not snapshot.personalized or snapshot.device_id is None:
+        cache.set(_PREFIX + saved.key, saved, CURSOR_TTL)
+        return saved
+    device_id = snapshot.device_id
+    counter, erased = _device_keys(device_id)
+    cache.add(counter, 0, CURSOR_TTL)
+    n = cache.incr(counter)
+    cache.set_many({_slot_key(device_id, n): saved.key, _PREFIX + saved.key: saved}, CURSOR_TTL)
+    # The counter outlives every slot it numbers, so ``snapshots_forget`` sees them all.
+    cache.touch(counter, CURSOR_TTL)
+    if n > SNAPSHOTS_PER_DEVICE:
+        _slots_delete(device_id, [n - SNAPSHOTS_PER_DEVICE])
+    # A feed request that raced with the device's erasure must not leave its snapshot behind.
+    if cache.get(erased):
+        _slots_delete(device_id, [n])
     return saved
+
+
+def _slots_delete(device_id: int, numbers: list[int], *also: str) -> None:
+    """Delete the device's slots ``numbers``, the snapshots they name, and keys ``also``."""
+    slots = [_slot_key(device_id, n) for n in numbers]
+    keys = [key for key in cache.get_many(slots).values() if isinstance(key, str)]
+    cache.delete_many([*slots, *(_PREFIX + key for key in keys), *also])
+
+
+def snapshots_forget(*, device_id: int, erased: bool) -> None:
+    """Delete every personal snapshot of ``device_id`` (erasure, withdrawn consent).
+
+    ``erased``: the device is gone; a mark kept for ``CURSOR_TTL`` makes a concurrent
+    ``snapshot_save`` delete what it just wrote (it checks the mark after writing).
+    """
+    counter, mark = _device_keys(device_id)
+    if erased:
+        cache.set(mark, 1, CURSOR_TTL)
+    n = cache.get(counter)
+    last = n if isinstance(n, int) else 0
+    first = max(1, last - SNAPSHOTS_PER_DEVICE + 1)
+    _slots_delete(device_id, list(range(first, last + 1)), counter)
 
 
 def _shared_key(point: tuple[float, float] | None) -> str:

@@ -32,6 +32,7 @@ _DESCRIPTIONS = {
     413: "Request body too large.",
     415: "The body must be JSON.",
     429: "Throttled; see the Retry-After header.",
+    503: "Temporarily unavailable; see the Retry-After header.",
 }
 
 

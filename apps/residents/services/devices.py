@@ -12,8 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.residents.caches import device_caches_forget
+from apps.residents.erasures import erasures_record
 from apps.residents.models import Device
-from apps.residents.signals import personalization_withdrawn
+from apps.residents.signals import devices_erased, personalization_withdrawn
 from apps.residents.tokens import device_token_hash, device_token_new
 
 logger = logging.getLogger(__name__)
@@ -148,10 +150,27 @@ def device_touch(*, device: Device, now: datetime | None = None) -> bool:
     return bool(written)
 
 
+def devices_erased_on_commit(device_ids: list[int]) -> None:
+    """Once the erasure of ``device_ids`` commits, clear what the cache keeps about them."""
+
+    def forget() -> None:
+        device_caches_forget(device_ids=device_ids)
+        devices_erased.send(sender=Device, device_ids=device_ids)
+
+    # Robust: the erasure is committed; a cache that is down must not turn it into a 500
+    # (the error is logged; snapshots then expire within 30 minutes).
+    transaction.on_commit(forget, robust=True)
+
+
 @transaction.atomic
 def device_erase(*, device: Device) -> None:
-    """Erase the device and every row that references it (all relations cascade)."""
+    """Erase the device and every row that references it (all relations cascade), then what
+    the cache holds about it (throttles, feed snapshots: ``devices_erased``). The erasure log
+    records it first (``apps.residents.erasures``)."""
+    pk = device.pk
+    erasures_record(devices=[(pk, device.created_at)], reason="request")
     device.delete()
+    devices_erased_on_commit([pk])
 
 
 def devices_purge_inactive(*, now: datetime | None = None, batch: int = 500) -> int:
@@ -163,5 +182,13 @@ def devices_purge_inactive(*, now: datetime | None = None, batch: int = 500) -> 
         if not ids:
             return erased
         with transaction.atomic():
-            Device.objects.filter(pk__in=ids, last_seen_at__lt=cutoff).delete()
-        erased += len(ids)
+            # Locked, so that the rows logged are exactly the rows deleted.
+            rows = list(
+                Device.objects.select_for_update()
+                .filter(pk__in=ids, last_seen_at__lt=cutoff)
+                .values_list("pk", "created_at")
+            )
+            erasures_record(devices=rows, reason="inactive")
+            Device.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+            devices_erased_on_commit([pk for pk, _ in rows])
+        erased += len(rows)

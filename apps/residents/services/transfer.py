@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.residents.erasures import erasures_record
 from apps.residents.models import (
     AreaFollow,
     CategoryFollow,
@@ -18,7 +19,7 @@ from apps.residents.models import (
     SavedItem,
     TransferCode,
 )
-from apps.residents.services.devices import device_register
+from apps.residents.services.devices import device_register, devices_erased_on_commit
 from apps.residents.signals import device_transferred
 from apps.residents.tokens import (
     transfer_code_hash,
@@ -89,7 +90,10 @@ def device_register_by_transfer(
     for model in PROFILE_MODELS:
         model.objects.filter(device=old).update(device=new)  # type: ignore[attr-defined]
     device_transferred.send(sender=Device, old_device=old, new_device=new)
+    old_pk = old.pk
+    erasures_record(devices=[(old_pk, old.created_at)], reason="transfer")
     old.delete()
+    devices_erased_on_commit([old_pk])
     return new, token
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
@@ -24,7 +25,8 @@ from apps.residents.api.serializers import (
     TransferCodeSerializer,
 )
 from apps.residents.api.views.base import KnownQueryParamsMixin, ResidentAPIView, no_store
-from apps.residents.auth import DeviceScopedRateThrottle
+from apps.residents.app_check import HEADER, AppCheckHeaderAuthentication, app_check_verify
+from apps.residents.auth import DeviceScopedRateThrottle, RegistrationCeilingThrottle
 from apps.residents.gdpr import device_export
 from apps.residents.services import (
     device_erase,
@@ -39,13 +41,22 @@ TAGS = ["residents"]
 
 
 class DeviceRegisterView(KnownQueryParamsMixin, APIView):
-    """Anonymous registration of an installed app (throttled per client IP)."""
+    """Anonymous registration of an installed app.
 
-    authentication_classes: list = []
+    Abuse controls, cheapest first: a rate per client address (an IPv6 /64), App Check when
+    the deployment requires it, then a ceiling on all registrations together, which only
+    requests that passed the first two count against.
+    """
+
+    authentication_classes = [AppCheckHeaderAuthentication]
     permission_classes = [AllowAny]
     throttle_classes = [DeviceScopedRateThrottle]
-    throttle_scope = "registration"
     parser_classes = [JSONParser]
+
+    @property
+    def throttle_scope(self) -> str:
+        # An attested app needs no tight per-address limit (carrier NAT shares addresses).
+        return "registration_app_check" if settings.APP_CHECK_REQUIRED else "registration"
 
     @extend_schema(
         operation_id="device_register",
@@ -56,11 +67,28 @@ class DeviceRegisterView(KnownQueryParamsMixin, APIView):
         "personalization was accepted) and that old device is erased. A push token already "
         "held by another device moves to this one.",
         request=DeviceRegisterInputSerializer,
-        responses={201: DeviceRegisteredSerializer, **error_responses(400, 413, 415, 429)},
+        parameters=[
+            OpenApiParameter(
+                HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Firebase App Check token; required when the deployment turns App "
+                "Check on (APP_CHECK_REQUIRED): missing or invalid → 401.",
+            )
+        ],
+        responses={
+            201: DeviceRegisteredSerializer,
+            **error_responses(400, 401, 413, 415, 429, 503),
+        },
         auth=[],
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
+        app_check_verify(request)
+        ceiling = RegistrationCeilingThrottle()
+        if not ceiling.allow_request(request, self):
+            self.throttled(request, ceiling.wait() or 60.0)
         serializer = DeviceRegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
