@@ -288,6 +288,9 @@ class StuckDeliveries:
 
     sending: int
     pending: int
+    #: Disclosure keys of the devices behind each count (``apps.core.disclosure``).
+    sending_key: int = 0
+    pending_key: int = 0
 
     @property
     def total(self) -> int:
@@ -309,25 +312,27 @@ def stuck_deliveries(
     rows = Delivery.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
     if notifications is not None:
         rows = rows.filter(notification__in=notifications.values("pk"))
-    counts = rows.aggregate(
-        sending=Count(
-            "pk",
-            filter=Q(
-                status=DeliveryStatus.SENDING,
-                claimed_at__lt=now - timedelta(seconds=sending_s),
-            ),
-        ),
-        pending=Count(
-            "pk",
-            filter=Q(status=DeliveryStatus.PENDING)
-            & (Q(not_before__isnull=True) | Q(not_before__lte=now))
-            & (
-                Q(enqueued_at__isnull=True, created_at__lt=now - timedelta(seconds=pending_s))
-                | Q(enqueued_at__lt=now - timedelta(seconds=pending_s))
-            ),
-        ),
+    sending = Q(status=DeliveryStatus.SENDING, claimed_at__lt=now - timedelta(seconds=sending_s))
+    pending = (
+        Q(status=DeliveryStatus.PENDING)
+        & (Q(not_before__isnull=True) | Q(not_before__lte=now))
+        & (
+            Q(enqueued_at__isnull=True, created_at__lt=now - timedelta(seconds=pending_s))
+            | Q(enqueued_at__lt=now - timedelta(seconds=pending_s))
+        )
     )
-    return StuckDeliveries(sending=counts["sending"], pending=counts["pending"])
+    counts = rows.aggregate(
+        sending=Count("pk", filter=sending),
+        pending=Count("pk", filter=pending),
+        sending_key=key_sum("device_id", filter=sending),
+        pending_key=key_sum("device_id", filter=pending),
+    )
+    return StuckDeliveries(
+        sending=counts["sending"],
+        pending=counts["pending"],
+        sending_key=cell_key(counts["sending_key"]),
+        pending_key=cell_key(counts["pending_key"]),
+    )
 
 
 # --------------------------------------------------------------------------------------------
