@@ -17,9 +17,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models import (
+    BigIntegerField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.expressions import Combinable
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
@@ -70,6 +80,30 @@ def device_key(field: str) -> Combinable:
 def key_sum(field: str, *, filter: Q | None = None) -> Sum:
     """The aggregate whose value, reduced by ``cell_key``, is the key of the devices counted."""
     return Sum(device_key(field), filter=filter, output_field=BigIntegerField())
+
+
+class DistinctDevicesCell(Subquery):
+    """The ``Cell`` of the distinct devices of a correlated subquery that selects
+    ``device_id`` and ``key`` (``device_key``), packed in one integer (``cell_unpack``):
+    one scan gives both the count and the key."""
+
+    # "%%%%": once for the template, once for the database driver's placeholders
+    template = (
+        f"(SELECT count(*) * {KEY_MODULUS} + coalesce(sum(_k.key), 0) %%%% {KEY_MODULUS}"
+        " FROM (SELECT DISTINCT device_id, key FROM (%(subquery)s) _o) _k)"
+    )
+    output_field = BigIntegerField()
+
+    def __init__(self, queryset: QuerySet[Any], **extra: Any) -> None:
+        super().__init__(
+            queryset.annotate(key=device_key("device_id")).values("device_id", "key"), **extra
+        )
+
+
+def cell_unpack(packed: int | None) -> Cell:
+    """A ``DistinctDevicesCell`` value as a ``Cell``."""
+    count, key = divmod(int(packed or 0), KEY_MODULUS)
+    return Cell(count, key)
 
 
 def cell_key(total: int | Decimal | None) -> int:

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import (
-    BigIntegerField,
     Case,
     CharField,
     Count,
@@ -31,7 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
-from apps.core.disclosure import cell_key, device_key, key_sum
+from apps.core.disclosure import Cell, DistinctDevicesCell, cell_key, cell_unpack, key_sum
 from apps.core.registry import content_models
 from apps.notifications import services
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
@@ -113,23 +112,6 @@ class NotificationStats:
         return self.reasons(SKIPPED_REASONS)
 
 
-class _DistinctDevices(Subquery):
-    """``count(DISTINCT device_id)`` of a correlated subquery's rows."""
-
-    template = "(SELECT count(DISTINCT _o.device_id) FROM (%(subquery)s) _o)"
-    output_field = IntegerField()
-
-
-class _DistinctDevicesKey(Subquery):
-    """The disclosure key sum of the distinct ``device_id`` (annotated ``key``) of a correlated
-    subquery's rows."""
-
-    template = (
-        "(SELECT sum(_k.key) FROM (SELECT DISTINCT device_id, key FROM (%(subquery)s) _o) _k)"
-    )
-    output_field = BigIntegerField()
-
-
 def _interaction_item_type() -> Case:
     """``Notification.item_type`` (``"works"``) as the interaction log's code (2)."""
     return Case(
@@ -142,7 +124,7 @@ def _interaction_item_type() -> Case:
     )
 
 
-def _opened(ids: Collection[int]) -> dict[int, tuple[int, int]]:
+def _opened(ids: Collection[int]) -> dict[int, Cell]:
     """Per notification about an item: distinct devices it was sent to that opened the item
     from a push since the notification was created, and their disclosure key (one query)."""
     received = Delivery.objects.filter(
@@ -162,15 +144,10 @@ def _opened(ids: Collection[int]) -> dict[int, tuple[int, int]]:
         Notification.objects.filter(pk__in=list(ids), item_id__isnull=False)
         .exclude(item_type="")
         .annotate(interaction_item_type=_interaction_item_type())
-        .annotate(
-            opened=_DistinctDevices(opens.values("device_id")),
-            opened_key=_DistinctDevicesKey(
-                opens.annotate(key=device_key("device_id")).values("device_id", "key")
-            ),
-        )
-        .values_list("pk", "opened", "opened_key")
+        .annotate(opened=DistinctDevicesCell(opens))
+        .values_list("pk", "opened")
     )
-    return {pk: (n, cell_key(key)) for pk, n, key in rows}
+    return {pk: cell_unpack(packed) for pk, packed in rows}
 
 
 def notification_stats(notifications: Iterable[Notification]) -> dict[int, NotificationStats]:
@@ -201,7 +178,8 @@ def notification_stats(notifications: Iterable[Notification]) -> dict[int, Notif
     if with_item:
         opened = _opened(with_item)
         for pk in with_item:
-            stats[pk].opened, stats[pk].keys["opened"] = opened.get(pk, (0, 0))
+            cell = opened.get(pk, Cell(0))
+            stats[pk].opened, stats[pk].keys["opened"] = cell.count, cell.key
     return stats
 
 

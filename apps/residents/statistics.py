@@ -10,28 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import BigIntegerField, Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q
 
-from apps.core.disclosure import Cell, Relation, Shown, cell_key, count_show, device_key, disclose
+from apps.core.disclosure import (
+    Cell,
+    DistinctDevicesCell,
+    Relation,
+    Shown,
+    cell_key,
+    cell_unpack,
+    count_show,
+    disclose,
+)
 from apps.core.disclosure import key_sum as _key_sum
 from apps.core.models import Area, Category, Organization
 from apps.residents.models import PUSHABLE, Device, Place
-
-
-class _DistinctDeviceCount(Subquery):
-    """``count(DISTINCT device_id)`` over a subquery of places."""
-
-    template = "(SELECT count(DISTINCT _p.device_id) FROM (%(subquery)s) _p)"
-    output_field = IntegerField()
-
-
-class _DistinctDeviceKey(Subquery):
-    """The disclosure key sum of the distinct devices of a subquery of places (``key``)."""
-
-    template = (
-        "(SELECT sum(_k.key) FROM (SELECT DISTINCT device_id, key FROM (%(subquery)s) _p) _k)"
-    )
-    output_field = BigIntegerField()
 
 
 @dataclass(frozen=True)
@@ -73,15 +66,12 @@ def resident_statistics() -> ResidentStatisticsReport:
     places = Place.objects.filter(location__within=OuterRef("geometry"))
     areas = (
         Area.objects.annotate(
-            devices_inside=_DistinctDeviceCount(places.values("device_id")),
-            devices_inside_key=_DistinctDeviceKey(
-                places.annotate(key=device_key("device_id")).values("device_id", "key")
-            ),
+            devices_inside=DistinctDevicesCell(places),
             followers=Count("device_follows", distinct=True),
             followers_key=_key_sum("device_follows__device_id"),
         )
         .order_by("kind", "name")
-        .values_list("name", "devices_inside", "devices_inside_key", "followers", "followers_key")
+        .values_list("name", "devices_inside", "followers", "followers_key")
     )
     categories = Category.objects.annotate(
         n=Count("device_follows"), key=_key_sum("device_follows__device_id")
@@ -92,8 +82,8 @@ def resident_statistics() -> ResidentStatisticsReport:
     return ResidentStatisticsReport(
         totals=totals,
         areas=[
-            Row(name, (count_show(Cell(a, cell_key(ak))), count_show(Cell(f, cell_key(fk)))))
-            for name, a, ak, f, fk in areas
+            Row(name, (count_show(cell_unpack(inside)), count_show(Cell(f, cell_key(fk)))))
+            for name, inside, f, fk in areas
         ],
         categories=[Row(str(c), (count_show(Cell(c.n, cell_key(c.key))),)) for c in categories],
         organizations=[

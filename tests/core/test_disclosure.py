@@ -11,10 +11,12 @@ from apps.core.disclosure import (
     BASE,
     KEY_MODULUS,
     Cell,
+    DistinctDevicesCell,
     K,
     Relation,
     Shown,
     cell_key,
+    cell_unpack,
     count_round,
     device_key,
     device_key_of,
@@ -23,7 +25,8 @@ from apps.core.disclosure import (
     keys_combined,
     suppressed,
 )
-from apps.residents.models import Device
+from apps.core.geo import point
+from apps.residents.models import Device, Place
 from tests.residents.factories import make_resident
 
 
@@ -137,3 +140,28 @@ def test_device_key_depends_on_the_secret_key(settings):
     settings.SECRET_KEY = "une-autre-clé-secrète-" * 3
 
     assert device_key_of(42) != before
+
+
+@pytest.mark.django_db(databases=["default", "spatialite"])
+def test_device_key_and_cells_are_the_same_on_spatialite():
+    """The embedded database (make run) computes the same keys and packed cells."""
+    for alias in ("default", "spatialite"):
+        devices = [
+            Device.objects.using(alias).create(platform="android", token_hash=f"lite-{alias}-{i}")
+            for i in range(3)
+        ]
+        for device in devices:
+            for label in ("home", "work"):  # two places: one device
+                Place.objects.using(alias).create(
+                    device=device, label=label, location=point(4.83, 45.76), radius_m=500
+                )
+        places = Place.objects.filter(device_id__in=[d.pk for d in devices])
+        rows = (
+            Device.objects.using(alias)
+            .filter(pk=devices[0].pk)
+            .annotate(key=device_key("pk"), cell=DistinctDevicesCell(places))
+            .values_list("key", "cell")
+        )
+        key, packed = rows.get()
+        assert key == device_key_of(devices[0].pk)
+        assert cell_unpack(packed) == Cell(3, keys_combined(device_key_of(d.pk) for d in devices))
