@@ -250,3 +250,31 @@ def test_many_notifications_link_to_the_filtered_list(
         ("works", works.pk)
     }
     assert len(listing.context["cl"].result_list) == 7
+
+
+# --- issue 11, item 8: the preview once gave away Bellevue = 1 -----------------------------------
+
+
+def test_reach_preview_total_minus_districts_does_not_give_bellevue(editor_client, city, mobility):
+    """Seen failing before the fix: "Environ 6 appareils", Le Moulin 5, Bellevue "< 5"."""
+    moulin_at, house_at = (CENTRE_LON - 0.01, CENTRE_LAT), (CENTRE_LON + 0.01, CENTRE_LAT)
+    AreaFactory(slug="moulin", name="Le Moulin", geometry=square(*moulin_at, 0.004))
+    AreaFactory(slug="bellevue", name="Bellevue", geometry=square(*house_at, 0.004))
+    for _ in range(5):
+        phone(at=moulin_at, radius_m=100, follows=[mobility])
+    phone(at=house_at, radius_m=100, follows=[mobility])
+    works = WorksFactory(
+        organization=city,
+        category=mobility,
+        notify=True,
+        geometry=square(CENTRE_LON, CENTRE_LAT, 0.02),
+    )
+    content_areas_refresh(item=works)
+
+    panel = reach_panel(editor_client.get(admin_url("works", "change", works.pk)).content.decode())
+    total = int(re.search(r"Environ (\d+) appareils", panel).group(1))
+    rows = dict(area_rows(panel))
+
+    assert total in (5, 10)  # 6, rounded
+    # Bellevue is masked, and so is Le Moulin: the total minus the districts gives nothing
+    assert rows == {"Le Moulin": "masqué", "Bellevue": "masqué"}
