@@ -10,6 +10,11 @@ publication. From the numbers rendered in the HTML, and the published mechanism
 (docs/privacy.md: random rounding to 5, masking below 5 and complementary masking by the
 published rule), the attacker keeps every hypothetical population that would have rendered
 exactly these pages, and must not pin any count from 1 to 4.
+
+The pages are modelled once (``scenario``: what each cell counts, the relations of each
+page); the model is checked against the real HTML (the true population must render it), and
+the second test replays the attack for every way the secret keys could round the counts
+(each group shown with a count that is not a multiple of 5 up or down: 128 draws here).
 """
 
 from __future__ import annotations
@@ -66,7 +71,7 @@ def number(text: str) -> int | None:
     return int(re.sub(r"\s", "", text))
 
 
-def preview(client, url: str) -> dict[str, int | None] | None:
+def read_preview(client, url: str) -> dict[str, int | None] | None:
     """The reach panel: ``{"total": n, "area:<name>": n}``, or None when refused."""
     response = client.get(url)
     page = response.content.decode()
@@ -113,6 +118,12 @@ def residents_page(client) -> dict[str, int | None]:
 
 # --- what the attacker knows of the mechanism --------------------------------------------------
 
+Group = frozenset[str]  # the devices a cell counts, as a union of the unknown groups
+
+
+def group(*atoms: str) -> Group:
+    return frozenset(atoms)
+
 
 def rounds_to(count: int, shown: int) -> bool:
     """Random rounding to BASE: a multiple shows as is, others as either neighbour."""
@@ -120,51 +131,62 @@ def rounds_to(count: int, shown: int) -> bool:
     return shown == count if count % BASE == 0 else shown in (low, low + BASE)
 
 
-@dataclass
-class Observation:
-    """One rendered page, and what it would count in a hypothetical world."""
+@dataclass(frozen=True)
+class Page:
+    """A page as the attacker models it: what each cell counts, the page's relations (the
+    published rule), which rows exist only when non-empty, and which rows are not rendered
+    under a masked total (the reasons of a masked "failed")."""
 
-    shown: dict[str, int | None] | None  # None: a refused preview
-    cells: Callable[[World], dict[str, int]]
-    relations: Callable[[dict[str, int]], list[Relation]]
-    rows_are_groups: bool = False  # area rows exist only for areas with devices
+    cells: dict[str, Group]
+    relations: tuple[Relation, ...] = ()
+    groups: bool = False  # a preview: area rows for non-empty areas, refused below k
+    under: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    only: tuple[str, ...] = ()  # the list shows these cells only
 
-    def allows(self, world: World) -> bool:
-        counts = self.cells(world)
-        if self.rows_are_groups:
+    def counts(self, world: World) -> dict[str, int]:
+        counts = {name: sum(world[a] for a in g) for name, g in self.cells.items()}
+        if self.groups:
             counts = {n: c for n, c in counts.items() if n == "total" or c > 0}
-        if self.shown is None:  # refused: only the total is known, below k
-            return counts["total"] < K
-        if self.rows_are_groups and set(counts) != set(self.shown):
+        return counts
+
+    def render(self, world: World, up: Callable[[Group], bool]) -> dict[str, int | None] | None:
+        """What the page shows for ``world`` when the rounding of each group goes ``up``."""
+        counts = self.counts(world)
+        relations = self.relations
+        if self.groups:
+            relations = (Relation("total", tuple(n for n in counts if n != "total")),)
+            if counts["total"] < K:
+                return None
+        masked = suppressed({n: Cell(c) for n, c in counts.items()}, relations)
+        hidden = {c for total, parts in self.under if total in masked for c in parts}
+        shown: dict[str, int | None] = {}
+        for name, count in counts.items():
+            if name in hidden or (self.only and name not in self.only):
+                continue
+            low = count - count % BASE
+            rounded = count if count % BASE == 0 else low + BASE * up(self.cells[name])
+            shown[name] = None if name in masked else rounded
+        return shown
+
+    def allows(self, world: World, shown: dict[str, int | None] | None) -> bool:
+        """Could ``world`` have rendered ``shown``, whatever the rounding draws?"""
+        pattern = self.render(world, lambda _g: False)
+        if pattern is None or shown is None:
+            return pattern is None and shown is None
+        if pattern.keys() != shown.keys():
             return False
-        masked = suppressed({n: Cell(c) for n, c in counts.items()}, self.relations(counts))
-        for name, shown in self.shown.items():
-            if (shown is None) != (name in masked):
+        counts = self.counts(world)
+        for name, value in shown.items():
+            if (value is None) != (pattern[name] is None):
                 return False
-            if shown is not None and not rounds_to(counts[name], shown):
+            if value is not None and not rounds_to(counts[name], value):
                 return False
         return True
 
 
-def preview_relations(counts: dict[str, int]) -> list[Relation]:
-    return [Relation("total", tuple(n for n in counts if n != "total"))]
-
-
-def preview_of(groups: dict[str, Callable[[World], int]]) -> Callable[[World], dict[str, int]]:
-    def cells(world: World) -> dict[str, int]:
-        by_area = {f"area:{name}": count(world) for name, count in groups.items()}
-        return {"total": sum(by_area.values())} | by_area
-
-    return cells
-
-
-def statistics_relations(_counts: dict[str, int]) -> list[Relation]:
-    return [
-        Relation("Appareils ciblés", STATUSES),
-        Relation("Échecs", tuple(str(r.label) for r in FAILED_REASONS)),
-        Relation("Non envoyées", tuple(str(r.label) for r in SKIPPED_REASONS)),
-        Relation("Envoyées", ("Ouvertes depuis la notification",)),
-    ]
+def preview(groups: dict[str, Group]) -> Page:
+    cells = {f"area:{name}": g for name, g in groups.items()}
+    return Page({"total": frozenset().union(*cells.values())} | cells, groups=True)
 
 
 STATUSES = (
@@ -174,66 +196,116 @@ STATUSES = (
     "Non envoyées",
     "En attente ou en cours d'envoi",
 )
-
-
-def statistics_cells(world: World) -> dict[str, int]:
-    """The publication: everyone sent but Bellevue's first device (dead token); nobody has
-    opened it yet. The attacker is even granted where the failure is."""
-    zero = {str(r.label): 0 for r in Reason} | dict.fromkeys(STATUSES, 0)
-    return zero | {
-        "Appareils ciblés": world["M"] + world["B"] + world["N"],
-        "Envoyées": world["M"] + world["N"],
-        "Échecs": world["B"],
-        str(Reason.DEAD_TOKEN.label): world["B"],
-        "Ouvertes depuis la notification": 0,
-    }
-
-
+FAILED = tuple(str(r.label) for r in FAILED_REASONS)
+SKIPPED = tuple(str(r.label) for r in SKIPPED_REASONS)
+OPENED = "Ouvertes depuis la notification"
 LIST_COLUMNS = {
     "targeted": "Appareils ciblés",
     "sent": "Envoyées",
     "failed": "Échecs",
     "held": "Retenues (heures calmes, en attente)",
     "capped": str(Reason.CAPPED.label),
-    "opened": "Ouvertes depuis la notification",
+    "opened": OPENED,
 }
 
 
-def residents_cells(
-    everyone: Callable[[World], int], pushable: Callable[[World], int]
-) -> Callable[[World], dict[str, int]]:
-    def cells(world: World) -> dict[str, int]:
-        return {
-            "Appareils enregistrés/0": everyone(world),
-            "Appareils joignables par notification/0": pushable(world),
-            "Personnalisation acceptée/0": 0,
-            "Le Moulin/0": world["M"],
-            "Le Moulin/1": 0,
-            "Bellevue/0": everyone(world) - world["M"] - world["E"],
-            "Bellevue/1": 0,
-            "Mobilité/0": everyone(world),
-            "Ville de Lyonnay/0": 0,
-        }
+def statistics(*, only: tuple[str, ...] = ()) -> Page:
+    """The publication: everyone sent but Bellevue's first device (dead token); nobody has
+    opened it yet. The attacker is even granted where the failure is."""
+    nobody = group()
+    cells = {str(r.label): nobody for r in Reason} | dict.fromkeys(STATUSES, nobody)
+    cells |= {
+        "Appareils ciblés": group("M", "B", "N"),
+        "Envoyées": group("M", "N"),
+        "Échecs": group("B"),
+        str(Reason.DEAD_TOKEN.label): group("B"),
+        OPENED: nobody,
+    }
+    relations = (
+        Relation("Appareils ciblés", STATUSES),
+        Relation("Échecs", FAILED),
+        Relation("Non envoyées", SKIPPED),
+        Relation("Envoyées", (OPENED,)),
+    )
+    # the page lists no reason under a masked total; the list shows "capped" whatever
+    under = () if only else (("Échecs", FAILED), ("Non envoyées", SKIPPED))
+    return Page(cells, relations, under=under, only=only)
 
-    return cells
 
-
-def residents_relations(_counts: dict[str, int]) -> list[Relation]:
+def residents(everyone: Group, reachable: Group) -> Page:
+    nobody = group()
     total = "Appareils enregistrés/0"
-    return [
+    cells = {
+        total: everyone,
+        "Appareils joignables par notification/0": reachable,
+        "Personnalisation acceptée/0": nobody,
+        "Le Moulin/0": group("M"),
+        "Le Moulin/1": nobody,
+        "Bellevue/0": everyone - {"M", "E"},
+        "Bellevue/1": nobody,
+        "Mobilité/0": everyone,
+        "Ville de Lyonnay/0": nobody,
+    }
+    relations = (
         Relation(total, ("Appareils joignables par notification/0",)),
         Relation(total, ("Personnalisation acceptée/0",)),
+    )
+    return Page(cells, relations)
+
+
+def scenario() -> list[Page]:
+    """The pages the attacker reads, in order (``test_disclosure_attacker_…`` reads them)."""
+    at_first, everyone = group("M", "B", "E"), group("M", "B", "N", "E")
+    both_t0 = preview({"Le Moulin": group("M"), "Bellevue": group("B")})
+    return [
+        # t0: the roadwork over both districts, draft A (Le Moulin), A plus the house
+        both_t0,
+        preview({"Le Moulin": group("M")}),
+        both_t0,
+        # t0: city-wide, by home area; the residents' statistics
+        preview({"Le Moulin": group("M"), "Bellevue": group("B"), ELSEWHERE: group("E")}),
+        residents(at_first, at_first),
+        # t1: one more device at the house
+        preview({"Le Moulin": group("M"), "Bellevue": group("B", "N")}),
+        preview({"Le Moulin": group("M"), "Bellevue": group("B", "N"), ELSEWHERE: group("E")}),
+        residents(everyone, everyone),
+        # t2: published, one failure (the house's first device, now unreachable)
+        statistics(),
+        statistics(only=tuple(LIST_COLUMNS.values())),
+        residents(everyone, group("M", "N", "E")),
+        preview({"Le Moulin": group("M"), "Bellevue": group("N"), ELSEWHERE: group("E")}),
     ]
 
 
-def deductions(observations: list[Observation]) -> tuple[list[World], dict[str, set[int]]]:
+def skeleton(page: Page, world: World) -> dict[str, bool] | None:
+    """Which rows a world renders and which of them are masked (no rounding draw needed)."""
+    shown = page.render(world, lambda _g: False)
+    return None if shown is None else {name: value is None for name, value in shown.items()}
+
+
+def worlds() -> list[World]:
+    return [
+        dict(zip(ATOMS, values, strict=True))
+        for values in itertools.product(range(SEARCH + 1), repeat=len(ATOMS))
+    ]
+
+
+def deductions(
+    pages: list[Page], seen: list[dict[str, int | None] | None], among: list[World] | None = None
+) -> tuple[list[World], dict[str, set[int]]]:
     """Every hypothetical world that renders all the pages seen, and each target's values."""
-    worlds = []
-    for values in itertools.product(range(SEARCH + 1), repeat=len(ATOMS)):
-        world = dict(zip(ATOMS, values, strict=True))
-        if all(o.allows(world) for o in observations):
-            worlds.append(world)
-    return worlds, {t: {f(w) for w in worlds} for t, f in TARGETS.items()}
+    found = [
+        w
+        for w in (worlds() if among is None else among)
+        if all(p.allows(w, s) for p, s in zip(pages, seen, strict=True))
+    ]
+    return found, {t: {f(w) for w in found} for t, f in TARGETS.items()}
+
+
+def assert_nothing_pinned(values: dict[str, set[int]], context: object) -> None:
+    for target, possible in values.items():
+        pinned = len(possible) == 1 and 0 < next(iter(possible)) < K
+        assert not pinned, f"{target} = {possible} deduced from {context}"
 
 
 # --- the attack ---------------------------------------------------------------------------------
@@ -272,116 +344,63 @@ def test_disclosure_attacker_learns_no_count_below_k(
     alert = NewsFactory(
         organization=city, category=mobility, geometry=None, urgency=Urgency.ALERT, notify=True
     )
-    works_url, alert_url = (
-        admin_url("works", "change", works.pk),
-        admin_url("news", "change", alert.pk),
-    )
+    works_url = admin_url("works", "change", works.pk)
+    alert_url = admin_url("news", "change", alert.pk)
 
     def save_geometry(geometry):
         works.refresh_from_db()
         works.geometry = geometry
         content_save(item=works)
 
-    moulin = lambda w: w["M"]  # noqa: E731 - the groups of each preview, by area
-    far = lambda w: w["E"]  # noqa: E731
-    before = lambda w: w["M"] + w["B"] + w["E"]  # noqa: E731 - every device, before N
-    everyone = lambda w: sum(w.values())  # noqa: E731
-    observations: list[Observation] = []
-
-    # t0 — the roadwork over both districts; draft A (Le Moulin), then A plus the house
-    observations.append(
-        Observation(
-            preview(client, works_url),
-            preview_of({"Le Moulin": moulin, "Bellevue": lambda w: w["B"]}),
-            preview_relations,
-            rows_are_groups=True,
-        )
-    )
+    seen: list[dict[str, int | None] | None] = []
+    # t0: the roadwork over both districts, draft A (Le Moulin), A plus the house
+    seen.append(read_preview(client, works_url))
     draft_a = square(*MOULIN_AT, 0.005)
     save_geometry(draft_a)
-    observations.append(
-        Observation(
-            preview(client, works_url), preview_of({"Le Moulin": moulin}), preview_relations, True
-        )
-    )
+    seen.append(read_preview(client, works_url))
     save_geometry(MultiPolygon(*draft_a, *square(*HOUSE_AT, 0.0005), srid=4326))
-    observations.append(
-        Observation(
-            preview(client, works_url),
-            preview_of({"Le Moulin": moulin, "Bellevue": lambda w: w["B"]}),
-            preview_relations,
-            True,
-        )
-    )
+    seen.append(read_preview(client, works_url))
     save_geometry(both)
-    # t0 — city-wide: everyone, by the area of their home; the residents' statistics
-    observations.append(
-        Observation(
-            preview(client, alert_url),
-            preview_of({"Le Moulin": moulin, "Bellevue": lambda w: w["B"], ELSEWHERE: far}),
-            preview_relations,
-            True,
-        )
-    )
-    observations.append(
-        Observation(
-            residents_page(client),
-            residents_cells(before, before),
-            residents_relations,
-        )
-    )
-
-    # t1 — one more device moves into the house: the same pages again
+    # t0: city-wide, and the residents' statistics
+    seen += [read_preview(client, alert_url), residents_page(client)]
+    # t1: one more device moves into the house
     resident(HOUSE_AT)
-    bellevue = lambda w: w["B"] + w["N"]  # noqa: E731
-    for url, groups in (
-        (works_url, {"Le Moulin": moulin, "Bellevue": bellevue}),
-        (alert_url, {"Le Moulin": moulin, "Bellevue": bellevue, ELSEWHERE: far}),
-    ):
-        observations.append(
-            Observation(preview(client, url), preview_of(groups), preview_relations, True)
-        )
-    observations.append(
-        Observation(
-            residents_page(client), residents_cells(everyone, everyone), residents_relations
-        )
-    )
-
-    # t2 — published: one failure (Bellevue's first device, now unreachable)
+    seen += [read_preview(client, works_url), read_preview(client, alert_url)]
+    seen.append(residents_page(client))
+    # t2: published; Bellevue's first device has a dead token
     with django_capture_on_commit_callbacks(execute=True):
         content_publish(item=works)
     notification = Notification.objects.get(item_type="works", item_id=works.pk)
-    page = statistics_page(client, notification)
-    listing = statistics_list(client)
-    assert set(page) <= set(statistics_cells(TRUTH))
-    observations.append(Observation(page, statistics_cells, statistics_relations))
-    observations.append(
-        Observation(
-            {LIST_COLUMNS[c]: v for c, v in listing.items()}, statistics_cells, statistics_relations
-        )
-    )
-    observations.append(
-        Observation(
-            residents_page(client),
-            residents_cells(everyone, lambda w: w["M"] + w["N"] + w["E"]),
-            residents_relations,
-        )
-    )
-    observations.append(
-        Observation(
-            preview(client, alert_url),
-            preview_of({"Le Moulin": moulin, "Bellevue": lambda w: w["N"], ELSEWHERE: far}),
-            preview_relations,
-            True,
-        )
-    )
+    seen.append(statistics_page(client, notification))
+    seen.append({LIST_COLUMNS[c]: v for c, v in statistics_list(client).items()})
+    seen += [residents_page(client), read_preview(client, alert_url)]
 
-    worlds, values = deductions(observations)
-
+    pages = scenario()
     # the attacker's model of the pages is right: the true population renders them
-    wrong = [o.shown for o in observations if not o.allows(TRUTH)]
+    wrong = [(p, s) for p, s in zip(pages, seen, strict=True) if not p.allows(TRUTH, s)]
     assert not wrong, repr(wrong)
-    assert TRUTH in worlds
-    for target, possible in values.items():
-        pinned = len(possible) == 1 and 0 < next(iter(possible)) < K
-        assert not pinned, f"{target} = {possible} deduced from {observations}"
+    found, values = deductions(pages, seen)
+    assert TRUTH in found
+    assert_nothing_pinned(values, seen)
+
+
+def test_disclosure_attacker_learns_no_count_below_k_under_any_rounding_draw():
+    """The same attack for every way the keys could round the counts of the scenario: each
+    group of devices shown with a count that is not a multiple of 5 rounds up or down."""
+    pages = scenario()
+    shown_groups = {
+        g
+        for page in pages
+        for name, g in page.cells.items()
+        if (n := sum(TRUTH[a] for a in g)) >= K and n % BASE
+    }
+    ordered = sorted(shown_groups, key=sorted)
+    # the masks and rows do not depend on the draw: keep the worlds that match them, once
+    pattern = [skeleton(p, TRUTH) for p in pages]
+    candidates = [w for w in worlds() if [skeleton(p, w) for p in pages] == pattern]
+    for draw in itertools.product((False, True), repeat=len(ordered)):
+        up = dict(zip(ordered, draw, strict=True))
+        seen = [p.render(TRUTH, lambda g, up=up: up.get(g, False)) for p in pages]
+        found, values = deductions(pages, seen, among=candidates)
+        assert TRUTH in found
+        assert_nothing_pinned(values, {"up": [sorted(g) for g, u in up.items() if u]})
