@@ -82,22 +82,34 @@ def key_sum(field: str, *, filter: Q | None = None) -> Sum:
     return Sum(device_key(field), filter=filter, output_field=BigIntegerField())
 
 
-class DistinctDevicesCell(Subquery):
-    """The ``Cell`` of the distinct devices of a correlated subquery that selects
-    ``device_id`` and ``key`` (``device_key``), packed in one integer (``cell_unpack``):
-    one scan gives both the count and the key."""
+def _key_sql(column: str) -> str:
+    """``device_key`` as SQL text over ``column``, for a template: "%" doubled twice (once for
+    the template, once for the database driver's placeholders)."""
+    a, b, c, d = _secret()
+    m = KEY_MODULUS
+    x = f"((({column} %%%% {m}) * {a} + {b}) %%%% {m})"
+    x = f"(({x} * {x} + {c}) %%%% {m})"
+    return f"(({x} * {x} + {d}) %%%% {m})"
 
-    # "%%%%": once for the template, once for the database driver's placeholders
-    template = (
-        f"(SELECT count(*) * {KEY_MODULUS} + coalesce(sum(_k.key), 0) %%%% {KEY_MODULUS}"
-        " FROM (SELECT DISTINCT device_id, key FROM (%(subquery)s) _o) _k)"
-    )
+
+class DistinctDevicesCell(Subquery):
+    """The ``Cell`` of the distinct ``device_id`` of a correlated subquery, packed in one
+    integer (``cell_unpack``): one scan gives both the count and the key, and the key is
+    computed once per device, after ``DISTINCT``."""
+
     output_field = BigIntegerField()
 
     def __init__(self, queryset: QuerySet[Any], **extra: Any) -> None:
-        super().__init__(
-            queryset.annotate(key=device_key("device_id")).values("device_id", "key"), **extra
+        super().__init__(queryset.values("device_id"), **extra)
+
+    def as_sql(
+        self, compiler: Any, connection: Any, template: str | None = None, **extra: Any
+    ) -> tuple[str, Any]:
+        template = (
+            f"(SELECT count(*) * {KEY_MODULUS} + coalesce(sum({_key_sql('_o.device_id')}), 0)"
+            f" %%%% {KEY_MODULUS} FROM (SELECT DISTINCT _s.device_id FROM (%(subquery)s) _s) _o)"
         )
+        return super().as_sql(compiler, connection, template=template, **extra)
 
 
 def cell_unpack(packed: int | None) -> Cell:
