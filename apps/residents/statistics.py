@@ -21,8 +21,8 @@ from apps.core.disclosure import (
     cell_unpack,
     count_show,
     disclose,
+    key_sum,
 )
-from apps.core.disclosure import key_sum as _key_sum
 from apps.core.models import Area, Category, Organization
 from apps.residents.models import PUSHABLE, Device, Place
 
@@ -48,9 +48,9 @@ def resident_statistics() -> ResidentStatisticsReport:
         total=Count("id"),
         pushable=Count("id", filter=PUSHABLE),
         consent=Count("id", filter=Q(personalization_consent=True)),
-        total_key=_key_sum("id"),
-        pushable_key=_key_sum("id", filter=PUSHABLE),
-        consent_key=_key_sum("id", filter=Q(personalization_consent=True)),
+        total_key=key_sum("id"),
+        pushable_key=key_sum("id", filter=PUSHABLE),
+        consent_key=key_sum("id", filter=Q(personalization_consent=True)),
     )
     names = ("total", "pushable", "consent")
     cells = {n: Cell(devices[n], cell_key(devices[f"{n}_key"])) for n in names}
@@ -68,16 +68,16 @@ def resident_statistics() -> ResidentStatisticsReport:
         Area.objects.annotate(
             devices_inside=DistinctDevicesCell(places),
             followers=Count("device_follows", distinct=True),
-            followers_key=_key_sum("device_follows__device_id"),
+            followers_key=key_sum("device_follows__device_id"),
         )
         .order_by("kind", "name")
         .values_list("name", "devices_inside", "followers", "followers_key")
     )
     categories = Category.objects.annotate(
-        n=Count("device_follows"), key=_key_sum("device_follows__device_id")
+        n=Count("device_follows"), key=key_sum("device_follows__device_id")
     ).order_by("position", "slug")
     organizations = Organization.objects.annotate(
-        n=Count("device_follows"), key=_key_sum("device_follows__device_id")
+        n=Count("device_follows"), key=key_sum("device_follows__device_id")
     ).order_by("name")
     return ResidentStatisticsReport(
         totals=totals,
