@@ -41,6 +41,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, JSONObject, Least, Round
 from django.utils import timezone
 
+from apps.core.disclosure import cell_key, key_sum
 from apps.core.geo import DistanceM, DWithinM
 from apps.core.models import Area, AreaKind, PublishableContent, Urgency
 from apps.residents.models import AreaFollow, CategoryFollow, Device, Place, SavedItem
@@ -157,6 +158,11 @@ def reach_by_area(item: PublishableContent) -> list[tuple[str, int]]:
     Devices whose places all lie outside the city's areas count under "" (elsewhere). A place
     inside a district counts under the district, not under the commune around it.
     """
+    return [(name, n) for name, n, _key in reach_cells(item)]
+
+
+def reach_cells(item: PublishableContent) -> list[tuple[str, int, int]]:
+    """``reach_by_area`` with the disclosure key of each group's devices (one query)."""
     devices = audience(item)
     finest_first = Case(When(kind=AreaKind.DISTRICT, then=Value(0)), default=Value(1))
     home_area = Subquery(
@@ -170,10 +176,10 @@ def reach_by_area(item: PublishableContent) -> list[tuple[str, int]]:
             area_name=Subquery(first_place.annotate(area_name=home_area).values("area_name")[:1])
         )
         .values("area_name")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), key=key_sum("pk"))
         .order_by("-n", "area_name")
     )
-    return [(row["area_name"] or "", row["n"]) for row in rows]
+    return [(row["area_name"] or "", row["n"], cell_key(row["key"])) for row in rows]
 
 
 def saved_audience(item_type: str, item_id: int) -> QuerySet[Device]:

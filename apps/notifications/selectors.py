@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
+from apps.core.disclosure import Cell, DistinctDevicesCell, cell_key, cell_unpack, key_sum
 from apps.core.registry import content_models
 from apps.notifications import services
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
@@ -41,13 +42,13 @@ from apps.residents.models import Device
 #: A scheduled notifying item this late (seconds) is reported (the sweeper's alarm uses it too).
 LATE_GRACE_S = 120
 
-_FAILED_REASONS = (
+FAILED_REASONS = (
     Reason.DEAD_TOKEN,
     Reason.INVALID_PAYLOAD,
     Reason.AUTH_ERROR,
     Reason.RETRIES_EXHAUSTED,
 )
-_SKIPPED_REASONS = (Reason.NO_TOKEN, Reason.DISABLED, Reason.CAPPED, Reason.EXPIRED)
+SKIPPED_REASONS = (Reason.NO_TOKEN, Reason.DISABLED, Reason.CAPPED, Reason.EXPIRED)
 
 
 # --------------------------------------------------------------------------------------------
@@ -67,6 +68,9 @@ class NotificationStats:
     by_status: dict[str, int] = field(default_factory=dict)
     by_reason: dict[str, int] = field(default_factory=dict)
     opened: int | None = None
+    #: Disclosure keys (``apps.core.disclosure``) of the devices behind each count: by
+    #: ``status_<s>``, ``reason_<r>``, ``rows`` (every delivery) and ``opened``.
+    keys: dict[str, int] = field(default_factory=dict)
 
     def status(self, status: str) -> int:
         return self.by_status.get(status, 0)
@@ -101,18 +105,11 @@ class NotificationStats:
 
     @property
     def failed_reasons(self) -> list[tuple[str, int]]:
-        return self.reasons(_FAILED_REASONS)
+        return self.reasons(FAILED_REASONS)
 
     @property
     def skipped_reasons(self) -> list[tuple[str, int]]:
-        return self.reasons(_SKIPPED_REASONS)
-
-
-class _DistinctDevices(Subquery):
-    """``count(DISTINCT device_id)`` of a correlated subquery's rows."""
-
-    template = "(SELECT count(DISTINCT _o.device_id) FROM (%(subquery)s) _o)"
-    output_field = IntegerField()
+        return self.reasons(SKIPPED_REASONS)
 
 
 def _interaction_item_type() -> Case:
@@ -127,9 +124,9 @@ def _interaction_item_type() -> Case:
     )
 
 
-def _opened(ids: Collection[int]) -> dict[int, int]:
+def _opened(ids: Collection[int]) -> dict[int, Cell]:
     """Per notification about an item: distinct devices it was sent to that opened the item
-    from a push since the notification was created (one query)."""
+    from a push since the notification was created, and their disclosure key (one query)."""
     received = Delivery.objects.filter(
         notification_id=OuterRef(OuterRef("pk")),
         device_id=OuterRef("device_id"),
@@ -142,15 +139,15 @@ def _opened(ids: Collection[int]) -> dict[int, int]:
         action=Action.OPEN,
         context=Context.PUSH,
         at__gte=OuterRef("created_at"),
-    ).values("device_id")
+    )
     rows = (
         Notification.objects.filter(pk__in=list(ids), item_id__isnull=False)
         .exclude(item_type="")
         .annotate(interaction_item_type=_interaction_item_type())
-        .annotate(opened=_DistinctDevices(opens))
+        .annotate(opened=DistinctDevicesCell(opens))
         .values_list("pk", "opened")
     )
-    return dict(rows)
+    return {pk: cell_unpack(packed) for pk, packed in rows}
 
 
 def notification_stats(notifications: Iterable[Notification]) -> dict[int, NotificationStats]:
@@ -161,10 +158,13 @@ def notification_stats(notifications: Iterable[Notification]) -> dict[int, Notif
         return {}
     counts = {f"status_{s}": Count("pk", filter=Q(status=s)) for s in DeliveryStatus.values}
     counts.update({f"reason_{r}": Count("pk", filter=Q(reason=r)) for r in Reason.values})
+    keys = {f"key_status_{s}": key_sum("device_id", filter=Q(status=s)) for s in DeliveryStatus}
+    keys.update({f"key_reason_{r}": key_sum("device_id", filter=Q(reason=r)) for r in Reason})
+    keys["key_rows"] = key_sum("device_id")
     rows = (
         Delivery.objects.filter(notification_id__in=list(wanted))
         .values("notification_id")
-        .annotate(**counts)
+        .annotate(**counts, **keys)
         .order_by()
     )
     stats = {pk: NotificationStats(targeted=n.targeted) for pk, n in wanted.items()}
@@ -173,11 +173,13 @@ def notification_stats(notifications: Iterable[Notification]) -> dict[int, Notif
         one = stats[row["notification_id"]]
         one.by_status = {s: row[f"status_{s}"] for s in DeliveryStatus.values}
         one.by_reason = {r: row[f"reason_{r}"] for r in Reason.values}
+        one.keys = {name[4:]: cell_key(row[name]) for name in keys}
     with_item = [pk for pk, n in wanted.items() if n.item_type and n.item_id is not None]
     if with_item:
         opened = _opened(with_item)
         for pk in with_item:
-            stats[pk].opened = opened.get(pk, 0)
+            cell = opened.get(pk, Cell(0))
+            stats[pk].opened, stats[pk].keys["opened"] = cell.count, cell.key
     return stats
 
 
@@ -266,6 +268,9 @@ class StuckDeliveries:
     pending: int
     #: Rows waiting for a retry after FCM refused our credentials (not stuck: an alarm).
     auth_refused: int = 0
+    #: Disclosure keys of the devices behind each count (``apps.core.disclosure``).
+    sending_key: int = 0
+    pending_key: int = 0
 
     @property
     def total(self) -> int:
@@ -289,33 +294,31 @@ def stuck_deliveries(
     rows = Delivery.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
     if notifications is not None:
         rows = rows.filter(notification__in=notifications.values("pk"))
+    sending = Q(status=DeliveryStatus.SENDING, claimed_at__lt=now - timedelta(seconds=sending_s))
+    pending = (
+        Q(status=DeliveryStatus.PENDING)
+        & (Q(not_before__isnull=True) | Q(not_before__lte=now))
+        & (
+            Q(enqueued_at__isnull=True, created_at__lt=now - timedelta(seconds=pending_s))
+            | Q(enqueued_at__lt=now - timedelta(seconds=pending_s))
+        )
+    )
+    auth_refused = Q(
+        status=DeliveryStatus.PENDING, error_code__startswith=services.AUTH_CODE_PREFIX
+    )
     counts = rows.aggregate(
-        sending=Count(
-            "pk",
-            filter=Q(
-                status=DeliveryStatus.SENDING,
-                claimed_at__lt=now - timedelta(seconds=sending_s),
-            ),
-        ),
-        pending=Count(
-            "pk",
-            filter=Q(status=DeliveryStatus.PENDING)
-            & (Q(not_before__isnull=True) | Q(not_before__lte=now))
-            & (
-                Q(enqueued_at__isnull=True, created_at__lt=now - timedelta(seconds=pending_s))
-                | Q(enqueued_at__lt=now - timedelta(seconds=pending_s))
-            ),
-        ),
-        auth_refused=Count(
-            "pk",
-            filter=Q(
-                status=DeliveryStatus.PENDING,
-                error_code__startswith=services.AUTH_CODE_PREFIX,
-            ),
-        ),
+        sending=Count("pk", filter=sending),
+        pending=Count("pk", filter=pending),
+        auth_refused=Count("pk", filter=auth_refused),
+        sending_key=key_sum("device_id", filter=sending),
+        pending_key=key_sum("device_id", filter=pending),
     )
     return StuckDeliveries(
-        sending=counts["sending"], pending=counts["pending"], auth_refused=counts["auth_refused"]
+        sending=counts["sending"],
+        pending=counts["pending"],
+        auth_refused=counts["auth_refused"],
+        sending_key=cell_key(counts["sending_key"]),
+        pending_key=cell_key(counts["pending_key"]),
     )
 
 

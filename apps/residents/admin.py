@@ -14,8 +14,9 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.disclosure import BASE, K
 from apps.residents.models import ResidentStatistics
-from apps.residents.statistics import SMALL_COUNT, resident_statistics
+from apps.residents.statistics import resident_statistics
 
 
 @admin.register(ResidentStatistics)
@@ -49,6 +50,7 @@ class ResidentStatisticsAdmin(admin.ModelAdmin):
             "title": _("Statistiques des habitants"),
             "opts": self.model._meta,
             "report": resident_statistics(),
-            "small_count": SMALL_COUNT,
+            "small_count": K,
+            "base": BASE,
         }
         return TemplateResponse(request, "admin/residents/statistics.html", context)

@@ -1,37 +1,36 @@
-"""Aggregate counts about residents for staff, with small counts masked (no individual data).
+"""Aggregate counts about residents for staff, through disclosure control (no individual data).
 
-Counts below ``SMALL_COUNT`` are shown as "< 5": a count of 1 or 2 devices in a small district
-could point at a person. Nothing here returns a device, a place or a coordinate.
+Every count goes through ``apps.core.disclosure``: below ``K`` masked, rounded otherwise, and
+the totals masked together with what they would give away (devices that cannot be reached,
+or did not consent, are the total minus a shown count). Nothing here returns a device, a
+place or a coordinate.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q
 
+from apps.core.disclosure import (
+    Cell,
+    DistinctDevicesCell,
+    Relation,
+    Shown,
+    cell_key,
+    cell_unpack,
+    count_show,
+    disclose,
+    key_sum,
+)
 from apps.core.models import Area, Category, Organization
 from apps.residents.models import PUSHABLE, Device, Place
-
-SMALL_COUNT = 5
-
-
-def masked(count: int) -> str:
-    """``"< 5"`` for small counts, else the number."""
-    return f"< {SMALL_COUNT}" if count < SMALL_COUNT else str(count)
-
-
-class _DistinctDeviceCount(Subquery):
-    """``count(DISTINCT device_id)`` over a subquery of places."""
-
-    template = "(SELECT count(DISTINCT _p.device_id) FROM (%(subquery)s) _p)"
-    output_field = IntegerField()
 
 
 @dataclass(frozen=True)
 class Row:
     name: str
-    counts: tuple[str, ...]
+    counts: tuple[Shown, ...]
 
 
 @dataclass(frozen=True)
@@ -49,29 +48,45 @@ def resident_statistics() -> ResidentStatisticsReport:
         total=Count("id"),
         pushable=Count("id", filter=PUSHABLE),
         consent=Count("id", filter=Q(personalization_consent=True)),
+        total_key=key_sum("id"),
+        pushable_key=key_sum("id", filter=PUSHABLE),
+        consent_key=key_sum("id", filter=Q(personalization_consent=True)),
     )
-    totals = [
-        Row(str(label), (masked(n),))
-        for label, n in (
-            ("Appareils enregistrés", devices["total"]),
-            ("Appareils joignables par notification", devices["pushable"]),
-            ("Personnalisation acceptée", devices["consent"]),
-        )
-    ]
-    inside = Place.objects.filter(location__within=OuterRef("geometry")).values("device_id")
+    names = ("total", "pushable", "consent")
+    cells = {n: Cell(devices[n], cell_key(devices[f"{n}_key"])) for n in names}
+    # Each of the two is a part of the total: the rest (not reachable, no consent) is not shown
+    # but is the total minus it.
+    shown = disclose(cells, [Relation("total", ("pushable",)), Relation("total", ("consent",))])
+    labels = {
+        "total": "Appareils enregistrés",
+        "pushable": "Appareils joignables par notification",
+        "consent": "Personnalisation acceptée",
+    }
+    totals = [Row(labels[n], (shown[n],)) for n in names]
+    places = Place.objects.filter(location__within=OuterRef("geometry"))
     areas = (
         Area.objects.annotate(
-            devices_inside=_DistinctDeviceCount(inside),
+            devices_inside=DistinctDevicesCell(places),
             followers=Count("device_follows", distinct=True),
+            followers_key=key_sum("device_follows__device_id"),
         )
         .order_by("kind", "name")
-        .values_list("name", "devices_inside", "followers")
+        .values_list("name", "devices_inside", "followers", "followers_key")
     )
-    categories = Category.objects.annotate(n=Count("device_follows")).order_by("position", "slug")
-    organizations = Organization.objects.annotate(n=Count("device_follows")).order_by("name")
+    categories = Category.objects.annotate(
+        n=Count("device_follows"), key=key_sum("device_follows__device_id")
+    ).order_by("position", "slug")
+    organizations = Organization.objects.annotate(
+        n=Count("device_follows"), key=key_sum("device_follows__device_id")
+    ).order_by("name")
     return ResidentStatisticsReport(
         totals=totals,
-        areas=[Row(name, (masked(a), masked(b))) for name, a, b in areas],
-        categories=[Row(str(c), (masked(c.n),)) for c in categories],
-        organizations=[Row(str(o), (masked(o.n),)) for o in organizations],
+        areas=[
+            Row(name, (count_show(cell_unpack(inside)), count_show(Cell(f, cell_key(fk)))))
+            for name, inside, f, fk in areas
+        ],
+        categories=[Row(str(c), (count_show(Cell(c.n, cell_key(c.key))),)) for c in categories],
+        organizations=[
+            Row(str(o), (count_show(Cell(o.n, cell_key(o.key))),)) for o in organizations
+        ],
     )

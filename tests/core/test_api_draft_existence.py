@@ -12,6 +12,7 @@ from apps.core.models import Status, Tombstone
 from apps.news.models import News
 from tests.api_support import key_client, published_news
 from tests.factories import NewsFactory
+from tests.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/news/"
@@ -19,7 +20,7 @@ URL = "/api/v1/news/"
 
 def _staff_client(user) -> APIClient:
     client = APIClient()
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

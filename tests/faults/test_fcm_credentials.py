@@ -31,6 +31,7 @@ from bench.fakefcm import FakeFcm
 from bench.fakefcm.credentials import make_service_account
 from tests.factories import CategoryFactory, WorksFactory
 from tests.notifications.helpers import phone
+from tests.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -226,7 +227,7 @@ def banner(client) -> str | None:
 def test_staff_see_the_alarm_while_fcm_refuses_our_credentials(
     fcm, fake, tmp_path, client, city, city_editor, django_capture_on_commit_callbacks
 ):
-    client.force_login(city_editor)
+    staff_login(client, city_editor)
     assert banner(client) is None
     fcm.FCM_CREDENTIALS_FILE = str(garbage_file(tmp_path))
 
@@ -247,6 +248,6 @@ def test_other_organizations_do_not_see_the_citys_refused_pushes(
 ):
     fcm.FCM_CREDENTIALS_FILE = str(garbage_file(tmp_path))
     publish_to_phones(django_capture_on_commit_callbacks, organization=city)
-    client.force_login(metropole_editor)
+    staff_login(client, metropole_editor)
 
     assert banner(client) is None

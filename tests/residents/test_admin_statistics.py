@@ -21,7 +21,7 @@ from apps.residents.models import (
     SavedItem,
     TransferCode,
 )
-from apps.residents.statistics import masked
+from tests.disclosure_support import shown_for
 from tests.factories import CENTRE_LAT, CENTRE_LON, AreaFactory, square
 from tests.residents.factories import PlaceFactory, make_resident
 from tests.staff import staff_login
@@ -34,8 +34,10 @@ URL = "/admin/residents/residentstatistics/"
 @pytest.fixture
 def city_data(centre, culture, mobility, city):
     far = AreaFactory(slug="confluence", name="Confluence", geometry=square(4.82, 45.74, 0.005))
+    far.centre_devices = []
     for i in range(7):
         device = make_resident().device
+        far.centre_devices.append(device)
         PlaceFactory(device=device, location=point(CENTRE_LON + i * 0.0005, CENTRE_LAT))
         PlaceFactory(device=device, label="work", location=point(CENTRE_LON, CENTRE_LAT + 0.001))
         CategoryFollow.objects.create(device=device, category=culture)
@@ -61,9 +63,11 @@ def test_statistics_page_shows_masked_aggregates(client: Client, superuser, city
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert _cells(html, "stats-areas") == {"Centre": ["7", "7"], "Confluence": ["&lt; 5", "&lt; 5"]}
-    assert _cells(html, "stats-categories") == {"Mobilité": ["&lt; 5"], "Culture": ["7"]}
-    assert _cells(html, "stats-organizations")["Ville de Lyonnay"] == ["&lt; 5"]
+    seven = shown_for(city_data.centre_devices)  # 7 rounded to 5 or 10 by their key
+    assert seven in {"5", "10"}
+    assert _cells(html, "stats-areas") == {"Centre": [seven, seven], "Confluence": ["masqué"] * 2}
+    assert _cells(html, "stats-categories") == {"Mobilité": ["masqué"], "Culture": [seven]}
+    assert _cells(html, "stats-organizations")["Ville de Lyonnay"] == ["masqué"]
     assert "45.76" not in html and "4.83" not in html
     for device in Device.objects.all():
         assert f"device {device.pk}" not in html
@@ -115,5 +119,25 @@ def test_no_admin_screen_lists_residents_data(client, superuser):
         assert client.get(path).status_code == 404
 
 
-def test_masking_rule():
-    assert [masked(n) for n in (0, 1, 4, 5, 120)] == ["< 5", "< 5", "< 5", "5", "120"]
+def _totals(client: Client) -> dict[str, str]:
+    html = client.get(URL).content.decode()
+    return dict(re.findall(r'<tr><th scope="row">(.*?)</th><td class="count">(.*?)</td>', html))
+
+
+def test_statistics_totals_mask_what_the_total_would_give_away(client, superuser):
+    """9 devices, all reachable: both show. Then 2 cannot be reached: they would be the total
+    minus "reachable", so "reachable" is masked with them (complementary suppression)."""
+    devices = [make_resident(push_token=f"tok-{i}-" + "x" * 40).device for i in range(9)]
+    staff_login(client, superuser)
+
+    before = _totals(client)
+    for device in devices[:2]:
+        device.push_token_active = False
+        device.save(update_fields=["push_token_active"])
+    after = _totals(client)
+
+    assert before["Appareils enregistrés"] == shown_for(devices)
+    assert before["Appareils joignables par notification"] == shown_for(devices)
+    assert after["Appareils enregistrés"] == shown_for(devices)
+    assert after["Appareils joignables par notification"] == "masqué"
+    assert after["Personnalisation acceptée"] == "masqué"  # 0: below k

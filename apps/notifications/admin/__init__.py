@@ -1,8 +1,8 @@
 """Staff admin of the push pipeline: read-only notification statistics, the test push, the
 reach preview on every content form, and warnings about late or stuck sends.
 
-Staff see aggregates only: no screen lists deliveries, devices or tokens, and counts below
-``apps.residents.statistics.SMALL_COUNT`` are masked as on the residents' statistics page.
+Staff see aggregates only: no screen lists deliveries, devices or tokens, and every count goes
+through ``apps.core.disclosure`` as on the residents' statistics page.
 """
 
 from apps.notifications.admin import notifications, reach, warnings  # noqa: F401 - registers

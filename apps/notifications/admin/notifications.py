@@ -1,7 +1,9 @@
 """The notifications in the admin: a read-only list and page of statistics, and the test push.
 
 The list computes the statistics of the page it shows, in two queries whatever its length
-(``selectors.notification_stats``). Nothing can be added, changed or deleted by hand.
+(``selectors.notification_stats``); every count goes through ``apps.core.disclosure``
+(``statistics_shown``), and the list shows the very values of the statistics page. Nothing
+can be added, changed or deleted by hand.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.utils.timezone import localtime
 from django.utils.timezone import now as timezone_now
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.disclosure import BASE, MASK, Cell, K, Relation, disclose, keys_combined
 from apps.core.registry import content_models
 from apps.notifications import services
 from apps.notifications.admin.access import (
@@ -30,10 +33,21 @@ from apps.notifications.admin.access import (
     can_view_notifications,
     visible_notifications,
 )
-from apps.notifications.models import Delivery, DeliveryStatus, ItemType, Kind, Notification
-from apps.notifications.selectors import NotificationStats, notification_stats
+from apps.notifications.models import (
+    Delivery,
+    DeliveryStatus,
+    ItemType,
+    Kind,
+    Notification,
+    Reason,
+)
+from apps.notifications.selectors import (
+    FAILED_REASONS,
+    SKIPPED_REASONS,
+    NotificationStats,
+    notification_stats,
+)
 from apps.residents.models import Device
-from apps.residents.statistics import SMALL_COUNT, masked
 
 #: The largest id PostgreSQL's bigint holds: a larger one cannot name a device.
 MAX_DEVICE_ID = 2**63 - 1
@@ -51,29 +65,70 @@ def item_admin_url(item_type: str, item_id: int) -> str | None:
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[item_id])
 
 
-def shown(notification: Notification, count: int | None) -> str:
-    """A count as staff see it: small counts masked, except for a test push (one phone the
-    sender chose)."""
-    if count is None:
-        return "—"
+#: Deliveries by status, as the statistics show them (``in_flight``: pending or sending).
+_STATUS_CELLS = ("sent", "failed", "held", "skipped", "in_flight")
+
+
+def statistics_shown(notification: Notification, stats: NotificationStats) -> dict[str, str]:
+    """Every count of one notification as staff see it, by cell name (``targeted``, a status
+    of ``_STATUS_CELLS``, ``opened``, ``reason_<r>``), through ``apps.core.disclosure`` with
+    the relations between them (targeted = statuses, failed and skipped = their reasons,
+    opened within sent). A test push (one phone the sender chose) shows its counts as is."""
+    keys = stats.keys
+    cells = {
+        "targeted": Cell(stats.targeted, keys.get("rows", 0)),
+        "sent": Cell(stats.sent, keys.get(f"status_{DeliveryStatus.SENT}", 0)),
+        "failed": Cell(stats.failed, keys.get(f"status_{DeliveryStatus.FAILED}", 0)),
+        "held": Cell(stats.held, keys.get(f"status_{DeliveryStatus.HELD}", 0)),
+        "skipped": Cell(stats.skipped, keys.get(f"status_{DeliveryStatus.SKIPPED}", 0)),
+        "in_flight": Cell(
+            stats.in_flight,
+            keys_combined(
+                keys.get(f"status_{s}", 0) for s in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+            ),
+        ),
+    }
+    cells.update(
+        {f"reason_{r}": Cell(stats.by_reason.get(r, 0), keys.get(f"reason_{r}", 0)) for r in Reason}
+    )
+    relations = [
+        Relation("targeted", _STATUS_CELLS),
+        Relation("failed", tuple(f"reason_{r}" for r in FAILED_REASONS)),
+        Relation("skipped", tuple(f"reason_{r}" for r in SKIPPED_REASONS)),
+    ]
+    if stats.opened is not None:
+        cells["opened"] = Cell(stats.opened, keys.get("opened", 0))
+        relations.append(Relation("sent", ("opened",)))
     if notification.kind == Kind.TEST:
-        return str(count)
-    return masked(count)
+        return {name: str(cell.count) for name, cell in cells.items()}
+    return {name: str(value) for name, value in disclose(cells, relations).items()}
 
 
 def statistics_rows(notification: Notification, stats: NotificationStats) -> list[Any]:
-    """``(label, value, indented)`` rows of the statistics table of one notification."""
+    """``(label, value, indented)`` rows of the statistics table of one notification. The
+    reasons of a shown total are all listed (a row only for the reasons that occurred would
+    tell that they did); none under a masked one."""
+    shown = statistics_shown(notification, stats)
+    exact = notification.kind == Kind.TEST
+
+    def reasons(total: str, which: tuple[Reason, ...]) -> list[Any]:
+        if exact:
+            return [(label, str(n), True) for label, n in stats.reasons(which)]
+        if shown[total] == str(MASK):
+            return []
+        return [(r.label, shown[f"reason_{r}"], True) for r in which]
+
     rows: list[Any] = [
-        (_("Appareils ciblés"), shown(notification, stats.targeted), False),
-        (_("Envoyées"), shown(notification, stats.sent), False),
-        (_("Ouvertes depuis la notification"), shown(notification, stats.opened), False),
-        (_("Retenues (heures calmes, en attente)"), shown(notification, stats.held), False),
-        (_("En attente ou en cours d'envoi"), shown(notification, stats.in_flight), False),
-        (_("Non envoyées"), shown(notification, stats.skipped), False),
+        (_("Appareils ciblés"), shown["targeted"], False),
+        (_("Envoyées"), shown["sent"], False),
+        (_("Ouvertes depuis la notification"), shown.get("opened", "—"), False),
+        (_("Retenues (heures calmes, en attente)"), shown["held"], False),
+        (_("En attente ou en cours d'envoi"), shown["in_flight"], False),
+        (_("Non envoyées"), shown["skipped"], False),
     ]
-    rows += [(label, shown(notification, n), True) for label, n in stats.skipped_reasons]
-    rows.append((_("Échecs"), shown(notification, stats.failed), False))
-    rows += [(label, shown(notification, n), True) for label, n in stats.failed_reasons]
+    rows += reasons("skipped", SKIPPED_REASONS)
+    rows.append((_("Échecs"), shown["failed"], False))
+    rows += reasons("failed", FAILED_REASONS)
     return rows
 
 
@@ -192,36 +247,45 @@ class NotificationAdmin(admin.ModelAdmin):
             stats = obj.stats = notification_stats([obj])[obj.pk]  # type: ignore[attr-defined]
         return stats
 
+    @classmethod
+    def _shown(cls, obj: Notification) -> dict[str, str]:
+        """The counts as the statistics page shows them: the list shows the same values."""
+        shown = getattr(obj, "stats_shown", None)
+        if shown is None:
+            shown = obj.stats_shown = statistics_shown(obj, cls._stats(obj))  # type: ignore[attr-defined]
+        return shown
+
     @admin.display(description=_("ciblés"))
     def targeted_count(self, obj: Notification) -> str:
-        return shown(obj, self._stats(obj).targeted)
+        return self._shown(obj)["targeted"]
 
     @admin.display(description=_("envoyées"))
     def sent_count(self, obj: Notification) -> str:
-        return shown(obj, self._stats(obj).sent)
+        return self._shown(obj)["sent"]
 
     @admin.display(description=_("échecs"))
     def failed_count(self, obj: Notification) -> str:
-        return shown(obj, self._stats(obj).failed)
+        return self._shown(obj)["failed"]
 
     @admin.display(description=_("retenues"))
     def held_count(self, obj: Notification) -> str:
-        return shown(obj, self._stats(obj).held)
+        return self._shown(obj)["held"]
 
     @admin.display(description=_("plafonnées"))
     def capped_count(self, obj: Notification) -> str:
-        return shown(obj, self._stats(obj).capped)
+        return self._shown(obj)[f"reason_{Reason.CAPPED}"]
 
     @admin.display(description=_("ouvertes"))
     def opened_count(self, obj: Notification) -> str:
-        return shown(obj, self._stats(obj).opened)
+        return self._shown(obj).get("opened", "—")
 
     # --- pages ----------------------------------------------------------------------------
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         extra_context = {
             **(extra_context or {}),
             "can_send_test_push": can_send_test_push(request.user),
-            "small_count": SMALL_COUNT,
+            "small_count": K,
+            "base": BASE,
         }
         return super().changelist_view(request, extra_context)
 
@@ -236,7 +300,8 @@ class NotificationAdmin(admin.ModelAdmin):
     ) -> Any:
         if obj is not None:
             context["statistics"] = statistics_rows(obj, self._stats(obj))
-            context["small_count"] = SMALL_COUNT
+            context["small_count"] = K
+            context["base"] = BASE
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self) -> list[URLPattern]:

@@ -2,8 +2,11 @@
 item reaches, split by area, whether "Notifier" is on, the item's notifications, and a warning
 when its scheduled send is late.
 
-Two queries: the audience split by area (``audience.reach_by_area``, whose sum is the
-audience's count) and the item's notifications. Counts below ``SMALL_COUNT`` are masked.
+Two queries: the audience split by area with each group's disclosure key
+(``audience.reach_cells``, whose sum is the audience's count) and the item's notifications.
+The counts go through ``apps.core.disclosure``: a reach below ``K`` is refused ("Moins de 5
+appareils", no split); otherwise the total and the areas are rounded, and small areas masked
+with enough others that the total minus the shown areas isolates no small count.
 """
 
 from __future__ import annotations
@@ -13,24 +16,31 @@ from typing import Any
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.formats import number_format
 
 from apps.core.admin.panels import register_change_form_panel
+from apps.core.disclosure import BASE, Cell, K, Relation, Shown, disclose, keys_combined
 from apps.core.models import Status
 from apps.notifications import audience
 from apps.notifications.admin.access import can_view_notifications
 from apps.notifications.selectors import LATE_GRACE_S, is_late, item_notifications
-from apps.residents.statistics import SMALL_COUNT, masked
 
 #: Notifications listed in the panel at most (the newest; the list links to all of them).
 PANEL_NOTIFICATIONS = 5
 
 
-def approximate(count: int) -> str:
-    """``"1 240"`` (French grouping), or ``"< 5"`` for a small count."""
-    if count < SMALL_COUNT:
-        return masked(count)
-    return number_format(count, force_grouping=True)
+def reach_shown(groups: list[tuple[str, int, int]]) -> tuple[Shown, list[tuple[str, Shown]]]:
+    """The total and the areas of ``audience.reach_cells`` as staff see them; no area at all
+    when the total is masked (a reach below ``K`` is refused, not split)."""
+    cells = {f"area:{i}": Cell(n, key) for i, (_name, n, key) in enumerate(groups)}
+    cells["total"] = Cell(
+        sum(n for _name, n, _key in groups), keys_combined(key for *_rest, key in groups)
+    )
+    shown = disclose(cells, [Relation("total", tuple(c for c in cells if c != "total"))])
+    if shown["total"].masked:
+        return shown["total"], []
+    # By name, not by size: the order of the rows would rank the masked areas among the others.
+    order = sorted(range(len(groups)), key=lambda i: (groups[i][0] == "", groups[i][0]))
+    return shown["total"], [(groups[i][0], shown[f"area:{i}"]) for i in order]
 
 
 @register_change_form_panel
@@ -38,9 +48,7 @@ def reach_preview(request: HttpRequest, obj: Any, model: type) -> str | None:
     """The panel's HTML for a saved item; nothing on the add form."""
     if obj is None or obj.pk is None:
         return None
-    by_area = audience.reach_by_area(obj)
-    total = sum(n for _name, n in by_area)
-    areas = [(name, approximate(n)) for name, n in by_area]
+    total, areas = reach_shown(audience.reach_cells(obj))
     notifications: list[Any] = []
     more_url = None
     if can_view_notifications(request.user):
@@ -54,8 +62,8 @@ def reach_preview(request: HttpRequest, obj: Any, model: type) -> str | None:
             more_url = f"{changelist}?item_type={obj.type_code}&item_id={obj.pk}"
     context = {
         "item": obj,
-        "total": approximate(total),
-        "few": total < SMALL_COUNT,
+        "total": total,
+        "few": total.masked,
         "areas": areas,
         "notify": obj.notify,
         "published": obj.status == Status.PUBLISHED,
@@ -64,6 +72,7 @@ def reach_preview(request: HttpRequest, obj: Any, model: type) -> str | None:
         "late_grace_minutes": LATE_GRACE_S // 60,
         "notifications": notifications,
         "more_url": more_url,
-        "small_count": SMALL_COUNT,
+        "small_count": K,
+        "base": BASE,
     }
     return render_to_string("admin/notifications/reach.html", context, request=request)

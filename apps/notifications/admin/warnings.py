@@ -1,7 +1,8 @@
 """Warnings in the admin when pushes do not leave: scheduled notifying items past their
 publication time (beat or the lifecycle task is down: ``services.late_scheduled``),
 deliveries stuck past the sweeper's thresholds (beat or the ``push`` workers are down), and
-deliveries waiting for a retry because FCM refused our credentials (every push fails).
+deliveries waiting for a retry because FCM refused our credentials (every push fails); their
+counts through ``apps.core.disclosure`` (the number of late items is not about residents).
 
 Shown above the admin index (``admin.site.index_template``), the notification list and, for
 one late item, in its reach panel. Editors see their organizations' items only.
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 
+from apps.core.disclosure import Cell, K, Relation, Shown, disclose, keys_combined
 from apps.notifications.admin.access import (
     can_view_notifications,
     organization_scope,
@@ -40,6 +42,17 @@ class LateLink:
     url: str | None
 
 
+def stuck_shown(stuck: StuckDeliveries) -> dict[str, Shown]:
+    """The stuck counts as staff see them (``apps.core.disclosure``): they are deliveries to
+    devices, and all of a notification's when nothing left (its audience, exactly)."""
+    cells = {
+        "sending": Cell(stuck.sending, stuck.sending_key),
+        "pending": Cell(stuck.pending, stuck.pending_key),
+        "total": Cell(stuck.total, keys_combined((stuck.sending_key, stuck.pending_key))),
+    }
+    return disclose(cells, [Relation("total", ("sending", "pending"))])
+
+
 def admin_warnings(request: HttpRequest | None) -> dict[str, Any]:
     """The banner's context: late items with links, stuck deliveries; empty for users who
     cannot see notifications."""
@@ -53,7 +66,8 @@ def admin_warnings(request: HttpRequest | None) -> dict[str, Any]:
     return {
         "late": [LateLink(i, item_admin_url(i.type_code, i.pk)) for i in late[:LATE_SHOWN]],
         "late_count": len(late),
-        "stuck": stuck if stuck.total else None,
+        "stuck": stuck_shown(stuck) if stuck.total else None,
+        "small_count": K,
         "stuck_sending_s": getattr(settings, "NOTIFY_STUCK_SENDING_S", 120),
         "stuck_pending_s": getattr(settings, "NOTIFY_STUCK_PENDING_S", 300),
         "auth_refused": stuck.auth_refused,
