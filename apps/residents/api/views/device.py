@@ -7,7 +7,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -45,7 +44,6 @@ class DeviceRegisterView(KnownQueryParamsMixin, APIView):
     permission_classes = [AllowAny]
     throttle_classes = [DeviceScopedRateThrottle]
     throttle_scope = "registration"
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="device_register",
