@@ -13,7 +13,8 @@ iterative pass (no recursion) then enforces the API's own limits:
 - no ``\\u0000`` in text or keys: PostgreSQL text cannot store it.
 
 Anything else is a 400 ``parse_error`` in the API's error shape; a body longer than
-``DATA_UPLOAD_MAX_MEMORY_SIZE`` (even chunked, without Content-Length) is a 413.
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` (even chunked, without Content-Length) is a 413. The admin's
+JSON form fields read through the same ``json_parse`` (``BoundedJSONFormField``).
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from django import forms
 from django.conf import settings
+from django.forms.fields import InvalidJSONInput, JSONString
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
-
-from apps.core.api.errors import PayloadTooLarge
 
 #: Deepest nesting of arrays and objects accepted in a body.
 MAX_DEPTH = 32
@@ -77,6 +78,10 @@ class BoundedJSONParser(BaseParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
+        # Imported here: errors.py imports DRF's views, which import this module by name (the
+        # DEFAULT_PARSER_CLASSES setting) while the admin's forms may be importing it.
+        from apps.core.api.errors import PayloadTooLarge
+
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw = stream.read(limit + 1)
         if len(raw) > limit:
@@ -88,3 +93,36 @@ class BoundedJSONParser(BaseParser):
             except (LookupError, UnicodeDecodeError):
                 raise ParseError(_("The body is not valid %(e)s.") % {"e": encoding}) from None
         return json_parse(raw)
+
+
+class BoundedJSONFormField(forms.JSONField):
+    """Django's JSON form field (the admin's) reading through ``json_parse``.
+
+    Django's own calls ``json.loads``, whose ``RecursionError`` on deep nesting (and
+    ``ValueError`` on a 5,000-digit integer) escaped as a 500.
+    """
+
+    def to_python(self, value: Any) -> Any:
+        if self.disabled:
+            return value
+        if value in self.empty_values:
+            return None
+        if isinstance(value, list | dict | int | float | JSONString):
+            return value
+        try:
+            converted = json_parse(value)
+        except ParseError:
+            raise forms.ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"value": value}
+            ) from None
+        return JSONString(converted) if isinstance(converted, str) else converted
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        if self.disabled:
+            return initial
+        if data is None:
+            return None
+        try:
+            return json_parse(data)
+        except ParseError:
+            return InvalidJSONInput(data)
