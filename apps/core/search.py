@@ -141,7 +141,7 @@ def document_column(language: str) -> str:
 
 
 class _Query(Func):
-    """``websearch_to_tsquery``: accepts any user text (quotes, ``-word``, ``or``) without error."""
+    """``websearch_to_tsquery`` of a ``search_expression`` (raw text can overflow its stack)."""
 
     output_field = SearchVectorField()
 
