@@ -186,3 +186,20 @@ def test_every_api_view_parses_json_with_the_bounded_parser():
     for view in checked:
         if issubclass(view, APIView):
             assert view.parser_classes == [BoundedJSONParser], view
+
+
+PERCENT_VALUES = {"format directive": "%d", "mapping key": "%(x)s", "lone percent": "50%"}
+
+
+@pytest.mark.parametrize("value", PERCENT_VALUES.values(), ids=PERCENT_VALUES.keys())
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("/api/v1/works/", "status"), ("/api/v1/works/", "impact"), ("/api/v1/events/", "audience")],
+)
+def test_enum_parameter_with_percent_signs_is_a_400_naming_it(path, name, value):
+    # Found by make fuzz: the message quoted the value, then django-filter %-formatted it again.
+    response = APIClient().get(path, {name: value})
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["fields"]) == [name]
+    assert value in response.json()["fields"][name][0]

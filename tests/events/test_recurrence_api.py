@@ -45,7 +45,7 @@ def test_event_publishing_refuses_the_rule_at_once_and_writes_nothing(rule, city
     started = time.perf_counter()
     response = client.post("/api/v1/events/", body, format="json")
 
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 1.0  # was minutes (the bomb) and seconds
     assert response.status_code == 400, response.content
     assert response.json()["error"] == "invalid"
     assert "rrule" in response.json()["fields"], response.json()
