@@ -19,7 +19,7 @@ OS_TEST_OPTIONAL_PKGS := chromium wrk
 PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
 PG_PKGS := $(if $(PG_VERSION),postgresql-$(PG_VERSION)-postgis-3,postgresql postgresql-postgis)
 
-.PHONY: help run test lint format check bench bench-city os-run os-test venv venv-dev services clean lock audit
+.PHONY: help run test lint format check bench bench-city fuzz os-run os-test venv venv-dev services clean lock audit
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -96,6 +96,13 @@ bench-city: venv-dev services  ## Build the bench city (100,000 devices) in $(BE
 
 bench: venv-dev services  ## Run every benchmark on the bench city (bench/run_all.py; BENCH_ARGS=--quick)
 	$(PY) bench/run_all.py $(BENCH_ARGS)
+
+# Examples per API operation: 500 x 44 operations is over 20,000 requests (bench/README.md).
+FUZZ_EXAMPLES ?= 500
+
+fuzz: venv-dev services  ## Deep API fuzzing, outside `make test` (FUZZ_EXAMPLES per operation)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest tests/fuzz -q -p no:cacheprovider \
+		--timeout=0 $(PYTEST_ARGS)
 
 clean:  ## Remove the embedded database, media and caches
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from apps.core.api.serializers import item_url
 from apps.events.models import Event, EventOccurrence, EventStatus
+from apps.events.recurrence import RecurrenceError, recurrence_check
 
 PRODID = "-//Quartier//API v1//FR"
 _STATUS: dict[str, str] = {
@@ -68,12 +69,31 @@ def _geo(event: Event) -> tuple[float, float] | None:
     return (round(where.y, 6), round(where.x, 6))
 
 
-def _extra_dates(event: Event) -> list[datetime]:
-    """Hand-added occurrences (from the prefetch when there is one)."""
+def _rule(event: Event) -> str:
+    """The stored rule if the recurrence validator accepts it, else ``""``.
+
+    A rule stored before the validator existed may be one it refuses (``FREQ=SECONDLY``…): it
+    is not handed to calendars, whose own expansion may be unbounded; its dates (materialised
+    by ``event_save``) go out as RDATEs instead.
+    """
+    if not event.rrule:
+        return ""
+    try:
+        recurrence_check(event.rrule)
+    except RecurrenceError:
+        return ""
+    return event.rrule
+
+
+def _extra_dates(event: Event, *, with_rule_dates: bool) -> list[datetime]:
+    """Hand-added occurrences, and the rule's too when asked (from the prefetch if any)."""
+    origins = {EventOccurrence.Origin.EXTRA}
+    if with_rule_dates:
+        origins.add(EventOccurrence.Origin.RULE)
     return [
         occurrence.start_at
         for occurrence in event.occurrences.all()
-        if occurrence.origin == EventOccurrence.Origin.EXTRA
+        if occurrence.origin in origins
     ]
 
 
@@ -91,9 +111,10 @@ def event_component(event: Event) -> icalendar.Event:
         component.add("description", description)
     component.add("dtstart", _start(event, event.start_at))
     component.add("dtend", _end(event, event.start_at, event.end_at))
-    if event.rrule:
-        component.add("rrule", icalendar.vRecur.from_ical(event.rrule))
-    extras = _extra_dates(event)
+    rule = _rule(event)
+    if rule:
+        component.add("rrule", icalendar.vRecur.from_ical(rule))
+    extras = _extra_dates(event, with_rule_dates=bool(event.rrule) and not rule)
     if extras:
         component.add("rdate", [_start(event, moment) for moment in extras])
     component.add("status", _STATUS.get(event.event_status, "CONFIRMED"))

@@ -9,7 +9,7 @@ indexed queries, and ``last_end_at`` (the end of the series) says when the event
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar
 
 from django.contrib.gis.db import models
@@ -67,25 +67,19 @@ def validate_accessibility(value: object) -> None:
 
 
 def validate_rrule(value: str) -> None:
-    """An RFC 5545 RRULE value (without the ``RRULE:`` prefix) that dateutil can expand.
-
-    Events start at aware datetimes, so an ``UNTIL`` must be in UTC (``…T220000Z``), as
-    RFC 5545 requires when DTSTART has a time zone; the check expands from an aware start too.
+    """An RFC 5545 RRULE value (without the ``RRULE:`` prefix) within the bounds of
+    ``apps.events.recurrence``: DAILY to YEARLY, numbers in range, ``UNTIL`` in UTC
+    (``…T220000Z``, as RFC 5545 requires when DTSTART has a time zone), and not a rule that can
+    never occur. Whether it gives a date after the event's start is checked when it is saved.
     """
-    from dateutil.rrule import rrulestr
+    from apps.events.recurrence import RecurrenceError, recurrence_check
 
     if not value:
         return
-    if value.upper().startswith(("RRULE:", "DTSTART")) or "\n" in value:
-        raise ValidationError(_("Indiquez seulement la règle, ex. FREQ=WEEKLY;COUNT=10."))
     try:
-        rrulestr(value, dtstart=datetime(2000, 1, 1, tzinfo=UTC))
-    except (ValueError, TypeError) as exc:
-        if "UNTIL" in str(exc):
-            raise ValidationError(
-                _("UNTIL doit être en UTC, ex. UNTIL=20300630T220000Z."), code="until_utc"
-            ) from exc
-        raise ValidationError(_("Règle de récurrence invalide : %(e)s"), params={"e": exc}) from exc
+        recurrence_check(value)
+    except RecurrenceError as exc:
+        raise ValidationError(str(exc), code=exc.code) from None
 
 
 class Venue(models.Model):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from dateutil.rrule import rrulestr
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -15,10 +14,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.services import content_save
 from apps.events.models import Event, EventOccurrence, EventStatus, Venue
-
-#: Recurrences are materialised this far ahead, and at most this many times.
-RECURRENCE_HORIZON = timedelta(days=2 * 366)
-MAX_OCCURRENCES = 366
+from apps.events.recurrence import RecurrenceError, recurrence_expand
 
 Span = tuple[datetime, datetime]
 
@@ -27,27 +23,17 @@ def event_expand(*, start_at: datetime, end_at: datetime, rrule: str) -> list[Sp
     """The occurrences of a first (start, end) repeated by ``rrule``, in local wall-clock time.
 
     Expansion happens in the site's time zone so that a weekly 18:00 event stays at 18:00
-    across daylight-saving changes.
+    across daylight-saving changes; ``recurrence_expand`` bounds the work and the count
+    (``HORIZON``, ``MAX_OCCURRENCES``) and refuses a rule with no date.
     """
     if not rrule:
         return [(start_at, end_at)]
     duration = end_at - start_at
-    local_start = timezone.localtime(start_at)
-    horizon = local_start + RECURRENCE_HORIZON
-    spans: list[Span] = []
     try:
-        for occurrence in rrulestr(rrule, dtstart=local_start):
-            if occurrence > horizon or len(spans) >= MAX_OCCURRENCES:
-                break
-            spans.append((occurrence, occurrence + duration))
-    except (ValueError, TypeError, OverflowError) as exc:
-        # e.g. a floating UNTIL with a zoned DTSTART: dateutil refuses, the editor must fix it.
-        raise ValidationError(
-            {"rrule": _("Règle de récurrence invalide : %(e)s") % {"e": exc}}
-        ) from exc
-    if not spans:
-        raise ValidationError(_("La règle de récurrence ne produit aucune date."))
-    return spans
+        starts = recurrence_expand(rule=rrule, dtstart=timezone.localtime(start_at))
+    except RecurrenceError as exc:
+        raise ValidationError({"rrule": ValidationError(str(exc), code=exc.code)}) from None
+    return [(start, start + duration) for start in starts]
 
 
 @transaction.atomic

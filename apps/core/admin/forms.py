@@ -10,9 +10,15 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.api.parsers import BoundedJSONFormField
+
 #: ``formfield_overrides`` of every admin: a typed "www.ville.fr" becomes https://… (Django 6's
 #: default, chosen now).
-URL_OVERRIDES: dict[Any, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
+URL_OVERRIDES: dict[Any, dict[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"},
+    # JSON typed by staff is read by the API's bounded parser (no RecursionError on nesting).
+    models.JSONField: {"form_class": BoundedJSONFormField},
+}
 
 
 def validate_drawn_geometry(geometry: GEOSGeometry | None) -> GEOSGeometry | None:

@@ -59,13 +59,18 @@ def _check_position(position: Any) -> tuple[float, float]:
     lon, lat = position
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
         raise serializers.ValidationError(_("Coordinates are numbers."))
+    try:
+        # An exact integer of hundreds of digits does not fit in a double (OverflowError).
+        lon, lat = float(lon), float(lat)
+    except OverflowError:
+        raise serializers.ValidationError(_("Coordinates are finite numbers.")) from None
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise serializers.ValidationError(_("Coordinates are finite numbers."))
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise serializers.ValidationError(
             _("Longitude is within [-180, 180] and latitude within [-90, 90] (lon, lat order).")
         )
-    return float(lon), float(lat)
+    return lon, lat
 
 
 def _collect(value: Any, *, nested: bool = False) -> list[tuple[float, float]]:

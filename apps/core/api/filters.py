@@ -26,7 +26,7 @@ from apps.core.api.params import (
 )
 from apps.core.geo import WGS84, annotate_distance_m, within_m
 from apps.core.models import Area, Category, Organization
-from apps.core.search import MAX_QUERY_LENGTH, search
+from apps.core.search import MAX_QUERY_LENGTH, SearchTextField, search
 
 #: ``radius`` in metres when ``near`` comes alone, and the largest accepted.
 RADIUS_DEFAULT_M = 1000
@@ -132,11 +132,7 @@ class TaxonomyFilter(FormFieldFilter):
 
 
 class SearchFilter(FormFieldFilter):
-    field_class = forms.CharField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", MAX_QUERY_LENGTH)
-        super().__init__(*args, **kwargs)
+    field_class = SearchTextField
 
     def apply(self, qs: QuerySet, value: str) -> QuerySet:
         return search(qs, value)

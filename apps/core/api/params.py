@@ -103,9 +103,11 @@ class CommaListField(_ParsedField):
             raise forms.ValidationError(_("At most %(n)d values.") % {"n": MAX_LIST_VALUES})
         for item in values:
             if self.allowed is not None and item not in self.allowed:
+                # Params, not a formatted message: django-filter formats it again, and a value
+                # holding "%d" would then raise TypeError (a 500 found by make fuzz).
                 raise forms.ValidationError(
-                    _("Unknown value %(v)r; one of: %(c)s.")
-                    % {"v": item, "c": ", ".join(self.allowed)}
+                    _("Unknown value %(v)r; one of: %(c)s."),
+                    params={"v": item, "c": ", ".join(self.allowed)},
                 )
             if self.slugs:
                 validate_slug(item)

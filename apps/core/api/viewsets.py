@@ -27,7 +27,6 @@ from apps.core.api import schema as _schema  # noqa: F401  (registers the OpenAP
 from apps.core.api.auth import OrganizationApiKeyAuthentication
 from apps.core.api.conditional import etag_for, not_modified, set_validators
 from apps.core.api.pagination import ListPagination
-from apps.core.api.parsers import StrictJSONParser
 from apps.core.api.permissions import CanPublishContent, acting_user, publishing_organizations
 from apps.core.api.renderers import GeoJSONRenderer, JsonErrorsMixin, StrictFormatNegotiation
 from apps.core.api.throttles import PublicReadThrottle, PublishingThrottle
@@ -55,7 +54,6 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
     permission_classes = [CanPublishContent]
     filter_backends = [DjangoFilterBackend]
     renderer_classes = [JSONRenderer, GeoJSONRenderer]
-    parser_classes = [StrictJSONParser]
     content_negotiation_class = StrictFormatNegotiation
     pagination_class = ListPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

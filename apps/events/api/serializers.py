@@ -29,7 +29,7 @@ from apps.events.models import (
     Venue,
     validate_rrule,
 )
-from apps.events.services import MAX_OCCURRENCES
+from apps.events.recurrence import MAX_OCCURRENCES
 
 
 class VenueRefSerializer(FieldsOnceMixin, serializers.ModelSerializer):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,7 +30,6 @@ class InteractionsView(KnownQueryParamsMixin, APIView):
     permission_classes = [IsDevice]
     throttle_classes = [DeviceScopedRateThrottle]
     throttle_scope = "interactions"
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="interactions_log",

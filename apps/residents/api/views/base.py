@@ -6,7 +6,6 @@ from typing import Any, ClassVar
 
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -36,7 +35,6 @@ class ResidentAPIView(KnownQueryParamsMixin, APIView):
     permission_classes = [IsDevice]
     throttle_classes = [DeviceScopedRateThrottle]
     throttle_scope = "resident"
-    parser_classes = [JSONParser]
 
     @property
     def device(self) -> Device:

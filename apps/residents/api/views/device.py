@@ -8,7 +8,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,7 +50,6 @@ class DeviceRegisterView(KnownQueryParamsMixin, APIView):
     authentication_classes = [AppCheckHeaderAuthentication]
     permission_classes = [AllowAny]
     throttle_classes = [DeviceScopedRateThrottle]
-    parser_classes = [JSONParser]
 
     @property
     def throttle_scope(self) -> str:
