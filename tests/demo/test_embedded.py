@@ -89,7 +89,12 @@ def test_embedded_mode_migrates_seeds_and_serves_without_database_url(tmp_path):
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             health = _wait_for_health(client, server)
             assert health.status_code == 200
-            assert health.json() == {"status": "ok", "database": "ok", "broker": "eager"}
+            assert health.json() == {
+                "status": "ok",
+                "database": "ok",
+                "cache": "local",
+                "broker": "eager",
+            }
 
             css = client.get("/static/admin/css/base.css")
             assert css.status_code == 200 and "text/css" in css.headers["content-type"]

@@ -18,6 +18,7 @@ from apps.events.models import Event, EventOccurrence
 from tests.admin.conftest import admin_url
 from tests.admin.test_forms import _add_data, _errors
 from tests.api_support import key_client
+from tests.staff import staff_login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(60)]
 
@@ -55,7 +56,7 @@ def test_event_publishing_refuses_the_rule_at_once_and_writes_nothing(rule, city
 
 @pytest.mark.parametrize("rule", RULES.values(), ids=RULES.keys())
 def test_event_admin_form_refuses_the_rule_at_once_in_french(rule, client, city_editor, mobility):
-    client.force_login(city_editor)
+    staff_login(client, city_editor)
     data = _add_data(client, "events", mobility, rrule=rule)
     data.update(start_at_0="01/01/2030", start_at_1="18:00:00")  # a Tuesday
     data.update(end_at_0="01/01/2030", end_at_1="20:00:00")
