@@ -263,7 +263,7 @@ def works(items: _Items, count: int) -> tuple[list[Table], np.ndarray, np.ndarra
         street = pick.choice(items.tax.streets)
         impacts = [pick.random() < p for p in (0.7, 0.4, 0.2, 0.5, 0.15)]
         speed = 30 if state != "closed" and pick.random() < 0.2 else None
-        restrictions = [{"type": "reduced-speed", "value": 30, "unit": "km/h"}] if speed else []
+        restrictions = [{"type": "no-trucks"}] if speed else []
         detour = f"Déviation par la {pick.choice(items.tax.streets)}." if state == "closed" else ""
         rows.append(
             (
