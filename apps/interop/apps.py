@@ -1,0 +1,9 @@
+"""App config of interop: open feeds and imports of roadworks."""
+
+from django.apps import AppConfig
+
+
+class InteropConfig(AppConfig):
+    name = "apps.interop"
+    verbose_name = "Interopérabilité"
+    default_auto_field = "django.db.models.BigAutoField"
