@@ -1,4 +1,4 @@
-"""App config of interop: open feeds and imports of roadworks."""
+"""App config of interop: open feeds and imports; registers the poll of import sources."""
 
 from django.apps import AppConfig
 
@@ -7,3 +7,8 @@ class InteropConfig(AppConfig):
     name = "apps.interop"
     verbose_name = "Interopérabilité"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from backend.celery import beat_entry
+
+        beat_entry("interop-sources-poll", "apps.interop.tasks.sources_poll", 15 * 60.0)

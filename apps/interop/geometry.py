@@ -67,12 +67,14 @@ def polygon_centreline(polygon: Polygon) -> LineString:
     return max(pieces, key=lambda line: line.length)
 
 
-def _line_parts(geometry: Any) -> list[LineString]:
+def _line_parts(geometry: Any, *, merge: bool = True) -> list[LineString]:
     if geometry.empty:
         return []
     if geometry.geom_type == "LineString":
         return [geometry]
     if geometry.geom_type == "MultiLineString":
+        if not merge:
+            return list(geometry)
         merged = geometry.merged
         return [merged] if merged.geom_type == "LineString" else list(merged)
     if geometry.geom_type == "GeometryCollection":
@@ -80,13 +82,17 @@ def _line_parts(geometry: Any) -> list[LineString]:
     return []
 
 
-def lines_of(geometry: Any) -> list[LineString]:
-    """The lines a standard can carry for ``geometry``: its lines, polygon centrelines, points."""
+def lines_of(geometry: Any, *, merge: bool = True) -> list[LineString]:
+    """The lines a standard can carry for ``geometry``: its lines, polygon centrelines, points.
+
+    Lines that join end to end are merged into one unless ``merge`` is false (a detour's
+    segments stay the segments the editor or the source gave, in their order).
+    """
     if geometry is None or geometry.empty:
         return []
     kind = geometry.geom_type
     if kind in ("LineString", "MultiLineString"):
-        return [_srid(line) for line in _line_parts(geometry)]
+        return [_srid(line) for line in _line_parts(geometry, merge=merge)]
     if kind == "Polygon":
         return [polygon_centreline(geometry)]
     if kind == "MultiPolygon":

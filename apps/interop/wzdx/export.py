@@ -64,7 +64,7 @@ def works_features(works: Works, *, since: datetime | None = None) -> list[dict[
     windows = works_windows(
         start_at=works.start_at, end_at=works.end_at, periods=list(works.periods.all()), since=since
     )
-    detours = lines_of(works.detour_geometry)
+    detours = lines_of(works.detour_geometry, merge=False)
     detour_ids = [f"{uid}~{n}" for n in range(len(detours))]
     common = {
         "data_source_id": DATA_SOURCE_ID,
