@@ -56,8 +56,11 @@ def source_read(*, source: Source) -> bytes:
             return fetch(source.url)
         except FetchError as exc:
             raise SourceError(str(exc)) from exc
-    with source.file.open("rb") as handle:
-        body = handle.read(MAX_BYTES + 1)
+    try:
+        with source.file.open("rb") as handle:
+            body = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise SourceError(f"Fichier illisible : {source.file.name} ({exc.strerror}).") from exc
     if len(body) > MAX_BYTES:
         raise SourceError(f"Fichier trop gros (plus de {MAX_BYTES} octets).")
     return body
