@@ -233,6 +233,7 @@ WORKS_COLUMNS = (
     "road_state", "lanes_closed", "impacts_road", "impacts_sidewalk", "impacts_bike_lane",
     "impacts_parking", "impacts_bus", "road_names", "restrictions", "reduced_speed_limit_kph",
     "detour_text", "detour_text_fr", "detour_text_en", "detour_geometry", "contractor",
+    "vehicle_impact", "direction", "lanes",
 )  # fmt: skip
 _WORK_TYPES = ("road_construction", "road_maintenance", "utility", "building", "green_space")
 _ROAD_STATES = ("closed", "some_lanes_closed", "single_lane_alternating", "all_lanes_open")
@@ -273,6 +274,7 @@ def works(items: _Items, count: int) -> tuple[list[Table], np.ndarray, np.ndarra
                 pick.randint(1, 2) if state == "some_lanes_closed" else None, *impacts,
                 json.dumps([street]), json.dumps(restrictions), speed, detour, detour or None,
                 None, None, pick.choice(("", "Eiffage", "Colas", "Spie", "Vinci")),
+                "", "undefined", "[]",
             )
         )  # fmt: skip
         if pick.random() < 0.35:
