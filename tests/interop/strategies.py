@@ -127,6 +127,7 @@ def works_fields(draw) -> dict:
     state = draw(st.sampled_from(list(IMPACTS)))
     chosen = draw(periods(start.date()))
     end = start + timedelta(days=draw(st.integers(1, 60)))
+    end = max(end, now + timedelta(days=1))  # published works are not over yet
     if chosen:
         end = max(end, datetime.combine(chosen[-1].end_date + timedelta(days=2), time(), UTC))
     detour = draw(st.one_of(st.none(), st.lists(lines(), min_size=1, max_size=3)))

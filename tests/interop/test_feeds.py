@@ -240,3 +240,26 @@ class DemoCityFeedsTests(TestCase):
         assert len(wzdx.json()["features"]) >= 10
         assert len(cifs_incidents(cifs.content)) >= 5
         assert datex2.content.count(b"<tro:trafficRegulationOrder ") >= 5
+
+
+def test_feeds_cifs_reads_back_as_the_same_works(owner):
+    from apps.interop.cifs.parse import records
+
+    today = timezone.localdate()
+    nights = weekday_nights(today, today + timedelta(days=13))
+    _works(owner, road_state=RoadState.CLOSED, periods=[nights])
+
+    (record,) = records(APIClient().get(CIFS).content)
+
+    assert record.road_state == RoadState.CLOSED
+    assert record.geometry.equals_exact(REPUBLIQUE, tolerance=1e-6)
+    (period,) = record.periods
+    assert (period.start_date, period.end_date, period.weekdays) == (
+        nights.start_date,
+        nights.end_date,
+        nights.weekdays,
+    )
+    assert (period.daily_start_time, period.daily_end_time) == (
+        nights.daily_start_time,
+        nights.daily_end_time,
+    )

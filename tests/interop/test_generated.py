@@ -6,6 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from rest_framework.test import APIClient
 
+from apps.interop.cifs.parse import records
+from apps.interop.geometry import lines_of
 from apps.works.models import Works
 from apps.works.services import works_cancel
 from tests.factories import CategoryFactory, OrganizationFactory
@@ -37,3 +39,27 @@ def test_generated_works_feeds_validate(fields):
     assert_xml_valid("cifs", cifs)
     assert_xml_valid("datex2", datex2)
     assert wzdx["features"], "every public works appears in the WZDx feed"
+    _assert_cifs_reads_back(works, cifs)
+
+
+def _assert_cifs_reads_back(works, body: bytes) -> None:
+    """Each CIFS incident parses back to its line (latitude first) and its period."""
+    periods = list(works.periods.all())
+    lines = lines_of(works.geometry)
+    for record in records(body):
+        base, _, index = record.source_id.partition("/")
+        part = int(base.partition("#")[2] or 0)
+        assert record.geometry.equals_exact(lines[part], tolerance=1e-5)
+        period = periods[int(index or 0)] if periods else None
+        if period is None or (period.weekdays == "1234567" and not period.daily_start_time):
+            continue
+        (back,) = record.periods
+        assert (back.start_date, back.end_date, back.weekdays) == (
+            period.start_date,
+            period.end_date,
+            period.weekdays,
+        )
+        assert (back.daily_start_time, back.daily_end_time) == (
+            period.daily_start_time,
+            period.daily_end_time,
+        )

@@ -291,3 +291,18 @@ def test_import_sources_poll_is_on_the_beat_schedule():
     assert (
         app.conf.beat_schedule["interop-sources-poll"]["task"] == "apps.interop.tasks.sources_poll"
     )
+
+
+def test_import_cancellation_follows_the_source_with_one_update_push(source):
+    document = _future_feed()
+    source_run(source=source, body=json.dumps(document).encode())
+    cancelled = copy.deepcopy(document)
+    cancelled["features"][0]["properties"]["event_status"] = "cancelled"
+
+    source_run(source=source, body=json.dumps(cancelled).encode())
+    source_run(source=source, body=json.dumps(cancelled).encode())
+
+    works = Works.objects.get()
+    assert works.work_status == "cancelled"
+    assert works.status == Status.PUBLISHED  # still shown, as cancelled
+    assert Notification.objects.filter(kind=Kind.UPDATE, item_id=works.pk).count() == 1
