@@ -14,7 +14,7 @@ import itertools
 import math
 from typing import Any
 
-from django.contrib.gis.geos import GEOSGeometry, LineString, MultiLineString, Polygon
+from django.contrib.gis.geos import GEOSGeometry, LineString, MultiLineString, Point, Polygon
 
 from apps.core.geo import WGS84
 
@@ -117,3 +117,10 @@ def as_works_geometry(lines: list[LineString]) -> GEOSGeometry | None:
     if len(lines) == 1:
         return lines[0]
     return MultiLineString(*lines, srid=WGS84)
+
+
+def line_or_point(pairs: list[tuple[float, float]]) -> LineString | Point:
+    """A line from lon/lat pairs, or a point when they all coincide (a point exported as a line)."""
+    if len(set(pairs)) == 1:
+        return Point(*pairs[0], srid=WGS84)
+    return LineString(pairs, srid=WGS84)

@@ -49,7 +49,7 @@ def _assert_cifs_reads_back(works, body: bytes) -> None:
     for record in records(body):
         base, _, index = record.source_id.partition("/")
         part = int(base.partition("#")[2] or 0)
-        assert record.geometry.equals_exact(lines[part], tolerance=1e-5)
+        assert lines_of(record.geometry)[0].equals_exact(lines[part], tolerance=1e-5)
         period = periods[int(index or 0)] if periods else None
         if period is None or (period.weekdays == "1234567" and not period.daily_start_time):
             continue

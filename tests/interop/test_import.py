@@ -306,3 +306,27 @@ def test_import_cancellation_follows_the_source_with_one_update_push(source):
     assert works.work_status == "cancelled"
     assert works.status == Status.PUBLISHED  # still shown, as cancelled
     assert Notification.objects.filter(kind=Kind.UPDATE, item_id=works.pk).count() == 1
+
+
+def test_import_a_point_exported_as_a_line_comes_back_as_a_point(source):
+    document = _future_feed()
+    document["features"][0]["geometry"]["coordinates"] = [[-93.6, 41.8], [-93.6, 41.8]]
+
+    source_run(source=source, body=json.dumps(document).encode())
+
+    assert Works.objects.get().geometry.geom_type == "Point"
+
+
+def test_import_an_item_the_works_services_refuse_changes_nothing(source):
+    source_run(source=source, body=json.dumps(_future_feed()).encode())
+    before = list(Works.objects.values_list("pk", "updated_at", "lanes"))
+    document = _future_feed()
+    # Valid WZDx (lane order has no maximum there) but beyond what a works accepts (99).
+    document["features"][0]["properties"]["lanes"][0]["order"] = 150
+
+    with pytest.raises(SourceError, match="a15f7570"):
+        source_run(source=source, body=json.dumps(document).encode())
+
+    assert list(Works.objects.values_list("pk", "updated_at", "lanes")) == before
+    source.refresh_from_db()
+    assert "a15f7570" in source.last_error

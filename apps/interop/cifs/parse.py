@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, time, timedelta
+from typing import Any
 from xml.etree import ElementTree as ET
 
-from django.contrib.gis.geos import LineString
 from django.utils import timezone
 
-from apps.core.geo import WGS84
 from apps.interop.cifs.export import DAYS
+from apps.interop.geometry import line_or_point
 from apps.interop.records import WorksRecord
 from apps.interop.schedule import ALL_WEEK, PeriodSpec
 from apps.works.models import Direction, RoadState
@@ -24,11 +24,9 @@ from apps.works.models import Direction, RoadState
 MIDNIGHT_END = time(23, 59)
 
 
-def _line(polyline: str) -> LineString:
+def _line(polyline: str) -> Any:
     numbers = [float(n) for n in polyline.split()]
-    return LineString(
-        [(numbers[i + 1], numbers[i]) for i in range(0, len(numbers) - 1, 2)], srid=WGS84
-    )
+    return line_or_point([(numbers[i + 1], numbers[i]) for i in range(0, len(numbers) - 1, 2)])
 
 
 def _slots(schedule: ET.Element) -> dict[int, list[tuple[time, time]]]:

@@ -13,13 +13,13 @@ from datetime import datetime, time
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from django.contrib.gis.geos import GEOSGeometry, LineString
+from django.contrib.gis.geos import GEOSGeometry
 from django.utils import timezone
 
 from apps.core.geo import WGS84
 from apps.interop.datex2.export import DAYS, NS, XSI_TYPE, q
 from apps.interop.datex2.measures import Measure, restrictions_of
-from apps.interop.geometry import as_works_geometry
+from apps.interop.geometry import as_works_geometry, line_or_point
 from apps.interop.records import WorksRecord
 from apps.interop.schedule import ALL_WEEK, PeriodSpec
 
@@ -115,7 +115,7 @@ def _periods(regulation: ET.Element) -> list[PeriodSpec]:
     return found
 
 
-def _lines(regulation: ET.Element) -> list[LineString]:
+def _lines(regulation: ET.Element) -> list[Any]:
     lines = []
     for location in regulation.iter(q("tro:locationByOrder")):
         pos_list = _text(location, "loc:gmlLineString/loc:posList")
@@ -123,7 +123,7 @@ def _lines(regulation: ET.Element) -> list[LineString]:
             numbers = [float(n) for n in pos_list.split()]
             # GML in EPSG:4326 is latitude first: swap to GEOS's x = longitude.
             pairs = [(numbers[i + 1], numbers[i]) for i in range(0, len(numbers) - 1, 2)]
-            lines.append(LineString(pairs, srid=WGS84))
+            lines.append(line_or_point(pairs))
             continue
         geojson = _text(location, ".//dx:geoJsonGeometry")
         if geojson:
@@ -131,6 +131,14 @@ def _lines(regulation: ET.Element) -> list[LineString]:
             if geometry.geom_type == "LineString":
                 lines.append(geometry)
     return lines
+
+
+def _geometry(parts: list[Any]) -> Any:
+    """One place: a point stays a point, lines become a (Multi)LineString."""
+    lines = [part for part in parts if part.geom_type == "LineString"]
+    if lines:
+        return as_works_geometry(lines)
+    return parts[0] if parts else None
 
 
 def records(document: bytes | str) -> list[WorksRecord]:
@@ -154,7 +162,7 @@ def records(document: bytes | str) -> list[WorksRecord]:
                 title=title,
                 start_at=start,
                 end_at=end,
-                geometry=as_works_geometry(_lines(regulations[0])),
+                geometry=_geometry(_lines(regulations[0])),
                 periods=_periods(regulations[0]),
                 road_state=state,
                 reduced_speed_limit_kph=speed,

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.contrib.gis.geos import GEOSException
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from apps.core.models import Status
@@ -80,6 +82,9 @@ def records_parse(*, body: bytes, format: str) -> list[WorksRecord]:
         return datex2_parse.records(body)
     except standards.InvalidDocumentError as exc:
         raise SourceError(f"{exc.standard} invalide : {exc.detail}") from exc
+    except (KeyError, ValueError, TypeError, IndexError, GEOSException) as exc:
+        # Valid against the schema yet unreadable (a one-point line, a number out of range).
+        raise SourceError(f"{format} illisible : {exc.__class__.__name__} {exc}"[:500]) from exc
 
 
 def _fingerprint(record: WorksRecord, source: Source) -> str:
@@ -161,7 +166,7 @@ def source_import(*, source: Source, records: list[WorksRecord]) -> ImportReport
         seen.add(record.source_id)
         try:
             outcome = record_apply(source=source, record=record, item=items.get(record.source_id))
-        except Exception as exc:
+        except (ValidationError, DatabaseError, ValueError, TypeError) as exc:
             raise SourceError(f"Élément « {record.source_id} » refusé : {exc}") from exc
         setattr(report, outcome, getattr(report, outcome) + 1)
     for external_id, item in items.items():

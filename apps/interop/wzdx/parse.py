@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.gis.geos import LineString, MultiLineString, MultiPoint
+from django.contrib.gis.geos import MultiLineString
 
 from apps.core.geo import WGS84
+from apps.interop.geometry import line_or_point
 from apps.interop.records import IMPACT_ROAD_STATE, WorksRecord
 from apps.interop.schedule import Window, periods_from_windows
 from apps.works.models import Direction, RoadState, VehicleImpact, WorkType
@@ -32,20 +33,9 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _line(geometry: dict[str, Any]) -> LineString:
-    coords = geometry["coordinates"]
-    if geometry["type"] == "MultiPoint":
-        points = MultiPoint(*[_point(c) for c in coords], srid=WGS84)
-        if len(coords) == 1:
-            return LineString(points[0], points[0], srid=WGS84)
-        return LineString([point.coords for point in points], srid=WGS84)  # type: ignore[attr-defined]
-    return LineString([tuple(c[:2]) for c in coords], srid=WGS84)
-
-
-def _point(coords: list[float]) -> Any:
-    from django.contrib.gis.geos import Point
-
-    return Point(coords[0], coords[1], srid=WGS84)
+def _line(geometry: dict[str, Any]) -> Any:
+    """The road event's line (a WZDx MultiPoint is its ordered points; one point stays a point)."""
+    return line_or_point([(float(c[0]), float(c[1])) for c in geometry["coordinates"]])
 
 
 def _root(feature_id: str, by_id: dict[str, dict[str, Any]]) -> str:
@@ -114,7 +104,11 @@ def records(feed: dict[str, Any]) -> list[WorksRecord]:
     found = []
     for root_id, members in groups.items():
         record = _record(root_id, members)
-        lines = [_line(d["geometry"]) for d in detours.get(root_id, [])]
+        lines = [
+            line
+            for line in (_line(d["geometry"]) for d in detours.get(root_id, []))
+            if line.geom_type == "LineString"
+        ]
         if lines:
             record.detour_geometry = MultiLineString(*lines, srid=WGS84)
             record.detour_text = detours[root_id][0]["properties"]["core_details"].get(
