@@ -81,7 +81,10 @@ def test_detail_carries_periods_restrictions_and_detour(mobility):
         road_state="single_lane_alternating",
         lanes_closed=1,
         road_names=["rue Garibaldi"],
-        restrictions=[{"type": "reduced-height", "value": 350, "unit": "centimeters"}, {"type": "no-trucks"}],
+        restrictions=[
+            {"type": "reduced-height", "value": 350, "unit": "centimeters"},
+            {"type": "no-trucks"},
+        ],
         reduced_speed_limit_kph=30,
         detour_text_fr="Par le cours Lafayette",
         detour_geometry=detour,
