@@ -231,35 +231,40 @@ RETIRED_RESTRICTIONS = {
 RETIRED_UNITS = {"m": "centimeters", "t": "kilograms", "km/h": "reduced_speed_limit_kph"}
 
 
-def restriction_error(entry: object) -> str | None:
-    """Why ``entry`` is not a WZDx restriction ``{type, value?, unit?}``, or ``None``."""
+def restriction_error(entry: object) -> tuple[str, str] | None:
+    """Why ``entry`` is not a WZDx restriction ``{type, value?, unit?}``: ``(field, message)``."""
     if not isinstance(entry, dict) or set(entry) - {"type", "value", "unit"}:
-        return str(_("Restriction attendue : {type, value, unit}."))
+        return "type", str(_("Restriction attendue : {type, value, unit}."))
     kind, unit = entry.get("type"), entry.get("unit")
     if kind in RETIRED_RESTRICTIONS:
-        return str(_("« %(old)s » n'est plus un type de restriction : utilisez %(new)s.")) % {
+        return "type", str(
+            _("« %(old)s » n'est plus un type de restriction : utilisez %(new)s.")
+        ) % {
             "old": kind,
             "new": RETIRED_RESTRICTIONS[kind],
         }
     if kind not in RestrictionType.values:
-        return str(_("Type de restriction inconnu : %(type)s")) % {"type": kind}
+        return "type", str(_("Type de restriction inconnu : %(type)s")) % {"type": kind}
     value = entry.get("value")
     if value is not None and (
         isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
     ):
-        return str(_("La valeur d'une restriction est un nombre."))
+        return "value", str(_("La valeur d'une restriction est un nombre."))
     if unit is not None and unit not in RESTRICTION_UNITS:
         if unit in RETIRED_UNITS:
-            return str(_("Unité « %(old)s » retirée : utilisez %(new)s.")) % {
+            return "unit", str(_("Unité « %(old)s » retirée : utilisez %(new)s.")) % {
                 "old": unit,
                 "new": RETIRED_UNITS[unit],
             }
-        return str(_("Unité inconnue : %(unit)s")) % {"unit": unit}
+        return "unit", str(_("Unité inconnue : %(unit)s")) % {"unit": unit}
     if (value is None) != (unit is None):
-        return str(_("Une valeur de restriction va avec son unité."))
+        return "unit", str(_("Une valeur de restriction va avec son unité."))
     family = RESTRICTION_UNIT_FAMILY.get(kind)
     if unit is not None and (family is None or unit not in family):
-        return str(_("Unité %(unit)s impossible pour %(type)s.")) % {"unit": unit, "type": kind}
+        return "unit", str(_("Unité %(unit)s impossible pour %(type)s.")) % {
+            "unit": unit,
+            "type": kind,
+        }
     return None
 
 
@@ -270,7 +275,7 @@ def validate_restrictions(value: object) -> None:
     for entry in value:
         error = restriction_error(entry)
         if error:
-            raise ValidationError(error)
+            raise ValidationError(error[1])
 
 
 def validate_road_names(value: object) -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import json
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from rest_framework.test import APIClient
 
 from apps.works.models import (
     Direction,
@@ -15,8 +19,10 @@ from apps.works.models import (
     RestrictionType,
     RestrictionUnit,
     VehicleImpact,
+    Works,
     validate_restrictions,
 )
+from tests.api_support import key_client
 from tests.interop.conftest import STANDARDS, wzdx_definitions
 
 migration = importlib.import_module("apps.works.migrations.0005_wzdx_vocabulary")
@@ -92,3 +98,65 @@ def test_vocabulary_migration_leaves_wzdx_values_alone():
     )
     assert migration._convert(works) is False
     assert works.restrictions == [{"type": "reduced-width", "value": 10, "unit": "feet"}]
+
+
+def _body(**fields):
+    start = timezone.now() + timedelta(days=2)
+    return {
+        "title_fr": "Travaux rue Garibaldi",
+        "category": "mobilite",
+        "geometry": {"type": "LineString", "coordinates": [[4.8357, 45.764], [4.8387, 45.765]]},
+        "start_at": start.isoformat(),
+        "end_at": (start + timedelta(days=5)).isoformat(),
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    ("restriction", "field", "hint"),
+    [
+        ({"type": "reduced-speed", "value": 30, "unit": "km/h"}, "type", "reduced_speed_limit_kph"),
+        ({"type": "reduced-height", "value": 3.5, "unit": "m"}, "unit", "centimeters"),
+        ({"type": "no-through-traffic"}, "type", "local-access-only"),
+    ],
+)
+def test_vocabulary_api_refuses_retired_values_naming_the_replacement(
+    city, mobility, restriction, field, hint
+):
+    response = key_client(city).post(
+        "/api/v1/works/", _body(restrictions=[restriction]), format="json"
+    )
+
+    assert response.status_code == 400
+    messages = json.dumps(response.json(), ensure_ascii=False)
+    assert f"restrictions.0.{field}" in messages and hint in messages
+    assert not Works.objects.exists()
+
+
+def test_vocabulary_api_takes_wzdx_lanes_and_a_matching_vehicle_impact(city, mobility):
+    lanes = [
+        {"order": 1, "type": "general", "status": "closed"},
+        {"order": 2, "type": "sidewalk", "status": "open"},
+    ]
+    body = _body(
+        road_state="single_lane_alternating",
+        vehicle_impact="flagging",
+        lanes=lanes,
+        direction="northbound",
+        status="published",
+    )
+
+    created = key_client(city).post("/api/v1/works/", body, format="json")
+    mismatch = key_client(city).post(
+        "/api/v1/works/", _body(road_state="closed", vehicle_impact="flagging"), format="json"
+    )
+
+    assert created.status_code == 201, created.content
+    detail = APIClient().get(f"/api/v1/works/{created.json()['id']}/").json()
+    assert (detail["vehicle_impact"], detail["direction"], detail["lanes"]) == (
+        "flagging",
+        "northbound",
+        lanes,
+    )
+    assert mismatch.status_code == 400
+    assert "vehicle_impact" in mismatch.json()["fields"]

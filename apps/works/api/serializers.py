@@ -97,8 +97,8 @@ class RestrictionSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         error = restriction_error(attrs)
         if error:
-            field = "unit" if "nit" in error and "unit" in attrs else "type"
-            raise serializers.ValidationError({field: error})
+            field, message = error
+            raise serializers.ValidationError({field: message})
         return attrs
 
 
