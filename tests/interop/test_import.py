@@ -330,3 +330,25 @@ def test_import_an_item_the_works_services_refuse_changes_nothing(source):
     assert list(Works.objects.values_list("pk", "updated_at", "lanes")) == before
     source.refresh_from_db()
     assert "a15f7570" in source.last_error
+
+
+def test_import_command_source_run_from_the_admin_reports_instead_of_failing(db, tmp_path):
+    OrganizationFactory(slug="ville")
+    CategoryFactory(slug="travaux")
+    path = tmp_path / "feed.geojson"
+    path.write_text(json.dumps(_future_feed()))
+    call_command(
+        "import_works",
+        "--wzdx",
+        str(path),
+        "--organization",
+        "ville",
+        "--category",
+        "travaux",
+        stdout=StringIO(),
+    )
+    source = Source.objects.get()
+
+    with pytest.raises(SourceError, match="Fichier illisible"):
+        source_run(source=source)  # the admin's "Importer maintenant" on it
+    assert Works.objects.get().status == Status.PUBLISHED

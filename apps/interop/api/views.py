@@ -59,8 +59,8 @@ class _FeedView(APIView):
         query.is_valid(raise_exception=True)
         queryset = works_for_feeds(updated_since=query.validated_data.get("updated_since"))
         version = queryset.order_by().aggregate(count=Count("pk"), updated=Max("updated_at"))
-        # The feeds say which occurrences are still to come: they change with the day too.
-        version["day"] = timezone.localdate().isoformat()
+        # The feeds list the occurrences still to come: they also change as the hours pass.
+        version["hour"] = timezone.now().strftime("%Y-%m-%dT%H")
         etag = etag_for(request, version, fmt=self.fmt)
         last_modified = version["updated"]
         cached = not_modified(request, etag=etag, last_modified=last_modified)

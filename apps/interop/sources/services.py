@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.gis.geos import GEOSException
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -61,8 +61,9 @@ def source_read(*, source: Source) -> bytes:
     try:
         with source.file.open("rb") as handle:
             body = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise SourceError(f"Fichier illisible : {source.file.name} ({exc.strerror}).") from exc
+    except (OSError, SuspiciousFileOperation) as exc:
+        # A command-line source names a file outside the media folder: only its command reads it.
+        raise SourceError(f"Fichier illisible : {source.file.name} ({exc}).") from exc
     if len(body) > MAX_BYTES:
         raise SourceError(f"Fichier trop gros (plus de {MAX_BYTES} octets).")
     return body
