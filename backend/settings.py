@@ -65,6 +65,9 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "MAP_CENTER": (list, ["45.7640", "4.8357"]),
     "MAP_ZOOM": (int, 13),
     "MAP_TILES_URL": (str, "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+    # Interop (docs/interop.md): the standards' schema files, the open feeds' publisher name.
+    "INTEROP_STANDARDS_DIR": (str, str(BASE_DIR.parent / "shared" / "standards")),
+    "INTEROP_PUBLISHER": (str, ""),
 }
 env = environ.Env(**SCHEMA)  # type: ignore[arg-type]
 env_file = BASE_DIR / ".env"
@@ -106,6 +109,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.recommend",
     "apps.benchcity",
+    "apps.interop",
 ]
 
 MIDDLEWARE = [
@@ -401,6 +405,10 @@ DEVICE_INACTIVE_DAYS: int = env("DEVICE_INACTIVE_DAYS")
 # (apps/residents/erasures.py; manage.py replay_erasures).
 ERASURE_LOG_PATH: str = env("ERASURE_LOG_PATH")
 RECOMMENDER_MODEL_DIR: str = env("RECOMMENDER_MODEL_DIR")
+
+# --- Interop (docs/interop.md) --------------------------------------------------------------
+INTEROP_STANDARDS_DIR: str = env("INTEROP_STANDARDS_DIR")
+INTEROP_PUBLISHER: str = env("INTEROP_PUBLISHER")
 
 # --- Security -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("apps.works.api.urls")),
     path("", include("apps.events.api.urls")),
     path("", include("apps.benchcity.urls")),
+    path("", include("apps.interop.api.urls")),
 ]
 
 urlpatterns = [

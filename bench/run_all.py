@@ -125,6 +125,7 @@ def _reliability_targets(figures: dict[str, Any]) -> Targets:
 BENCHMARKS = (
     Benchmark("load", "bench.load_test"),
     Benchmark("celery_rss", "bench.celery_rss"),
+    Benchmark("interop_import", "bench.interop_import"),
     Benchmark(
         "fcm_throughput",
         "bench.fcm_throughput",
@@ -204,6 +205,8 @@ DESIGN_TARGETS = (
      "redis_down, tests/faults/"),
     ("bad_input", "bad input: schemathesis over the whole schema, 0 server errors",
      "tests/core/test_api_schemathesis.py"),
+    ("imports", "imports: 1,000 WZDx road events imported in seconds; re-import changes "
+     "nothing and sends no push", "interop_import"),
 )  # fmt: skip
 
 

@@ -233,6 +233,7 @@ WORKS_COLUMNS = (
     "road_state", "lanes_closed", "impacts_road", "impacts_sidewalk", "impacts_bike_lane",
     "impacts_parking", "impacts_bus", "road_names", "restrictions", "reduced_speed_limit_kph",
     "detour_text", "detour_text_fr", "detour_text_en", "detour_geometry", "contractor",
+    "vehicle_impact", "direction", "lanes",
 )  # fmt: skip
 _WORK_TYPES = ("road_construction", "road_maintenance", "utility", "building", "green_space")
 _ROAD_STATES = ("closed", "some_lanes_closed", "single_lane_alternating", "all_lanes_open")
@@ -263,7 +264,7 @@ def works(items: _Items, count: int) -> tuple[list[Table], np.ndarray, np.ndarra
         street = pick.choice(items.tax.streets)
         impacts = [pick.random() < p for p in (0.7, 0.4, 0.2, 0.5, 0.15)]
         speed = 30 if state != "closed" and pick.random() < 0.2 else None
-        restrictions = [{"type": "reduced-speed", "value": 30, "unit": "km/h"}] if speed else []
+        restrictions = [{"type": "no-trucks"}] if speed else []
         detour = f"Déviation par la {pick.choice(items.tax.streets)}." if state == "closed" else ""
         rows.append(
             (
@@ -273,6 +274,7 @@ def works(items: _Items, count: int) -> tuple[list[Table], np.ndarray, np.ndarra
                 pick.randint(1, 2) if state == "some_lanes_closed" else None, *impacts,
                 json.dumps([street]), json.dumps(restrictions), speed, detour, detour or None,
                 None, None, pick.choice(("", "Eiffage", "Colas", "Spie", "Vinci")),
+                "", "undefined", "[]",
             )
         )  # fmt: skip
         if pick.random() < 0.35:

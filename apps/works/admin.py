@@ -106,7 +106,8 @@ class WorksAdmin(ContentAdmin):
             _("Circulation"),
             {
                 "fields": [
-                    "road_state",
+                    ("road_state", "vehicle_impact"),
+                    "direction",
                     "lanes_closed",
                     (
                         "impacts_road",
@@ -117,6 +118,7 @@ class WorksAdmin(ContentAdmin):
                     ),
                     "reduced_speed_limit_kph",
                     "restrictions",
+                    "lanes",
                 ]
             },
         ),

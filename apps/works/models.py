@@ -8,6 +8,10 @@ are Open511 ``impacted_systems`` plus the bus lines French cities ask for.
 
 from __future__ import annotations
 
+import functools
+import math
+import operator
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import ClassVar
 
@@ -46,6 +50,109 @@ class RoadState(models.TextChoices):
     ALL_LANES_OPEN = "all_lanes_open", _("Circulation maintenue")
 
 
+class VehicleImpact(models.TextChoices):
+    """WZDx 4.2 ``VehicleImpact``: the detail of ``road_state`` a WZDx feed carries."""
+
+    ALL_LANES_CLOSED = "all-lanes-closed", _("Toutes voies fermées")
+    SOME_LANES_CLOSED = "some-lanes-closed", _("Voies fermées")
+    SOME_LANES_CLOSED_MERGE_LEFT = "some-lanes-closed-merge-left", _("Rabattement à gauche")
+    SOME_LANES_CLOSED_MERGE_RIGHT = "some-lanes-closed-merge-right", _("Rabattement à droite")
+    SOME_LANES_CLOSED_SPLIT = "some-lanes-closed-split", _("Voies fermées, circulation scindée")
+    ALL_LANES_OPEN = "all-lanes-open", _("Toutes voies ouvertes")
+    ALL_LANES_OPEN_SHIFT_LEFT = "all-lanes-open-shift-left", _("Voies déportées à gauche")
+    ALL_LANES_OPEN_SHIFT_RIGHT = "all-lanes-open-shift-right", _("Voies déportées à droite")
+    ALTERNATING_ONE_WAY = "alternating-one-way", _("Alternat")
+    FLAGGING = "flagging", _("Alternat manuel (piquets K10)")
+    TEMPORARY_TRAFFIC_SIGNAL = "temporary-traffic-signal", _("Feux de chantier")
+    UNKNOWN = "unknown", _("Inconnu")
+
+
+#: Which WZDx vehicle impacts detail each road state; the first is the plain one.
+ROAD_STATE_IMPACTS: dict[str, tuple[str, ...]] = {
+    RoadState.CLOSED: (VehicleImpact.ALL_LANES_CLOSED,),
+    RoadState.SOME_LANES_CLOSED: (
+        VehicleImpact.SOME_LANES_CLOSED,
+        VehicleImpact.SOME_LANES_CLOSED_MERGE_LEFT,
+        VehicleImpact.SOME_LANES_CLOSED_MERGE_RIGHT,
+        VehicleImpact.SOME_LANES_CLOSED_SPLIT,
+    ),
+    RoadState.SINGLE_LANE_ALTERNATING: (
+        VehicleImpact.ALTERNATING_ONE_WAY,
+        VehicleImpact.FLAGGING,
+        VehicleImpact.TEMPORARY_TRAFFIC_SIGNAL,
+    ),
+    RoadState.ALL_LANES_OPEN: (
+        VehicleImpact.ALL_LANES_OPEN,
+        VehicleImpact.ALL_LANES_OPEN_SHIFT_LEFT,
+        VehicleImpact.ALL_LANES_OPEN_SHIFT_RIGHT,
+        VehicleImpact.UNKNOWN,
+    ),
+}
+
+
+class Direction(models.TextChoices):
+    """WZDx 4.2 ``Direction`` of travel affected; ``undefined`` for both ways of a street."""
+
+    UNDEFINED = "undefined", _("Les deux sens")
+    NORTHBOUND = "northbound", _("Vers le nord")
+    EASTBOUND = "eastbound", _("Vers l'est")
+    SOUTHBOUND = "southbound", _("Vers le sud")
+    WESTBOUND = "westbound", _("Vers l'ouest")
+    INNER_LOOP = "inner-loop", _("Boucle intérieure")
+    OUTER_LOOP = "outer-loop", _("Boucle extérieure")
+    UNKNOWN = "unknown", _("Inconnu")
+
+
+class LaneType(models.TextChoices):
+    """WZDx 4.2 ``LaneType``."""
+
+    GENERAL = "general", _("Voie de circulation")
+    EXIT_LANE = "exit-lane", _("Voie de sortie")
+    EXIT_RAMP = "exit-ramp", _("Bretelle de sortie")
+    ENTRANCE_LANE = "entrance-lane", _("Voie d'insertion")
+    ENTRANCE_RAMP = "entrance-ramp", _("Bretelle d'entrée")
+    SIDEWALK = "sidewalk", _("Trottoir")
+    BIKE_LANE = "bike-lane", _("Piste cyclable")
+    SHOULDER = "shoulder", _("Accotement")
+    PARKING = "parking", _("Stationnement")
+    MEDIAN = "median", _("Terre-plein central")
+    TWO_WAY_CENTER_TURN_LANE = "two-way-center-turn-lane", _("Voie centrale de tourne-à-gauche")
+    CENTER_LEFT_TURN_LANE = "center-left-turn-lane", _("Voie de tourne-à-gauche")
+
+
+class LaneStatus(models.TextChoices):
+    """WZDx 4.2 ``LaneStatus``."""
+
+    OPEN = "open", _("Ouverte")
+    CLOSED = "closed", _("Fermée")
+    SHIFT_LEFT = "shift-left", _("Déportée à gauche")
+    SHIFT_RIGHT = "shift-right", _("Déportée à droite")
+    MERGE_LEFT = "merge-left", _("Rabattement à gauche")
+    MERGE_RIGHT = "merge-right", _("Rabattement à droite")
+    ALTERNATING_FLOW = "alternating-flow", _("Alternat")
+
+
+MAX_LANES = 20
+
+
+def validate_lanes(value: object) -> None:
+    """WZDx lanes ``[{order, type, status, restrictions?}]``, at most ``MAX_LANES``."""
+    if not isinstance(value, list) or len(value) > MAX_LANES:
+        raise ValidationError(_("Les voies sont une liste (au plus %(n)d).") % {"n": MAX_LANES})
+    for lane in value:
+        if (
+            not isinstance(lane, dict)
+            or set(lane) - {"order", "type", "status", "restrictions"}
+            or not isinstance(lane.get("order"), int)
+            or isinstance(lane.get("order"), bool)
+            or not 1 <= lane["order"] <= 99
+            or lane.get("type") not in LaneType.values
+            or lane.get("status") not in LaneStatus.values
+        ):
+            raise ValidationError(_("Voie attendue : {order, type, status, restrictions?}."))
+        validate_restrictions(lane.get("restrictions", []))
+
+
 class WorkStatus(models.TextChoices):
     PLANNED = "planned", _("Prévu")
     ACTIVE = "active", _("En cours")
@@ -64,37 +171,111 @@ class Impact(models.TextChoices):
 
 
 class RestrictionType(models.TextChoices):
-    """WZDx ``RestrictionType`` values, plus the parking and access rules of French decrees."""
+    """WZDx 4.2 ``RestrictionType``: the whole list, so that an export or import never guesses.
+
+    A speed limit is ``reduced_speed_limit_kph``, a closed footway the ``sidewalk`` impact, and
+    "road closed except access" is ``local-access-only`` (docs/interop.md).
+    """
 
     NO_TRUCKS = "no-trucks", _("Interdit aux poids lourds")
+    TRAVEL_PEAK_HOURS_ONLY = "travel-peak-hours-only", _("Ouvert aux heures de pointe")
+    HOV_3 = "hov-3", _("Réservé au covoiturage (3 personnes)")
+    HOV_2 = "hov-2", _("Réservé au covoiturage (2 personnes)")
+    NO_PARKING = "no-parking", _("Stationnement interdit")
     REDUCED_WIDTH = "reduced-width", _("Largeur limitée")
     REDUCED_HEIGHT = "reduced-height", _("Hauteur limitée")
+    REDUCED_LENGTH = "reduced-length", _("Longueur limitée")
     REDUCED_WEIGHT = "reduced-weight", _("Tonnage limité")
-    REDUCED_SPEED = "reduced-speed", _("Vitesse réduite")
-    NO_PARKING = "no-parking", _("Stationnement interdit")
+    AXLE_LOAD_LIMIT = "axle-load-limit", _("Charge à l'essieu limitée")
+    GROSS_WEIGHT_LIMIT = "gross-weight-limit", _("Poids total limité")
+    TOWING_PROHIBITED = "towing-prohibited", _("Remorquage interdit")
+    PERMITTED_OVERSIZE_LOADS_PROHIBITED = (
+        "permitted-oversize-loads-prohibited",
+        _("Convois exceptionnels interdits"),
+    )
     LOCAL_ACCESS_ONLY = "local-access-only", _("Accès riverains uniquement")
-    NO_THROUGH_TRAFFIC = "no-through-traffic", _("Route barrée sauf accès")
-    PEDESTRIAN_DETOUR = "pedestrian-detour", _("Piétons déviés")
+    NO_PASSING = "no-passing", _("Dépassement interdit")
 
 
-RESTRICTION_UNITS = {"m", "t", "km/h"}
+class RestrictionUnit(models.TextChoices):
+    """WZDx 4.2 ``UnitOfMeasurement``; Quartier writes centimetres and kilograms."""
+
+    CENTIMETERS = "centimeters", _("cm")
+    KILOGRAMS = "kilograms", _("kg")
+    FEET = "feet", _("pieds")
+    INCHES = "inches", _("pouces")
+    POUNDS = "pounds", _("livres")
+    TONS = "tons", _("tonnes courtes (US)")
+
+
+LENGTH_UNITS = frozenset(
+    {RestrictionUnit.CENTIMETERS, RestrictionUnit.FEET, RestrictionUnit.INCHES}
+)
+WEIGHT_UNITS = frozenset({RestrictionUnit.KILOGRAMS, RestrictionUnit.POUNDS, RestrictionUnit.TONS})
+#: Which unit family a restriction's value is measured in; the other types take no value.
+RESTRICTION_UNIT_FAMILY = {
+    RestrictionType.REDUCED_WIDTH: LENGTH_UNITS,
+    RestrictionType.REDUCED_HEIGHT: LENGTH_UNITS,
+    RestrictionType.REDUCED_LENGTH: LENGTH_UNITS,
+    RestrictionType.REDUCED_WEIGHT: WEIGHT_UNITS,
+    RestrictionType.AXLE_LOAD_LIMIT: WEIGHT_UNITS,
+    RestrictionType.GROSS_WEIGHT_LIMIT: WEIGHT_UNITS,
+}
+RESTRICTION_UNITS = frozenset(RestrictionUnit.values)
+#: Values of the vocabulary before WZDx 4.2 was followed to the letter, and what replaced them.
+RETIRED_RESTRICTIONS = {
+    "reduced-speed": "reduced_speed_limit_kph",
+    "pedestrian-detour": "impacts: sidewalk",
+    "no-through-traffic": "local-access-only",
+}
+RETIRED_UNITS = {"m": "centimeters", "t": "kilograms", "km/h": "reduced_speed_limit_kph"}
+
+
+def restriction_error(entry: object) -> tuple[str, str] | None:
+    """Why ``entry`` is not a WZDx restriction ``{type, value?, unit?}``: ``(field, message)``."""
+    if not isinstance(entry, dict) or set(entry) - {"type", "value", "unit"}:
+        return "type", str(_("Restriction attendue : {type, value, unit}."))
+    kind, unit = entry.get("type"), entry.get("unit")
+    if kind in RETIRED_RESTRICTIONS:
+        return "type", str(
+            _("« %(old)s » n'est plus un type de restriction : utilisez %(new)s.")
+        ) % {
+            "old": kind,
+            "new": RETIRED_RESTRICTIONS[kind],
+        }
+    if kind not in RestrictionType.values:
+        return "type", str(_("Type de restriction inconnu : %(type)s")) % {"type": kind}
+    value = entry.get("value")
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+    ):
+        return "value", str(_("La valeur d'une restriction est un nombre."))
+    if unit is not None and unit not in RESTRICTION_UNITS:
+        if unit in RETIRED_UNITS:
+            return "unit", str(_("Unité « %(old)s » retirée : utilisez %(new)s.")) % {
+                "old": unit,
+                "new": RETIRED_UNITS[unit],
+            }
+        return "unit", str(_("Unité inconnue : %(unit)s")) % {"unit": unit}
+    if (value is None) != (unit is None):
+        return "unit", str(_("Une valeur de restriction va avec son unité."))
+    family = RESTRICTION_UNIT_FAMILY.get(kind)
+    if unit is not None and (family is None or unit not in family):
+        return "unit", str(_("Unité %(unit)s impossible pour %(type)s.")) % {
+            "unit": unit,
+            "type": kind,
+        }
+    return None
 
 
 def validate_restrictions(value: object) -> None:
-    """A list of ``{type, value?, unit?}`` with known types and units."""
+    """A list of WZDx restrictions ``{type, value?, unit?}`` (value and unit go together)."""
     if not isinstance(value, list):
         raise ValidationError(_("Les restrictions sont une liste."))
     for entry in value:
-        if not isinstance(entry, dict) or set(entry) - {"type", "value", "unit"}:
-            raise ValidationError(_("Restriction attendue : {type, value, unit}."))
-        if entry.get("type") not in RestrictionType.values:
-            raise ValidationError(
-                _("Type de restriction inconnu : %(type)s"), params={"type": entry.get("type")}
-            )
-        if "value" in entry and not isinstance(entry["value"], int | float):
-            raise ValidationError(_("La valeur d'une restriction est un nombre."))
-        if "unit" in entry and entry["unit"] not in RESTRICTION_UNITS:
-            raise ValidationError(_("Unité inconnue : %(unit)s"), params={"unit": entry["unit"]})
+        error = restriction_error(entry)
+        if error:
+            raise ValidationError(error[1])
 
 
 def validate_road_names(value: object) -> None:
@@ -105,6 +286,10 @@ def validate_road_names(value: object) -> None:
 weekdays_validator = RegexValidator(
     r"^1?2?3?4?5?6?7?$", _("Jours ISO 1 (lundi) à 7 (dimanche), dans l'ordre, ex. 12345.")
 )
+
+
+def _or(conditions: Iterable[Q]) -> Q:
+    return functools.reduce(operator.or_, conditions)
 
 
 class WorksQuerySet(ContentQuerySet):
@@ -166,7 +351,24 @@ class Works(PublishableContent):
         choices=RoadState.choices,
         default=RoadState.ALL_LANES_OPEN,
     )
+    vehicle_impact = models.CharField(
+        _("impact sur la circulation (WZDx)"),
+        max_length=32,
+        choices=VehicleImpact.choices,
+        blank=True,
+        help_text=_("Détail facultatif de la circulation ; vide = la valeur simple."),
+    )
+    direction = models.CharField(
+        _("sens concerné"), max_length=12, choices=Direction.choices, default=Direction.UNDEFINED
+    )
     lanes_closed = models.PositiveSmallIntegerField(_("voies fermées"), null=True, blank=True)
+    lanes = models.JSONField(
+        _("voies (WZDx)"),
+        default=list,
+        blank=True,
+        validators=[validate_lanes],
+        help_text=_('Ex. [{"order": 1, "type": "general", "status": "closed"}]'),
+    )
     impacts_road = models.BooleanField(_("chaussée"), default=False)
     impacts_sidewalk = models.BooleanField(_("trottoir"), default=False)
     impacts_bike_lane = models.BooleanField(_("piste cyclable"), default=False)
@@ -180,7 +382,9 @@ class Works(PublishableContent):
         default=list,
         blank=True,
         validators=[validate_restrictions],
-        help_text=_('Liste WZDx, ex. [{"type": "reduced-height", "value": 3.5, "unit": "m"}]'),
+        help_text=_(
+            'Liste WZDx 4.2, ex. [{"type": "reduced-height", "value": 350, "unit": "centimeters"}]'
+        ),
     )
     reduced_speed_limit_kph = models.PositiveSmallIntegerField(
         _("vitesse limitée (km/h)"), null=True, blank=True
@@ -202,6 +406,15 @@ class Works(PublishableContent):
                 condition=Q(end_at__gte=F("start_at")),
                 name="works_end_after_start",
                 violation_error_message=_("La fin doit suivre le début."),
+            ),
+            models.CheckConstraint(
+                condition=Q(vehicle_impact="")
+                | _or(
+                    Q(road_state=str(state), vehicle_impact__in=[str(i) for i in impacts])
+                    for state, impacts in ROAD_STATE_IMPACTS.items()
+                ),
+                name="works_vehicle_impact_matches_road_state",
+                violation_error_message=_("L'impact WZDx ne correspond pas à la circulation."),
             ),
             models.CheckConstraint(
                 condition=IsValidGeometry("detour_geometry"),

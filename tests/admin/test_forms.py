@@ -98,7 +98,7 @@ def test_works_add_goes_through_works_save(editor_client, city_editor, mobility,
         mobility,
         geometry=LINE,
         road_names="Rue de la République\n\nQuai Saint-Antoine\n",
-        restrictions='[{"type": "reduced-height", "value": 3.5, "unit": "m"}]',
+        restrictions='[{"type": "reduced-height", "value": 350, "unit": "centimeters"}]',
         **{
             "periods-TOTAL_FORMS": "1",
             "periods-0-start_date": timezone.localdate().isoformat(),
@@ -119,7 +119,7 @@ def test_works_add_goes_through_works_save(editor_client, city_editor, mobility,
     assert works.work_status == WorkStatus.ACTIVE  # computed by works_save from the dates
     assert list(works.areas.all()) == [centre]  # computed by content_save from the line
     assert works.road_names == ["Rue de la République", "Quai Saint-Antoine"]
-    assert works.restrictions == [{"type": "reduced-height", "value": 3.5, "unit": "m"}]
+    assert works.restrictions == [{"type": "reduced-height", "value": 350, "unit": "centimeters"}]
     (period,) = works.periods.all()
     assert (period.weekdays, period.is_overnight) == ("12345", True)
     assert LogEntry.objects.filter(object_id=str(works.pk), action_flag=ADDITION).exists()

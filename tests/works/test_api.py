@@ -81,7 +81,10 @@ def test_detail_carries_periods_restrictions_and_detour(mobility):
         road_state="single_lane_alternating",
         lanes_closed=1,
         road_names=["rue Garibaldi"],
-        restrictions=[{"type": "reduced-height", "value": 3.5, "unit": "m"}, {"type": "no-trucks"}],
+        restrictions=[
+            {"type": "reduced-height", "value": 350, "unit": "centimeters"},
+            {"type": "no-trucks"},
+        ],
         reduced_speed_limit_kph=30,
         detour_text_fr="Par le cours Lafayette",
         detour_geometry=detour,
@@ -101,7 +104,7 @@ def test_detail_carries_periods_restrictions_and_detour(mobility):
     assert data["road_state"] == "single_lane_alternating" and data["lanes_closed"] == 1
     assert data["road_names"] == ["rue Garibaldi"]
     assert data["restrictions"] == [
-        {"type": "reduced-height", "value": 3.5, "unit": "m"},
+        {"type": "reduced-height", "value": 350, "unit": "centimeters"},
         {"type": "no-trucks"},
     ]
     assert data["periods"] == [
@@ -138,7 +141,7 @@ def test_publishing_works_with_periods_impacts_and_detour(city, mobility, centre
                 "daily_end_time": "05:00",
             }
         ],
-        "restrictions": [{"type": "no-through-traffic"}],
+        "restrictions": [{"type": "local-access-only"}],
         "status": "published",
     }
 

@@ -13,15 +13,22 @@ from apps.core.api.fields import GeoJSONGeometryField
 from apps.core.api.serializers import ContentDetailMixin, ContentListItemSerializer, TextField
 from apps.core.api.writes import ContentWriteSerializer, SafeDateTimeField, text
 from apps.works.models import (
-    RESTRICTION_UNITS,
+    MAX_LANES,
+    ROAD_STATE_IMPACTS,
+    Direction,
     Impact,
+    LaneStatus,
+    LaneType,
     RestrictionType,
+    RestrictionUnit,
     RoadState,
     Severity,
+    VehicleImpact,
     Works,
     WorksPeriod,
     WorkStatus,
     WorkType,
+    restriction_error,
 )
 
 
@@ -67,16 +74,43 @@ class WorksPeriodSerializer(serializers.ModelSerializer):
 
 
 class RestrictionSerializer(serializers.Serializer):
-    """A WZDx restriction, e.g. ``{"type": "reduced-height", "value": 3.5, "unit": "m"}``."""
+    """A WZDx 4.2 restriction: ``{"type": "reduced-height", "value": 350, "unit": "centimeters"}``.
 
-    type = serializers.ChoiceField(choices=RestrictionType.choices)
+    ``value`` and ``unit`` go together; lengths in centimeters/feet/inches, weights in
+    kilograms/pounds/tons. The retired ``reduced-speed``, ``pedestrian-detour``,
+    ``no-through-traffic`` and units ``m``/``t``/``km/h`` are refused with their replacement.
+    """
+
+    type = serializers.CharField(
+        max_length=40, help_text=f"One of: {', '.join(RestrictionType.values)}."
+    )
     value = serializers.FloatField(required=False, min_value=0, max_value=1_000_000)
-    unit = serializers.ChoiceField(choices=sorted(RESTRICTION_UNITS), required=False)
+    unit = serializers.CharField(
+        max_length=20, required=False, help_text=f"One of: {', '.join(RestrictionUnit.values)}."
+    )
 
     def validate_value(self, value: float) -> float:
         if not math.isfinite(value):
             raise serializers.ValidationError(_("A finite number."))
         return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        error = restriction_error(attrs)
+        if error:
+            field, message = error
+            raise serializers.ValidationError({field: message})
+        return attrs
+
+
+class LaneSerializer(serializers.Serializer):
+    """A WZDx 4.2 lane: position from the left (1), type, status, its own restrictions."""
+
+    order = serializers.IntegerField(min_value=1, max_value=99)
+    type = serializers.ChoiceField(choices=LaneType.choices)
+    status = serializers.ChoiceField(choices=LaneStatus.choices)
+    restrictions = RestrictionSerializer(  # type: ignore[call-arg]
+        many=True, required=False, max_length=20
+    )
 
 
 class DetourSerializer(serializers.Serializer):
@@ -89,6 +123,7 @@ class WorksDetailSerializer(ContentDetailMixin, WorksListItemSerializer):
 
     periods = WorksPeriodSerializer(many=True, read_only=True)
     restrictions = RestrictionSerializer(many=True, read_only=True)
+    lanes = LaneSerializer(many=True, read_only=True)
     detour = DetourSerializer(source="*", read_only=True)
 
     class Meta(WorksListItemSerializer.Meta):
@@ -96,7 +131,10 @@ class WorksDetailSerializer(ContentDetailMixin, WorksListItemSerializer):
             *WorksListItemSerializer.Meta.fields,
             *ContentDetailMixin.detail_fields,
             "periods",
+            "vehicle_impact",
+            "direction",
             "lanes_closed",
+            "lanes",
             "road_names",
             "restrictions",
             "reduced_speed_limit_kph",
@@ -115,7 +153,10 @@ class WorksWriteSerializer(ContentWriteSerializer):
         "work_type",
         "severity",
         "road_state",
+        "vehicle_impact",
+        "direction",
         "lanes_closed",
+        "lanes",
         "night_work",
         "road_names",
         "restrictions",
@@ -138,6 +179,16 @@ class WorksWriteSerializer(ContentWriteSerializer):
     road_state = serializers.ChoiceField(choices=RoadState.choices, required=False)
     lanes_closed = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=20
+    )
+    vehicle_impact = serializers.ChoiceField(
+        choices=VehicleImpact.choices,
+        required=False,
+        allow_blank=True,
+        help_text="WZDx detail of `road_state` (must agree with it); blank = the plain one.",
+    )
+    direction = serializers.ChoiceField(choices=Direction.choices, required=False)
+    lanes = LaneSerializer(  # type: ignore[call-arg]
+        many=True, required=False, max_length=MAX_LANES, help_text="WZDx lanes, left to right."
     )
     impacts = serializers.ListField(
         child=serializers.ChoiceField(choices=Impact.choices),
@@ -179,6 +230,11 @@ class WorksWriteSerializer(ContentWriteSerializer):
     def validate_type(self, attrs: dict[str, Any]) -> dict[str, str]:
         errors: dict[str, str] = {}
         self.check_range(attrs, "start_at", "end_at", errors)
+        impact, state = self.current(attrs, "vehicle_impact"), self.current(attrs, "road_state")
+        if impact and state and impact not in ROAD_STATE_IMPACTS.get(state, ()):
+            errors["vehicle_impact"] = _("Does not agree with road_state '%(state)s'.") % {
+                "state": state
+            }
         for index, period in enumerate(attrs.get("periods") or []):
             if period["end_date"] < period["start_date"]:
                 errors[f"periods.{index}.end_date"] = _("A period ends after it starts.")

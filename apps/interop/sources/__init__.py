@@ -1,0 +1,1 @@
+"""Imports of roadworks from configured sources (WZDx, DATEX II): fetch, validate, apply."""

@@ -1,0 +1,33 @@
+"""Periodic tasks of interop: poll the enabled import sources."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from celery import shared_task
+
+from apps.interop.models import Source
+from apps.interop.sources.services import SourceError, source_run
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def source_poll(source_id: int) -> None:
+    """Import one source; a failure is recorded on it (and shown to staff), not retried here."""
+    source = Source.objects.filter(pk=source_id, enabled=True).first()
+    if source is None:
+        return
+    # A failure is recorded on the source by ``source_run``; the next poll tries again.
+    with contextlib.suppress(SourceError):
+        source_run(source=source)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sources_poll() -> int:
+    """Enqueue one import per enabled source (beat, every 15 minutes)."""
+    ids = list(Source.objects.filter(enabled=True).values_list("pk", flat=True))
+    for pk in ids:
+        source_poll.delay(pk)
+    return len(ids)

@@ -1,0 +1,24 @@
+"""Fixtures of the interop tests: the shared standards' files, which must be present."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+STANDARDS = Path(settings.INTEROP_STANDARDS_DIR)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def standards_dir() -> Path:
+    """``../shared/standards`` (``INTEROP_STANDARDS_DIR``); failing, not skipping, if missing."""
+    if not (STANDARDS / "wzdx-4.2").is_dir():
+        pytest.fail(f"The shared standards files are missing: expected them in {STANDARDS}")
+    return STANDARDS
+
+
+def wzdx_definitions() -> dict:
+    path = STANDARDS / "wzdx-4.2/schemas/RoadEventFeature.json"
+    return json.loads(path.read_text())["definitions"]
