@@ -24,16 +24,18 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
 import sklearn
 
-from apps.recommend.features import FEATURE_NAMES
-from apps.recommend.ranking import ModelRanker, Ranker, Stage1Ranker
-from apps.recommend.text import Idf
-from apps.recommend.training import TrainedModel
+from apps.recommend.engine.features import FEATURE_NAMES
+from apps.recommend.engine.ranking import ModelRanker, Ranker, Stage1Ranker
+from apps.recommend.engine.text_vectors import Idf
+
+if TYPE_CHECKING:  # the feed reads models without loading the offline code that fits them
+    from apps.recommend.offline.fitting import TrainedModel
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +48,8 @@ _SIGNATURE_SALT = "quartier.recommend.store.model"
 def metadata_signature(metadata: dict[str, Any], *, secret: str | None = None) -> str:
     """HMAC-SHA256 (hex) of ``metadata`` without its signature, keyed from ``secret``
     (``settings.SECRET_KEY`` by default), over its canonical JSON."""
-    # Imported here: the recommender's pure modules load no part of Django (test_features).
+    # Imported here: the offline evaluation saves through the store, yet loads no Django
+    # (test_features).
     from django.conf import settings
     from django.utils.crypto import salted_hmac
 

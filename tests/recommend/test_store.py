@@ -9,8 +9,8 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from apps.recommend.features import FEATURE_NAMES
-from apps.recommend.ranking import ModelRanker, Stage1Ranker
+from apps.recommend.engine.features import FEATURE_NAMES
+from apps.recommend.engine.ranking import ModelRanker, Stage1Ranker
 from apps.recommend.store import LATEST, SIGNATURE, ModelStore, metadata_signature
 
 
