@@ -6,7 +6,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from apps.recommend.feed.snapshot import snapshots_forget
+from apps.recommend.online.snapshot import snapshots_forget
 from apps.recommend.services import interactions_erase, interactions_move
 from apps.residents.models import Device
 from apps.residents.signals import device_transferred, devices_erased, personalization_withdrawn

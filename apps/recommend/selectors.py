@@ -234,7 +234,7 @@ def _inputs_statement(alias: str, history_limit: int) -> tuple[str, tuple[Any, .
     Building and compiling the five querysets costs Django ~4 ms, running them 0.7 ms: the
     statement is compiled once per process and database, like the feed's candidate statement.
     """
-    from apps.recommend.feed.sql import CoordX, CoordY
+    from apps.recommend.online.sql import CoordX, CoordY
 
     text, number, real = CharField(), IntegerField(), FloatField()
 

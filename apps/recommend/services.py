@@ -12,9 +12,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.recommend.codes import Action, Context, ItemType
+from apps.recommend.engine.features import POPULARITY_WINDOW_S
 from apps.recommend.models import Interaction, ItemPopularity
 from apps.recommend.selectors import item_popularity
-from apps.recommend.training import POPULARITY_WINDOW_S
 from apps.residents.models import Device
 
 

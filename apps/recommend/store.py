@@ -5,8 +5,13 @@ Each save writes ``model-<version>.joblib`` (the estimator and the text IDF) and
 metrics of the model *and* of stage 1, library versions, SHA-256 of the model file), then
 points ``LATEST`` at it atomically. ``load`` never raises: whenever the model cannot be trusted
 — no model yet, file missing, unsigned or badly signed sidecar, checksum or unpickling failure,
-other feature names, other scikit-learn, or worse than stage 1 on validation — it returns a
-``Stage1Ranker`` whose ``fallback_reason`` says why.
+a pickle naming a module or class that no longer exists, other feature names, other
+scikit-learn, or worse than stage 1 on validation — it returns a ``Stage1Ranker`` whose
+``fallback_reason`` says why.
+
+The model file pickles scikit-learn and numpy objects only, never a class of this app, so
+moving the app's modules (issue 12 split it into engine/offline/online) leaves the files
+already trained loadable (tests/recommend/test_store.py checks both).
 
 Unpickling runs code, so only files this site wrote are unpickled: the sidecar carries an
 HMAC-SHA256 of its content (the model file's SHA-256 included) keyed from ``SECRET_KEY``
@@ -24,16 +29,18 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
 import sklearn
 
-from apps.recommend.features import FEATURE_NAMES
-from apps.recommend.ranking import ModelRanker, Ranker, Stage1Ranker
-from apps.recommend.text import Idf
-from apps.recommend.training import TrainedModel
+from apps.recommend.engine.features import FEATURE_NAMES
+from apps.recommend.engine.ranking import ModelRanker, Ranker, Stage1Ranker
+from apps.recommend.engine.text_vectors import Idf
+
+if TYPE_CHECKING:  # the feed reads models without loading the offline code that fits them
+    from apps.recommend.offline.fitting import TrainedModel
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +53,8 @@ _SIGNATURE_SALT = "quartier.recommend.store.model"
 def metadata_signature(metadata: dict[str, Any], *, secret: str | None = None) -> str:
     """HMAC-SHA256 (hex) of ``metadata`` without its signature, keyed from ``secret``
     (``settings.SECRET_KEY`` by default), over its canonical JSON."""
-    # Imported here: the recommender's pure modules load no part of Django (test_features).
+    # Imported here: the offline evaluation saves through the store, yet loads no Django
+    # (test_features).
     from django.conf import settings
     from django.utils.crypto import salted_hmac
 
@@ -239,6 +247,16 @@ class ModelStore:
             raise _RejectedError("model file corrupt (checksum mismatch)")
         try:
             bundle = joblib.load(path)
+        except (ImportError, AttributeError) as error:
+            # The pickle names a module or class that is gone (a class of ours moved, or a
+            # library changed): only scikit-learn and numpy objects are stored, so today this
+            # means a library upgrade the version check missed; retraining fixes it.
+            raise _RejectedError(
+                f"model file refers to code that no longer exists ({type(error).__name__}): retrain"
+            ) from error
+        except Exception as error:  # unpickling garbage raises anything
+            raise _RejectedError(f"model file unusable: {type(error).__name__}") from error
+        try:
             indices, values, default, n_documents = bundle["idf"]
             idf = Idf(np.asarray(indices), np.asarray(values), float(default), int(n_documents))
             ranker = ModelRanker(
@@ -250,7 +268,7 @@ class ModelStore:
             )
             # A model that cannot score one row must not reach the feed.
             probe = ranker.score(np.asarray(bundle["feature_means"], dtype=np.float64)[None, :])
-        except Exception as error:  # unpickling garbage raises anything
+        except Exception as error:  # a bundle of another shape, or a model that cannot score
             raise _RejectedError(f"model file unusable: {type(error).__name__}") from error
         if probe.shape != (1,) or not np.isfinite(probe).all():
             raise _RejectedError("model gives no finite score")

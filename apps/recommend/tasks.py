@@ -20,7 +20,7 @@ def item_popularity_refresh_tick() -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def recommender_train_nightly() -> str:
     """Train stage 2 and serve it if it beats stage 1 (nightly); returns the outcome."""
-    from apps.recommend.trainer import recommender_train
+    from apps.recommend.offline.training_job import recommender_train
 
     result = recommender_train()
     return result.version or result.reason

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from apps.recommend.api.feed import FeedView
-from apps.recommend.api.views import InteractionsView
+from apps.recommend.online.api.feed import FeedView
+from apps.recommend.online.api.views import InteractionsView
 
 urlpatterns = [
     path("interactions/", InteractionsView.as_view(), name="interactions"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from apps.recommend.candidates import CandidateRecord, Candidates
-from apps.recommend.context import Place, ResidentProfile
+from apps.recommend.engine.candidates import CandidateRecord, Candidates
+from apps.recommend.engine.context import Place, ResidentProfile
 from tests.factories import CENTRE_LAT, CENTRE_LON
 
 # A Wednesday, 10:00 in Paris.

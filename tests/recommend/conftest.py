@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from apps.recommend.simulation import City, SimConfig, generate_city, simulate_log
-from apps.recommend.training import InteractionLog, TrainedModel, fit
+from apps.recommend.offline.fitting import InteractionLog, TrainedModel, fit
+from apps.recommend.offline.simulation import City, SimConfig, generate_city, simulate_log
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Write a simulated city (``apps.recommend.simulation``) and its log into the database.
+"""Write a simulated city (``apps.recommend.offline.simulation``) and its log into the database.
 
 Times are shifted by whole days so that the log ends at the last midnight (UTC); items,
 districts, residents (devices that accept personalization, with places and follows) and their
@@ -20,13 +20,13 @@ from apps.core.geo import WGS84
 from apps.core.models import Area, AreaKind, Category, Organization, Status
 from apps.events.models import Event, EventOccurrence
 from apps.news.models import News
-from apps.recommend.candidates import EVENTS, NEWS, WORKS
 from apps.recommend.codes import Action, Context, ItemType
-from apps.recommend.context import ACTIONS
-from apps.recommend.features import DAY_S
+from apps.recommend.engine.candidates import EVENTS, NEWS, WORKS
+from apps.recommend.engine.context import ACTIONS
+from apps.recommend.engine.features import DAY_S
 from apps.recommend.models import Interaction
-from apps.recommend.simulation import CATEGORIES, DISTRICTS, EPOCH_S, City, _district_bounds
-from apps.recommend.training import InteractionLog
+from apps.recommend.offline.fitting import InteractionLog
+from apps.recommend.offline.simulation import CATEGORIES, DISTRICTS, EPOCH_S, City, _district_bounds
 from apps.residents.models import AreaFollow, CategoryFollow, Device, OrganizationFollow, Place
 from apps.works.models import Works
 

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.recommend import evaluation, ranking, simulation, training
-from apps.recommend.metrics import (
+from apps.recommend.engine import ranking
+from apps.recommend.offline import evaluation, simulation
+from apps.recommend.offline import fitting as training
+from apps.recommend.offline.metrics import (
     grouped_ndcg,
     intra_list_diversity,
     mean_ci,
@@ -72,8 +74,8 @@ def test_simulated_residents_prefer_near_items_all_else_equal(small_city):
 def test_the_simulator_runs_the_production_code():
     assert evaluation.rank is ranking.rank
     assert evaluation.fit is training.fit
-    assert evaluation.build_context.__module__ == "apps.recommend.context"
-    assert simulation.Candidates.__module__ == "apps.recommend.candidates"
+    assert evaluation.build_context.__module__ == "apps.recommend.engine.context"
+    assert simulation.Candidates.__module__ == "apps.recommend.engine.candidates"
 
 
 @pytest.mark.slow

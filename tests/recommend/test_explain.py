@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from apps.core.geo import haversine_m
-from apps.recommend.candidates import ALERT, CandidateRecord, Candidates
-from apps.recommend.context import Place, ResidentProfile, build_context
-from apps.recommend.explain import Labels, explain, format_distance
-from apps.recommend.ranking import RankConfig, Stage1Ranker, rank
+from apps.recommend.engine.candidates import ALERT, CandidateRecord, Candidates
+from apps.recommend.engine.context import Place, ResidentProfile, build_context
+from apps.recommend.engine.explain import Labels, explain, format_distance
+from apps.recommend.engine.ranking import RankConfig, Stage1Ranker, rank
 from tests.recommend.builders import (
     CENTRE_AREA,
     CULTURE,

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from apps.core.geo import haversine_m as scalar_haversine_m
-from apps.recommend.candidates import item_key
-from apps.recommend.context import (
+from apps.recommend.engine.candidates import item_key
+from apps.recommend.engine.context import (
     DISMISS,
     IMPRESSION,
     OPEN,
@@ -21,9 +21,9 @@ from apps.recommend.context import (
     History,
     build_context,
 )
-from apps.recommend.distance import haversine_m, segment_distance_m
-from apps.recommend.features import FEATURE_NAMES, compute_features
-from apps.recommend.text import encode_texts
+from apps.recommend.engine.distance import haversine_m, segment_distance_m
+from apps.recommend.engine.features import FEATURE_NAMES, compute_features
+from apps.recommend.engine.text_vectors import encode_texts
 from tests.recommend.builders import (
     CENTRE_AREA,
     CITY,
@@ -43,17 +43,17 @@ from tests.recommend.builders import (
 )
 
 PURE_MODULES = (
-    "candidates",
-    "context",
-    "distance",
-    "features",
-    "metrics",
-    "ranking",
-    "explain",
-    "text",
-    "training",
-    "simulation",
-    "evaluation",
+    "engine.candidates",
+    "engine.context",
+    "engine.distance",
+    "engine.features",
+    "offline.metrics",
+    "engine.ranking",
+    "engine.explain",
+    "engine.text_vectors",
+    "offline.fitting",
+    "offline.simulation",
+    "offline.evaluation",
 )
 RECOMMEND_DIR = Path(__file__).resolve().parents[2] / "apps" / "recommend"
 
@@ -259,7 +259,7 @@ def test_pure_modules_import_no_orm():
     """Features, ranking, training and the evaluation never touch the database layer."""
     forbidden = ("django.db", "django.contrib.gis.db", "apps.core.geo", "apps.core.models")
     for name in PURE_MODULES:
-        tree = ast.parse((RECOMMEND_DIR / f"{name}.py").read_text())
+        tree = ast.parse((RECOMMEND_DIR / f"{name.replace('.', '/')}.py").read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 imported = [alias.name for alias in node.names]
@@ -287,7 +287,7 @@ def test_pure_modules_import_no_orm():
 
 
 def test_history_from_records_feeds_the_context():
-    from apps.recommend.context import HistoryRecord
+    from apps.recommend.engine.context import HistoryRecord
 
     history = History.from_records(
         [

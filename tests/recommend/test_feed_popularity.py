@@ -9,9 +9,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.recommend.codes import ItemType
-from apps.recommend.feed import statement
-from apps.recommend.feed.candidates import CandidateRequest, feed_catalog
 from apps.recommend.models import ItemPopularity
+from apps.recommend.online import candidate_statement as statement
+from apps.recommend.online.candidate_query import CandidateRequest, feed_catalog
 from apps.recommend.services import item_popularity_refresh
 from apps.recommend.tasks import item_popularity_refresh_tick
 from tests.recommend.feed_support import URL, at, consenting, here, interact, news

@@ -8,8 +8,8 @@ import pytest
 from celery.schedules import crontab
 from django.core.management import call_command
 
+from apps.recommend.offline.training_job import recommender_train
 from apps.recommend.store import ModelStore
-from apps.recommend.trainer import recommender_train
 from apps.residents.models import Device
 from apps.residents.tokens import device_token_hash, device_token_new
 from backend.celery import app

@@ -8,10 +8,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.recommend.candidates import ALERT, item_key
-from apps.recommend.context import DISMISS, OPEN, History, build_context
-from apps.recommend.explain import explain
-from apps.recommend.ranking import (
+from apps.recommend.engine.candidates import ALERT, item_key
+from apps.recommend.engine.context import DISMISS, OPEN, History, build_context
+from apps.recommend.engine.explain import explain
+from apps.recommend.engine.ranking import (
     DISMISSED,
     NEAR_DUPLICATE,
     NOT_LIVE,
@@ -20,7 +20,7 @@ from apps.recommend.ranking import (
     diversify,
     rank,
 )
-from apps.recommend.text import encode_texts
+from apps.recommend.engine.text_vectors import encode_texts
 from tests.recommend.builders import (
     CULTURE,
     DAY_S,

@@ -9,8 +9,8 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from apps.recommend.features import FEATURE_NAMES
-from apps.recommend.ranking import ModelRanker, Stage1Ranker
+from apps.recommend.engine.features import FEATURE_NAMES
+from apps.recommend.engine.ranking import ModelRanker, Stage1Ranker
 from apps.recommend.store import LATEST, SIGNATURE, ModelStore, metadata_signature
 
 
@@ -204,3 +204,69 @@ def test_store_accepts_a_model_signed_with_a_fallback_key(store, trained, settin
 
     assert isinstance(ranker, ModelRanker)
     assert ranker.version == version
+
+
+# The classes a model file names, read by unpickling it in a fresh interpreter with an audit
+# hook (pickle raises the ``pickle.find_class`` event for every class or function it looks up).
+_PICKLED_GLOBALS = """
+import sys
+import joblib
+
+found = set()
+sys.addaudithook(
+    lambda event, args: found.add(args[0]) if event == "pickle.find_class" else None
+)
+joblib.load(sys.argv[1])
+print("\\n".join(sorted(found)))
+"""
+
+
+def test_store_model_file_pickles_no_class_of_this_project(store, trained):
+    """Moving a module of ours can never break a model file already trained."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    version = store.save(trained)
+    out = subprocess.run(
+        [sys.executable, "-c", _PICKLED_GLOBALS, str(store.model_path(version))],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = set(out.stdout.split())
+    assert any(m.startswith("sklearn.") for m in modules)  # the audit hook saw the estimator
+    assert {m.split(".")[0] for m in modules} <= {
+        "sklearn", "numpy", "scipy", "joblib", "builtins", "copyreg", "_codecs", "collections"
+    }  # fmt: skip
+
+
+def test_store_falls_back_when_the_model_file_names_code_that_moved(store, trained, monkeypatch):
+    import hashlib
+    import io
+    import sys
+    import types
+
+    import joblib
+
+    version = store.save(trained)
+    # A bundle as an older layout could have written it: a class in ``apps.recommend.training``,
+    # a module the split into engine/offline/online removed.
+    old = types.ModuleType("apps.recommend.training")
+    old.Legacy = type("Legacy", (), {"__module__": old.__name__})  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, old.__name__, old)
+    buffer = io.BytesIO()
+    bundle = {"estimator": old.Legacy(), "feature_means": trained.feature_means, "idf": None}
+    joblib.dump(bundle, buffer)
+    monkeypatch.delitem(sys.modules, old.__name__)
+    data = buffer.getvalue()
+    store.model_path(version).write_bytes(data)
+    _rewrite_metadata(store, version, sha256=hashlib.sha256(data).hexdigest())
+
+    ranker = store.load()
+
+    assert isinstance(ranker, Stage1Ranker)
+    assert ranker.fallback_reason == (
+        "model file refers to code that no longer exists (ModuleNotFoundError): retrain"
+    )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from apps.recommend.candidates import CandidateRecord, Candidates
-from apps.recommend.context import DISMISS, FEED, IMPRESSION, OPEN, SAVE
-from apps.recommend.features import FEATURE_INDEX, FEATURE_NAMES
-from apps.recommend.ranking import ModelRanker, Stage1Ranker
-from apps.recommend.text import Idf, encode_texts
-from apps.recommend.training import (
+from apps.recommend.engine.candidates import CandidateRecord, Candidates
+from apps.recommend.engine.context import DISMISS, FEED, IMPRESSION, OPEN, SAVE
+from apps.recommend.engine.features import FEATURE_INDEX, FEATURE_NAMES
+from apps.recommend.engine.ranking import ModelRanker, Stage1Ranker
+from apps.recommend.engine.text_vectors import Idf, encode_texts
+from apps.recommend.offline.fitting import (
     InteractionLog,
     NotEnoughDataError,
     Popularity,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.recommend.evaluation import as_json, evaluate, render_markdown, targets
-from apps.recommend.ranking import RankConfig
-from apps.recommend.simulation import SimConfig
+from apps.recommend.engine.ranking import RankConfig
+from apps.recommend.offline.evaluation import as_json, evaluate, render_markdown, targets
+from apps.recommend.offline.simulation import SimConfig
 
 TINY = {"residents": 150, "days": 10, "seeds": 2}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from apps.recommend.trainer import DEFAULT_DAYS, TrainingResult, recommender_train
+from apps.recommend.offline.training_job import DEFAULT_DAYS, TrainingResult, recommender_train
 
 
 def render(result: TrainingResult) -> str:

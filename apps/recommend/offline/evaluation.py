@@ -1,7 +1,7 @@
 """Offline evaluation of the recommender on the simulated city (REFERENCE.md protocol).
 
 Per seed: generate a city, log the training days under the logging policy, train stage 2 with
-``training.fit``, save it in a ``ModelStore`` and serve whatever ``ModelStore.load`` returns
+``fitting.fit``, save it in a ``ModelStore`` and serve whatever ``ModelStore.load`` returns
 (so a model the store refuses is evaluated as the stage 1 it falls back to). On each test day
 every resident opens the feed once; **all** live candidates are ranked — plus a few items that
 just ended, expired or are not yet published, as a stale cache would pass them, to check the
@@ -26,19 +26,20 @@ from typing import Any
 
 import numpy as np
 
-from apps.recommend.candidates import ITEM_TYPES
-from apps.recommend.context import IMPRESSION, POSITIVE_WEIGHT, build_context
-from apps.recommend.distance import haversine_m
-from apps.recommend.features import DAY_S
-from apps.recommend.metrics import (
+from apps.recommend.engine.candidates import ITEM_TYPES
+from apps.recommend.engine.context import IMPRESSION, POSITIVE_WEIGHT, build_context
+from apps.recommend.engine.distance import haversine_m
+from apps.recommend.engine.features import DAY_S
+from apps.recommend.engine.ranking import RankConfig, Ranker, Stage1Ranker, rank
+from apps.recommend.offline.fitting import POPULARITY_WINDOW_S, Popularity, fit, history_of
+from apps.recommend.offline.metrics import (
     intra_list_diversity,
     mean_ci,
     ndcg_at_k,
     recall_at_k,
     reciprocal_rank,
 )
-from apps.recommend.ranking import RankConfig, Ranker, Stage1Ranker, rank
-from apps.recommend.simulation import (
+from apps.recommend.offline.simulation import (
     DISTRICTS,
     City,
     SimConfig,
@@ -48,7 +49,6 @@ from apps.recommend.simulation import (
     utility,
 )
 from apps.recommend.store import ModelStore
-from apps.recommend.training import POPULARITY_WINDOW_S, Popularity, fit, history_of
 
 METHODS = ("model", "stage1", "random", "newest", "nearest", "popular")
 METRICS = ("ndcg@10", "recall@20", "mrr", "coverage", "diversity", "expired")

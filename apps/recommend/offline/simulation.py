@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from apps.recommend.candidates import ALERT, EVENTS, IMPORTANT, INFO, NEWS, WORKS, Candidates
-from apps.recommend.context import (
+from apps.recommend.engine.candidates import ALERT, EVENTS, IMPORTANT, INFO, NEWS, WORKS, Candidates
+from apps.recommend.engine.context import (
     DISMISS,
     FEED,
     IMPRESSION,
@@ -44,10 +44,10 @@ from apps.recommend.context import (
     Place,
     ResidentProfile,
 )
-from apps.recommend.distance import haversine_m, segment_distance_m
-from apps.recommend.features import DAY_S
-from apps.recommend.text import encode_texts
-from apps.recommend.training import InteractionLog
+from apps.recommend.engine.distance import haversine_m, segment_distance_m
+from apps.recommend.engine.features import DAY_S
+from apps.recommend.engine.text_vectors import encode_texts
+from apps.recommend.offline.fitting import InteractionLog
 
 CENTRE_LON, CENTRE_LAT = 4.8357, 45.7640
 EPOCH_S = 1_767_225_600.0  # 2026-01-01T00:00:00Z, day 0 of the simulation

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from apps.recommend.candidates import ITEM_TYPES, TYPE_CODES, item_keys
-from apps.recommend.distance import haversine_m
-from apps.recommend.text import empty_texts, encode_texts, take_rows
+from apps.recommend.engine.candidates import ITEM_TYPES, TYPE_CODES, item_keys
+from apps.recommend.engine.distance import haversine_m
+from apps.recommend.engine.text_vectors import empty_texts, encode_texts, take_rows
 
 #: Interaction actions, in the order of their integer codes (the API's ``action`` values).
 ACTIONS = ("impression", "open", "save", "unsave", "like", "share", "dismiss")
@@ -65,7 +65,8 @@ class History:
     """One resident's past interactions, each joined with the item's facts. Any order.
 
     ``item_key`` from ``candidates.item_keys``; ``action`` codes from ``ACTIONS``; ``text`` the
-    item's hashed counts (``text.encode_texts``); ``lon``/``lat`` ``NaN`` for city-wide items.
+    item's hashed counts (``text_vectors.encode_texts``); ``lon``/``lat`` ``NaN`` for city-wide
+    items.
     """
 
     item_key: np.ndarray

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.recommend.api.serializers import (
+from apps.recommend.online.api.serializers import (
     InteractionBatchResultSerializer,
     InteractionBatchSerializer,
 )

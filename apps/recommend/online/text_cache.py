@@ -13,7 +13,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from apps.recommend.text import N_FEATURES, encode_texts
+from apps.recommend.engine.text_vectors import N_FEATURES, encode_texts
 
 _Row = tuple[np.ndarray, np.ndarray]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 import scipy.sparse as sp
 
-from apps.recommend.text import N_FEATURES, empty_texts, encode_texts, take_rows
+from apps.recommend.engine.text_vectors import N_FEATURES, empty_texts, encode_texts, take_rows
 
 #: Item type codes, in the order of ``Candidates.item_type`` (the API's ``type`` values).
 ITEM_TYPES = ("news", "works", "events")
@@ -67,7 +67,7 @@ def _floats(values: Iterable[float | None]) -> np.ndarray:
 class Candidates:
     """Items to rank, one row each. Arrays all have length ``n``.
 
-    ``text`` holds raw hashed term counts (``apps.recommend.text.encode_texts``); ``area_item``
+    ``text`` holds raw hashed term counts (``engine.text_vectors.encode_texts``); ``area_item``
     and ``area_id`` list the (row, area id) pairs of the areas each item touches.
     ``severity`` (0-1) is the traffic impact of works (0 for other types).
     ``place_distance_m`` (``n x places``) and ``point_distance_m`` (``n``) may carry distances
@@ -103,7 +103,9 @@ class Candidates:
             if value.shape[0] != n:
                 raise ValueError(f"Candidates.{f.name} has {value.shape[0]} rows, expected {n}")
         if self.text.shape[1] != N_FEATURES:
-            raise ValueError("Candidates.text must come from apps.recommend.text.encode_texts")
+            raise ValueError(
+                "Candidates.text must come from apps.recommend.engine.text_vectors.encode_texts"
+            )
         if len(self.area_item) != len(self.area_id):
             raise ValueError("area_item and area_id must have the same length")
         if len(self.area_item) and (self.area_item.min() < 0 or self.area_item.max() >= n):

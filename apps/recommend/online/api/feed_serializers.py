@@ -17,8 +17,8 @@ from rest_framework import serializers
 
 from apps.core.api.items import list_item_serializer
 from apps.core.api.serializers import ItemTypeField
-from apps.recommend.explain import REASON_CODES
-from apps.recommend.feed.snapshot import CURSOR_MAX_CHARS, SNAPSHOT_ITEMS
+from apps.recommend.engine.explain import REASON_CODES
+from apps.recommend.online.snapshot import CURSOR_MAX_CHARS, SNAPSHOT_ITEMS
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100

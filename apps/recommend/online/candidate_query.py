@@ -1,10 +1,10 @@
 """Candidate generation for the feed: one SQL statement in, the engine's arrays out.
 
-``feed_catalog`` runs the statement of ``statement.py`` (capped, index-driven sources of
+``feed_catalog`` runs the statement of ``candidate_statement.py`` (capped, index-driven sources of
 candidates plus the facts of the resident's history items) as one query, whatever the page
 size, the number of places or follows, and builds a ``Candidates`` with the distances that
 PostGIS computed to the real geometries. ``items_catalog`` reads the same facts for any items
-(the trainer's catalog). Texts become hashed term counts through ``texts.TEXT_CACHE`` (once
+(the trainer's catalog). Texts become hashed term counts through ``text_cache.TEXT_CACHE`` (once
 per item version and process).
 """
 
@@ -20,12 +20,12 @@ from django.contrib.gis.geos import Point
 from django.db import connections
 
 from apps.core.registry import content_models
-from apps.recommend.candidates import Candidates
-from apps.recommend.distance import haversine_m
-from apps.recommend.feed.sql import parse_area_ids as _area_ids
-from apps.recommend.feed.sql import run
-from apps.recommend.feed.statement import COLUMNS, Shape, request_times, statement_for
-from apps.recommend.feed.texts import TEXT_CACHE
+from apps.recommend.engine.candidates import Candidates
+from apps.recommend.engine.distance import haversine_m
+from apps.recommend.online.candidate_statement import COLUMNS, Shape, request_times, statement_for
+from apps.recommend.online.sql import parse_area_ids as _area_ids
+from apps.recommend.online.sql import run
+from apps.recommend.online.text_cache import TEXT_CACHE
 
 #: Traffic impact of works for the ranker (0-1), from ``apps.works.models.Severity``.
 SEVERITY = {"minor": 0.3, "moderate": 0.6, "major": 1.0}

@@ -26,8 +26,8 @@ from django.utils import timezone
 from apps.core.api.items import items_fetch
 from apps.core.geo import point as make_point
 from apps.core.models import PublishableContent
-from apps.recommend.candidates import item_keys
-from apps.recommend.context import (
+from apps.recommend.engine.candidates import item_keys
+from apps.recommend.engine.context import (
     ACTION_CODES,
     History,
     Place,
@@ -35,9 +35,11 @@ from apps.recommend.context import (
     ResidentProfile,
     build_context,
 )
-from apps.recommend.explain import Labels, Reason, explain
-from apps.recommend.feed.candidates import CandidateRequest, FeedCatalog, feed_catalog
-from apps.recommend.feed.snapshot import (
+from apps.recommend.engine.explain import Labels, Reason, explain
+from apps.recommend.engine.ranking import KEPT, ModelRanker, Ranker, Ranking, Stage1Ranker, rank
+from apps.recommend.engine.text_vectors import take_rows
+from apps.recommend.online.candidate_query import CandidateRequest, FeedCatalog, feed_catalog
+from apps.recommend.online.snapshot import (
     SNAPSHOT_ITEMS,
     PlaceFact,
     Snapshot,
@@ -46,10 +48,8 @@ from apps.recommend.feed.snapshot import (
     snapshot_rows,
     snapshot_save,
 )
-from apps.recommend.ranking import KEPT, ModelRanker, Ranker, Ranking, Stage1Ranker, rank
 from apps.recommend.selectors import PlaceRow, device_dismissed_items, resident_inputs
 from apps.recommend.store import ModelStore
-from apps.recommend.text import take_rows
 from apps.residents.models import Device
 
 #: How explanations name a saved place without a name of its own.
@@ -80,7 +80,7 @@ def _history(rows: list[tuple[str, int, str, datetime]], fc: FeedCatalog) -> His
     """The engine's ``History`` of ``rows``, joined with the catalog (unknown items dropped)."""
     if not rows:
         return History.empty()
-    from apps.recommend.candidates import TYPE_CODES
+    from apps.recommend.engine.candidates import TYPE_CODES
 
     keys = item_keys([TYPE_CODES[t] for t, *_ in rows], [i for _, i, *_ in rows])
     at = fc.rows_of(keys)

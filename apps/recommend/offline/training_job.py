@@ -3,8 +3,8 @@
 ``recommender_train`` is what ``python manage.py train_recommender`` and the nightly beat task
 run. It reads the last ``days`` of the log of devices that accept personalization
 (``selectors.interactions_for_training``), the facts of every item in it as the feed reads them
-(``feed.candidates.items_catalog``), the devices' current places and follows, calls the
-engine's ``training.fit`` and saves the model with ``ModelStore.save`` **only if it beats
+(``online.candidate_query.items_catalog``), the devices' current places and follows, calls
+``fitting.fit`` and saves the model with ``ModelStore.save`` **only if it beats
 stage 1 on the held-out days**: otherwise, or when there is not enough data
 (``NotEnoughDataError``), the model being served (or stage 1) stays in place. The feed picks a
 saved model up on its next request (``ModelStore.current`` watches ``LATEST``).
@@ -25,11 +25,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.recommend.codes import Action, Context, ItemType
-from apps.recommend.context import Place, ResidentProfile
-from apps.recommend.feed.candidates import items_catalog
+from apps.recommend.engine.context import Place, ResidentProfile
+from apps.recommend.offline.fitting import InteractionLog, NotEnoughDataError, TrainedModel, fit
+from apps.recommend.online.candidate_query import items_catalog
 from apps.recommend.selectors import interactions_for_training
 from apps.recommend.store import ModelStore
-from apps.recommend.training import InteractionLog, NotEnoughDataError, TrainedModel, fit
 from apps.residents.selectors import followed_ids_by_device, places_by_device
 
 logger = logging.getLogger(__name__)

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from apps.recommend.candidates import ALERT, EVENTS, IMPORTANT, WORKS, Candidates
-from apps.recommend.context import ResidentContext
-from apps.recommend.features import FEATURE_INDEX
-from apps.recommend.ranking import Ranking
+from apps.recommend.engine.candidates import ALERT, EVENTS, IMPORTANT, WORKS, Candidates
+from apps.recommend.engine.context import ResidentContext
+from apps.recommend.engine.features import FEATURE_INDEX
+from apps.recommend.engine.ranking import Ranking
 
 PARIS = ZoneInfo("Europe/Paris")
 NEAR_YOU_M = 2000.0

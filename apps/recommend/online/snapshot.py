@@ -30,9 +30,9 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.api.unavailable import CacheRequired
 from apps.core.cache import cache_available
-from apps.recommend.candidates import Candidates
-from apps.recommend.features import FeatureMatrix
-from apps.recommend.text import empty_texts
+from apps.recommend.engine.candidates import Candidates
+from apps.recommend.engine.features import FeatureMatrix
+from apps.recommend.engine.text_vectors import empty_texts
 
 #: Items kept per snapshot: ten pages of twenty.
 SNAPSHOT_ITEMS = 200
@@ -85,7 +85,7 @@ class Snapshot:
 
     @property
     def refs(self) -> list[tuple[str, int]]:
-        from apps.recommend.candidates import ITEM_TYPES
+        from apps.recommend.engine.candidates import ITEM_TYPES
 
         return [
             (ITEM_TYPES[t], int(i))

@@ -31,7 +31,7 @@ from django.db.models.fields import Field
 
 from apps.core.geo import DistanceM
 from apps.core.models import PublishableContent
-from apps.recommend.distance import EARTH_RADIUS_M
+from apps.recommend.engine.distance import EARTH_RADIUS_M
 
 METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180.0
 

@@ -19,10 +19,10 @@ from typing import Any, Protocol
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from apps.recommend.candidates import ALERT, Candidates
-from apps.recommend.context import ResidentContext
-from apps.recommend.features import FEATURE_NAMES, FeatureMatrix, compute_features
-from apps.recommend.text import Idf, max_cosine, tfidf
+from apps.recommend.engine.candidates import ALERT, Candidates
+from apps.recommend.engine.context import ResidentContext
+from apps.recommend.engine.features import FEATURE_NAMES, FeatureMatrix, compute_features
+from apps.recommend.engine.text_vectors import Idf, max_cosine, tfidf
 
 # Stage 1: hand-set weights on the raw features (most are in [0, 1]), chosen from what the
 # product promises — near your places, about what you follow, now — before any data exists.

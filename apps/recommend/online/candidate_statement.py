@@ -39,9 +39,10 @@ from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 
 from apps.core.models import PublishableContent, Urgency
 from apps.core.registry import content_models
-from apps.recommend.candidates import ITEM_TYPES, TYPE_CODES
 from apps.recommend.codes import ItemType
-from apps.recommend.feed.sql import (
+from apps.recommend.engine.candidates import ITEM_TYPES, TYPE_CODES
+from apps.recommend.models import ItemPopularity
+from apps.recommend.online.sql import (
     AnchorPoint,
     AreaIds,
     CoordX,
@@ -56,7 +57,6 @@ from apps.recommend.feed.sql import (
     compiled,
     time_slot,
 )
-from apps.recommend.models import ItemPopularity
 
 #: About this many candidates at most (the caps below add up to it).
 MAX_CANDIDATES = 1000

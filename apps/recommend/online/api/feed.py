@@ -18,9 +18,9 @@ from rest_framework.views import APIView
 
 from apps.core.api.items import serialize_items
 from apps.core.geo import point
-from apps.recommend.api.feed_serializers import FeedPageSerializer, FeedQuerySerializer
-from apps.recommend.feed.service import feed_page, feed_snapshot
-from apps.recommend.feed.snapshot import CursorError, cursor_make, cursor_open
+from apps.recommend.online.api.feed_serializers import FeedPageSerializer, FeedQuerySerializer
+from apps.recommend.online.feed_service import feed_page, feed_snapshot
+from apps.recommend.online.snapshot import CursorError, cursor_make, cursor_open
 from apps.residents.api.schema import error_responses
 from apps.residents.api.views.base import KnownQueryParamsMixin
 from apps.residents.auth import (

@@ -15,12 +15,14 @@ from itertools import combinations
 import numpy as np
 import scipy.sparse as sp
 
-from apps.recommend.candidates import ALERT, EVENTS, IMPORTANT, NEWS, WORKS, Candidates
-from apps.recommend.context import ResidentContext
-from apps.recommend.distance import haversine_m, segment_distance_m
-from apps.recommend.text import Idf, cosine_to, profile_vector, tfidf
+from apps.recommend.engine.candidates import ALERT, EVENTS, IMPORTANT, NEWS, WORKS, Candidates
+from apps.recommend.engine.context import ResidentContext
+from apps.recommend.engine.distance import haversine_m, segment_distance_m
+from apps.recommend.engine.text_vectors import Idf, cosine_to, profile_vector, tfidf
 
 DAY_S = 86400.0
+# The popularity feature counts positives over this window (ItemPopularity is kept for it).
+POPULARITY_WINDOW_S = 7 * DAY_S
 ROUTE_SCALE_M = 300.0  # works this close to the line between two places are "on the route"
 POPULARITY_REFERENCE = 50.0  # positives in 7 days that count as "very popular"
 

@@ -1,1 +1,0 @@
-"""The personalized feed: candidates from the database, the engine's ranking, snapshots."""

@@ -1,0 +1,1 @@
+"""Online: the feed service, the candidate SQL, snapshots and the HTTP API."""
