@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from apps.core.services import content_publish
 from apps.notifications import services
+from apps.notifications.gateway.configured import reset_gateway
 from apps.notifications.models import Delivery, DeliveryStatus, Reason
-from apps.notifications.push import reset_gateway
 from apps.notifications.services import AUTH_RETRY_S
 from bench.fakefcm import FakeFcm
 from bench.fakefcm.credentials import make_service_account

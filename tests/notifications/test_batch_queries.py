@@ -13,8 +13,8 @@ from apps.core.models import Urgency
 from apps.core.services import content_publish
 from apps.notifications import services
 from apps.notifications.batching import claim_rows, ids_in
+from apps.notifications.gateway.configured import get_gateway
 from apps.notifications.models import Delivery, DeliveryStatus
-from apps.notifications.push import get_gateway
 from bench.pushworker import create_devices
 from tests.factories import CategoryFactory, NewsFactory
 

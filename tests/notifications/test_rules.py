@@ -20,9 +20,10 @@ from apps.core.services import (
 )
 from apps.events.services import event_save
 from apps.notifications import services
-from apps.notifications.fcm import payload_size
+from apps.notifications.gateway.configured import get_gateway
+from apps.notifications.gateway.fcm import payload_size
+from apps.notifications.gateway.push import MAX_PAYLOAD_BYTES, OutgoingPush
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
-from apps.notifications.push import MAX_PAYLOAD_BYTES, OutgoingPush, get_gateway
 from apps.notifications.texts import new_texts
 from apps.residents.models import Device, SavedItem
 from apps.residents.services import device_register

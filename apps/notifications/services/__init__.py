@@ -15,10 +15,10 @@ outside any transaction and records each outcome. A worker killed between the tw
 in ``sending``: the sweeper puts them back after ``NOTIFY_STUCK_SENDING_S``; at most that batch
 is pushed twice, with the same tag, so the phone shows it once.
 
-**Error policy** (``apps.notifications.push``): dead tokens are deactivated (only when the token
-is still the device's), bad payloads fail the row and keep the token, auth errors alarm and
-retry later, quota and transient errors retry with ``Retry-After`` or backoff and jitter, until
-``NOTIFY_MAX_ATTEMPTS``.
+**Error policy** (``apps.notifications.gateway.push``): dead tokens are deactivated (only when
+the token is still the device's), bad payloads fail the row and keep the token, auth errors
+alarm and retry later, quota and transient errors retry with ``Retry-After`` or backoff and
+jitter, until ``NOTIFY_MAX_ATTEMPTS``.
 """
 
 from apps.notifications.services.common import (

@@ -19,16 +19,16 @@ from django.utils import timezone
 from apps.core.models import Status, Urgency
 from apps.core.registry import content_models
 from apps.notifications import batching, texts, timing
-from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
-from apps.notifications.push import (
+from apps.notifications.gateway.configured import get_gateway
+from apps.notifications.gateway.push import (
     MAX_BATCH_SIZE,
     Outcome,
     OutgoingPush,
     PushResult,
-    get_gateway,
     log_outcomes,
     retry_delay_s,
 )
+from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
 from apps.notifications.services.common import (
     AUTH_CODE_PREFIX,
     AUTH_RETRY_S,

@@ -30,10 +30,10 @@ from firebase_admin import _http_client, _retry, exceptions, messaging
 from google.auth import exceptions as google_exceptions
 
 from apps.core.models import Urgency
-from apps.notifications import fcm_http
-from apps.notifications.aioloop import LoopThread
-from apps.notifications.credentials import SharedTokenCredentials, load_service_account
-from apps.notifications.push import (
+from apps.notifications.gateway import fcm_http
+from apps.notifications.gateway.aioloop import LoopThread
+from apps.notifications.gateway.credentials import SharedTokenCredentials, load_service_account
+from apps.notifications.gateway.push import (
     CHANNEL_IDS,
     MAX_PAYLOAD_BYTES,
     Outcome,
@@ -42,7 +42,7 @@ from apps.notifications.push import (
     check_batch,
     log_outcomes,
 )
-from apps.notifications.transport import AiohttpClient
+from apps.notifications.gateway.transport import AiohttpClient
 
 logger = logging.getLogger(__name__)
 
