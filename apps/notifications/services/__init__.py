@@ -42,7 +42,6 @@ from apps.notifications.services.recovery import late_scheduled, sweep
 from apps.notifications.services.sending import (
     BatchReport,
     dispatch_notification,
-    enqueue,
     send_deliveries,
 )
 
@@ -55,7 +54,6 @@ __all__ = [
     "TTL_S",
     "BatchReport",
     "dispatch_notification",
-    "enqueue",
     "late_scheduled",
     "notify_item",
     "notify_reminder_event",

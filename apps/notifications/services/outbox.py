@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.core.models import PublishableContent, Urgency
 from apps.core.registry import model_for
 from apps.notifications import audience as audiences
-from apps.notifications import texts, timing
+from apps.notifications import enqueue, texts, timing
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification
 from apps.notifications.services.common import (
     logger,
@@ -66,11 +66,11 @@ def _fill(notification: Notification, devices: Any, *, why: bool = True) -> int:
     notification.targeted = inserted  # a fresh notification: every delivery is one just inserted
     notification.save(update_fields=["targeted"])
     if inserted:
-        from apps.notifications.tasks import dispatch
-
         # robust: the broker down must not turn a committed publication into a 500; the
         # deliveries are pending in the outbox and the sweeper enqueues them later.
-        transaction.on_commit(lambda: dispatch.delay(notification.pk), robust=True)
+        transaction.on_commit(
+            lambda: enqueue.notification_dispatch(notification_id=notification.pk), robust=True
+        )
     logger.info(
         "notification %s (%s) targets %d devices", notification.pk, notification.key, inserted
     )

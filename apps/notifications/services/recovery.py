@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from apps.core.models import Status
 from apps.core.registry import content_models
+from apps.notifications import enqueue
 from apps.notifications.models import Delivery, DeliveryStatus, Reason
 from apps.notifications.services.common import (
     logger,
 )
-from apps.notifications.services.sending import enqueue
 
 # --------------------------------------------------------------------------------------------
 # Recovery
@@ -71,7 +71,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         )
         Delivery.objects.filter(pk__in=lost).update(enqueued_at=now, updated_at=now)
         ids = released + recovered + lost
-        transaction.on_commit(lambda: enqueue(ids))
+        transaction.on_commit(lambda: enqueue.deliveries_send(ids=ids))
     late = late_scheduled(now=now)
     if late:
         logger.error(

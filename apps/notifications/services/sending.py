@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from apps.core.models import Status, Urgency
 from apps.core.registry import content_models
-from apps.notifications import batching, texts, timing
+from apps.notifications import batching, enqueue, texts, timing
 from apps.notifications.gateway.configured import get_gateway
 from apps.notifications.gateway.push import (
     MAX_BATCH_SIZE,
@@ -45,33 +45,6 @@ from apps.residents.models import Device
 # --------------------------------------------------------------------------------------------
 
 
-def _chunks(ids: Sequence[int], size: int = MAX_BATCH_SIZE) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
-
-
-def enqueue(ids: Sequence[int], *, countdown: float = 0.0) -> int:
-    """Enqueue ``send_batch`` for ``ids`` in batches of ≤ 500; returns the number of tasks.
-
-    In the embedded mode (no broker, tasks run eagerly) a delayed retry is left to the
-    sweeper instead of running at once.
-    """
-    from apps.notifications.tasks import send_batch
-
-    if not ids:
-        return 0
-    if countdown > 0 and settings.CELERY_TASK_ALWAYS_EAGER:
-        return 0
-    tasks = 0
-    for chunk in _chunks(sorted(ids)):
-        if countdown > 0:
-            send_batch.apply_async((chunk,), countdown=countdown)
-        else:
-            send_batch.delay(chunk)
-        tasks += 1
-    return tasks
-
-
 def dispatch_notification(notification_id: int) -> int:
     """Enqueue the notification's due pending deliveries; returns the number of batches.
 
@@ -87,7 +60,7 @@ def dispatch_notification(notification_id: int) -> int:
     )
     # ``enqueued_at`` was set when the rows were inserted: the sweeper counts from there.
     ids = list(rows.order_by("pk").values_list("pk", flat=True))
-    return enqueue(ids)
+    return enqueue.deliveries_send(ids=ids)
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,7 +322,7 @@ def _record(
                 error_code=code,
                 updated_at=now,
             )
-            transaction.on_commit(partial(enqueue, pks, countdown=float(delay)))
+            transaction.on_commit(partial(enqueue.deliveries_send, ids=pks, countdown=float(delay)))
     report.sent = len(sent)
     report.failed += sum(len(pks) for pks in failed.values())
     report.retried = len(retry)
