@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.core.models import Status
 from apps.core.registry import content_models
-from apps.notifications import enqueue
+from apps.notifications import enqueue, policy
 from apps.notifications.models import Delivery, DeliveryStatus, Reason
 from apps.notifications.services.common import (
     logger,
@@ -54,11 +54,12 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         recovered: list[int] = []
         exhausted: list[int] = []
         for pk, attempts in stuck:
-            (exhausted if attempts >= settings.NOTIFY_MAX_ATTEMPTS else recovered).append(pk)
+            # Stuck after their last attempt: failed, not put back (that would retry forever).
+            done = policy.attempts_exhausted(attempts, max_attempts=settings.NOTIFY_MAX_ATTEMPTS)
+            (exhausted if done else recovered).append(pk)
         Delivery.objects.filter(pk__in=recovered).update(
             status=DeliveryStatus.PENDING, enqueued_at=now, updated_at=now
         )
-        # Stuck after their last attempt: failed, not put back (that would retry forever).
         Delivery.objects.filter(pk__in=exhausted).update(
             status=DeliveryStatus.FAILED, reason=Reason.RETRIES_EXHAUSTED, updated_at=now
         )
