@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,7 +24,7 @@ QUIET = {"quiet_start": time(22, 0), "quiet_end": time(7, 0), "timezone": "Europ
 
 
 def candidate(**overrides) -> Candidate:
-    fields = {
+    fields: dict[str, Any] = {
         "kind": Kind.NEW,
         "urgency": Urgency.INFO,
         "attempts": 0,
