@@ -142,6 +142,17 @@ def test_sweeper_fails_deliveries_after_the_limit_when_the_credentials_file_is_b
     assert any("FCM_CREDENTIALS_FILE" in r.getMessage() for r in alarms)
 
 
+def test_a_bad_credentials_file_alarms_once_per_failed_batch(
+    fcm, tmp_path, django_capture_on_commit_callbacks, caplog
+):
+    fcm.FCM_CREDENTIALS_FILE = str(garbage_file(tmp_path))
+    with caplog.at_level(logging.ERROR):
+        publish_to_phones(django_capture_on_commit_callbacks)  # one batch
+    alarms = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(alarms) == 1
+    assert "FCM_CREDENTIALS_FILE" in alarms[0].getMessage()
+
+
 def test_a_bad_credentials_file_is_retried_with_backoff_under_the_limit(
     fcm, tmp_path, django_capture_on_commit_callbacks
 ):

@@ -102,6 +102,18 @@ def test_auth_errors_alarm_and_keep_tokens(target, fake_fcm, publish, caplog):
     assert any("authentication failed" in r.getMessage() for r in caplog.records)
 
 
+def test_auth_errors_alarm_once_per_batch(target, fake_fcm, publish, caplog):
+    """One failed batch, one ERROR record: the gateway does not alarm besides the pipeline."""
+    device, works = target
+    fake_fcm.set_faults(third_party_auth=[device.push_token])
+    with caplog.at_level(logging.ERROR):
+        publish(works)
+    alarms = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage().split(":")[0] for r in alarms] == [
+        "push authentication failed for 1 push(es)"
+    ]
+
+
 def test_quota_waits_for_retry_after(target, fake_fcm, publish):
     _device, works = target
     fake_fcm.storm(429, duration_s=30, retry_after_s=7)

@@ -40,7 +40,6 @@ from apps.notifications.gateway.push import (
     OutgoingPush,
     PushResult,
     check_batch,
-    log_outcomes,
 )
 from apps.notifications.gateway.transport import AiohttpClient
 
@@ -375,10 +374,9 @@ class FcmGateway:
             tokens = [batch[position].token for position in positions]
             for position, result in zip(positions, self._send(messages, tokens), strict=True):
                 results[position] = result
-        final = [result for result in results if result is not None]
-        if final:
-            log_outcomes(logger, final)
-        return final
+        # No log of the outcomes here: the caller logs each batch once (an auth error alarmed
+        # twice when both did).
+        return [result for result in results if result is not None]
 
     def _send(self, messages: list[messaging.Message], tokens: list[str]) -> list[PushResult]:
         started = time.monotonic()

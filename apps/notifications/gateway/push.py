@@ -24,9 +24,7 @@ transient          UNAVAILABLE, INTERNAL, timeouts, connection and     retry wit
 
 from __future__ import annotations
 
-import logging
 import random
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -156,20 +154,6 @@ class PushGateway(Protocol):
     def send(self, pushes: Sequence[OutgoingPush]) -> list[PushResult]: ...
 
     def close(self) -> None: ...
-
-
-def log_outcomes(logger: logging.Logger, results: Sequence[PushResult]) -> None:
-    """One INFO line per batch; an ERROR (to alarm on) when authentication failed."""
-    outcomes = Counter(result.outcome for result in results)
-    if outcomes[Outcome.AUTH_ERROR]:
-        first = next(r for r in results if r.outcome is Outcome.AUTH_ERROR)
-        logger.error(
-            "push authentication failed for %d push(es): %s %s",
-            outcomes[Outcome.AUTH_ERROR],
-            first.error_code,
-            first.detail,
-        )
-    logger.info("push batch: %s", ", ".join(f"{k}={v}" for k, v in sorted(outcomes.items())))
 
 
 def check_batch(pushes: Sequence[OutgoingPush]) -> list[OutgoingPush]:

@@ -3,7 +3,7 @@ error policy."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,7 +24,6 @@ from apps.notifications.gateway.push import (
     Outcome,
     OutgoingPush,
     PushResult,
-    log_outcomes,
 )
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
 from apps.notifications.policy import Verdict
@@ -320,12 +319,30 @@ def _send(pushes: Sequence[OutgoingPush]) -> list[PushResult]:
     try:
         return get_gateway().send(pushes)
     except ImproperlyConfigured as error:
+        # Alarmed once with the batch's outcomes (``_log_batch``), which carry this detail.
         outcome, code, detail = Outcome.AUTH_ERROR, "CONFIGURATION", str(error)[:500]
-        logger.error("push gateway misconfigured, %d push(es) not sent: %s", len(pushes), error)
     except Exception as error:
         outcome, code, detail = Outcome.TRANSIENT, type(error).__name__[:40], str(error)[:500]
         logger.exception("push gateway raised, %d push(es) not sent", len(pushes))
     return [PushResult(p.token, outcome, error_code=code, detail=detail) for p in pushes]
+
+
+def _log_batch(results: Sequence[PushResult]) -> None:
+    """The batch's one log: an INFO line of its outcomes, or one ERROR (to alarm on) when
+    authentication failed."""
+    outcomes = Counter(result.outcome for result in results)
+    summary = ", ".join(f"{k}={v}" for k, v in sorted(outcomes.items()))
+    if outcomes[Outcome.AUTH_ERROR]:
+        first = next(r for r in results if r.outcome is Outcome.AUTH_ERROR)
+        logger.error(
+            "push authentication failed for %d push(es): %s %s (batch: %s)",
+            outcomes[Outcome.AUTH_ERROR],
+            first.error_code,
+            first.detail,
+            summary,
+        )
+    else:
+        logger.info("push batch: %s", summary)
 
 
 def send_deliveries(ids: Sequence[int]) -> BatchReport:
@@ -340,6 +357,6 @@ def send_deliveries(ids: Sequence[int]) -> BatchReport:
         return report
     pushes = [_push_for(row) for row in sending]
     results = _send(pushes)
-    log_outcomes(logger, results)
+    _log_batch(results)
     _record(sending, results, timezone.now(), report)
     return report
