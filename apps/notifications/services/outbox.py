@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.models import PublishableContent, Urgency
-from apps.core.registry import model_for
+from apps.events.selectors import occurrences_starting
 from apps.notifications import audience as audiences
 from apps.notifications import enqueue, texts, timing
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification
@@ -23,7 +23,8 @@ from apps.notifications.services.common import (
     tag_for,
 )
 from apps.notifications.services.sending import send_deliveries
-from apps.residents.models import Device
+from apps.residents.models import Device, SavedItem
+from apps.works.selectors import works_starting
 
 # --------------------------------------------------------------------------------------------
 # Creating notifications (outbox)
@@ -181,22 +182,11 @@ def reminders_run(*, now: datetime | None = None) -> dict[str, int]:
     default). Roadworks: from ``NOTIFY_WORKS_REMINDER_HOUR`` (18 h, city time) on the day
     before they start, for residents whose home they reach.
     """
-    from apps.events.models import EventOccurrence
-    from apps.residents.models import SavedItem
-
     now = now or timezone.now()
     lead: timedelta = settings.NOTIFY_EVENT_REMINDER_LEAD
     created = {"events": 0, "works": 0}
     saved = SavedItem.objects.filter(item_type="events").values("item_id")
-    public_events = model_for("events").objects.public(now).filter(pk__in=saved)
-    occurrences = (
-        EventOccurrence.objects.filter(
-            event__in=public_events, start_at__gt=now, start_at__lte=now + lead
-        )
-        .select_related("event", "event__venue")
-        .order_by("start_at")
-    )
-    for occurrence in occurrences:
+    for occurrence in occurrences_starting(event_ids=saved, after=now, until=now + lead, at=now):
         if notify_reminder_event(event=occurrence.event, start_at=occurrence.start_at):
             created["events"] += 1
     city = timing.zone(settings.TIME_ZONE)
@@ -204,17 +194,7 @@ def reminders_run(*, now: datetime | None = None) -> dict[str, int]:
     if local.hour >= settings.NOTIFY_WORKS_REMINDER_HOUR:
         tomorrow = local.date() + timedelta(days=1)
         start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=city)
-        works = (
-            model_for("works")
-            .objects.public(now)
-            .filter(
-                geometry__isnull=False,
-                start_at__gte=start,
-                start_at__lt=start + timedelta(days=1),
-            )
-            .exclude(work_status="cancelled")
-        )
-        for item in works:
+        for item in works_starting(start=start, end=start + timedelta(days=1), at=now):
             if notify_reminder_works(works=item, day=tomorrow):
                 created["works"] += 1
     return created
