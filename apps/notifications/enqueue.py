@@ -31,12 +31,12 @@ def _chunks(ids: Sequence[int], size: int = MAX_BATCH_SIZE) -> Iterable[list[int
         yield list(ids[start : start + size])
 
 
-def notification_dispatch(*, notification_id: int) -> None:
+def dispatch(*, notification_id: int) -> None:
     """Enqueue ``dispatch`` of one notification (cut into ``send_batch`` tasks)."""
     _task(DISPATCH).delay(notification_id)
 
 
-def deliveries_send(*, ids: Sequence[int], countdown: float = 0.0) -> int:
+def send_batches(*, ids: Sequence[int], countdown: float = 0.0) -> int:
     """Enqueue ``send_batch`` for ``ids`` in batches of ≤ 500; returns the number of tasks.
 
     In the embedded mode (no broker, tasks run eagerly) a delayed retry is left to the

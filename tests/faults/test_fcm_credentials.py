@@ -110,7 +110,7 @@ def sweeper_rounds(django_capture_on_commit_callbacks, rounds: int) -> None:
             time_machine.travel(timezone.now() + n * step, tick=False),
             django_capture_on_commit_callbacks(execute=True),
         ):
-            services.sweep()
+            services.deliveries_sweep()
 
 
 def rows() -> list[Delivery]:

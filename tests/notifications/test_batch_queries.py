@@ -32,7 +32,7 @@ def batch_queries(devices: int, urgency: int, django_capture_on_commit_callbacks
     ids = list(Delivery.objects.filter(notification__item_id=news.pk).values_list("pk", flat=True))
     assert len(ids) >= devices  # an alert also reaches the devices of an earlier call
     with CaptureQueriesContext(connection) as queries:
-        report = services.send_deliveries(ids)
+        report = services.deliveries_send(ids=ids)
     assert report.sent == len(ids)
     return [query["sql"] for query in queries.captured_queries]
 

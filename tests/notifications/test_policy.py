@@ -141,7 +141,7 @@ def test_transient_errors_back_off_then_deliver(status, target, fake_fcm, publis
     # The storm ends; the retry (as the queued task or the sweeper would run it) delivers.
     fake_fcm.set_faults(storm=None)
     Delivery.objects.filter(pk=delivery.pk).update(not_before=timezone.now())
-    report = services.send_deliveries([delivery.pk])
+    report = services.deliveries_send(ids=[delivery.pk])
     assert report.sent == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
@@ -156,7 +156,7 @@ def test_retries_run_out(target, fake_fcm, publish, settings):
     delivery = Delivery.objects.get()
     for _ in range(2):
         Delivery.objects.filter(pk=delivery.pk).update(not_before=timezone.now())
-        services.send_deliveries([delivery.pk])
+        services.deliveries_send(ids=[delivery.pk])
     delivery.refresh_from_db()
     assert (delivery.status, delivery.reason) == (DeliveryStatus.FAILED, Reason.RETRIES_EXHAUSTED)
     assert delivery.attempts == 3
@@ -171,7 +171,7 @@ def test_a_retry_waiting_for_its_time_is_not_sent_early(target, fake_fcm, publis
     publish(works)
     fake_fcm.set_faults(storm=None)
     delivery = Delivery.objects.get()
-    report = services.send_deliveries([delivery.pk])  # a duplicate task, before not_before
+    report = services.deliveries_send(ids=[delivery.pk])  # a duplicate task, before not_before
     assert report.claimed == 0
     assert fake_fcm.stats()["received"] == {device.push_token: 1}
 

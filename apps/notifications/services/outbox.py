@@ -22,7 +22,7 @@ from apps.notifications.services.common import (
     logger,
     tag_for,
 )
-from apps.notifications.services.sending import send_deliveries
+from apps.notifications.services.sending import deliveries_send
 from apps.residents.models import Device, SavedItem
 from apps.works.selectors import works_starting
 
@@ -70,7 +70,7 @@ def _fill(notification: Notification, devices: Any, *, why: bool = True) -> int:
         # robust: the broker down must not turn a committed publication into a 500; the
         # deliveries are pending in the outbox and the sweeper enqueues them later.
         transaction.on_commit(
-            lambda: enqueue.notification_dispatch(notification_id=notification.pk), robust=True
+            lambda: enqueue.dispatch(notification_id=notification.pk), robust=True
         )
     logger.info(
         "notification %s (%s) targets %d devices", notification.pk, notification.key, inserted
@@ -79,7 +79,7 @@ def _fill(notification: Notification, devices: Any, *, why: bool = True) -> int:
 
 
 @transaction.atomic
-def notify_item(
+def item_notify(
     *, item: PublishableContent, kind: Kind = Kind.NEW, changes: Sequence[str] = ()
 ) -> Notification | None:
     """Tell the item's audience that it was published (``new``) or changed (``update``).
@@ -98,7 +98,7 @@ def notify_item(
         key = f"update:{item_type}:{item.pk}:{stamp}"
         body = texts.update_texts(item, changes)
     else:
-        raise ValueError(f"notify_item sends new or update notifications, not {kind!r}")
+        raise ValueError(f"item_notify sends new or update notifications, not {kind!r}")
     notification = _create(
         key=key,
         kind=kind,
@@ -124,14 +124,14 @@ def notify_item(
     return notification
 
 
-def was_announced(item: PublishableContent) -> bool:
+def item_announced(*, item: PublishableContent) -> bool:
     return Notification.objects.filter(
         item_type=item.type_code, item_id=item.pk, kind=Kind.NEW
     ).exists()
 
 
 @transaction.atomic
-def notify_reminder_event(*, event: Any, start_at: datetime) -> Notification | None:
+def event_reminder_notify(*, event: Any, start_at: datetime) -> Notification | None:
     """Remind the devices that saved ``event`` of its occurrence at ``start_at``."""
     notification = _create(
         key=f"reminder:events:{event.pk}:{start_at:%Y%m%dT%H%M}",
@@ -150,7 +150,7 @@ def notify_reminder_event(*, event: Any, start_at: datetime) -> Notification | N
 
 
 @transaction.atomic
-def notify_reminder_works(*, works: Any, day: Any) -> Notification | None:
+def works_reminder_notify(*, works: Any, day: Any) -> Notification | None:
     """Tell residents whose home the works reach that they start tomorrow (``day``)."""
     notification = _create(
         key=f"reminder:works:{works.pk}:{day:%Y%m%d}",
@@ -187,7 +187,7 @@ def reminders_run(*, now: datetime | None = None) -> dict[str, int]:
     created = {"events": 0, "works": 0}
     saved = SavedItem.objects.filter(item_type="events").values("item_id")
     for occurrence in occurrences_starting(event_ids=saved, after=now, until=now + lead, at=now):
-        if notify_reminder_event(event=occurrence.event, start_at=occurrence.start_at):
+        if event_reminder_notify(event=occurrence.event, start_at=occurrence.start_at):
             created["events"] += 1
     city = timing.zone(settings.TIME_ZONE)
     local = now.astimezone(city)
@@ -195,13 +195,13 @@ def reminders_run(*, now: datetime | None = None) -> dict[str, int]:
         tomorrow = local.date() + timedelta(days=1)
         start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=city)
         for item in works_starting(start=start, end=start + timedelta(days=1), at=now):
-            if notify_reminder_works(works=item, day=tomorrow):
+            if works_reminder_notify(works=item, day=tomorrow):
                 created["works"] += 1
     return created
 
 
 @transaction.atomic
-def send_test_push(*, device: Device, user: Any = None) -> Delivery:
+def device_test_push(*, device: Device, user: Any = None) -> Delivery:
     """Staff's "send a test push to device <id>": sent at once, whatever the quiet hours."""
     notification = _create(
         key=f"test:{device.pk}:{uuid.uuid4().hex}",
@@ -215,5 +215,5 @@ def send_test_push(*, device: Device, user: Any = None) -> Delivery:
     delivery = Delivery.objects.create(notification=notification, device=device, why={})
     notification.targeted = 1
     notification.save(update_fields=["targeted"])
-    transaction.on_commit(lambda: send_deliveries([delivery.pk]))
+    transaction.on_commit(lambda: deliveries_send(ids=[delivery.pk]))
     return delivery

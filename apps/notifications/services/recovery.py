@@ -22,7 +22,7 @@ from apps.notifications.services.common import (
 # --------------------------------------------------------------------------------------------
 
 
-def sweep(*, now: datetime | None = None) -> dict[str, int]:
+def deliveries_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Put stuck rows back on the queue (beat, every minute).
 
     - held rows whose quiet hours or digest time have come: pending, enqueued;
@@ -72,8 +72,8 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         )
         Delivery.objects.filter(pk__in=lost).update(enqueued_at=now, updated_at=now)
         ids = released + recovered + lost
-        transaction.on_commit(lambda: enqueue.deliveries_send(ids=ids))
-    late = late_scheduled(now=now)
+        transaction.on_commit(lambda: enqueue.send_batches(ids=ids))
+    late = scheduled_items_late(now=now)
     if late:
         logger.error(
             "%d scheduled notifying item(s) are past their publication time and still "
@@ -102,7 +102,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     }
 
 
-def late_scheduled(
+def scheduled_items_late(
     *, now: datetime | None = None, grace_s: int = 120
 ) -> list[tuple[str, int, datetime]]:
     """Scheduled items with ``notify`` whose publication time passed more than ``grace_s`` ago."""

@@ -39,7 +39,7 @@ from apps.residents.models import Device
 # --------------------------------------------------------------------------------------------
 
 
-def dispatch_notification(notification_id: int) -> int:
+def notification_dispatch(*, notification_id: int) -> int:
     """Enqueue the notification's due pending deliveries; returns the number of batches.
 
     The rows were inserted with ``enqueued_at`` set (``insert_deliveries``), a moment before
@@ -54,7 +54,7 @@ def dispatch_notification(notification_id: int) -> int:
     )
     # ``enqueued_at`` was set when the rows were inserted: the sweeper counts from there.
     ids = list(rows.order_by("pk").values_list("pk", flat=True))
-    return enqueue.deliveries_send(ids=ids)
+    return enqueue.send_batches(ids=ids)
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,7 +302,7 @@ def _record(
                 error_code=code,
                 updated_at=now,
             )
-            transaction.on_commit(partial(enqueue.deliveries_send, ids=pks, countdown=float(delay)))
+            transaction.on_commit(partial(enqueue.send_batches, ids=pks, countdown=float(delay)))
     report.sent = len(sent)
     report.failed += sum(len(pks) for pks in failed.values())
     report.retried = sum(len(pks) for pks in delays.values())
@@ -345,7 +345,7 @@ def _log_batch(results: Sequence[PushResult]) -> None:
         logger.info("push batch: %s", summary)
 
 
-def send_deliveries(ids: Sequence[int]) -> BatchReport:
+def deliveries_send(*, ids: Sequence[int]) -> BatchReport:
     """Claim, send and record at most 500 deliveries (the body of the ``send_batch`` task)."""
     if len(ids) > MAX_BATCH_SIZE:
         raise ValueError(f"at most {MAX_BATCH_SIZE} deliveries per batch")
