@@ -42,3 +42,14 @@ def test_cycles_through_finds_a_cycle():
         ("pkg.a", "pkg.b", "pkg.a"),
         ("pkg.b", "pkg.a", "pkg.b"),
     ]
+
+
+def test_policy_imports_no_model_nor_service(graph):
+    """The decision core stays pure: vocabulary, time rules and the neutral push API only."""
+    imported = graph.find_modules_directly_imported_by("apps.notifications.policy")
+    assert imported <= {
+        "apps.core.models",  # the ``Urgency`` enum
+        "apps.notifications.codes",
+        "apps.notifications.gateway.push",
+        "apps.notifications.timing",
+    }
