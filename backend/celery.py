@@ -33,11 +33,11 @@ def beat_entry(name: str, task: str, schedule: float | crontab) -> None:
 def refuse_a_bad_configuration(**kwargs: object) -> None:
     """Stop the worker at start, not at its first push: a default secret key or a silent push
     backend in production (``apps.core.checks``), or an FCM credentials file that is missing,
-    unreadable or garbage (``apps.notifications.push.gateway_check``)."""
+    unreadable or garbage (``apps.notifications.gateway.configured.gateway_check``)."""
     from django.core.exceptions import ImproperlyConfigured
 
     from apps.core.checks import enforce_production_settings
-    from apps.notifications.push import gateway_check
+    from apps.notifications.gateway.configured import gateway_check
 
     try:
         enforce_production_settings()

@@ -164,8 +164,8 @@ def gateway_runs(
 ) -> dict[str, Any]:
     """Send ``messages`` pushes in batches of 500, ``repeat`` times, through one gateway."""
     from apps.core.models import Urgency
-    from apps.notifications.fcm import FcmGateway
-    from apps.notifications.push import Outcome, OutgoingPush
+    from apps.notifications.gateway.fcm import FcmGateway
+    from apps.notifications.gateway.push import Outcome, OutgoingPush
 
     gateway = FcmGateway(credentials_file=account, endpoint=url, transport=transport)
     runs = []

@@ -99,7 +99,8 @@ def parse_args(argv: list[str] | None) -> tuple[ReliabilityOptions, Path | None]
 
 
 class Sweeper:
-    """``services.sweep()`` every ``every_s`` seconds when called (the beat's ``sweep_tick``)."""
+    """``services.deliveries_sweep()`` every ``every_s`` seconds when called (beat's
+    ``sweep_tick``)."""
 
     def __init__(self, every_s: float) -> None:
         self.every_s = every_s
@@ -111,7 +112,7 @@ class Sweeper:
         from apps.notifications import services
 
         if time.monotonic() >= self.next_at:
-            self.totals.update(services.sweep())
+            self.totals.update(services.deliveries_sweep())
             self.runs += 1
             self.next_at = time.monotonic() + self.every_s
 

@@ -272,8 +272,9 @@ def celery_broker(broker_url: str, *, flush: bool = True) -> Iterator[Any]:
     """Send this process's tasks to ``broker_url`` (a Redis URL) instead of running them.
 
     Sets the Celery app's broker and turns eager mode off (and ``CELERY_TASK_ALWAYS_EAGER``,
-    which ``services.enqueue`` reads, with it); restores both on exit. ``flush`` empties the
-    Redis database first and on exit: queues left by an earlier run would be sent again.
+    which ``apps.notifications.enqueue`` reads, with it); restores both on exit. ``flush``
+    empties the Redis database first and on exit: queues left by an earlier run would be sent
+    again.
     Yields the Celery app.
     """
     import redis

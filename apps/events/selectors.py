@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
@@ -35,3 +36,20 @@ def event_list(at: datetime | None = None) -> QuerySet[Event]:
 def event_detail(at: datetime | None = None) -> QuerySet[Event]:
     """Public events, every column, with their areas and every occurrence prefetched."""
     return event_list(at).defer(None).prefetch_related("areas", "occurrences")
+
+
+def occurrences_starting(
+    *, event_ids: Any, after: datetime, until: datetime, at: datetime
+) -> QuerySet[EventOccurrence]:
+    """Occurrences of the public (at ``at``) events among ``event_ids`` (ids or a subquery)
+    starting in (``after``, ``until``], soonest first, with their event and its venue: the
+    saved-event reminders (``apps.notifications``)."""
+    return (
+        EventOccurrence.objects.filter(
+            event__in=Event.objects.public(at).filter(pk__in=event_ids),
+            start_at__gt=after,
+            start_at__lte=until,
+        )
+        .select_related("event", "event__venue")
+        .order_by("start_at")
+    )

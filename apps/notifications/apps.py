@@ -11,7 +11,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from apps.notifications import receivers  # noqa: F401 - connects signal receivers
+        from apps.notifications import (  # noqa: F401
+            receivers,  # connects signal receivers
+            tasks,  # registers the tasks, which ``apps.notifications.enqueue`` finds by name
+        )
         from backend.celery import beat_entry
 
         beat_entry("notifications-sweep", "apps.notifications.tasks.sweep_tick", 60.0)

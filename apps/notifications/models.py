@@ -29,43 +29,23 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import Urgency
+from apps.notifications.codes import DeliveryStatus, Kind, Reason
 from apps.residents.models import Device
 
-
-class Kind(models.TextChoices):
-    NEW = "new", _("Publication")
-    UPDATE = "update", _("Mise à jour")
-    REMINDER = "reminder", _("Rappel")
-    DIGEST = "digest", _("Résumé")
-    TEST = "test", _("Test")
+__all__ = [
+    "Delivery",
+    "DeliveryStatus",
+    "ItemType",
+    "Kind",
+    "Notification",
+    "Reason",
+]
 
 
 class ItemType(models.TextChoices):
     NEWS = "news", _("Actualité")
     WORKS = "works", _("Travaux")
     EVENTS = "events", _("Événement")
-
-
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", _("En attente")
-    HELD = "held", _("Retenue (heures calmes)")
-    SENDING = "sending", _("En cours d'envoi")
-    SENT = "sent", _("Envoyée")
-    FAILED = "failed", _("Échec")
-    SKIPPED = "skipped", _("Non envoyée")
-
-
-class Reason(models.TextChoices):
-    """Why a delivery failed or was skipped (``Delivery.reason``)."""
-
-    DEAD_TOKEN = "dead_token", _("Jeton invalide")
-    INVALID_PAYLOAD = "invalid_payload", _("Message refusé")
-    AUTH_ERROR = "auth_error", _("Authentification FCM refusée")
-    RETRIES_EXHAUSTED = "retries_exhausted", _("Trop de tentatives")
-    NO_TOKEN = "no_token", _("Plus de jeton actif")
-    DISABLED = "disabled", _("Notifications désactivées")
-    CAPPED = "capped", _("Plafond quotidien (résumé)")
-    EXPIRED = "expired", _("Contenu retiré avant l'envoi")
 
 
 class Notification(models.Model):

@@ -21,7 +21,7 @@ from apps.residents.models import Device
 def notify_on_publish(sender: Any, item: PublishableContent, **kwargs: Any) -> None:
     """An item with ``notify`` became public: tell its audience (once per item)."""
     if item.notify:
-        services.notify_item(item=item, kind=Kind.NEW)
+        services.item_notify(item=item, kind=Kind.NEW)
 
 
 @receiver(content_changed, dispatch_uid="notifications.content_changed")
@@ -29,8 +29,8 @@ def notify_on_change(
     sender: Any, item: PublishableContent, changes: Sequence[str], **kwargs: Any
 ) -> None:
     """A public item that was announced changed materially: an update replaces the push."""
-    if item.notify and services.was_announced(item):
-        services.notify_item(item=item, kind=Kind.UPDATE, changes=changes)
+    if item.notify and services.item_announced(item=item):
+        services.item_notify(item=item, kind=Kind.UPDATE, changes=changes)
 
 
 @receiver(post_delete, sender=Device, dispatch_uid="notifications.device_deleted")

@@ -240,9 +240,9 @@ def is_late(item: Any, *, now: datetime | None = None) -> bool:
 def late_items(
     *, organization_ids: Collection[int] | None = None, now: datetime | None = None
 ) -> list[LateItem]:
-    """``services.late_scheduled`` with titles, oldest first; only the items of
+    """``services.scheduled_items_late`` with titles, oldest first; only the items of
     ``organization_ids`` unless it is None (superusers)."""
-    late = services.late_scheduled(now=now, grace_s=LATE_GRACE_S)
+    late = services.scheduled_items_late(now=now, grace_s=LATE_GRACE_S)
     by_type: dict[str, list[int]] = defaultdict(list)
     for type_code, pk, _at in late:
         by_type[type_code].append(pk)

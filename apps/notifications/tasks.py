@@ -16,20 +16,20 @@ from apps.notifications import retention, services
 @shared_task(acks_late=True, ignore_result=True)
 def dispatch(notification_id: int) -> int:
     """Cut a notification's pending deliveries into ``send_batch`` tasks of ≤ 500."""
-    return services.dispatch_notification(notification_id)
+    return services.notification_dispatch(notification_id=notification_id)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def send_batch(delivery_ids: list[int]) -> dict[str, Any]:
     """Claim, send and record one batch of deliveries."""
-    report = services.send_deliveries(delivery_ids)
+    report = services.deliveries_send(ids=delivery_ids)
     return {"claimed": report.claimed, "sent": report.sent, "retried": report.retried}
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_tick() -> dict[str, int]:
     """Re-enqueue held, lost and stuck deliveries; alarm on late scheduled sends (beat, 1 min)."""
-    return services.sweep()
+    return services.deliveries_sweep()
 
 
 @shared_task(acks_late=True, ignore_result=True)

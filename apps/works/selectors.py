@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from apps.core.selectors import LIST_DEFERRED
@@ -35,3 +37,13 @@ def works_list() -> QuerySet[Works]:
 def works_detail() -> QuerySet[Works]:
     """Public works, every column, with their areas and periods prefetched."""
     return works_list().defer(None).prefetch_related("areas", "periods")
+
+
+def works_starting(*, start: datetime, end: datetime, at: datetime) -> QuerySet[Works]:
+    """Public (at ``at``), not cancelled works with a geometry, starting in [``start``,
+    ``end``): the roadworks reminders of the evening before (``apps.notifications``)."""
+    return (
+        Works.objects.public(at)
+        .filter(geometry__isnull=False, start_at__gte=start, start_at__lt=end)
+        .exclude(work_status="cancelled")
+    )

@@ -18,7 +18,7 @@ from kombu import pools
 from rest_framework.test import APIClient
 
 from apps.notifications.models import Delivery, DeliveryStatus, Notification
-from apps.notifications.services import sweep
+from apps.notifications.services import deliveries_sweep
 from apps.works.models import Works
 from backend.celery import app
 from bench.faultservers import BlackHole, free_port
@@ -92,7 +92,7 @@ def test_broker_stopped_publishing_answers_201_and_keeps_the_push(broker, city, 
     # The broker is back: a sweep (beat, every minute) takes the delivery once it has waited
     # NOTIFY_STUCK_PENDING_S, and sends it.
     later = timezone.now() + timedelta(seconds=settings.NOTIFY_STUCK_PENDING_S + 1)
-    assert sweep(now=later)["lost"] == 1
+    assert deliveries_sweep(now=later)["lost"] == 1
     delivery = Delivery.objects.get(device=follower)
     assert delivery.status == DeliveryStatus.SENT
     assert delivery.attempts == 1

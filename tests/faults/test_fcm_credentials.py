@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from apps.core.services import content_publish
 from apps.notifications import services
+from apps.notifications.gateway.configured import reset_gateway
 from apps.notifications.models import Delivery, DeliveryStatus, Reason
-from apps.notifications.push import reset_gateway
 from apps.notifications.services import AUTH_RETRY_S
 from bench.fakefcm import FakeFcm
 from bench.fakefcm.credentials import make_service_account
@@ -110,7 +110,7 @@ def sweeper_rounds(django_capture_on_commit_callbacks, rounds: int) -> None:
             time_machine.travel(timezone.now() + n * step, tick=False),
             django_capture_on_commit_callbacks(execute=True),
         ):
-            services.sweep()
+            services.deliveries_sweep()
 
 
 def rows() -> list[Delivery]:
@@ -140,6 +140,17 @@ def test_sweeper_fails_deliveries_after_the_limit_when_the_credentials_file_is_b
     # The alarm: an ERROR naming the file, at each failed batch.
     alarms = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert any("FCM_CREDENTIALS_FILE" in r.getMessage() for r in alarms)
+
+
+def test_a_bad_credentials_file_alarms_once_per_failed_batch(
+    fcm, tmp_path, django_capture_on_commit_callbacks, caplog
+):
+    fcm.FCM_CREDENTIALS_FILE = str(garbage_file(tmp_path))
+    with caplog.at_level(logging.ERROR):
+        publish_to_phones(django_capture_on_commit_callbacks)  # one batch
+    alarms = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(alarms) == 1
+    assert "FCM_CREDENTIALS_FILE" in alarms[0].getMessage()
 
 
 def test_a_bad_credentials_file_is_retried_with_backoff_under_the_limit(

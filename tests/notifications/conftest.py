@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from apps.notifications.fcm import FcmGateway
-from apps.notifications.push import reset_gateway
+from apps.notifications.gateway.configured import reset_gateway
+from apps.notifications.gateway.fcm import FcmGateway
 from bench.fakefcm import FakeFcm, ServiceAccount
 from tests.staff import staff_login
 
@@ -57,7 +57,7 @@ def fcm_settings(settings, fake_fcm: FakeFcm, fcm_service_account: ServiceAccoun
 @pytest.fixture
 def log_backend(settings):
     """The log push backend, emptied: ``get_gateway().records()`` is what was "sent"."""
-    from apps.notifications.push import get_gateway
+    from apps.notifications.gateway.configured import get_gateway
 
     settings.PUSH_BACKEND = "log"
     reset_gateway()

@@ -6,7 +6,7 @@ import itertools
 from typing import Any
 
 from apps.core.geo import point
-from apps.notifications.push import get_gateway
+from apps.notifications.gateway.configured import get_gateway
 from apps.residents.models import AreaFollow, CategoryFollow, Device, Place
 from tests.factories import CENTRE_LAT, CENTRE_LON
 from tests.residents.factories import Resident, make_resident

@@ -106,7 +106,7 @@ def test_stuck_deliveries_are_announced_until_the_sweeper_runs(editor_client, un
     with time_machine.travel(later):
         index = editor_client.get(INDEX).content.decode()
         listing = editor_client.get(CHANGELIST).content.decode()
-        services.sweep(now=later)
+        services.deliveries_sweep(now=later)
         after = editor_client.get(INDEX).content.decode()
 
     stuck = banner(index, "stuck-deliveries")

@@ -13,8 +13,8 @@ from apps.core.models import Urgency
 from apps.core.services import content_publish
 from apps.notifications import services
 from apps.notifications.batching import claim_rows, ids_in
+from apps.notifications.gateway.configured import get_gateway
 from apps.notifications.models import Delivery, DeliveryStatus
-from apps.notifications.push import get_gateway
 from bench.pushworker import create_devices
 from tests.factories import CategoryFactory, NewsFactory
 
@@ -32,7 +32,7 @@ def batch_queries(devices: int, urgency: int, django_capture_on_commit_callbacks
     ids = list(Delivery.objects.filter(notification__item_id=news.pk).values_list("pk", flat=True))
     assert len(ids) >= devices  # an alert also reaches the devices of an earlier call
     with CaptureQueriesContext(connection) as queries:
-        report = services.send_deliveries(ids)
+        report = services.deliveries_send(ids=ids)
     assert report.sent == len(ids)
     return [query["sql"] for query in queries.captured_queries]
 

@@ -7,8 +7,8 @@ import socket
 import pytest
 
 from apps.core.models import Urgency
-from apps.notifications.fcm import FcmGateway
-from apps.notifications.push import Outcome, OutgoingPush
+from apps.notifications.gateway.fcm import FcmGateway
+from apps.notifications.gateway.push import Outcome, OutgoingPush
 from bench.fakefcm import make_service_account, write_service_account
 
 

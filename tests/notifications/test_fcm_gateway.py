@@ -9,13 +9,9 @@ import time
 import pytest
 
 from apps.core.models import Urgency
-from apps.notifications.fcm import FcmGateway, payload_size
-from apps.notifications.push import (
-    BatchTooLargeError,
-    Outcome,
-    OutgoingPush,
-    get_gateway,
-)
+from apps.notifications.gateway.configured import get_gateway
+from apps.notifications.gateway.fcm import FcmGateway, payload_size
+from apps.notifications.gateway.push import BatchTooLargeError, Outcome, OutgoingPush
 
 
 def push(token: str, **overrides) -> OutgoingPush:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from apps.core.models import Urgency
-from apps.notifications.fcm import payload_size, payload_sizes
-from apps.notifications.push import MAX_PAYLOAD_BYTES, Outcome, OutgoingPush
+from apps.notifications.gateway.fcm import payload_size, payload_sizes
+from apps.notifications.gateway.push import MAX_PAYLOAD_BYTES, Outcome, OutgoingPush
 
 
 def push(token: str, **overrides) -> OutgoingPush:

@@ -116,7 +116,7 @@ def test_other_kinds_test_digest_reminder_and_alerts(
     publish(alert, django_capture_on_commit_callbacks)
     # a test push from the city (not capped either)
     with django_capture_on_commit_callbacks(execute=True):
-        services.send_test_push(device=me.device)
+        services.device_test_push(device=me.device)
     # the day's two pushes: an ordinary item and a reminder of a saved event
     first = NewsFactory(organization=city, category=mobility, geometry=None, notify=True)
     publish(first, django_capture_on_commit_callbacks)
@@ -124,7 +124,7 @@ def test_other_kinds_test_digest_reminder_and_alerts(
     publish(event, django_capture_on_commit_callbacks)
     me.client.post("/api/v1/me/saved/", {"type": "events", "id": event.pk}, format="json")
     with django_capture_on_commit_callbacks(execute=True):
-        services.notify_reminder_event(event=event, start_at=event.start_at)
+        services.event_reminder_notify(event=event, start_at=event.start_at)
     # one over the cap, folded into a digest that goes out later
     second = NewsFactory(organization=city, category=mobility, geometry=None, notify=True)
     publish(second, django_capture_on_commit_callbacks)
@@ -134,7 +134,7 @@ def test_other_kinds_test_digest_reminder_and_alerts(
         time_machine.travel(digest.not_before + timedelta(minutes=1)),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        services.sweep()
+        services.deliveries_sweep()
 
     with time_machine.travel(digest.not_before + timedelta(minutes=2)):
         rows = me.client.get(URL).json()["results"]

@@ -7,8 +7,8 @@ from django.contrib.gis.geos import LineString
 
 from apps.core.models import Urgency
 from apps.core.services import content_publish, content_save
+from apps.notifications.gateway.configured import get_gateway
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification
-from apps.notifications.push import get_gateway
 from tests.factories import CENTRE_LAT, CENTRE_LON, CategoryFactory, WorksFactory
 from tests.notifications.helpers import FAR, phone, pushed_tokens
 

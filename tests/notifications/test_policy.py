@@ -102,6 +102,18 @@ def test_auth_errors_alarm_and_keep_tokens(target, fake_fcm, publish, caplog):
     assert any("authentication failed" in r.getMessage() for r in caplog.records)
 
 
+def test_auth_errors_alarm_once_per_batch(target, fake_fcm, publish, caplog):
+    """One failed batch, one ERROR record: the gateway does not alarm besides the pipeline."""
+    device, works = target
+    fake_fcm.set_faults(third_party_auth=[device.push_token])
+    with caplog.at_level(logging.ERROR):
+        publish(works)
+    alarms = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage().split(":")[0] for r in alarms] == [
+        "push authentication failed for 1 push(es)"
+    ]
+
+
 def test_quota_waits_for_retry_after(target, fake_fcm, publish):
     _device, works = target
     fake_fcm.storm(429, duration_s=30, retry_after_s=7)
@@ -129,7 +141,7 @@ def test_transient_errors_back_off_then_deliver(status, target, fake_fcm, publis
     # The storm ends; the retry (as the queued task or the sweeper would run it) delivers.
     fake_fcm.set_faults(storm=None)
     Delivery.objects.filter(pk=delivery.pk).update(not_before=timezone.now())
-    report = services.send_deliveries([delivery.pk])
+    report = services.deliveries_send(ids=[delivery.pk])
     assert report.sent == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
@@ -144,7 +156,7 @@ def test_retries_run_out(target, fake_fcm, publish, settings):
     delivery = Delivery.objects.get()
     for _ in range(2):
         Delivery.objects.filter(pk=delivery.pk).update(not_before=timezone.now())
-        services.send_deliveries([delivery.pk])
+        services.deliveries_send(ids=[delivery.pk])
     delivery.refresh_from_db()
     assert (delivery.status, delivery.reason) == (DeliveryStatus.FAILED, Reason.RETRIES_EXHAUSTED)
     assert delivery.attempts == 3
@@ -159,7 +171,7 @@ def test_a_retry_waiting_for_its_time_is_not_sent_early(target, fake_fcm, publis
     publish(works)
     fake_fcm.set_faults(storm=None)
     delivery = Delivery.objects.get()
-    report = services.send_deliveries([delivery.pk])  # a duplicate task, before not_before
+    report = services.deliveries_send(ids=[delivery.pk])  # a duplicate task, before not_before
     assert report.claimed == 0
     assert fake_fcm.stats()["received"] == {device.push_token: 1}
 

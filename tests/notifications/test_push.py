@@ -8,18 +8,17 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.core.models import Urgency
-from apps.notifications.credentials import FcmConfigurationError
-from apps.notifications.fcm import FcmGateway, fit_to_payload, payload_size
-from apps.notifications.logpush import LogGateway
-from apps.notifications.push import (
+from apps.notifications.gateway.configured import get_gateway, reset_gateway
+from apps.notifications.gateway.credentials import FcmConfigurationError
+from apps.notifications.gateway.fcm import FcmGateway, fit_to_payload, payload_size
+from apps.notifications.gateway.logpush import LogGateway
+from apps.notifications.gateway.push import (
     MAX_PAYLOAD_BYTES,
     MAX_RETRY_DELAY_S,
     BatchTooLargeError,
     Outcome,
     OutgoingPush,
     PushResult,
-    get_gateway,
-    reset_gateway,
     retry_delay_s,
 )
 

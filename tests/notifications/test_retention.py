@@ -44,7 +44,7 @@ def test_erasing_a_device_erases_its_digests_and_test_pushes(django_capture_on_c
     Notification.objects.create(key=f"digest:{device.pk}:20261202T1730", kind=Kind.DIGEST)
     Notification.objects.create(key=f"digest:{other.pk}:20261202T1730", kind=Kind.DIGEST)
     with django_capture_on_commit_callbacks(execute=True):
-        services.send_test_push(device=device)
+        services.device_test_push(device=device)
     assert Notification.objects.filter(kind=Kind.TEST).count() == 1
     device_erase(device=device)
     assert list(Notification.objects.values_list("key", flat=True)) == [

@@ -10,8 +10,8 @@ from django.utils import timezone
 from apps.core.models import Urgency
 from apps.core.services import content_publish
 from apps.notifications import services
+from apps.notifications.gateway.push import Outcome, PushResult
 from apps.notifications.models import Delivery, DeliveryStatus
-from apps.notifications.push import Outcome, PushResult
 from apps.notifications.services import sending
 from tests.factories import CategoryFactory, NewsFactory
 from tests.notifications.helpers import phone

@@ -20,9 +20,10 @@ from apps.core.services import (
 )
 from apps.events.services import event_save
 from apps.notifications import services
-from apps.notifications.fcm import payload_size
+from apps.notifications.gateway.configured import get_gateway
+from apps.notifications.gateway.fcm import payload_size
+from apps.notifications.gateway.push import MAX_PAYLOAD_BYTES, OutgoingPush
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
-from apps.notifications.push import MAX_PAYLOAD_BYTES, OutgoingPush, get_gateway
 from apps.notifications.texts import new_texts
 from apps.residents.models import Device, SavedItem
 from apps.residents.services import device_register
@@ -148,9 +149,9 @@ def test_text_in_the_device_language(run, mobility):
 def test_publishing_twice_and_running_a_batch_twice_push_once(run, mobility):
     device = phone(follows=[mobility])
     works = publish(run, WorksFactory(category=mobility, notify=True))
-    assert run(services.notify_item, item=works) is None  # same key: nothing new
+    assert run(services.item_notify, item=works) is None  # same key: nothing new
     delivery = Delivery.objects.get()
-    assert services.send_deliveries([delivery.pk]).claimed == 0  # already sent
+    assert services.deliveries_send(ids=[delivery.pk]).claimed == 0  # already sent
     assert pushed_tokens() == [device.push_token]
 
 
@@ -242,9 +243,9 @@ def test_quiet_hours_hold_until_the_window_ends_in_the_device_zone(run, mobility
     assert held.status == DeliveryStatus.HELD
     assert held.not_before == datetime(2026, 12, 2, 18, 0, tzinfo=UTC)  # 07:00 in Auckland
     with time_machine.travel(datetime(2026, 12, 2, 17, 59, tzinfo=UTC), tick=False):
-        assert run(services.sweep)["released"] == 0
+        assert run(services.deliveries_sweep)["released"] == 0
     with time_machine.travel(datetime(2026, 12, 2, 18, 0, 30, tzinfo=UTC), tick=False):
-        assert run(services.sweep)["released"] == 1
+        assert run(services.deliveries_sweep)["released"] == 1
     assert pushed_tokens() == [paris.push_token, auckland.push_token]
     held.refresh_from_db()
     assert held.status == DeliveryStatus.SENT
@@ -260,7 +261,7 @@ def test_alerts_and_test_pushes_ignore_quiet_hours(run, mobility):
     )
     publish(run, WorksFactory(category=mobility, notify=True, urgency=Urgency.ALERT))
     assert pushed_tokens() == [asleep.push_token]
-    delivery = run(services.send_test_push, device=asleep)
+    delivery = run(services.device_test_push, device=asleep)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT
     assert pushes()[-1].tag == "test"
@@ -290,7 +291,7 @@ def test_the_daily_cap_turns_the_excess_into_one_digest(run, mobility):
     publish(run, WorksFactory(category=mobility, notify=True, urgency=Urgency.ALERT))
     assert len(pushed_tokens()) == 3
     with time_machine.travel(datetime(2026, 12, 2, 17, 31, tzinfo=UTC), tick=False):
-        run(services.sweep)
+        run(services.deliveries_sweep)
     assert pushes()[-1].title == "2 autres informations aujourd'hui"
     assert pushes()[-1].tag == "digest"
     # A new local day: the counter starts again.
@@ -371,7 +372,7 @@ def test_a_late_scheduled_send_alarms(mobility, caplog):
         time_machine.travel(T0 + timedelta(minutes=10), tick=False),
         caplog.at_level(logging.ERROR),
     ):
-        assert services.sweep()["late"] == 1
+        assert services.deliveries_sweep()["late"] == 1
     assert "is celery beat running" in caplog.text
     works.refresh_from_db()
     assert works.status == Status.SCHEDULED
@@ -392,7 +393,7 @@ def test_the_sweeper_recovers_stuck_and_lost_deliveries_once(run, mobility, sett
         Delivery.objects.filter(pk=fresh_claim.pk).update(
             status=DeliveryStatus.SENDING, claimed_at=T0, attempts=1
         )
-        assert run(services.sweep) == {
+        assert run(services.deliveries_sweep) == {
             "released": 0,
             "recovered": 1,
             "lost": 0,
@@ -402,14 +403,14 @@ def test_the_sweeper_recovers_stuck_and_lost_deliveries_once(run, mobility, sett
         # Lost pending rows wait for NOTIFY_STUCK_PENDING_S after being enqueued.
     with time_machine.travel(T0 + timedelta(minutes=2), tick=False):
         # The other claim is now stuck too; the two pending rows were never enqueued.
-        assert run(services.sweep) == {
+        assert run(services.deliveries_sweep) == {
             "released": 0,
             "recovered": 1,
             "lost": 2,
             "failed": 0,
             "late": 0,
         }
-        assert run(services.sweep) == {
+        assert run(services.deliveries_sweep) == {
             "released": 0,
             "recovered": 0,
             "lost": 0,
@@ -445,7 +446,7 @@ def test_an_oversized_payload_fails_the_delivery_and_keeps_the_token(run, mobili
         key="oversized", kind=Kind.TEST, texts={"fr": {"title": "x", "body": "é" * 3000}}
     )
     delivery = Delivery.objects.create(notification=notification, device=device)
-    report = services.send_deliveries([delivery.pk])
+    report = services.deliveries_send(ids=[delivery.pk])
     assert report.failed == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.reason) == (DeliveryStatus.FAILED, Reason.INVALID_PAYLOAD)
@@ -456,7 +457,7 @@ def test_an_oversized_payload_fails_the_delivery_and_keeps_the_token(run, mobili
 
 def test_batches_are_limited_to_500():
     with pytest.raises(ValueError):
-        services.send_deliveries(list(range(501)))
+        services.deliveries_send(ids=list(range(501)))
 
 
 def test_square_helper_used():  # keeps the shared factory import honest

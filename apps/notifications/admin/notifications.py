@@ -322,7 +322,7 @@ class NotificationAdmin(admin.ModelAdmin):
         form = TestPushForm(request.POST if request.method == "POST" else None, user=request.user)
         if request.method == "POST" and form.is_valid():
             device: Device = form.cleaned_data["device"]
-            delivery = services.send_test_push(device=device, user=request.user)
+            delivery = services.device_test_push(device=device, user=request.user)
             delivery.refresh_from_db()
             report_test_push(request, delivery)
             return HttpResponseRedirect(request.path)

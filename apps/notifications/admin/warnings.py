@@ -1,5 +1,5 @@
 """Warnings in the admin when pushes do not leave: scheduled notifying items past their
-publication time (beat or the lifecycle task is down: ``services.late_scheduled``),
+publication time (beat or the lifecycle task is down: ``services.scheduled_items_late``),
 deliveries stuck past the sweeper's thresholds (beat or the ``push`` workers are down), and
 deliveries waiting for a retry because FCM refused our credentials (every push fails); their
 counts through ``apps.core.disclosure`` (the number of late items is not about residents).

@@ -14,16 +14,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.models import PublishableContent, Urgency
-from apps.core.registry import model_for
+from apps.events.selectors import occurrences_starting
 from apps.notifications import audience as audiences
-from apps.notifications import texts, timing
+from apps.notifications import enqueue, texts, timing
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification
 from apps.notifications.services.common import (
     logger,
     tag_for,
 )
-from apps.notifications.services.sending import send_deliveries
-from apps.residents.models import Device
+from apps.notifications.services.sending import deliveries_send
+from apps.residents.models import Device, SavedItem
+from apps.works.selectors import works_starting
 
 # --------------------------------------------------------------------------------------------
 # Creating notifications (outbox)
@@ -66,11 +67,11 @@ def _fill(notification: Notification, devices: Any, *, why: bool = True) -> int:
     notification.targeted = inserted  # a fresh notification: every delivery is one just inserted
     notification.save(update_fields=["targeted"])
     if inserted:
-        from apps.notifications.tasks import dispatch
-
         # robust: the broker down must not turn a committed publication into a 500; the
         # deliveries are pending in the outbox and the sweeper enqueues them later.
-        transaction.on_commit(lambda: dispatch.delay(notification.pk), robust=True)
+        transaction.on_commit(
+            lambda: enqueue.dispatch(notification_id=notification.pk), robust=True
+        )
     logger.info(
         "notification %s (%s) targets %d devices", notification.pk, notification.key, inserted
     )
@@ -78,7 +79,7 @@ def _fill(notification: Notification, devices: Any, *, why: bool = True) -> int:
 
 
 @transaction.atomic
-def notify_item(
+def item_notify(
     *, item: PublishableContent, kind: Kind = Kind.NEW, changes: Sequence[str] = ()
 ) -> Notification | None:
     """Tell the item's audience that it was published (``new``) or changed (``update``).
@@ -97,7 +98,7 @@ def notify_item(
         key = f"update:{item_type}:{item.pk}:{stamp}"
         body = texts.update_texts(item, changes)
     else:
-        raise ValueError(f"notify_item sends new or update notifications, not {kind!r}")
+        raise ValueError(f"item_notify sends new or update notifications, not {kind!r}")
     notification = _create(
         key=key,
         kind=kind,
@@ -123,14 +124,14 @@ def notify_item(
     return notification
 
 
-def was_announced(item: PublishableContent) -> bool:
+def item_announced(*, item: PublishableContent) -> bool:
     return Notification.objects.filter(
         item_type=item.type_code, item_id=item.pk, kind=Kind.NEW
     ).exists()
 
 
 @transaction.atomic
-def notify_reminder_event(*, event: Any, start_at: datetime) -> Notification | None:
+def event_reminder_notify(*, event: Any, start_at: datetime) -> Notification | None:
     """Remind the devices that saved ``event`` of its occurrence at ``start_at``."""
     notification = _create(
         key=f"reminder:events:{event.pk}:{start_at:%Y%m%dT%H%M}",
@@ -149,7 +150,7 @@ def notify_reminder_event(*, event: Any, start_at: datetime) -> Notification | N
 
 
 @transaction.atomic
-def notify_reminder_works(*, works: Any, day: Any) -> Notification | None:
+def works_reminder_notify(*, works: Any, day: Any) -> Notification | None:
     """Tell residents whose home the works reach that they start tomorrow (``day``)."""
     notification = _create(
         key=f"reminder:works:{works.pk}:{day:%Y%m%d}",
@@ -181,47 +182,26 @@ def reminders_run(*, now: datetime | None = None) -> dict[str, int]:
     default). Roadworks: from ``NOTIFY_WORKS_REMINDER_HOUR`` (18 h, city time) on the day
     before they start, for residents whose home they reach.
     """
-    from apps.events.models import EventOccurrence
-    from apps.residents.models import SavedItem
-
     now = now or timezone.now()
     lead: timedelta = settings.NOTIFY_EVENT_REMINDER_LEAD
     created = {"events": 0, "works": 0}
     saved = SavedItem.objects.filter(item_type="events").values("item_id")
-    public_events = model_for("events").objects.public(now).filter(pk__in=saved)
-    occurrences = (
-        EventOccurrence.objects.filter(
-            event__in=public_events, start_at__gt=now, start_at__lte=now + lead
-        )
-        .select_related("event", "event__venue")
-        .order_by("start_at")
-    )
-    for occurrence in occurrences:
-        if notify_reminder_event(event=occurrence.event, start_at=occurrence.start_at):
+    for occurrence in occurrences_starting(event_ids=saved, after=now, until=now + lead, at=now):
+        if event_reminder_notify(event=occurrence.event, start_at=occurrence.start_at):
             created["events"] += 1
     city = timing.zone(settings.TIME_ZONE)
     local = now.astimezone(city)
     if local.hour >= settings.NOTIFY_WORKS_REMINDER_HOUR:
         tomorrow = local.date() + timedelta(days=1)
         start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=city)
-        works = (
-            model_for("works")
-            .objects.public(now)
-            .filter(
-                geometry__isnull=False,
-                start_at__gte=start,
-                start_at__lt=start + timedelta(days=1),
-            )
-            .exclude(work_status="cancelled")
-        )
-        for item in works:
-            if notify_reminder_works(works=item, day=tomorrow):
+        for item in works_starting(start=start, end=start + timedelta(days=1), at=now):
+            if works_reminder_notify(works=item, day=tomorrow):
                 created["works"] += 1
     return created
 
 
 @transaction.atomic
-def send_test_push(*, device: Device, user: Any = None) -> Delivery:
+def device_test_push(*, device: Device, user: Any = None) -> Delivery:
     """Staff's "send a test push to device <id>": sent at once, whatever the quiet hours."""
     notification = _create(
         key=f"test:{device.pk}:{uuid.uuid4().hex}",
@@ -235,5 +215,5 @@ def send_test_push(*, device: Device, user: Any = None) -> Delivery:
     delivery = Delivery.objects.create(notification=notification, device=device, why={})
     notification.targeted = 1
     notification.save(update_fields=["targeted"])
-    transaction.on_commit(lambda: send_deliveries([delivery.pk]))
+    transaction.on_commit(lambda: deliveries_send(ids=[delivery.pk]))
     return delivery

@@ -11,18 +11,18 @@ from django.utils import timezone
 
 from apps.core.models import Status
 from apps.core.registry import content_models
+from apps.notifications import enqueue, policy
 from apps.notifications.models import Delivery, DeliveryStatus, Reason
 from apps.notifications.services.common import (
     logger,
 )
-from apps.notifications.services.sending import enqueue
 
 # --------------------------------------------------------------------------------------------
 # Recovery
 # --------------------------------------------------------------------------------------------
 
 
-def sweep(*, now: datetime | None = None) -> dict[str, int]:
+def deliveries_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Put stuck rows back on the queue (beat, every minute).
 
     - held rows whose quiet hours or digest time have come: pending, enqueued;
@@ -54,11 +54,12 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         recovered: list[int] = []
         exhausted: list[int] = []
         for pk, attempts in stuck:
-            (exhausted if attempts >= settings.NOTIFY_MAX_ATTEMPTS else recovered).append(pk)
+            # Stuck after their last attempt: failed, not put back (that would retry forever).
+            done = policy.attempts_exhausted(attempts, max_attempts=settings.NOTIFY_MAX_ATTEMPTS)
+            (exhausted if done else recovered).append(pk)
         Delivery.objects.filter(pk__in=recovered).update(
             status=DeliveryStatus.PENDING, enqueued_at=now, updated_at=now
         )
-        # Stuck after their last attempt: failed, not put back (that would retry forever).
         Delivery.objects.filter(pk__in=exhausted).update(
             status=DeliveryStatus.FAILED, reason=Reason.RETRIES_EXHAUSTED, updated_at=now
         )
@@ -71,8 +72,8 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         )
         Delivery.objects.filter(pk__in=lost).update(enqueued_at=now, updated_at=now)
         ids = released + recovered + lost
-        transaction.on_commit(lambda: enqueue(ids))
-    late = late_scheduled(now=now)
+        transaction.on_commit(lambda: enqueue.send_batches(ids=ids))
+    late = scheduled_items_late(now=now)
     if late:
         logger.error(
             "%d scheduled notifying item(s) are past their publication time and still "
@@ -101,7 +102,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     }
 
 
-def late_scheduled(
+def scheduled_items_late(
     *, now: datetime | None = None, grace_s: int = 120
 ) -> list[tuple[str, int, datetime]]:
     """Scheduled items with ``notify`` whose publication time passed more than ``grace_s`` ago."""

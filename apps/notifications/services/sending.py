@@ -3,9 +3,8 @@ error policy."""
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -13,29 +12,24 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core.models import Status, Urgency
 from apps.core.registry import content_models
-from apps.notifications import batching, texts, timing
-from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
-from apps.notifications.push import (
+from apps.notifications import batching, enqueue, policy, texts, timing
+from apps.notifications.gateway.configured import get_gateway
+from apps.notifications.gateway.push import (
     MAX_BATCH_SIZE,
     Outcome,
     OutgoingPush,
     PushResult,
-    get_gateway,
-    log_outcomes,
-    retry_delay_s,
 )
+from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
+from apps.notifications.policy import Verdict
 from apps.notifications.services.common import (
-    AUTH_CODE_PREFIX,
-    AUTH_RETRY_S,
     CAPPED_KINDS,
     ITEM_KINDS,
-    KIND_TTL_S,
-    TTL_S,
     logger,
 )
 from apps.residents.models import Device
@@ -45,34 +39,7 @@ from apps.residents.models import Device
 # --------------------------------------------------------------------------------------------
 
 
-def _chunks(ids: Sequence[int], size: int = MAX_BATCH_SIZE) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
-
-
-def enqueue(ids: Sequence[int], *, countdown: float = 0.0) -> int:
-    """Enqueue ``send_batch`` for ``ids`` in batches of ≤ 500; returns the number of tasks.
-
-    In the embedded mode (no broker, tasks run eagerly) a delayed retry is left to the
-    sweeper instead of running at once.
-    """
-    from apps.notifications.tasks import send_batch
-
-    if not ids:
-        return 0
-    if countdown > 0 and settings.CELERY_TASK_ALWAYS_EAGER:
-        return 0
-    tasks = 0
-    for chunk in _chunks(sorted(ids)):
-        if countdown > 0:
-            send_batch.apply_async((chunk,), countdown=countdown)
-        else:
-            send_batch.delay(chunk)
-        tasks += 1
-    return tasks
-
-
-def dispatch_notification(notification_id: int) -> int:
+def notification_dispatch(*, notification_id: int) -> int:
     """Enqueue the notification's due pending deliveries; returns the number of batches.
 
     The rows were inserted with ``enqueued_at`` set (``insert_deliveries``), a moment before
@@ -87,7 +54,7 @@ def dispatch_notification(notification_id: int) -> int:
     )
     # ``enqueued_at`` was set when the rows were inserted: the sweeper counts from there.
     ids = list(rows.order_by("pk").values_list("pk", flat=True))
-    return enqueue(ids)
+    return enqueue.send_batches(ids=ids)
 
 
 # --------------------------------------------------------------------------------------------
@@ -160,13 +127,29 @@ def _push_for(row: Delivery) -> OutgoingPush:
         data=data,
         tag=n.tag,
         language=device.language,
-        ttl_s=KIND_TTL_S.get(Kind(n.kind), TTL_S[Urgency(n.urgency)]),
+        ttl_s=policy.ttl_s(n.kind, n.urgency),
+    )
+
+
+def _candidate(row: Delivery, public: set[tuple[str, int]]) -> policy.Candidate:
+    n, device = row.notification, row.device
+    return policy.Candidate(
+        kind=n.kind,
+        urgency=n.urgency,
+        attempts=row.attempts,
+        notifications_enabled=device.notifications_enabled,
+        live_token=bool(device.push_token) and device.push_token_active,
+        item_public=n.item_id is not None and (n.item_type, n.item_id) in public,
+        quiet_start=device.quiet_hours_start,
+        quiet_end=device.quiet_hours_end,
+        timezone=device.timezone,
     )
 
 
 def _claim(ids: Sequence[int], now: datetime, report: BatchReport) -> list[Delivery]:
-    """Lock the due pending rows of ``ids``, settle those that will not be sent now, mark the
-    others ``sending``; returns those, to send after commit."""
+    """Lock the due pending rows of ``ids``, settle those that will not be sent now (the
+    decisions are ``policy``'s), mark the others ``sending``; returns those, to send after
+    commit."""
     rows = batching.claim_rows(ids, now)
     report.claimed = len(rows)
     if not rows:
@@ -177,44 +160,32 @@ def _claim(ids: Sequence[int], now: datetime, report: BatchReport) -> list[Deliv
     candidates: list[Delivery] = []
     exhausted: list[int] = []
     for row in rows:
-        n, device = row.notification, row.device
-        if row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
-            # Taken back by the sweeper after its last attempt (a worker died, or the task
-            # raised): never sent again.
+        before = policy.before_send(
+            _candidate(row, public), now=now, max_attempts=settings.NOTIFY_MAX_ATTEMPTS
+        )
+        if before.verdict is Verdict.FAIL:
             exhausted.append(row.pk)
-        elif not device.notifications_enabled:
-            skipped[Reason.DISABLED].append(row.pk)
-        elif not device.push_token or not device.push_token_active:
-            skipped[Reason.NO_TOKEN].append(row.pk)
-        elif n.kind in ITEM_KINDS and (n.item_type, n.item_id) not in public:
-            skipped[Reason.EXPIRED].append(row.pk)
+        elif before.verdict is Verdict.SKIP:
+            skipped[str(before.reason)].append(row.pk)
+        elif before.verdict is Verdict.HOLD:
+            row.status, row.not_before = DeliveryStatus.HELD, before.until
+            held.append(row)
         else:
-            until = None
-            if n.kind != Kind.TEST and n.urgency < Urgency.ALERT:
-                until = timing.quiet_until(
-                    now, device.quiet_hours_start, device.quiet_hours_end, device.timezone
-                )
-            if until is not None:
-                row.status, row.not_before = DeliveryStatus.HELD, until
-                held.append(row)
-            else:
-                candidates.append(row)
-    cappable = [
-        r
-        for r in candidates
-        if r.notification.kind in CAPPED_KINDS and r.notification.urgency < Urgency.ALERT
+            candidates.append(row)
+    entries = [
+        policy.CapEntry(
+            device_id=row.device_id,
+            limit=row.device.max_pushes_per_day,
+            capped_kind=policy.is_capped(row.notification.kind, row.notification.urgency),
+        )
+        for row in candidates
     ]
-    counts = _sent_today(cappable, now)
-    capped: list[Delivery] = []
-    sending: list[Delivery] = []
-    for row in candidates:
-        n = row.notification
-        if n.kind in CAPPED_KINDS and n.urgency < Urgency.ALERT:
-            if counts[row.device_id] >= row.device.max_pushes_per_day:
-                capped.append(row)
-                continue
-            counts[row.device_id] += 1
-        sending.append(row)
+    counts = _sent_today(
+        [r for r, e in zip(candidates, entries, strict=True) if e.capped_kind], now
+    )
+    over = policy.daily_cap(entries, sent_today=counts)
+    capped = [row for row, is_over in zip(candidates, over, strict=True) if is_over]
+    sending = [row for row, is_over in zip(candidates, over, strict=True) if not is_over]
     for reason, pks in skipped.items():
         Delivery.objects.filter(pk__in=pks).update(
             status=DeliveryStatus.SKIPPED, reason=reason, updated_at=now
@@ -231,8 +202,6 @@ def _claim(ids: Sequence[int], now: datetime, report: BatchReport) -> list[Deliv
         )
         _digest(capped, now)
     if sending:
-        from django.db.models import F
-
         Delivery.objects.filter(batching.ids_in([r.pk for r in sending])).update(
             status=DeliveryStatus.SENDING,
             attempts=F("attempts") + 1,
@@ -292,30 +261,24 @@ def _digest(capped: Sequence[Delivery], now: datetime) -> None:
 def _record(
     sending: Sequence[Delivery], results: Sequence[PushResult], now: datetime, report: BatchReport
 ) -> None:
-    """Write each outcome; deactivate dead tokens; schedule retries."""
+    """Write each outcome as ``policy.after_result`` decides; deactivate dead tokens; schedule
+    retries."""
     max_attempts = settings.NOTIFY_MAX_ATTEMPTS
     sent: list[int] = []
-    failed: dict[tuple[Reason, str], list[int]] = defaultdict(list)
+    failed: dict[tuple[str, str], list[int]] = defaultdict(list)
     dead: list[tuple[int, str]] = []
-    retry: list[tuple[Delivery, PushResult]] = []
+    delays: dict[tuple[int, str], list[int]] = defaultdict(list)
     for row, result in zip(sending, results, strict=True):
         report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
-        if result.outcome is Outcome.SENT:
+        after = policy.after_result(result, attempts=row.attempts, max_attempts=max_attempts)
+        if after.verdict is Verdict.SENT:
             sent.append(row.pk)
-        elif result.outcome is Outcome.DEAD_TOKEN:
-            failed[(Reason.DEAD_TOKEN, result.error_code or "")].append(row.pk)
-            dead.append((row.device_id, row.device.push_token or ""))
-        elif result.outcome is Outcome.INVALID_PAYLOAD:
-            failed[(Reason.INVALID_PAYLOAD, result.error_code or "")].append(row.pk)
-        elif row.attempts >= max_attempts:
-            reason = (
-                Reason.AUTH_ERROR
-                if result.outcome is Outcome.AUTH_ERROR
-                else Reason.RETRIES_EXHAUSTED
-            )
-            failed[(reason, result.error_code or "")].append(row.pk)
+        elif after.verdict is Verdict.FAIL:
+            failed[(str(after.reason), after.error_code)].append(row.pk)
+            if after.deactivate_token:
+                dead.append((row.device_id, row.device.push_token or ""))
         else:
-            retry.append((row, result))
+            delays[(after.delay_s, after.error_code)].append(row.pk)
     with transaction.atomic():
         if sent:
             Delivery.objects.filter(batching.ids_in(sent)).update(
@@ -323,23 +286,13 @@ def _record(
             )
         for (reason, code), pks in failed.items():
             Delivery.objects.filter(pk__in=pks).update(
-                status=DeliveryStatus.FAILED, reason=reason, error_code=code[:40], updated_at=now
+                status=DeliveryStatus.FAILED, reason=reason, error_code=code, updated_at=now
             )
         if dead:
             token_q = Q()
             for device_id, token in dead:
                 token_q |= Q(pk=device_id, push_token=token)
             Device.objects.filter(token_q).update(push_token_active=False)
-        delays: dict[tuple[int, str], list[int]] = defaultdict(list)
-        for row, result in retry:
-            code = result.error_code or ""
-            if result.outcome is Outcome.AUTH_ERROR:
-                delay = AUTH_RETRY_S
-                code = AUTH_CODE_PREFIX + code  # the admin's alarm finds waiting rows by it
-            else:
-                delay = retry_delay_s(result, row.attempts - 1)
-            # Whole seconds, never sooner than asked (round() could anticipate Retry-After).
-            delays[(max(1, math.ceil(delay)), code[:40])].append(row.pk)
         for (delay, code), pks in delays.items():
             due = now + timedelta(seconds=delay)
             Delivery.objects.filter(pk__in=pks).update(
@@ -349,10 +302,10 @@ def _record(
                 error_code=code,
                 updated_at=now,
             )
-            transaction.on_commit(partial(enqueue, pks, countdown=float(delay)))
+            transaction.on_commit(partial(enqueue.send_batches, ids=pks, countdown=float(delay)))
     report.sent = len(sent)
     report.failed += sum(len(pks) for pks in failed.values())
-    report.retried = len(retry)
+    report.retried = sum(len(pks) for pks in delays.values())
 
 
 def _send(pushes: Sequence[OutgoingPush]) -> list[PushResult]:
@@ -366,15 +319,33 @@ def _send(pushes: Sequence[OutgoingPush]) -> list[PushResult]:
     try:
         return get_gateway().send(pushes)
     except ImproperlyConfigured as error:
+        # Alarmed once with the batch's outcomes (``_log_batch``), which carry this detail.
         outcome, code, detail = Outcome.AUTH_ERROR, "CONFIGURATION", str(error)[:500]
-        logger.error("push gateway misconfigured, %d push(es) not sent: %s", len(pushes), error)
     except Exception as error:
         outcome, code, detail = Outcome.TRANSIENT, type(error).__name__[:40], str(error)[:500]
         logger.exception("push gateway raised, %d push(es) not sent", len(pushes))
     return [PushResult(p.token, outcome, error_code=code, detail=detail) for p in pushes]
 
 
-def send_deliveries(ids: Sequence[int]) -> BatchReport:
+def _log_batch(results: Sequence[PushResult]) -> None:
+    """The batch's one log: an INFO line of its outcomes, or one ERROR (to alarm on) when
+    authentication failed."""
+    outcomes = Counter(result.outcome for result in results)
+    summary = ", ".join(f"{k}={v}" for k, v in sorted(outcomes.items()))
+    if outcomes[Outcome.AUTH_ERROR]:
+        first = next(r for r in results if r.outcome is Outcome.AUTH_ERROR)
+        logger.error(
+            "push authentication failed for %d push(es): %s %s (batch: %s)",
+            outcomes[Outcome.AUTH_ERROR],
+            first.error_code,
+            first.detail,
+            summary,
+        )
+    else:
+        logger.info("push batch: %s", summary)
+
+
+def deliveries_send(*, ids: Sequence[int]) -> BatchReport:
     """Claim, send and record at most 500 deliveries (the body of the ``send_batch`` task)."""
     if len(ids) > MAX_BATCH_SIZE:
         raise ValueError(f"at most {MAX_BATCH_SIZE} deliveries per batch")
@@ -386,6 +357,6 @@ def send_deliveries(ids: Sequence[int]) -> BatchReport:
         return report
     pushes = [_push_for(row) for row in sending]
     results = _send(pushes)
-    log_outcomes(logger, results)
+    _log_batch(results)
     _record(sending, results, timezone.now(), report)
     return report

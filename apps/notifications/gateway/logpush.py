@@ -16,8 +16,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from apps.notifications.fcm import payload_size
-from apps.notifications.push import (
+from apps.notifications.gateway.fcm import payload_size
+from apps.notifications.gateway.push import (
     MAX_PAYLOAD_BYTES,
     Outcome,
     OutgoingPush,

@@ -26,7 +26,7 @@ import aiohttp
 import httpx
 from httpx_aiohttp.transport import map_aiohttp_exceptions
 
-from apps.notifications.credentials import SharedTokenCredentials
+from apps.notifications.gateway.credentials import SharedTokenCredentials
 
 KEEPALIVE_S = 30.0  # idle pooled connections live this long (httpx's default 5 s re-handshakes)
 

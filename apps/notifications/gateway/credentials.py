@@ -1,5 +1,5 @@
 """The FCM service account: loading the JSON and one shared, throttled access token per process
-(applied to each request by ``apps.notifications.transport``)."""
+(applied to each request by ``apps.notifications.gateway.transport``)."""
 
 from __future__ import annotations
 

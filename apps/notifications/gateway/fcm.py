@@ -30,19 +30,18 @@ from firebase_admin import _http_client, _retry, exceptions, messaging
 from google.auth import exceptions as google_exceptions
 
 from apps.core.models import Urgency
-from apps.notifications import fcm_http
-from apps.notifications.aioloop import LoopThread
-from apps.notifications.credentials import SharedTokenCredentials, load_service_account
-from apps.notifications.push import (
+from apps.notifications.gateway import fcm_http
+from apps.notifications.gateway.aioloop import LoopThread
+from apps.notifications.gateway.credentials import SharedTokenCredentials, load_service_account
+from apps.notifications.gateway.push import (
     CHANNEL_IDS,
     MAX_PAYLOAD_BYTES,
     Outcome,
     OutgoingPush,
     PushResult,
     check_batch,
-    log_outcomes,
 )
-from apps.notifications.transport import AiohttpClient
+from apps.notifications.gateway.transport import AiohttpClient
 
 logger = logging.getLogger(__name__)
 
@@ -375,10 +374,9 @@ class FcmGateway:
             tokens = [batch[position].token for position in positions]
             for position, result in zip(positions, self._send(messages, tokens), strict=True):
                 results[position] = result
-        final = [result for result in results if result is not None]
-        if final:
-            log_outcomes(logger, final)
-        return final
+        # No log of the outcomes here: the caller logs each batch once (an auth error alarmed
+        # twice when both did).
+        return [result for result in results if result is not None]
 
     def _send(self, messages: list[messaging.Message], tokens: list[str]) -> list[PushResult]:
         started = time.monotonic()
