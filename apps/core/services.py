@@ -1,4 +1,9 @@
-"""Writes on content shared by every type: save, areas, and the publication lifecycle.
+"""Writes on content shared by every type: apply, save, areas, and the publication lifecycle.
+
+``content_apply`` is the one write path of a content item: the API, the admin and the importers
+hand it (through ``news_apply``, ``works_apply``, ``event_apply``) the validated data and the
+organization and user acting; it checks the organization, sets the fields, saves through the
+type's service and takes the lifecycle step asked for.
 
 Lifecycle (DESIGN §3)::
 
@@ -14,11 +19,12 @@ Every function here runs in one transaction, locks the row it changes, and sends
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -287,6 +293,92 @@ def content_set_status(
     if status == Status.DRAFT:
         return content_unpublish(item=item, user=user)
     raise ValidationError({"status": _("Statut inconnu : %(s)s") % {"s": status}})
+
+
+#: Columns of the content base a write copies as given; the status, the organization and the
+#: computed columns (areas, ``published_at``) have their own rules.
+CONTENT_FIELDS: tuple[str, ...] = (
+    "title_fr",
+    "title_en",
+    "summary_fr",
+    "summary_en",
+    "body_fr",
+    "body_en",
+    "category",
+    "geometry",
+    "publish_at",
+    "expires_at",
+    "urgency",
+    "notify",
+    "image_alt_fr",
+    "image_alt_en",
+    "image_credit",
+)
+
+
+def content_organization_check(
+    *, item: PublishableContent, organization: Organization, user: Any
+) -> None:
+    """Refuse (``PermissionDenied``) a person who does not publish for ``organization``.
+
+    Superusers publish for every organization; ``user=None`` (an API key resolved to its
+    organization, an import, a beat task) is the system acting and is not checked. An existing
+    item must also belong to one of the person's organizations: nobody takes over another
+    organization's item by naming their own.
+    """
+    if user is None or not user.is_authenticated or user.is_superuser:
+        return
+    allowed = Organization.objects.editable_by(user)
+    if not allowed.filter(pk=organization.pk).exists():
+        raise PermissionDenied(_("Vous ne publiez pas pour cette organisation."))
+    stored = type(item).objects.filter(pk=item.pk) if item.pk is not None else None
+    if stored is not None and not stored.filter(organization__in=allowed).exists():
+        raise PermissionDenied(_("Ce contenu appartient à une autre organisation."))
+
+
+@transaction.atomic
+def content_apply(
+    *,
+    item: PublishableContent,
+    data: Mapping[str, Any],
+    organization: Organization | None = None,
+    user: Any = None,
+    fields: Iterable[str] = CONTENT_FIELDS,
+    save: Callable[[PublishableContent], Any] | None = None,
+) -> PublishableContent:
+    """Create (``item.pk`` is ``None``) or update ``item`` from validated ``data``.
+
+    In order: the organization (``organization``, else the item's own) is checked against
+    ``user``; the ``fields`` named in ``data`` are set; ``save`` (the type's save service,
+    ``content_save`` by default) writes the item and its parts; then ``data["status"]``, when
+    it differs, takes the lifecycle step (``content_set_status``). A key of ``data`` outside
+    ``fields`` and ``status`` is a programming error (``TypeError``), never silently dropped.
+    Returns the item as stored.
+    """
+    values = dict(data)
+    wanted_status = values.pop("status", None)
+    allowed = tuple(fields)
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise TypeError(f"{type(item).__name__} has no writable field {', '.join(unknown)}")
+    if organization is not None:
+        content_organization_check(item=item, organization=organization, user=user)
+        item.organization = organization
+    elif item.organization_id is not None:
+        content_organization_check(item=item, organization=item.organization, user=user)
+    for name in allowed:
+        if name in values:
+            setattr(item, name, values[name])
+    if save is None:
+        content_save(item=item, user=user)
+    else:
+        save(item)
+    if wanted_status and wanted_status != item.status:
+        content_set_status(
+            item=item, status=wanted_status, publish_at=values.get("publish_at"), user=user
+        )
+    item.refresh_from_db()
+    return item
 
 
 @transaction.atomic

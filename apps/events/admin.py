@@ -1,4 +1,4 @@
-"""Staff admin of events and venues; events are saved with ``event_save``.
+"""Staff admin of events and venues; events are saved with ``event_apply``.
 
 Only the hand-added dates (occurrences of origin ``extra``) are edited inline: the service
 rebuilds the main and recurrence rows from ``start_at``/``end_at`` and ``rrule``.
@@ -25,9 +25,9 @@ from apps.core.admin.content import (
 from apps.core.admin.forms import URL_OVERRIDES, ChoiceListField, GeometryCheckedForm
 from apps.core.admin.lifecycle import Transition
 from apps.core.admin.permissions import ScopedInlineMixin, can_edit, is_editor
-from apps.core.admin.saving import formset_rows
+from apps.core.admin.saving import changed_values, formset_rows
 from apps.events.models import Accessibility, Event, EventOccurrence, EventStatus, Venue
-from apps.events.services import event_cancel, event_postpone, event_save
+from apps.events.services import EVENT_FIELDS, event_apply, event_cancel, event_postpone
 
 CANCEL = Transition(
     "cancel",
@@ -154,9 +154,11 @@ class EventAdmin(ContentAdmin):
     def save_with_service(
         self, request: HttpRequest, obj: Any, form: forms.ModelForm, formsets: Any, change: bool
     ) -> None:
+        data = changed_values(form, (*EVENT_FIELDS, "venue"))
         rows = next((formset_rows(f) for f in formsets if f.model is EventOccurrence), None)
-        extra_dates = None if rows is None else [(row.start_at, row.end_at) for row in rows]
-        event_save(event=obj, extra_dates=extra_dates, user=request.user)
+        if rows is not None:
+            data["extra_dates"] = [(row.start_at, row.end_at) for row in rows]
+        event_apply(event=obj, data=data, user=request.user)
 
 
 class VenueForm(GeometryCheckedForm):

@@ -1,8 +1,9 @@
-"""Writes on events: save (occurrences, venue point, series end), cancel, postpone."""
+"""Writes on events: apply a write (API, admin), save (occurrences, venue point, series end),
+cancel, postpone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -12,11 +13,38 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.core.services import content_save
+from apps.core.models import Organization
+from apps.core.services import CONTENT_FIELDS, content_apply, content_save
 from apps.events.models import Event, EventOccurrence, EventStatus, Venue
 from apps.events.recurrence import RecurrenceError, recurrence_expand
 
 Span = tuple[datetime, datetime]
+
+#: Columns an event write copies as given; ``venue``, ``extra_dates`` and ``event_status``
+#: have their own rules (``event_apply``).
+EVENT_FIELDS: tuple[str, ...] = (
+    *CONTENT_FIELDS,
+    "start_at",
+    "end_at",
+    "has_start_time",
+    "has_end_time",
+    "rrule",
+    "attendance_mode",
+    "online_url",
+    "is_free",
+    "price_min",
+    "price_info_fr",
+    "price_info_en",
+    "ticket_url",
+    "audience",
+    "age_min",
+    "age_max",
+    "accessibility",
+    "registration_required",
+    "registration_url",
+)
+#: Statuses a write sets directly; cancelling and postponing an existing event are transitions.
+DIRECT_STATUSES = (EventStatus.SCHEDULED, EventStatus.RESCHEDULED)
 
 
 def event_expand(*, start_at: datetime, end_at: datetime, rrule: str) -> list[Span]:
@@ -107,6 +135,69 @@ def event_postpone(*, event: Event, user: Any = None) -> list[str]:
     if event.event_status == EventStatus.CANCELLED:
         raise ValidationError(_("Un événement annulé ne peut pas être reporté."))
     return _set_status(event, EventStatus.POSTPONED, user)
+
+
+def _span(date: Any) -> Span:
+    if isinstance(date, Mapping):
+        return (date["start_at"], date["end_at"])
+    start, end = date
+    return (start, end)
+
+
+@transaction.atomic
+def event_apply(
+    *,
+    event: Event | None = None,
+    data: Mapping[str, Any],
+    organization: Organization | None = None,
+    user: Any = None,
+) -> Event:
+    """Create (``event=None``) or update an event from validated ``data`` (``content_apply``).
+
+    Rules of the type, whoever writes:
+
+    - ``venue``: a mapping (``venue_upsert``: found by name and address, else created), a
+      ``Venue``, or ``None`` (no venue). A venue given without a ``geometry`` places an
+      existing event at the venue's point; a new event takes it anyway when none is drawn
+      (``event_save``).
+    - ``extra_dates`` (``{start_at, end_at}`` mappings or pairs) replaces the hand-added dates;
+      without it they are kept.
+    - ``event_status``: a new event takes any status; an existing one is set to ``scheduled``
+      or ``rescheduled`` directly, and ``cancelled``/``postponed`` go through
+      ``event_cancel``/``event_postpone`` (update push, SEQUENCE) before any lifecycle step.
+    """
+    values = dict(data)
+    item = event if event is not None else Event()
+    created = item.pk is None
+    status = values.pop("event_status", None)
+    dates = values.pop("extra_dates", None)
+    spans = None if dates is None else [_span(date) for date in dates]
+    if "venue" in values:
+        venue = values.pop("venue")
+        if isinstance(venue, Mapping):
+            venue = venue_upsert(**venue)
+        item.venue = venue
+        if venue is not None and "geometry" not in values and not created:
+            item.geometry = venue.location
+
+    def save(saved: Any) -> None:
+        if status and (created or status in DIRECT_STATUSES):
+            saved.event_status = status
+        event_save(event=saved, extra_dates=spans, user=user)
+        if status == EventStatus.CANCELLED and not created:
+            event_cancel(event=saved, user=user)
+        elif status == EventStatus.POSTPONED and not created:
+            event_postpone(event=saved, user=user)
+
+    content_apply(
+        item=item,
+        data=values,
+        organization=organization,
+        user=user,
+        fields=EVENT_FIELDS,
+        save=save,
+    )
+    return item
 
 
 @transaction.atomic

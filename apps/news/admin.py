@@ -1,4 +1,4 @@
-"""Staff admin of news: the content base plus links and attachments."""
+"""Staff admin of news: the content base plus links and attachments; saved with ``news_apply``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationTabularInline
 
@@ -19,8 +20,10 @@ from apps.core.admin.content import (
 )
 from apps.core.admin.forms import URL_OVERRIDES
 from apps.core.admin.permissions import ScopedInlineMixin
+from apps.core.admin.saving import changed_values
 from apps.news.attachments import attachment_name, attachment_validate
 from apps.news.models import News, NewsAttachment, NewsLink
+from apps.news.services import NEWS_FIELDS, news_apply
 
 
 class NewsLinkInline(ScopedInlineMixin, TranslationTabularInline):
@@ -73,3 +76,12 @@ class NewsAdmin(ContentAdmin):
         publication_fieldset(),
         image_fieldset(),
     )
+
+    def save_with_service(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, formsets: Any, change: bool
+    ) -> None:
+        # Links and attachments keep the inline's own positions and uploads: saved by their
+        # formsets, in the same transaction, after the article.
+        news_apply(news=obj, data=changed_values(form, NEWS_FIELDS), user=request.user)
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)

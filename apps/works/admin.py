@@ -1,4 +1,4 @@
-"""Staff admin of roadworks: periods inline, traffic impact, detour; saved with ``works_save``."""
+"""Staff admin of roadworks: periods inline, traffic impact, detour; saved with ``works_apply``."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from apps.core.admin.content import (
 from apps.core.admin.forms import LinesField
 from apps.core.admin.lifecycle import Transition
 from apps.core.admin.permissions import ScopedInlineMixin
-from apps.core.admin.saving import formset_rows
+from apps.core.admin.saving import changed_values, formset_rows
 from apps.works.models import Works, WorksPeriod, WorkStatus
-from apps.works.services import works_cancel, works_save
+from apps.works.services import WORKS_FIELDS, works_apply, works_cancel
 
 CANCEL = Transition(
     "cancel",
@@ -134,5 +134,8 @@ class WorksAdmin(ContentAdmin):
     def save_with_service(
         self, request: HttpRequest, obj: Any, form: forms.ModelForm, formsets: Any, change: bool
     ) -> None:
+        data = changed_values(form, WORKS_FIELDS)
         periods = next((formset_rows(f) for f in formsets if f.model is WorksPeriod), None)
-        works_save(works=obj, periods=periods, user=request.user)
+        if periods is not None:
+            data["periods"] = periods
+        works_apply(works=obj, data=data, user=request.user)

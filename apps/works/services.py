@@ -1,19 +1,49 @@
-"""Writes on roadworks: save with periods, cancel, and the planned → active → completed clock."""
+"""Writes on roadworks: apply a write (API, admin, imports), save with periods, cancel, and the
+planned → active → completed clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from django.contrib.gis.geos import GEOSGeometry, MultiLineString
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core import signals
-from apps.core.services import content_save
-from apps.works.models import Works, WorksPeriod, WorkStatus
+from apps.core.models import Organization
+from apps.core.services import CONTENT_FIELDS, content_apply, content_save
+from apps.works.models import Impact, Works, WorksPeriod, WorkStatus
+
+#: The boolean column of each impacted mode (``Impact`` code → ``impacts_<code>``).
+IMPACT_FIELDS: dict[str, str] = {impact: f"impacts_{impact}" for impact in Impact.values}
+
+#: Columns a roadworks write copies as given; ``work_status``, ``impacted_systems`` and
+#: ``periods`` have their own rules (``works_apply``).
+WORKS_FIELDS: tuple[str, ...] = (
+    *CONTENT_FIELDS,
+    "start_at",
+    "end_at",
+    "work_type",
+    "severity",
+    "road_state",
+    "vehicle_impact",
+    "direction",
+    "lanes_closed",
+    "lanes",
+    "night_work",
+    "road_names",
+    "restrictions",
+    "reduced_speed_limit_kph",
+    "detour_text_fr",
+    "detour_text_en",
+    "detour_geometry",
+    "contractor",
+    *IMPACT_FIELDS.values(),
+)
 
 
 def _status_for_dates(works: Works, now: datetime) -> str:
@@ -62,6 +92,68 @@ def works_cancel(*, works: Works, user: Any = None) -> Works:
         signals.content_changed.send(sender=Works, item=fresh, changes=["work_status"])
     signals.content_saved.send(sender=Works, item_type=Works.type_code, item_id=fresh.pk)
     return fresh
+
+
+def _as_multi(geometry: GEOSGeometry | None) -> GEOSGeometry | None:
+    """A detour stored as a MultiLineString: a single line becomes a one-line collection."""
+    if geometry is not None and geometry.geom_type == "LineString":
+        return MultiLineString(geometry, srid=geometry.srid)
+    return geometry
+
+
+@transaction.atomic
+def works_apply(
+    *,
+    works: Works | None = None,
+    data: Mapping[str, Any],
+    organization: Organization | None = None,
+    user: Any = None,
+) -> Works:
+    """Create (``works=None``) or update roadworks from validated ``data`` (``content_apply``).
+
+    Rules of the type, whoever writes: ``impacted_systems`` (a list of ``Impact`` codes)
+    replaces the impacted modes; a line detour is stored as a MultiLineString; ``periods``
+    (mappings or ``WorksPeriod`` rows) replaces the periods, which are kept without it;
+    ``work_status`` can only be ``cancelled``: new works are created cancelled, existing ones
+    are cancelled by ``works_cancel`` (an update push when public) before any lifecycle step.
+    """
+    values = dict(data)
+    item = works if works is not None else Works()
+    created = item.pk is None
+    impacts = values.pop("impacted_systems", None)
+    if impacts is not None:
+        values.update({field: code in impacts for code, field in IMPACT_FIELDS.items()})
+    if "detour_geometry" in values:
+        values["detour_geometry"] = _as_multi(values["detour_geometry"])
+    periods = values.pop("periods", None)
+    rows = (
+        None
+        if periods is None
+        else [WorksPeriod(**p) if isinstance(p, Mapping) else p for p in periods]
+    )
+    wanted = values.pop("work_status", None)
+    if wanted is not None and wanted != WorkStatus.CANCELLED:
+        raise ValidationError(
+            {"work_status": _("Seule l'annulation se demande ; l'état suit les dates.")}
+        )
+    cancel = wanted == WorkStatus.CANCELLED
+
+    def save(saved: Any) -> None:
+        if cancel and created:
+            saved.work_status = WorkStatus.CANCELLED
+        works_save(works=saved, periods=rows, user=user)
+        if cancel and not created:
+            works_cancel(works=saved, user=user)
+
+    content_apply(
+        item=item,
+        data=values,
+        organization=organization,
+        user=user,
+        fields=WORKS_FIELDS,
+        save=save,
+    )
+    return item
 
 
 def works_status_refresh(*, at: datetime | None = None) -> int:

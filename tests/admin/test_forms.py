@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django import forms as django_forms
 from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from apps.news.models import News
 from apps.works.models import Works, WorksPeriod, WorkStatus
 from tests.admin.conftest import ADMIN_NAMES, admin_url
 from tests.admin.formdata import form_data
+from tests.api_support import published_event
 from tests.factories import (
     CENTRE_LAT,
     CENTRE_LON,
@@ -348,3 +350,20 @@ def test_service_errors_land_on_the_fields_the_form_shows():
     assert "Trop long." in form.errors["title_fr"]
     assert "Fin : Avant le début." in form.non_field_errors()
     assert "Refusé." in form.non_field_errors()
+
+
+def test_event_change_of_venue_moves_the_event_as_the_api_does(editor_client, city, mobility):
+    """The same rule on both paths (``event_apply``): a new venue without a drawn geometry
+    places the event at the venue; a geometry given with it is kept."""
+    first = VenueFactory(name="Salle Rameau")
+    second = VenueFactory(name="Kiosque", location=Point(CENTRE_LON + 0.01, CENTRE_LAT, srid=4326))
+    event = published_event(organization=city, category=mobility, venue=first)
+    assert event.geometry == first.location
+
+    response = editor_client.post(
+        admin_url("events", "change", event.pk),
+        _change_data(editor_client, "events", event, venue=second.pk),
+    )
+
+    assert response.status_code == 302, _errors(response)
+    assert Event.objects.get(pk=event.pk).geometry == second.location

@@ -174,3 +174,24 @@ def test_publishing_an_event_that_is_already_over_is_refused_and_rolled_back(cit
     assert response.status_code == 400
     assert response.json()["error"] == "invalid"
     assert not Event.objects.exists()
+
+
+def test_patching_the_venue_moves_the_event_unless_a_geometry_comes_with_it(city, mobility):
+    event = published_event(organization=city, category=mobility, venue=VenueFactory())
+    venue = {
+        "name": "Kiosque",
+        "address": "Parc",
+        "location": {"type": "Point", "coordinates": [4.85, 45.78]},
+    }
+    client = key_client(city)
+
+    moved = client.patch(f"{URL}{event.pk}/", {"venue": venue}, format="json")
+    assert moved.status_code == 200, moved.content
+    assert Event.objects.get(pk=event.pk).geometry.coords == (4.85, 45.78)
+
+    drawn = {"type": "Point", "coordinates": [4.86, 45.79]}
+    kept = client.patch(
+        f"{URL}{event.pk}/", {"venue": {**venue, "name": "Scène"}, "geometry": drawn}, format="json"
+    )
+    assert kept.status_code == 200, kept.content
+    assert Event.objects.get(pk=event.pk).geometry.coords == (4.86, 45.79)

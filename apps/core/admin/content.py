@@ -16,8 +16,8 @@ from apps.core.admin.forms import URL_OVERRIDES, GeometryCheckedForm
 from apps.core.admin.lifecycle import LifecycleMixin
 from apps.core.admin.panels import change_form_panels
 from apps.core.admin.permissions import OrganizationScopedMixin
-from apps.core.admin.saving import ServiceSaveMixin
-from apps.core.services import content_delete, content_save
+from apps.core.admin.saving import ServiceSaveMixin, changed_values
+from apps.core.services import CONTENT_FIELDS, content_apply, content_delete
 
 
 def text_fieldset() -> Any:
@@ -112,7 +112,11 @@ class ContentAdmin(  # type: ignore[misc]
     def save_with_service(
         self, request: HttpRequest, obj: Any, form: Any, formsets: Any, change: bool
     ) -> None:
-        content_save(item=obj, user=request.user)
+        content_apply(
+            item=obj,
+            data=changed_values(form, CONTENT_FIELDS),
+            user=request.user,
+        )
         for formset in formsets:
             self.save_formset(request, form, formset, change)
 

@@ -2,7 +2,9 @@
 
 Django admin validates the form and inlines, then calls ``save_model`` and ``save_related``;
 an exception there would be a 500. Here ``save_model`` does nothing and ``save_related`` hands
-the item and its inline rows to one service call (``save_with_service``). If the service
+the item and its inline rows to one service call (``save_with_service``): for content, the
+type's ``*_apply`` service that the API and the importers use too, with the fields the editor
+changed (``changed_values``), so the same rules apply whoever writes. If the service
 refuses (``ValidationError``), the view's transaction is rolled back and the same POST is
 processed again with the service's errors attached to the form, so the editor sees the page
 with their input and the reason, and nothing was written.
@@ -10,6 +12,7 @@ with their input and the reason, and nothing was written.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -68,6 +71,16 @@ def formset_rows(formset: BaseModelFormSet) -> list[Any]:
         for form in formset.forms
         if form not in deleted and (form.instance.pk is not None or form.has_changed())
     ]
+
+
+def changed_values(form: forms.ModelForm, fields: Iterable[str]) -> dict[str, Any]:
+    """The ``fields`` the editor changed on ``form``, with the values the form put on the item.
+
+    The admin form has already set them on ``form.instance``; naming them tells the service
+    what this write is about (a new venue without a new drawing moves the event, for one).
+    """
+    changed = set(form.changed_data)
+    return {name: getattr(form.instance, name) for name in fields if name in changed}
 
 
 class ServiceSaveMixin:

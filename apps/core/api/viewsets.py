@@ -3,7 +3,8 @@
 Reads list and show public items only (the type's selectors), filtered by its FilterSet, as
 JSON or GeoJSON, with ETag/Last-Modified validators and 304s. Writes (POST, PATCH, DELETE)
 take an API key or a staff session, stay inside the caller's organizations, and go through
-the services: a new item is saved as a draft, then ``status`` applies a lifecycle step.
+the type's ``*_apply`` service, which owns every rule: a new item is saved as a draft, then
+``status`` applies a lifecycle step.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from django.db import transaction
 from django.db.models import Count, Max, Min, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -31,7 +31,7 @@ from apps.core.api.permissions import CanPublishContent, acting_user, publishing
 from apps.core.api.renderers import GeoJSONRenderer, JsonErrorsMixin, StrictFormatNegotiation
 from apps.core.api.throttles import PublicReadThrottle, PublishingThrottle
 from apps.core.models import Organization, OrganizationApiKey, PublishableContent, Tombstone
-from apps.core.services import content_delete, content_set_status
+from apps.core.services import content_delete
 
 #: Largest id PostgreSQL's bigint holds: anything above is simply not found.
 MAX_ID = 2**63 - 1
@@ -48,6 +48,9 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
     list_selector: ClassVar[Callable[[], QuerySet]]
     #: Public items with what the detail serializer reads (prefetches too).
     detail_selector: ClassVar[Callable[[], QuerySet]]
+    #: The type's write service (``news_apply``…), and the name of its item keyword.
+    apply_service: ClassVar[Callable[..., PublishableContent]]
+    apply_item: ClassVar[str]
 
     lookup_value_regex = r"[0-9]+"
     authentication_classes = [OrganizationApiKeyAuthentication, SessionAuthentication]
@@ -200,21 +203,20 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
         return self.cached(Response(serializer.data), version, etag)
 
     # --- writes ---------------------------------------------------------------------------
+    # Input serializer → organization for the request → the type's ``*_apply`` service (every
+    # rule, one transaction) → output serializer.
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = self.model()
-        with transaction.atomic():
-            self.write(item, dict(serializer.validated_data), created=True)
+        item = self.apply(None, serializer.validated_data)
         return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = self.get_object()
         serializer = self.get_serializer(item, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            self.write(item, dict(serializer.validated_data), created=False)
+        item = self.apply(item, serializer.validated_data)
         return Response(self.get_serializer(item).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -222,34 +224,19 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
         content_delete(item=item, user=acting_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def write(self, item: PublishableContent, data: dict[str, Any], *, created: bool) -> None:
-        """Apply a validated body: fields, the type's own parts, then the lifecycle step."""
-        user = acting_user(self.request)
-        wanted_status = data.pop("status", None)
-        item.organization = self.resolve_organization(data.pop("organization", None), item)
-        extras = self.pop_extras(data, item)
-        for name in self.write_serializer_class.model_fields:
-            if name in data:
-                setattr(item, name, data[name])
-        self.save_item(item, extras, user=user, created=created)
-        if wanted_status and wanted_status != item.status:
-            content_set_status(
-                item=item, status=wanted_status, publish_at=data.get("publish_at"), user=user
-            )
-        item.refresh_from_db()
-
-    def pop_extras(self, data: dict[str, Any], item: PublishableContent) -> dict[str, Any]:
-        """Take the type's own parts (related rows, computed fields) out of ``data``."""
-        return {}
-
-    def save_item(
-        self, item: PublishableContent, extras: dict[str, Any], *, user: Any, created: bool
-    ) -> None:
-        """Save through the type's service (``content_save``, ``works_save``…)."""
-        raise NotImplementedError
+    def apply(self, item: PublishableContent | None, validated: dict[str, Any]) -> Any:
+        """Hand a validated body to the type's service, as the organization the request acts for."""
+        data = dict(validated)
+        organization = self.resolve_organization(data.pop("organization", None), item)
+        return type(self).apply_service(
+            **{self.apply_item: item},
+            data=data,
+            organization=organization,
+            user=acting_user(self.request),
+        )
 
     def resolve_organization(
-        self, requested: Organization | None, item: PublishableContent
+        self, requested: Organization | None, item: PublishableContent | None
     ) -> Organization:
         """The item's organization after this write; 403 outside the caller's organizations."""
         auth = self.request.auth
@@ -264,7 +251,7 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
             if not allowed.filter(pk=requested.pk).exists():
                 raise exceptions.PermissionDenied(_("You do not publish for this organization."))
             return requested
-        if item.pk is not None:
+        if item is not None:
             return item.organization
         candidates = list(allowed[:2])
         if len(candidates) == 1:

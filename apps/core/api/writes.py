@@ -10,7 +10,7 @@ and ``organization`` are slugs; ``geometry`` is a GeoJSON geometry or ``null`` (
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,25 +68,6 @@ def text(max_length: int, *, required: bool = False) -> serializers.CharField:
 
 class ContentWriteSerializer(serializers.Serializer):
     """Fields every content type accepts; each type's serializer adds its own."""
-
-    #: Validated fields copied onto the model instance as they are.
-    model_fields: ClassVar[tuple[str, ...]] = (
-        "title_fr",
-        "title_en",
-        "summary_fr",
-        "summary_en",
-        "body_fr",
-        "body_en",
-        "category",
-        "geometry",
-        "publish_at",
-        "expires_at",
-        "urgency",
-        "notify",
-        "image_alt_fr",
-        "image_alt_en",
-        "image_credit",
-    )
 
     id = serializers.IntegerField(read_only=True)
     type = ItemTypeField()

@@ -154,28 +154,6 @@ class EventDateSerializer(serializers.Serializer):
 class EventWriteSerializer(ContentWriteSerializer):
     """Publishing body of an event: the shared fields plus dates, venue, offers, audience."""
 
-    model_fields = (
-        *ContentWriteSerializer.model_fields,
-        "start_at",
-        "end_at",
-        "has_start_time",
-        "has_end_time",
-        "rrule",
-        "attendance_mode",
-        "online_url",
-        "is_free",
-        "price_min",
-        "price_info_fr",
-        "price_info_en",
-        "ticket_url",
-        "audience",
-        "age_min",
-        "age_max",
-        "accessibility",
-        "registration_required",
-        "registration_url",
-    )
-
     start_at = SafeDateTimeField(help_text="First occurrence (iCalendar DTSTART).")
     end_at = SafeDateTimeField()
     has_start_time = serializers.BooleanField(required=False)

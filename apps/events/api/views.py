@@ -32,9 +32,9 @@ from apps.events.api.serializers import (
     EventWriteSerializer,
 )
 from apps.events.ical import events_calendar
-from apps.events.models import Audience, Event, EventStatus
+from apps.events.models import Audience, Event
 from apps.events.selectors import event_detail, event_list
-from apps.events.services import event_cancel, event_postpone, event_save, venue_upsert
+from apps.events.services import event_apply
 
 #: An iCalendar feed holds at most this many events (the first by the requested ordering).
 ICAL_MAX_EVENTS = 500
@@ -161,6 +161,8 @@ class EventViewSet(ContentViewSet):
     filterset_class = EventFilterSet
     list_selector = staticmethod(event_list)
     detail_selector = staticmethod(event_detail)
+    apply_service = staticmethod(event_apply)
+    apply_item = "event"
     filtered_actions: ClassVar[tuple[str, ...]] = ("list", "ical")
 
     def version_aggregates(self) -> dict[str, Any]:
@@ -233,25 +235,3 @@ class EventViewSet(ContentViewSet):
         response = Response(body, content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'inline; filename="{filename}"'
         return set_validators(response, etag=etag, last_modified=version["last_modified"])
-
-    def pop_extras(self, data: dict[str, Any], item: Any) -> dict[str, Any]:
-        extras: dict[str, Any] = {"status": data.pop("event_status", None)}
-        dates = data.pop("extra_dates", None)
-        extras["dates"] = None if dates is None else [(d["start_at"], d["end_at"]) for d in dates]
-        if "venue" in data:
-            venue = data.pop("venue")
-            item.venue = None if venue is None else venue_upsert(**venue)
-            if venue is not None and "geometry" not in data and item.pk is not None:
-                item.geometry = item.venue.location
-        return extras
-
-    def save_item(self, item: Any, extras: dict[str, Any], *, user: Any, created: bool) -> None:
-        status = extras["status"]
-        direct = created or status in (EventStatus.SCHEDULED, EventStatus.RESCHEDULED)
-        if status and direct:
-            item.event_status = status
-        event_save(event=item, extra_dates=extras["dates"], user=user)
-        if status == EventStatus.CANCELLED and not created:
-            event_cancel(event=item, user=user)
-        elif status == EventStatus.POSTPONED and not created:
-            event_postpone(event=item, user=user)

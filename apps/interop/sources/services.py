@@ -1,6 +1,6 @@
 """Imports of roadworks: read a source, validate it, apply each record through the works services.
 
-Everything goes through the same services as a staff edit (``works_save``, ``content_publish``,
+Everything goes through the same services as a staff edit (``works_apply``, ``content_publish``,
 ``works_cancel``, ``content_archive``), so areas, pushes and tombstones behave the same.
 Idempotent: each record's works has the UUID ``uuid5(source, identifier)`` and a fingerprint of
 what was applied; a record whose fingerprint has not changed is not written, so a re-run
@@ -31,8 +31,8 @@ from apps.interop.models import Source, SourceFormat, SourceItem
 from apps.interop.records import WorksRecord
 from apps.interop.sources.fetch import MAX_BYTES, FetchError, fetch
 from apps.interop.wzdx import parse as wzdx_parse
-from apps.works.models import Works, WorksPeriod, WorkStatus
-from apps.works.services import works_cancel, works_save
+from apps.works.models import Works, WorkStatus
+from apps.works.services import works_apply, works_cancel
 
 logger = logging.getLogger(__name__)
 #: Namespace of imported works' UUIDs (``uuid5(namespace, "<source id>:<identifier>")``).
@@ -121,13 +121,15 @@ def record_apply(*, source: Source, record: WorksRecord, item: SourceItem | None
             uuid=works_uuid(source=source, external_id=record.source_id), status=Status.DRAFT
         )
     )
-    for name, value in record.fields().items():
-        setattr(works, name, value)
-    works.organization_id = source.organization_id
-    works.category_id = source.category_id
-    works.notify = source.notify
-    periods = [WorksPeriod(**p.__dict__) for p in record.periods]
-    works_save(works=works, periods=periods)
+    data = {
+        **record.fields(),
+        "category": source.category,
+        "notify": source.notify,
+        "periods": [dict(p.__dict__) for p in record.periods],
+    }
+    # Published first, cancelled after (below), as a staff edit would: the cancellation of
+    # public works reaches residents as one update push.
+    works_apply(works=works, data=data, organization=source.organization)
     now = timezone.now()
     if works.status != Status.PUBLISHED and not works.is_over(now):
         content_publish(item=works, at=now)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from apps.core.api.content_schema import content_viewset_schema
 from apps.core.api.filters import ContentFilterSet, ordering_filter
 from apps.core.api.viewsets import ContentViewSet
@@ -12,9 +10,9 @@ from apps.news.api.serializers import (
     NewsListItemSerializer,
     NewsWriteSerializer,
 )
-from apps.news.models import News, NewsLink
+from apps.news.models import News
 from apps.news.selectors import news_detail, news_list
-from apps.news.services import news_save
+from apps.news.services import news_apply
 
 
 class NewsFilterSet(ContentFilterSet):
@@ -66,10 +64,5 @@ class NewsViewSet(ContentViewSet):
     filterset_class = NewsFilterSet
     list_selector = staticmethod(news_list)
     detail_selector = staticmethod(news_detail)
-
-    def pop_extras(self, data: dict[str, Any], item: Any) -> dict[str, Any]:
-        links = data.pop("links", None)
-        return {"links": None if links is None else [NewsLink(**link) for link in links]}
-
-    def save_item(self, item: Any, extras: dict[str, Any], *, user: Any, created: bool) -> None:
-        news_save(news=item, links=extras["links"], user=user)
+    apply_service = staticmethod(news_apply)
+    apply_item = "news"

@@ -146,27 +146,6 @@ class WorksDetailSerializer(ContentDetailMixin, WorksListItemSerializer):
 class WorksWriteSerializer(ContentWriteSerializer):
     """Publishing body of roadworks: the shared fields plus dates, traffic and detour."""
 
-    model_fields = (
-        *ContentWriteSerializer.model_fields,
-        "start_at",
-        "end_at",
-        "work_type",
-        "severity",
-        "road_state",
-        "vehicle_impact",
-        "direction",
-        "lanes_closed",
-        "lanes",
-        "night_work",
-        "road_names",
-        "restrictions",
-        "reduced_speed_limit_kph",
-        "detour_text_fr",
-        "detour_text_en",
-        "detour_geometry",
-        "contractor",
-    )
-
     start_at = SafeDateTimeField()
     end_at = SafeDateTimeField()
     work_type = serializers.ChoiceField(choices=WorkType.choices, required=False)

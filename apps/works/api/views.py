@@ -21,9 +21,9 @@ from apps.works.api.serializers import (
     WorksListItemSerializer,
     WorksWriteSerializer,
 )
-from apps.works.models import Impact, Works, WorksPeriod, WorkStatus
+from apps.works.models import Impact, Works, WorkStatus
 from apps.works.selectors import works_detail, works_list
-from apps.works.services import works_cancel, works_save
+from apps.works.services import works_apply
 
 
 class ActiveOnFilter(FormFieldFilter):
@@ -127,33 +127,6 @@ class WorksViewSet(ContentViewSet):
     list_selector = staticmethod(works_list)
     detail_selector = staticmethod(works_detail)
 
-    impact_fields: ClassVar[dict[str, str]] = {i: f"impacts_{i}" for i in Impact.values}
+    apply_service = staticmethod(works_apply)
+    apply_item = "works"
     boundary_fields: ClassVar[tuple[str, ...]] = ("expires_at", "end_at")
-
-    def pop_extras(self, data: dict[str, Any], item: Any) -> dict[str, Any]:
-        impacts = data.pop("impacted_systems", None)
-        if impacts is not None:
-            for impact, field in self.impact_fields.items():
-                setattr(item, field, impact in impacts)
-        if "detour_geometry" in data and data["detour_geometry"] is not None:
-            data["detour_geometry"] = _as_multi(data["detour_geometry"])
-        periods = data.pop("periods", None)
-        return {
-            "periods": None if periods is None else [WorksPeriod(**p) for p in periods],
-            "cancel": data.pop("work_status", None) == WorkStatus.CANCELLED,
-        }
-
-    def save_item(self, item: Any, extras: dict[str, Any], *, user: Any, created: bool) -> None:
-        if extras["cancel"] and created:
-            item.work_status = WorkStatus.CANCELLED
-        works_save(works=item, periods=extras["periods"], user=user)
-        if extras["cancel"] and not created:
-            works_cancel(works=item, user=user)
-
-
-def _as_multi(geometry: Any) -> Any:
-    from django.contrib.gis.geos import MultiLineString
-
-    if geometry.geom_type == "LineString":
-        return MultiLineString(geometry, srid=geometry.srid)
-    return geometry
