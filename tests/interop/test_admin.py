@@ -11,6 +11,7 @@ from apps.interop.models import Source, SourceFormat
 from apps.works.models import Works
 from tests.factories import CategoryFactory, OrganizationFactory, UserFactory
 from tests.interop.conftest import STANDARDS
+from tests.staff import staff_login
 
 EXAMPLE = (
     STANDARDS / "wzdx-4.2/examples/scenario3_shoulder_bidirectional_linestring_example.geojson"
@@ -32,7 +33,7 @@ def file_source(db, settings, tmp_path):
 
 
 def test_admin_run_now_imports_and_shows_the_counts(client, file_source):
-    client.force_login(UserFactory(username="admin", is_superuser=True, is_staff=True))
+    staff_login(client, UserFactory(username="admin", is_superuser=True, is_staff=True))
 
     response = client.post(
         "/admin/interop/source/",
@@ -49,7 +50,7 @@ def test_admin_run_now_imports_and_shows_the_counts(client, file_source):
 
 def test_admin_sources_list_warns_about_a_failing_source(client, file_source):
     Source.objects.filter(pk=file_source.pk).update(last_error="WZDx 4.2 invalide : $.features")
-    client.force_login(UserFactory(username="admin", is_superuser=True, is_staff=True))
+    staff_login(client, UserFactory(username="admin", is_superuser=True, is_staff=True))
 
     page = client.get("/admin/interop/source/").content.decode()
 
@@ -61,7 +62,7 @@ def test_admin_editor_sees_only_the_sources_of_their_organizations(client, file_
     Membership.objects.create(user=editor, organization=OrganizationFactory(slug="ville"))
     editor.user_permissions.add(*Permission.objects.filter(codename__endswith="_source"))
     Source.objects.filter(pk=file_source.pk).update(last_error="en panne")
-    client.force_login(editor)
+    staff_login(client, editor)
 
     listing = client.get("/admin/interop/source/").content.decode()
     index = client.get("/admin/").content.decode()
@@ -74,7 +75,7 @@ def test_admin_run_now_reports_a_missing_file_without_an_error_page(client, file
     file_source.file.delete(save=False)
     file_source.file.name = "interop/sources/gone.geojson"
     file_source.save()
-    client.force_login(UserFactory(username="admin", is_superuser=True, is_staff=True))
+    staff_login(client, UserFactory(username="admin", is_superuser=True, is_staff=True))
 
     response = client.post(
         "/admin/interop/source/",

@@ -23,6 +23,7 @@ from tests.factories import CategoryFactory, OrganizationFactory, UserFactory
 from tests.interop.conftest import STANDARDS
 from tests.interop.dialog_xml import CONDITIONS, DIALOG_PUBLICATION, REGULATIONS
 from tests.interop.support import assert_wzdx_valid, assert_xml_valid
+from tests.staff import staff_login
 
 EXAMPLES = sorted((STANDARDS / "wzdx-4.2/examples").glob("*.geojson"))
 
@@ -238,7 +239,7 @@ def test_import_invalid_source_changes_nothing_and_warns_the_staff(source, clien
     ) == before
     source.refresh_from_db()
     assert "$.features[0]" in source.last_error
-    client.force_login(UserFactory(username="admin", is_superuser=True, is_staff=True))
+    staff_login(client, UserFactory(username="admin", is_superuser=True, is_staff=True))
     page = client.get("/admin/").content.decode()
     assert 'id="failing-sources"' in page and "Métropole (WZDx)" in page and "$.features[0]" in page
 
