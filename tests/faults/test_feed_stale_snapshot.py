@@ -10,10 +10,7 @@ the values written as the other code would write them; never mocks.
 from __future__ import annotations
 
 import logging
-import pickle
-import sys
-import types
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -24,12 +21,12 @@ from rest_framework.test import APIClient
 from apps.core.cache import cache_available
 from backend.settings import cache_settings
 from tests.factories import CENTRE_LAT, CENTRE_LON
+from tests.faults.other_release import old_release_snapshot
 from tests.recommend.feed_support import URL, event, news, works
 
 pytestmark = pytest.mark.django_db
 
 FIRST_PAGE = f"{URL}?lat={CENTRE_LAT}&lon={CENTRE_LON}&page_size=2"
-OLD_MODULE = "apps.recommend.feed.snapshot"  # where Snapshot lived before the app's split
 
 
 @pytest.fixture
@@ -39,24 +36,6 @@ def live_cache(settings, redis_server, tmp_path):
     for k in range(6):
         (news, works, event)[k % 3](60 * k, 40 * (k % 5))
     return redis.Redis.from_url(redis_server.url)
-
-
-def _old_release_pickle() -> bytes:
-    """A snapshot as a release whose ``Snapshot`` lived in ``OLD_MODULE`` pickled it."""
-    module = types.ModuleType(OLD_MODULE)
-
-    @dataclass(frozen=True)
-    class Snapshot:
-        key: str
-        scores: list[float]
-
-    Snapshot.__module__, Snapshot.__qualname__ = OLD_MODULE, "Snapshot"
-    module.Snapshot = Snapshot  # type: ignore[attr-defined]
-    sys.modules[OLD_MODULE] = module
-    try:
-        return pickle.dumps(Snapshot("x", [1.0]), pickle.HIGHEST_PROTOCOL)
-    finally:
-        del sys.modules[OLD_MODULE]
 
 
 def _stored_snapshot_key(client: redis.Redis) -> bytes:
@@ -87,7 +66,7 @@ def test_feed_snapshot_of_another_release_is_rebuilt_not_500(live_cache, caplog)
     client = APIClient()
     first = _first_page(client)
     key = _stored_snapshot_key(live_cache)
-    live_cache.set(key, _old_release_pickle(), ex=60)
+    live_cache.set(key, old_release_snapshot(), ex=60)
 
     with caplog.at_level(logging.WARNING, logger="apps.core.cache"):
         again = _first_page(client)  # the cell's shared snapshot is unreadable: ranked again
