@@ -35,7 +35,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.api.unavailable import CacheRequired
-from apps.core.cache import cache_available
+from apps.core.cache import CacheUnavailableError, cache_available
 from apps.recommend.engine.candidates import Candidates
 from apps.recommend.engine.features import FEATURE_NAMES, FeatureMatrix
 from apps.recommend.engine.text_vectors import empty_texts
@@ -173,7 +173,12 @@ def snapshot_save(snapshot: Snapshot) -> Snapshot:
     device_id = snapshot.device_id
     counter, erased = _device_keys(device_id)
     cache.add(counter, 0, CURSOR_TTL)
-    n = cache.incr(counter)
+    try:
+        n = cache.incr(counter)
+    except (CacheUnavailableError, ValueError):
+        # Redis unreachable (or the counter expired since ``add``): without a slot erasure
+        # could not find the snapshot, so none is kept; this page is served, a cursor is not.
+        return saved
     cache.set_many({_slot_key(device_id, n): saved.key, _PREFIX + saved.key: saved}, CURSOR_TTL)
     # The counter outlives every slot it numbers, so ``snapshots_forget`` sees them all.
     cache.touch(counter, CURSOR_TTL)
