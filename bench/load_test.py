@@ -64,6 +64,10 @@ class LoadOptions:
     flush_cache: bool = True
     #: Niceness of gunicorn and locust (e.g. -10 on a machine shared with other work; root).
     nice: int = 0
+    #: Each locust run goes on past ``duration`` until it measured this many requests, for at
+    #: most ``max_duration`` seconds in all (a slow machine; 0: exactly ``duration``).
+    min_requests: int = 0
+    max_duration: float = 0.0
 
 
 def parse_args(argv: list[str] | None) -> LoadOptions:
@@ -84,6 +88,18 @@ def parse_args(argv: list[str] | None) -> LoadOptions:
         help="pace of the latency run, as a fraction of the measured throughput (0: skip it)",
     )
     parser.add_argument("--scenarios", help="comma list (default: all): " + ", ".join(BY_NAME))
+    parser.add_argument(
+        "--min-requests",
+        type=int,
+        default=defaults.min_requests,
+        help="go on past --duration until each run measured this many requests",
+    )
+    parser.add_argument(
+        "--max-duration",
+        type=float,
+        default=defaults.max_duration,
+        help="seconds: the bound of a run kept going by --min-requests",
+    )
     parser.add_argument("--out", type=Path, default=defaults.out)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument(
@@ -134,11 +150,14 @@ def run_locust(
         "BENCH_RATE": str(rate),
         "BENCH_SEED": str(options.seed),
         "BENCH_EXTRA": str(extra),
+        "BENCH_MIN_REQUESTS": str(options.min_requests),
+        "BENCH_DURATION": str(options.duration),
     }
+    seconds = warmup + max(options.duration, options.max_duration if options.min_requests else 0)
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "-u", str(options.users), "-r", str(options.users),
-        "-t", f"{math.ceil(warmup + options.duration)}s", "--stop-timeout", "5",
+        "-t", f"{math.ceil(seconds)}s", "--stop-timeout", "5",
         "-H", url, "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
     ]  # fmt: skip
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -232,6 +251,7 @@ def run(options: LoadOptions | None = None) -> dict[str, Any]:
         "memory_at_end": memory,
         "manifest": {"seed": manifest.get("seed"), "counts": manifest.get("counts")},
     }
+    log_tail = tail(work / "gunicorn.log")
     markdown = render(figures, options)
     (options.out / f"load-{stamp}.json").write_text(json.dumps(figures, indent=2, default=str))
     (options.out / f"load-{stamp}.md").write_text(markdown + "\n")
@@ -242,7 +262,19 @@ def run(options: LoadOptions | None = None) -> dict[str, Any]:
         "figures": figures,
         "targets": targets(results),
         "files": [str(options.out / f"load-{stamp}.md")],
+        # The server's side of any failure (tracebacks), for assertion messages (the log stays).
+        "gunicorn_log": str(work / "gunicorn.log"),
+        "gunicorn_log_tail": log_tail,
     }
+
+
+def tail(path: Path, lines: int = 80, chars: int = 12_000) -> str:
+    """The last ``lines`` lines of a text file (at most ``chars`` characters); "" if absent."""
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])[-chars:]
 
 
 def render(figures: dict[str, Any], options: LoadOptions) -> str:

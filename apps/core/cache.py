@@ -13,6 +13,10 @@ backend is Django's ``RedisCache`` with:
   ``has_key`` → ``False``, ``set``/``set_many``/``clear`` → dropped. ``incr``/``decr`` raise
   ``CacheUnavailableError`` instead: a counter that was not counted must not look counted.
 
+A value this code cannot read (pickled by another release: a class that moved or was
+renamed, during a rolling deploy or from another server sharing the database) is a miss too,
+logged once per ``CACHE_RETRY_S``; the breaker stays closed, Redis itself is fine.
+
 Callers that cannot be correct without Redis ask ``cache_available()`` after their call and
 answer 503 (``apps.core.api.unavailable``): the registration throttle, feed cursors.
 """
@@ -27,7 +31,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisSerializer
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError, ReadOnlyError
@@ -49,6 +53,25 @@ class CacheUnavailableError(Exception):
     """The cache could not count or store something that had to be (see ``incr``)."""
 
 
+class UnreadableValueError(Exception):
+    """A cached value that cannot be unpickled by this code (see ``ReleaseSafeSerializer``)."""
+
+
+class ReleaseSafeSerializer(RedisSerializer):
+    """Django's serializer, with an unreadable pickle raised as ``UnreadableValueError``.
+
+    Unpickling another release's value fails with whatever its missing module or attribute
+    raises (``ModuleNotFoundError``, ``AttributeError``, ``UnpicklingError``…): one error type
+    lets ``_guarded`` answer a miss for it and nothing else.
+    """
+
+    def loads(self, data: Any) -> Any:
+        try:
+            return super().loads(data)
+        except Exception as error:
+            raise UnreadableValueError(f"{type(error).__name__}: {error}") from error
+
+
 class _Breaker:
     """Per process and per server: when the cache may be tried again, when it was last logged."""
 
@@ -57,6 +80,7 @@ class _Breaker:
         self.retry_s = retry_s
         self.down_until = 0.0
         self.logged_at = -float("inf")
+        self.unreadable_logged_at = -float("inf")
         self.lock = threading.Lock()
 
     def is_open(self) -> bool:
@@ -75,6 +99,14 @@ class _Breaker:
                     error,
                     self.retry_s,
                 )
+
+    def log_unreadable(self, error: Exception) -> None:
+        now = time.monotonic()
+        with self.lock:
+            if now - self.unreadable_logged_at < self.retry_s:
+                return
+            self.unreadable_logged_at = now
+        logger.warning("cache %s: unreadable value taken as a miss (%s)", self.location, error)
 
     def close(self) -> None:
         if self.down_until:
@@ -106,6 +138,9 @@ def _guarded(fallback: Callable[..., Any]) -> Callable[[Callable[..., T]], Calla
                 result = method(self, *args, **kwargs)
             except OUTAGE_ERRORS as error:
                 self.breaker.trip(error)
+                return fallback(*args, **kwargs)  # type: ignore[no-any-return]
+            except UnreadableValueError as error:  # Redis answered: the breaker stays closed
+                self.breaker.log_unreadable(error)
                 return fallback(*args, **kwargs)  # type: ignore[no-any-return]
             self.breaker.close()
             return result
@@ -154,6 +189,7 @@ class FailOpenRedisCache(RedisCache):
         # cost each request several timeouts. The breaker above is the retry policy.
         options["retry"] = Retry(NoBackoff(), 0)
         options.setdefault("retry_on_timeout", False)
+        options.setdefault("serializer", ReleaseSafeSerializer)
         super().__init__(server, {**params, "OPTIONS": options})
         self.breaker = _breaker(str(server), retry_s)
 

@@ -15,12 +15,18 @@ A cursor is ``{snapshot key, offset}`` signed with the secret key (``django.core
 a tampered cursor fails its signature, an old one its timestamp or its missing snapshot, and a
 personal snapshot answers only the device it was made for. With the cache unreachable the
 first page is still ranked and served (nothing is kept), and a cursor answers 503.
+
+The cache outlives a release: during a rolling deploy (or with two servers on one Redis
+database) a snapshot written by other code can sit under the keys this code reads. One this
+code cannot unpickle is a miss (``apps.core.cache``); one it can, but of another shape (a
+field added since, other features, arrays of another length), is refused by ``_usable``: the
+first page is ranked again and such a cursor has expired, rather than a page failing midway.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -29,9 +35,9 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.api.unavailable import CacheRequired
-from apps.core.cache import cache_available
+from apps.core.cache import CacheUnavailableError, cache_available
 from apps.recommend.engine.candidates import Candidates
-from apps.recommend.engine.features import FeatureMatrix
+from apps.recommend.engine.features import FEATURE_NAMES, FeatureMatrix
 from apps.recommend.engine.text_vectors import empty_texts
 
 #: Items kept per snapshot: ten pages of twenty.
@@ -93,6 +99,36 @@ class Snapshot:
         ]
 
 
+def _has_fields(value: object) -> bool:
+    return all(hasattr(value, f.name) for f in fields(value))  # type: ignore[arg-type]
+
+
+def _usable(value: object) -> Snapshot | None:
+    """``value`` if it is a snapshot this code can page through, else ``None`` (module doc)."""
+    if not isinstance(value, Snapshot):
+        return None
+    try:
+        c, f = value.candidates, value.features
+        if not (_has_fields(value) and _has_fields(c) and _has_fields(f)):
+            return None
+        n = len(value.scores)
+        rows = [value.pinned, f.values, f.place_distance_m, f.inside_place, f.point_distance_m]
+        rows += [f.route_distance_m, f.followed_area, f.text_unit]
+        rows += [getattr(c, k.name) for k in fields(c) if k.name not in {"area_item", "area_id"}]
+        places = len(value.places)
+        return (
+            value
+            if all(a is None or a.shape[0] == n for a in rows)
+            and tuple(f.names) == tuple(FEATURE_NAMES)
+            and f.values.shape[1] == len(FEATURE_NAMES)
+            and f.place_distance_m.shape[1] == places == f.inside_place.shape[1]
+            and all(_has_fields(p) for p in value.places)
+            else None
+        )
+    except (AttributeError, TypeError, IndexError, ValueError):  # not arrays, not a dataclass
+        return None
+
+
 def snapshot_rows(
     candidates: Candidates, features: FeatureMatrix, rows: np.ndarray
 ) -> tuple[Candidates, FeatureMatrix]:
@@ -137,7 +173,12 @@ def snapshot_save(snapshot: Snapshot) -> Snapshot:
     device_id = snapshot.device_id
     counter, erased = _device_keys(device_id)
     cache.add(counter, 0, CURSOR_TTL)
-    n = cache.incr(counter)
+    try:
+        n = cache.incr(counter)
+    except (CacheUnavailableError, ValueError):
+        # Redis unreachable (or the counter expired since ``add``): without a slot erasure
+        # could not find the snapshot, so none is kept; this page is served, a cursor is not.
+        return saved
     cache.set_many({_slot_key(device_id, n): saved.key, _PREFIX + saved.key: saved}, CURSOR_TTL)
     # The counter outlives every slot it numbers, so ``snapshots_forget`` sees them all.
     cache.touch(counter, CURSOR_TTL)
@@ -179,8 +220,8 @@ def _shared_key(point: tuple[float, float] | None) -> str:
 def shared_get(point: tuple[float, float] | None) -> Snapshot | None:
     """The non-personal snapshot of ``point``'s grid cell (or of the city), if still fresh."""
     key = cache.get(_shared_key(point))
-    snapshot = cache.get(_PREFIX + key) if isinstance(key, str) else None
-    return snapshot if isinstance(snapshot, Snapshot) and not snapshot.personalized else None
+    snapshot = _usable(cache.get(_PREFIX + key)) if isinstance(key, str) else None
+    return snapshot if snapshot is not None and not snapshot.personalized else None
 
 
 def shared_put(snapshot: Snapshot) -> None:
@@ -209,10 +250,11 @@ def cursor_open(cursor: str, *, device_id: int | None) -> tuple[Snapshot, int]:
         and payload["o"] >= 0
     ):
         raise CursorError(_("Invalid cursor."))
-    snapshot = cache.get(_PREFIX + payload["s"])
-    if snapshot is None and not cache_available():
+    stored = cache.get(_PREFIX + payload["s"])
+    if stored is None and not cache_available():
         raise CacheRequired()  # the snapshot may well exist: 503, retry, rather than "expired"
-    if not isinstance(snapshot, Snapshot):
+    snapshot = _usable(stored)
+    if snapshot is None:
         raise CursorError(_("This cursor has expired: load the feed again without it."))
     if snapshot.personalized and snapshot.device_id != device_id:
         raise CursorError(_("This cursor belongs to another device."))
