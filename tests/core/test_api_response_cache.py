@@ -222,3 +222,23 @@ def test_on_redis(django_assert_num_queries):
     published_news(title_fr="Deuxième")
     assert sorted(_titles(_get("/api/v1/news/"))) == ["Deuxième", "Sur Redis"]
     cache.clear()
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [{"generation": 1, "body": b"{}"}, ["not", "an", "entry"], "text"],
+    ids=["fewer-fields", "list", "string"],
+)
+def test_an_entry_of_another_shape_is_a_miss_then_replaced(foreign):
+    """Another release sharing the Redis (a rolling deploy) wrote this key: a miss, not a 500."""
+    published_news(title_fr="Fête des voisins")
+    first = _get("/api/v1/news/")
+    entries = [k for k in cache._cache if k.startswith(":1:api:resp:")]  # type: ignore[attr-defined]
+    assert len(entries) == 1
+    cache.set(entries[0].removeprefix(":1:"), foreign)
+
+    again = _get("/api/v1/news/")
+
+    assert again.status_code == 200 and again["X-Cache"] == "miss"
+    assert again.content == first.content
+    assert _get("/api/v1/news/")["X-Cache"] == "hit"  # the foreign entry was overwritten

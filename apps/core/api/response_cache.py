@@ -155,10 +155,19 @@ def lookup(request: Request, *, scope: str) -> HttpResponseBase | None:
         cache.add(generation_key, time.time_ns(), timeout=None)
         generation = cache.get(generation_key)
     entry = found.get(key)
-    if entry is not None and entry["generation"] == generation and entry["until"] > time.time():
+    if _readable(entry) and entry["generation"] == generation and entry["until"] > time.time():
         return _replay(request, entry)
     request._response_cache = (key, generation)  # type: ignore[attr-defined]
     return None
+
+
+#: What ``store`` writes. An entry of another shape (another release sharing the Redis during a
+#: rolling deploy, or a hand-made key) is a miss, never a 500; ``store`` then overwrites it.
+ENTRY_FIELDS = frozenset(("generation", "until", "body", "content_type", "etag", "last_modified"))
+
+
+def _readable(entry: Any) -> bool:
+    return isinstance(entry, dict) and entry.keys() >= ENTRY_FIELDS
 
 
 def _replay(request: Request, entry: dict[str, Any]) -> HttpResponseBase:
