@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 
-from apps.core.api.fields import parse_geojson_geometry
+from apps.core.api.fields import GEOMETRY_TYPES, parse_geojson_geometry
 from apps.core.api.params import BBoxField, LatLonField, LenientDateTimeField
 from apps.core.api.parsers import MAX_DEPTH, json_parse
 from apps.core.search import SEARCH_CONFIGS, SearchTextField, search_expression
@@ -114,20 +114,7 @@ coordinates = st.one_of(
     st.booleans(),
 )
 positions = st.one_of(st.lists(coordinates, max_size=4), coordinates)
-geometry_types = st.sampled_from(
-    [
-        "Point",
-        "MultiPoint",
-        "LineString",
-        "MultiLineString",
-        "Polygon",
-        "MultiPolygon",
-        "GeometryCollection",
-        "Feature",
-        "Circle",
-        "",
-    ]
-)
+geometry_types = st.sampled_from([*GEOMETRY_TYPES, "Feature", "Circle", ""])
 nested_coordinates = st.recursive(
     positions, lambda inner: st.lists(inner, max_size=6), max_leaves=60
 )
