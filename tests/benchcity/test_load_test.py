@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from apps.benchcity.build import CitySpec, build
+from bench.city.build import CitySpec, build
 from bench.load.scenarios import BY_NAME
 from bench.load_test import LoadOptions, run
 
