@@ -91,11 +91,11 @@ check: lint test  ## What to run before committing
 BENCH_DATABASE_URL ?= postgis:///quartier_bench
 
 bench-city: venv-dev services  ## Build the bench city (100,000 devices) in $(BENCH_DATABASE_URL)
-	DATABASE_URL=$(BENCH_DATABASE_URL) DATABASE_STATEMENT_TIMEOUT_MS=0 $(PY) manage.py migrate --noinput -v0
-	DATABASE_URL=$(BENCH_DATABASE_URL) DATABASE_STATEMENT_TIMEOUT_MS=0 $(PY) manage.py bench_city --reset $(BENCH_CITY_ARGS)
+	DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL=$(BENCH_DATABASE_URL) DATABASE_STATEMENT_TIMEOUT_MS=0 $(PY) manage.py migrate --noinput -v0
+	DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL=$(BENCH_DATABASE_URL) DATABASE_STATEMENT_TIMEOUT_MS=0 $(PY) manage.py bench_city --reset $(BENCH_CITY_ARGS)
 
 bench: venv-dev services  ## Run every benchmark on the bench city (bench/run_all.py; BENCH_ARGS=--quick)
-	$(PY) bench/run_all.py $(BENCH_ARGS)
+	DJANGO_SETTINGS_MODULE=bench.settings $(PY) bench/run_all.py $(BENCH_ARGS)
 
 # Examples per API operation: 500 x 44 operations is over 20,000 requests (bench/README.md).
 FUZZ_EXAMPLES ?= 500

@@ -108,7 +108,6 @@ INSTALLED_APPS = [
     "apps.residents",
     "apps.notifications",
     "apps.recommend",
-    "apps.benchcity",
     "apps.interop",
 ]
 

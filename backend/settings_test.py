@@ -8,7 +8,12 @@ os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL", "postgis:///qua
 os.environ["CELERY_BROKER_URL"] = ""
 
 from .settings import *  # noqa: F403
-from .settings import DATABASES, VAR_DIR
+from .settings import DATABASES, INSTALLED_APPS, VAR_DIR
+
+# The bench city (tests/benchcity), installed and routed as in bench/settings.py, never in
+# production.
+INSTALLED_APPS = [*INSTALLED_APPS, "bench.city"]
+ROOT_URLCONF = "bench.urls"
 
 # Cross-backend tests (geo helper, embedded mode) ask for this alias explicitly.
 DATABASES["spatialite"] = {

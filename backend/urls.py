@@ -19,7 +19,6 @@ api_v1 = [
     path("", include("apps.news.api.urls")),
     path("", include("apps.works.api.urls")),
     path("", include("apps.events.api.urls")),
-    path("", include("apps.benchcity.urls")),
     path("", include("apps.interop.api.urls")),
 ]
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.fcm_throughput [--messages 20000] [--repeat 3] [--json out.json]
 
-1. Starts ``python -m bench.fakefcm`` in a subprocess (a throwaway service account whose
+1. Starts ``python -m testing.fakefcm`` in a subprocess (a throwaway service account whose
    token_uri is the fake).
 2. Measures the fake's own capacity with a raw aiohttp client (and ``wrk`` when installed), so
    that we know the fake is not what limits the gateway.
@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def fake_fcm_process(workdir: Path) -> Iterator[tuple[str, Path]]:
     """The fake in a subprocess: yields (its URL, the service-account JSON it trusts)."""
     account = workdir / "service-account.json"
-    command = [sys.executable, "-m", "bench.fakefcm", "--port", "0", "--keep-messages", "0"]
+    command = [sys.executable, "-m", "testing.fakefcm", "--port", "0", "--keep-messages", "0"]
     process = subprocess.Popen(
         [*command, "--service-account", str(account)],
         cwd=ROOT,

@@ -1,12 +1,13 @@
 """HTTP load test of the API: locust against gunicorn on PostGIS, with the bench city.
 
-    .venv/bin/python manage.py bench_city --reset        # once: the city and its manifest
+    make bench-city                                      # once: the city and its manifest
     .venv/bin/python bench/load_test.py [--workers 2 --threads 4 --users 16 --duration 20]
 
-Starts gunicorn (``gunicorn.conf.py``) on ``--database-url`` with ``CACHE_URL`` on Redis
-database 9 (flushed first), the diagnostics endpoints on and a resident address per request
-(``API_NUM_PROXIES=1``). Then, for each scenario of ``bench/load/scenarios.py`` in turn (one
-endpoint at a time, so that each figure is that endpoint's own):
+Starts gunicorn (``bench.settings``, ``gunicorn.conf.py``) on ``--database-url`` with
+``CACHE_URL`` on Redis database 9 (flushed first), the diagnostics endpoints on and a resident
+address per request (``API_NUM_PROXIES=1``). Then, for each scenario of
+``bench/load/scenarios.py`` in turn (one endpoint at a time, so that each figure is that
+endpoint's own):
 
 1. **throughput**: ``--users`` locust users as fast as the server answers, for ``--warmup`` +
    ``--duration`` seconds; only the last ``--duration`` count;

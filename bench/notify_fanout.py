@@ -8,8 +8,8 @@
 Everything is real but FCM: the database of its own (created and migrated if missing, emptied
 at start), Redis as the broker (its database is flushed), ``celery -A backend worker`` processes
 (prefork) with ``PUSH_BACKEND=fcm`` sending through firebase-admin to the fake FCM, which runs
-as a separate process (``python -m bench.fakefcm``) so that it never shares the worker's GIL.
-Devices are inserted with SQL (``bench.pushworker.create_devices``); each measured fan-out is
+as a separate process (``python -m testing.fakefcm``) so that it never shares the worker's GIL.
+Devices are inserted with SQL (``testing.pushworker.create_devices``); each measured fan-out is
 an *alert* news item published through the services (the notification and its deliveries
 commit with the publication, ``dispatch`` is enqueued on commit), reaching every device of
 one set through the audience query (places within the item's area).
@@ -151,7 +151,7 @@ def workers(
     options: FanoutOptions,
     workdir: Path,
 ) -> Iterator[list[Any]]:
-    from bench.pushworker import Worker
+    from testing.pushworker import Worker
 
     started = []
     try:
@@ -187,7 +187,7 @@ def fan_out(
 ) -> dict[str, Any]:
     """Publish one alert to the ``label`` set, wait until every delivery is settled, check the
     fake received each token once; return the figures of the run."""
-    from bench.pushworker import alert_news, publish, send_window, wait_settled
+    from testing.pushworker import alert_news, publish, send_window, wait_settled
 
     fake.reset()
     cpu_before = [sum(worker.cpu_seconds().values()) for worker in running]
@@ -240,7 +240,7 @@ def _median(runs: list[dict[str, Any]], key: str) -> float | None:
 def run(options: FanoutOptions | None = None) -> dict[str, Any]:
     """The benchmark; returns ``{name, title, markdown, figures, targets}`` (run_all)."""
     from bench import machine
-    from bench.pushworker import (
+    from testing.pushworker import (
         FakeFcmProcess,
         celery_broker,
         create_devices,

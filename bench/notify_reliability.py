@@ -148,7 +148,7 @@ def kill_phase(
     options: ReliabilityOptions, *, fake: Any, start_worker: Any, sweeper: Sweeper, keep: int
 ) -> tuple[dict[str, Any], Any]:
     """Kill the worker mid-fan-out, restart it; return the figures and the running worker."""
-    from bench.pushworker import alert_news, delivery_counts, publish, token_for, wait_settled
+    from testing.pushworker import alert_news, delivery_counts, publish, token_for, wait_settled
 
     fake.reset()
     worker = start_worker()
@@ -245,7 +245,7 @@ def storm_phase(
     from django.db.models import Max
 
     from apps.notifications.models import Delivery
-    from bench.pushworker import alert_news, publish, send_window, token_for, wait_settled
+    from testing.pushworker import alert_news, publish, send_window, token_for, wait_settled
 
     fake.reset()
     half = options.storm_seconds / 2
@@ -325,7 +325,7 @@ def storm_phase(
 def run(options: ReliabilityOptions | None = None) -> dict[str, Any]:
     """Both phases; returns ``{name, title, markdown, figures, targets}`` (run_all)."""
     from bench import machine
-    from bench.pushworker import (
+    from testing.pushworker import (
         FakeFcmProcess,
         Worker,
         celery_broker,

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/redis_down.py --database postgis:///quartier_bench [--duration 10]
 
-One gunicorn (production settings, ``gunicorn.conf.py``: gthread) on the given database, its
+One gunicorn (``bench.settings``, ``gunicorn.conf.py``: gthread) on the given database, its
 cache a private redis-server. Rounds alternate three modes, so every ratio comes from the same
 minutes of the same machine:
 
@@ -35,8 +35,8 @@ if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
 
 from bench import machine  # noqa: E402
-from bench.faultservers import RedisServer, free_port  # noqa: E402
 from bench.load.server import ServerConfig, gunicorn  # noqa: E402
+from testing.faultservers import RedisServer, free_port  # noqa: E402
 
 TITLE = "Public reads with Redis stopped or hung, next to normal"
 MODES = ("normal", "stopped", "hung")

@@ -1,4 +1,4 @@
-"""gunicorn under test: started on the bench database, watched for memory and CPU, stopped."""
+"""gunicorn under test (``bench.settings``): started on the bench database, watched, stopped."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class ServerConfig:
     def environment(self) -> dict[str, str]:
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "backend.settings",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DATABASE_URL": self.database_url,
             "CACHE_URL": self.cache_url,
             "CELERY_BROKER_URL": "",

@@ -12,7 +12,6 @@ from django.db import connection
 from django.db.models import Count
 from rest_framework.test import APIClient
 
-from apps.benchcity.build import CitySpec, build, reset_tables
 from apps.core.geo import point, within_m
 from apps.core.models import Area
 from apps.core.services import content_areas_refresh
@@ -26,6 +25,7 @@ from apps.residents.rounding import snap_coordinates
 from apps.residents.tokens import device_token_hash
 from apps.works.models import Works
 from apps.works.services import _status_for_dates
+from bench.city.build import CitySpec, build, reset_tables
 
 pytestmark = pytest.mark.django_db
 

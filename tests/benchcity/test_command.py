@@ -9,9 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 
-from apps.benchcity import build as build_module
 from apps.core.models import Organization
 from apps.residents.models import Device
+from bench.city import build as build_module
 
 TINY = ["--devices", "40", "--items", "30", "--interactions", "100", "--token-sample", "10"]
 

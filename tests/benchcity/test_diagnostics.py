@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -10,6 +16,7 @@ from tests.api_support import published_event, published_news, published_works
 from tests.factories import CENTRE_LAT, CENTRE_LON, CategoryFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 CEILING = "/api/v1/diagnostics/ceiling/"
 PLAIN = "/api/v1/diagnostics/plain-items/"
 
@@ -67,3 +74,43 @@ def test_plain_items_rejects_bad_points(params):
 def test_diagnostics_are_not_in_the_schema():
     schema = APIClient().get("/api/v1/schema/", {"format": "json"}).json()
     assert not [path for path in schema["paths"] if "diagnostics" in path]
+
+
+SETTINGS_PROBE = """
+import json, sys, django
+django.setup()
+from django.apps import apps
+from django.test import Client
+print(json.dumps([apps.is_installed("bench.city"), Client().get(sys.argv[1]).status_code]))
+"""
+
+
+def probe_settings(module: str, path: str, tmp_path: Path) -> list:
+    """Whether ``module`` installs the bench city, and the status of ``path`` (a new process)."""
+    dropped = ("DJANGO_", "CELERY_", "CACHE_URL", "API_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+    env.update(
+        DJANGO_SETTINGS_MODULE=module,
+        DJANGO_ALLOWED_HOSTS="testserver",
+        DATABASE_URL=os.environ.get("TEST_DATABASE_URL", "postgis:///quartier"),
+        QUARTIER_VAR_DIR=str(tmp_path / "var"),
+        API_DIAGNOSTICS="1",  # on, so that only a missing route can answer 404
+    )
+    probe = subprocess.run(
+        [sys.executable, "-c", SETTINGS_PROBE, path],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(probe.stdout.splitlines()[-1])
+
+
+def test_production_settings_neither_install_nor_route_the_bench_city(tmp_path):
+    assert probe_settings("backend.settings", PLAIN, tmp_path) == [False, 404]
+
+
+def test_bench_settings_install_and_route_the_bench_city(tmp_path):
+    assert probe_settings("bench.settings", CEILING, tmp_path) == [True, 200]

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from apps.benchcity.build import CitySpec, build
-from bench.faultservers import RedisServer
+from bench.city.build import CitySpec, build
 from bench.load.scenarios import BY_NAME
 from bench.load_test import LoadOptions, run
+from testing.faultservers import RedisServer
 
 #: Scenarios whose endpoint may be absent from this build (the feed lands with its branch).
 OPTIONAL = {"feed_anonymous", "feed_personal"}

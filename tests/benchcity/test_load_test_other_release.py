@@ -16,11 +16,11 @@ import random
 import pytest
 import redis
 
-from apps.benchcity.build import CitySpec, build
 from apps.residents.rounding import snap_coordinates
-from bench.faultservers import RedisServer
+from bench.city.build import CitySpec, build
 from bench.load.scenarios import City
 from bench.load_test import LoadOptions, run
+from testing.faultservers import RedisServer
 from tests.benchcity.test_load_test import _database_url
 from tests.faults.other_release import OLD_MODULE, old_release_snapshot
 

@@ -8,8 +8,8 @@ import math
 
 import pytest
 
-from apps.benchcity.build import CitySpec, build
 from bench import notify_audience
+from bench.city.build import CitySpec, build
 from bench.notify_audience import Shape, vincenty_m
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.benchcity.build import CitySpec, build
+from bench.city.build import CitySpec, build
 from bench.redis_down import MODES, quick_options, run
 from tests.benchcity.test_load_test import _database_url
 

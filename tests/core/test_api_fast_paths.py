@@ -95,7 +95,7 @@ def _plan(queryset, *settings: str) -> str:
 
 @pytest.mark.django_db
 def test_the_default_order_is_read_from_its_index(many_news):  # noqa: F811
-    from apps.news.api.views import NewsFilterSet
+    from apps.news.api.filters import NewsFilterSet
 
     filterset = NewsFilterSet(data={}, queryset=news_list())
     assert filterset.is_valid()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.core.geo import point
 from apps.core.models import Category, Organization, Status
-from apps.news.api.views import NewsFilterSet
+from apps.news.api.filters import NewsFilterSet
 from apps.news.models import News
 from apps.news.selectors import news_list
 from tests.factories import CENTRE_LAT, CENTRE_LON

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 
 from apps.core.checks import KNOWN_KEYS
-from bench.fakefcm.credentials import make_service_account
+from testing.fakefcm.credentials import make_service_account
 
 BASE_DIR = Path(settings.BASE_DIR)
 BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/6")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.faultservers import BlackHole, RedisServer
+from testing.faultservers import BlackHole, RedisServer
 
 
 @pytest.fixture

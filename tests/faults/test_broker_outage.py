@@ -21,7 +21,7 @@ from apps.notifications.models import Delivery, DeliveryStatus, Notification
 from apps.notifications.services import deliveries_sweep
 from apps.works.models import Works
 from backend.celery import app
-from bench.faultservers import BlackHole, free_port
+from testing.faultservers import BlackHole, free_port
 from tests.api_support import key_client
 from tests.factories import CENTRE_LAT, CENTRE_LON
 from tests.notifications.helpers import phone

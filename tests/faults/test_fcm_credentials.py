@@ -27,8 +27,8 @@ from apps.notifications import services
 from apps.notifications.gateway.configured import reset_gateway
 from apps.notifications.models import Delivery, DeliveryStatus, Reason
 from apps.notifications.services import AUTH_RETRY_S
-from bench.fakefcm import FakeFcm
-from bench.fakefcm.credentials import make_service_account
+from testing.fakefcm import FakeFcm
+from testing.fakefcm.credentials import make_service_account
 from tests.factories import CategoryFactory, WorksFactory
 from tests.notifications.helpers import phone
 from tests.staff import staff_login

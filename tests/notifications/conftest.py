@@ -10,7 +10,7 @@ import pytest
 
 from apps.notifications.gateway.configured import reset_gateway
 from apps.notifications.gateway.fcm import FcmGateway
-from bench.fakefcm import FakeFcm, ServiceAccount
+from testing.fakefcm import FakeFcm, ServiceAccount
 from tests.staff import staff_login
 
 

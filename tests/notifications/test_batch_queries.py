@@ -15,7 +15,7 @@ from apps.notifications import services
 from apps.notifications.batching import claim_rows, ids_in
 from apps.notifications.gateway.configured import get_gateway
 from apps.notifications.models import Delivery, DeliveryStatus
-from bench.pushworker import create_devices
+from testing.pushworker import create_devices
 from tests.factories import CategoryFactory, NewsFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("log_backend")]

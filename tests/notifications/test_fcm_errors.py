@@ -9,7 +9,7 @@ import pytest
 from apps.core.models import Urgency
 from apps.notifications.gateway.fcm import FcmGateway
 from apps.notifications.gateway.push import Outcome, OutgoingPush
-from bench.fakefcm import make_service_account, write_service_account
+from testing.fakefcm import make_service_account, write_service_account
 
 
 def push(token: str, **overrides) -> OutgoingPush:

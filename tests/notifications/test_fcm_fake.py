@@ -10,8 +10,8 @@ import httpx
 import jwt
 import pytest
 
-from bench.fakefcm import make_service_account
-from bench.fakefcm.server import GOOGLE_TOKEN_AUDIENCE, JWT_GRANT_TYPE
+from testing.fakefcm import make_service_account
+from testing.fakefcm.server import GOOGLE_TOKEN_AUDIENCE, JWT_GRANT_TYPE
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 

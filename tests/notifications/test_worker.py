@@ -2,7 +2,7 @@
 the fake FCM, by the real firebase-admin path (JWT, token exchange, send).
 
 The worker consumes ``push`` and ``default`` and sends with ``PUSH_BACKEND=fcm`` to the
-session's fake FCM; this process enqueues to the same Redis (``bench.pushworker.celery_broker``)
+session's fake FCM; this process enqueues to the same Redis (``testing.pushworker.celery_broker``)
 and commits for real (``transactional_db``), so that the worker sees the rows.
 """
 
@@ -22,7 +22,7 @@ from apps.core.services import content_publish, content_schedule
 from apps.notifications import texts
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification
 from apps.residents.models import Device
-from bench.pushworker import Worker, celery_broker, create_devices, database_url, token_for
+from testing.pushworker import Worker, celery_broker, create_devices, database_url, token_for
 from tests.factories import AreaFactory, CategoryFactory, NewsFactory, WorksFactory
 from tests.notifications.helpers import FAR, phone
 

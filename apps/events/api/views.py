@@ -1,103 +1,36 @@
-"""Views of events: the content ViewSet plus iCalendar feeds and date filters."""
+"""Views of events: the content ViewSet plus iCalendar feeds (filters in filters.py)."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django import forms
 from django.db.models import Min, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api.conditional import set_validators
 from apps.core.api.content_schema import content_viewset_schema
-from apps.core.api.filters import (
-    ChoiceListFilter,
-    ContentFilterForm,
-    ContentFilterSet,
-    FormFieldFilter,
-    ordering_filter,
-)
-from apps.core.api.params import LenientDateTimeField
 from apps.core.api.renderers import FirstRendererNegotiation, ICalendarRenderer
 from apps.core.api.schema import CONDITIONAL_PARAMETERS, NOT_MODIFIED
 from apps.core.api.viewsets import ContentViewSet
+from apps.events.api.filters import EventFilterSet
+from apps.events.api.schema import LIST_EXAMPLE, WRITE_EXAMPLE
 from apps.events.api.serializers import (
     EventDetailSerializer,
     EventListItemSerializer,
     EventWriteSerializer,
 )
 from apps.events.ical import events_calendar
-from apps.events.models import Audience, Event
+from apps.events.models import Event
 from apps.events.selectors import event_detail, event_list
 from apps.events.services import event_apply
 
 #: An iCalendar feed holds at most this many events (the first by the requested ordering).
 ICAL_MAX_EVENTS = 500
-
-
-class EventFilterForm(ContentFilterForm):
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        after, before = cleaned.get("starts_after"), cleaned.get("starts_before")
-        if after and before and before <= after:
-            self.add_error("starts_before", _("'starts_before' must follow 'starts_after'."))
-        return cleaned
-
-
-class StartsFilter(FormFieldFilter):
-    """``starts_after``/``starts_before``: one occurrence must start within both bounds."""
-
-    field_class = LenientDateTimeField
-
-    def apply(self, qs: QuerySet, value: Any) -> QuerySet:
-        after = self.cleaned.get("starts_after")
-        before = self.cleaned.get("starts_before")
-        if self.field_name == "starts_before" and after is not None:
-            return qs  # applied together with starts_after
-        return qs.starting_between(after=after, before=before)  # type: ignore[attr-defined]
-
-
-class FreeFilter(FormFieldFilter):
-    field_class = forms.ChoiceField
-
-    def apply(self, qs: QuerySet, value: str) -> QuerySet:
-        return qs.filter(is_free=value == "true")
-
-
-_DATE_DOC = "ISO 8601 date-time; an event matches when one of its occurrences starts {}."
-
-
-class EventFilterSet(ContentFilterSet):
-    starts_after = extend_schema_field(
-        {"type": "string", "format": "date-time", "description": _DATE_DOC.format("at or after")}
-    )(StartsFilter(field_name="starts_after"))
-    starts_before = extend_schema_field(
-        {"type": "string", "format": "date-time", "description": _DATE_DOC.format("before")}
-    )(StartsFilter(field_name="starts_before"))
-    free = extend_schema_field(
-        {"type": "string", "enum": ["true", "false"], "description": "Free events only, or paying."}
-    )(FreeFilter(choices=[("true", "true"), ("false", "false")]))
-    audience = extend_schema_field(
-        {
-            "type": "string",
-            "pattern": "^({a})(,({a}))*$".format(a="|".join(Audience.values)),
-            "description": "Comma list of audiences: " + ", ".join(Audience.values) + ".",
-        }
-    )(ChoiceListFilter(field_name="audience", allowed=Audience.values))
-    ordering = ordering_filter(
-        ["next_start_at", "start_at", "publish_at", "updated_at", "distance"], "next_start_at"
-    )
-
-    default_ordering = "next_start_at"
-
-    class Meta(ContentFilterSet.Meta):
-        model = Event
-        form = EventFilterForm
 
 
 @content_viewset_schema(
@@ -110,46 +43,8 @@ class EventFilterSet(ContentFilterSet):
         "Ordered by the next occurrence by default. `starts_after`/`starts_before` look at "
         "every occurrence of recurring events."
     ),
-    list_example={
-        "type": "events",
-        "id": 12,
-        "title": "Concert au parc de la Tête d'Or",
-        "summary": "Orchestre municipal, entrée libre.",
-        "geometry": {"type": "Point", "coordinates": [4.8526, 45.7772]},
-        "category": {"slug": "culture", "name": "Culture", "colour": "#9c36b5", "icon": ""},
-        "organization": {"slug": "ville", "name": "Ville de Lyonnay"},
-        "urgency": "info",
-        "publish_at": "2026-05-20T09:00:00+02:00",
-        "updated_at": "2026-05-20T09:00:00+02:00",
-        "image": None,
-        "url": "http://127.0.0.1:8000/api/v1/events/12/",
-        "start_at": "2026-06-21T20:00:00+02:00",
-        "end_at": "2026-06-21T22:00:00+02:00",
-        "has_start_time": True,
-        "has_end_time": True,
-        "next_start_at": "2026-06-21T20:00:00+02:00",
-        "next_end_at": "2026-06-21T22:00:00+02:00",
-        "is_recurring": False,
-        "venue": {"name": "Kiosque", "address": "Parc de la Tête d'Or", "city": "Lyonnay"},
-        "event_status": "scheduled",
-        "is_free": True,
-        "audience": "everyone",
-        "attendance_mode": "offline",
-    },
-    write_example={
-        "title_fr": "Concert au parc",
-        "category": "culture",
-        "start_at": "2026-06-21T20:00:00+02:00",
-        "end_at": "2026-06-21T22:00:00+02:00",
-        "rrule": "FREQ=WEEKLY;COUNT=4",
-        "venue": {
-            "name": "Kiosque",
-            "address": "Parc de la Tête d'Or",
-            "location": {"type": "Point", "coordinates": [4.8526, 45.7772]},
-        },
-        "is_free": True,
-        "status": "published",
-    },
+    list_example=LIST_EXAMPLE,
+    write_example=WRITE_EXAMPLE,
 )
 class EventViewSet(ContentViewSet):
     """Events of the city and its partners, with iCalendar feeds."""

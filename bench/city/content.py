@@ -21,8 +21,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from apps.benchcity import layout, texts
 from apps.events.services import event_expand
+from bench.city import layout, texts
 
 DAY = 86_400
 

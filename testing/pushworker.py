@@ -1,6 +1,6 @@
 """Real push workers for tests and benchmarks: Celery worker and fake FCM subprocesses, devices.
 
-- ``FakeFcmProcess``: ``python -m bench.fakefcm`` in its own process (so that it never competes
+- ``FakeFcmProcess``: ``python -m testing.fakefcm`` in its own process (so that it never competes
   with the worker for the GIL), driven over its control routes (``/_stats``, ``/_faults``).
 - ``Worker``: ``celery -A backend worker`` on the ``push`` (and ``default``) queues in its own
   session, with the real FCM gateway (``PUSH_BACKEND=fcm``) pointed at a fake; ``kill9()``
@@ -45,7 +45,7 @@ class FakeFcmProcess:
 
     def start(self) -> FakeFcmProcess:
         command = [
-            sys.executable, "-m", "bench.fakefcm", "--port", "0",
+            sys.executable, "-m", "testing.fakefcm", "--port", "0",
             "--keep-messages", str(self.keep_messages), "--service-account", str(self.account),
         ]  # fmt: skip
         self.process = subprocess.Popen(

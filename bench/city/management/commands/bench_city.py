@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.benchcity.build import BenchCityError, CitySpec, build
+from bench.city.build import BenchCityError, CitySpec, build
 
 DEFAULT_MANIFEST = Path(settings.VAR_DIR) / "bench" / "city.json"
 

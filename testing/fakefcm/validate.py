@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from bench.fakefcm import errors
+from testing.fakefcm import errors
 
 MAX_PAYLOAD_BYTES = 4096
 MAX_TTL_S = 28 * 24 * 3600

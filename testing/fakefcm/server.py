@@ -33,10 +33,10 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 
-from bench.fakefcm import errors
-from bench.fakefcm.credentials import ServiceAccount, make_service_account
-from bench.fakefcm.state import STORM_ERRORS, TOKEN_FAULTS, Faults, Recorder
-from bench.fakefcm.validate import check_body
+from testing.fakefcm import errors
+from testing.fakefcm.credentials import ServiceAccount, make_service_account
+from testing.fakefcm.state import STORM_ERRORS, TOKEN_FAULTS, Faults, Recorder
+from testing.fakefcm.validate import check_body
 
 JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ACCEPTED_SCOPES = frozenset(
@@ -61,7 +61,7 @@ class _TrustedKey:
 
 class FakeFcm:
     """One fake FCM endpoint. ``start()`` serves it from a background thread (tests);
-    ``serve()`` runs it in the current event loop (``python -m bench.fakefcm``)."""
+    ``serve()`` runs it in the current event loop (``python -m testing.fakefcm``)."""
 
     def __init__(
         self,

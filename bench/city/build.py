@@ -24,12 +24,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.benchcity import content as content_rows
-from apps.benchcity import residents as resident_rows
-from apps.benchcity.content import Table
-from apps.benchcity.texts import CITY_CODE
 from apps.core.api.response_cache import generations_bump
 from apps.core.registry import content_models
+from bench.city import content as content_rows
+from bench.city import residents as resident_rows
+from bench.city.content import Table
+from bench.city.texts import CITY_CODE
 
 #: Apps whose tables a ``--reset`` empties (TRUNCATE … CASCADE also empties tables that
 #: reference them, e.g. notifications of bench devices).
@@ -295,7 +295,7 @@ def _manifest(
     places: dict[int, list[tuple[float, float]]],
     popular: dict[str, list[int]],
 ) -> dict[str, Any]:
-    from apps.benchcity import layout, texts
+    from bench.city import layout, texts
 
     return {
         "about": "Bench city built by `manage.py bench_city`; clear device tokens: keep private.",

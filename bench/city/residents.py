@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from apps.benchcity import layout
-from apps.benchcity.content import DAY, Table, Taxonomy, ts
 from apps.recommend.codes import Action, Context, ItemType
 from apps.residents.models import PlaceLabel
 from apps.residents.rounding import snap_coordinates
 from apps.residents.tokens import DEVICE_TOKEN_PREFIX, device_token_hash
+from bench.city import layout
+from bench.city.content import DAY, Table, Taxonomy, ts
 
 DEVICE_COLUMNS = (
     "id", "platform", "token_hash", "push_token", "push_token_active", "push_token_updated_at",

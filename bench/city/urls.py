@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.benchcity.views import CeilingView, PlainItemsView
+from bench.city.views import CeilingView, PlainItemsView
 
 urlpatterns = [
     path("diagnostics/ceiling/", CeilingView.as_view(), name="diagnostics-ceiling"),

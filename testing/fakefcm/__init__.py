@@ -8,18 +8,18 @@ In process (tests)::
         ...                                                    # FCM_ENDPOINT = fake.url
         fake.recorder.delivered["tok-2"]
 
-Out of process (benchmarks): ``python -m bench.fakefcm --port 8765 --service-account sa.json``
-then ``GET /_stats``, ``POST /_faults``, ``POST /_reset`` (see ``bench.fakefcm.server``).
+Out of process (benchmarks): ``python -m testing.fakefcm --port 8765 --service-account sa.json``
+then ``GET /_stats``, ``POST /_faults``, ``POST /_reset`` (see ``testing.fakefcm.server``).
 """
 
-from bench.fakefcm.credentials import (
+from testing.fakefcm.credentials import (
     ServiceAccount,
     load_service_account,
     make_service_account,
     write_service_account,
 )
-from bench.fakefcm.server import FakeFcm
-from bench.fakefcm.state import TOKEN_FAULTS, Faults, Recorder
+from testing.fakefcm.server import FakeFcm
+from testing.fakefcm.state import TOKEN_FAULTS, Faults, Recorder
 
 __all__ = [
     "TOKEN_FAULTS",

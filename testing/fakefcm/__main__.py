@@ -1,4 +1,4 @@
-"""Run the fake FCM server: ``python -m bench.fakefcm --port 8765 --service-account sa.json``.
+"""Run the fake FCM server: ``python -m testing.fakefcm --port 8765 --service-account sa.json``.
 
 Prints one line ``fakefcm listening on http://HOST:PORT`` once it accepts connections, then
 serves until SIGINT/SIGTERM.
@@ -14,12 +14,12 @@ import signal
 import sys
 from pathlib import Path
 
-from bench.fakefcm.credentials import load_service_account
-from bench.fakefcm.server import FakeFcm
+from testing.fakefcm.credentials import load_service_account
+from testing.fakefcm.server import FakeFcm
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.fakefcm", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m testing.fakefcm", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument(

@@ -4,6 +4,6 @@ from django.apps import AppConfig
 
 
 class BenchCityConfig(AppConfig):
-    name = "apps.benchcity"
+    name = "bench.city"
     label = "benchcity"
     verbose_name = "Bench city"

@@ -1,0 +1,1 @@
+"""What tests and benchmarks share: the fake FCM, the push worker harness, servers to break."""
