@@ -114,3 +114,30 @@ def test_production_settings_neither_install_nor_route_the_bench_city(tmp_path):
 
 def test_bench_settings_install_and_route_the_bench_city(tmp_path):
     assert probe_settings("bench.settings", CEILING, tmp_path) == [True, 200]
+
+
+def test_bench_settings_start_without_secrets_in_the_environment():
+    """`make bench-city` on a fresh machine: DEBUG off, no key, no FCM file — the start-up
+    checks pass on the bench-only key and the log backend; production settings still refuse."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SECRET_KEY", "PUSH_BACKEND", "FCM_CREDENTIALS_FILE", "DJANGO_DEBUG"}
+    }
+    env["DATABASE_URL"] = env.get("TEST_DATABASE_URL", "postgis:///quartier")
+
+    def check(module: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", "check"],
+            cwd=ROOT,
+            env={**env, "DJANGO_SETTINGS_MODULE": module},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    bench = check("bench.settings")
+    assert bench.returncode == 0, bench.stderr
+    production = check("backend.settings")
+    assert production.returncode != 0
+    assert "quartier.E001" in production.stderr and "quartier.E002" in production.stderr
