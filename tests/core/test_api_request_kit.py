@@ -15,7 +15,7 @@ LIST_ROUTES = [
     ("/api/v1/news/", True, False),
     ("/api/v1/works/", True, False),
     ("/api/v1/events/", True, False),
-    ("/api/v1/events/ical/", False, False),
+    ("/api/v1/events/ical/", False, False),  # checks the list's pages, has none
     ("/api/v1/categories/", True, False),
     ("/api/v1/organizations/", True, False),
     ("/api/v1/areas/", True, False),
@@ -104,6 +104,20 @@ def test_list_routes_check_pages_before_a_conditional_answer(client, route, devi
     headers = {"HTTP_IF_NONE_MATCH": etag} if etag else {}
     response = client.get(f"{route}?page_size=abc", **headers)
     _assert_invalid(response, "page_size")
+
+
+@pytest.mark.django_db
+def test_list_routes_events_ical_checks_the_list_pages(client):
+    _assert_invalid(client.get("/api/v1/events/ical/?page=0"), "page")
+    assert client.get("/api/v1/events/ical/?page_size=2").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", ["/api/v1/categories/", "/api/v1/me/saved/"])
+def test_list_routes_answer_405_to_an_unhandled_method_whatever_the_query(client, route):
+    if "/me/" in route:
+        client = make_resident().client
+    assert client.generic("TRACE", f"{route}?page=0&foo=1").status_code == 405
 
 
 @pytest.mark.django_db
