@@ -19,7 +19,7 @@ OS_TEST_OPTIONAL_PKGS := chromium wrk
 PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
 PG_PKGS := $(if $(PG_VERSION),postgresql-$(PG_VERSION)-postgis-3,postgresql postgresql-postgis)
 
-.PHONY: help run test lint format check bench bench-city fuzz os-run os-test venv venv-dev services clean lock audit
+.PHONY: help run test test-fast lint format check bench bench-city fuzz os-run os-test venv venv-dev services clean lock audit
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -76,10 +76,17 @@ run: venv  ## Serve the demo city on the embedded SpatiaLite database (http://12
 test: venv-dev services  ## Run the whole test suite on PostGIS (starts PostGIS and Redis)
 	@$(VENV)/bin/pytest $(PYTEST_ARGS); code=$$?; [ $$code -eq 5 ] && code=0; exit $$code
 
-lint: venv-dev  ## ruff (lint and format check) and mypy
+# The inner loop: everything but the slow, worker and browser tests (CI runs `make test`).
+FAST_MARKS := not slow and not celery_worker and not browser
+
+test-fast: venv-dev services  ## The suite without `slow`, `celery_worker` and `browser` tests
+	@$(VENV)/bin/pytest -m "$(FAST_MARKS)" $(PYTEST_ARGS); code=$$?; [ $$code -eq 5 ] && code=0; exit $$code
+
+lint: venv-dev  ## ruff (lint and format check), mypy and the import contracts (.importlinter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 format: venv-dev  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

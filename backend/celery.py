@@ -15,18 +15,29 @@ app = Celery("backend")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("push"))
 app.conf.task_routes = {"apps.notifications.tasks.*": {"queue": "push"}}
+
+# Every periodic task, in one table: name, task, schedule, queue. Apps no longer register their
+# own entries, so this is the whole of what `celery -A backend beat` and `beat_embedded` run.
+# The queue repeats what ``task_routes`` decides, so the table reads without the router.
+BEAT_SCHEDULE: tuple[tuple[str, str, float | crontab, str], ...] = (
+    # name                       task                                                 schedule                    queue
+    ("content-lifecycle",       "apps.core.tasks.content_lifecycle_tick",            60.0,                       "default"),
+    ("works-status",            "apps.works.tasks.works_status_tick",                300.0,                      "default"),
+    ("interop-sources-poll",    "apps.interop.tasks.sources_poll",                   15 * 60.0,                  "default"),
+    ("residents-purge",         "apps.residents.tasks.residents_purge_tick",         crontab(hour=3, minute=17), "default"),
+    ("interactions-purge",      "apps.recommend.tasks.interactions_purge_tick",      crontab(hour=3, minute=37), "default"),
+    ("item-popularity-refresh", "apps.recommend.tasks.item_popularity_refresh_tick", 600.0,                      "default"),
+    # At night, after the purges and away from the morning peak of the feed.
+    ("recommender-train",       "apps.recommend.tasks.recommender_train_nightly",    crontab(hour=4, minute=13), "default"),
+    ("notifications-sweep",     "apps.notifications.tasks.sweep_tick",               60.0,                       "push"),
+    ("notifications-reminders", "apps.notifications.tasks.reminders_tick",           900.0,                      "push"),
+    ("notifications-purge",     "apps.notifications.tasks.deliveries_purge_tick",    crontab(hour=3, minute=47), "push"),
+)  # fmt: skip
 app.conf.beat_schedule = {
-    "content-lifecycle": {
-        "task": "apps.core.tasks.content_lifecycle_tick",
-        "schedule": 60.0,
-    },
+    name: {"task": task, "schedule": schedule, "options": {"queue": queue}}
+    for name, task, schedule, queue in BEAT_SCHEDULE
 }
 app.autodiscover_tasks()
-
-
-def beat_entry(name: str, task: str, schedule: float | crontab) -> None:
-    """Register a periodic task; apps call this from their ``AppConfig.ready``."""
-    app.conf.beat_schedule[name] = {"task": task, "schedule": schedule}
 
 
 @signals.worker_init.connect(dispatch_uid="quartier.worker_start_check")

@@ -10,10 +10,6 @@ class WorksConfig(AppConfig):
     verbose_name = _("Travaux")
 
     def ready(self) -> None:
-        from backend.celery import beat_entry
-
-        beat_entry("works-status", "apps.works.tasks.works_status_tick", 300.0)
-
         from apps.core.api.items import register_list_item
         from apps.works.api.serializers import WorksListItemSerializer
         from apps.works.selectors import works_list

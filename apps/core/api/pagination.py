@@ -1,4 +1,4 @@
-"""Page-number pagination for lists: correct ``count``, ``page_size`` up to 100."""
+"""Page-number pagination for lists: correct ``count``, ``page_size`` up to 100, both checked."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 from django.core.paginator import Paginator
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
+
+from apps.core.api.params import positive_int_param
 
 
 class CountedPaginator(Paginator):
@@ -19,7 +21,11 @@ class CountedPaginator(Paginator):
 
 
 class ListPagination(PageNumberPagination):
-    """``?page=N&page_size=M``; lists are ordered with ``id`` as the last key, so stable."""
+    """``?page=N&page_size=M``; lists are ordered with ``id`` as the last key, so stable.
+
+    ``page`` from 1 and ``page_size`` from 1 (at most 100): anything else is a 400, never
+    ignored; a page past the end is a 404 (``Invalid page.``), as in DRF.
+    """
 
     page_size = 20
     page_size_query_param = "page_size"
@@ -34,3 +40,10 @@ class ListPagination(PageNumberPagination):
             partial(CountedPaginator, count=count) if count is not None else Paginator
         )
         return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request: Request) -> int:
+        size = positive_int_param(request, self.page_size_query_param or "page_size")
+        return self.page_size if size is None else min(size, self.max_page_size or size)
+
+    def get_page_number(self, request: Request, paginator: Any) -> int:
+        return positive_int_param(request, self.page_query_param) or 1

@@ -1,24 +1,103 @@
-"""Form fields that parse the API's query parameters (points, boxes, lists, dates).
+"""The API's query parameters: the request kit every list uses, and the fields that parse them.
 
-Each refuses what it cannot read with a message naming the expected form, so a malformed
-parameter is a 400 (with the error shape) and never reaches the database.
+``KnownQueryParams`` is the one kit of every list route (DESIGN §5): a parameter the route does
+not document is a 400, and so is a malformed ``page`` or ``page_size``, before any query runs
+(a 304 or a cached answer included). The form fields refuse what they cannot read with a
+message naming the expected form, so a malformed parameter never reaches the database.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib.gis.geos import Point, Polygon
 from django.core.validators import ProhibitNullCharactersValidator, validate_slug
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 
 from apps.core.geo import point
 
 #: At most this many values in a comma list (``category=a,b,c``).
 MAX_LIST_VALUES = 50
+
+#: The page-number parameters of paginated lists (``apps.core.api.pagination``).
+PAGE_PARAMETERS = frozenset({"page", "page_size"})
+#: Larger numbers are typing mistakes (and would overflow the database's integers).
+MAX_PAGE_DIGITS = 9
+
+
+def positive_int_param(request: Request, name: str) -> int | None:
+    """The query parameter ``name`` as an integer ≥ 1, ``None`` if absent; else a 400."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_PAGE_DIGITS or int(raw) < 1:
+        raise ValidationError({name: [gettext_now("A positive integer.")]})
+    return int(raw)
+
+
+class KnownQueryParams:
+    """The request kit of list views: only documented query parameters, pages checked.
+
+    A view names its own parameters in ``query_params_allowed``; ``query_params_known`` adds
+    what the view's machinery reads (its FilterSet's filters, ``page``/``page_size`` under a
+    page-number paginator, ``format`` where the format is negotiable). Checked in
+    ``initial``, after authentication, permissions and throttles, before the handler.
+    """
+
+    query_params_allowed: ClassVar[frozenset[str]] = frozenset()
+
+    def query_params_checked(self) -> bool:
+        """Whether this request's query is checked (viewsets check their list actions)."""
+        return True
+
+    def query_params_known(self) -> set[str]:
+        known = set(self.query_params_allowed)
+        filterset = getattr(self, "filterset_class", None)
+        if filterset is not None:
+            known.update(filterset.base_filters)
+        if self.query_params_paginated():
+            known.update(PAGE_PARAMETERS)
+        return known
+
+    def query_params_paginated(self) -> bool:
+        from rest_framework.pagination import PageNumberPagination
+
+        pagination = getattr(self, "pagination_class", None)
+        return pagination is not None and issubclass(pagination, PageNumberPagination)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        method = (request.method or "").lower()
+        # A method the view does not handle is a 405 (DRF's dispatch), whatever the query.
+        if method not in self.http_method_names or not hasattr(self, method):  # type: ignore[attr-defined]
+            return
+        if self.query_params_checked():
+            query_params_check(
+                request,
+                known=self.query_params_known(),
+                pages=method in ("get", "head"),
+            )
+
+
+def query_params_check(request: Request, *, known: Iterable[str], pages: bool = True) -> None:
+    """400 for a parameter not in ``known`` (a typo must not pass unseen), or a bad page.
+
+    ``pages``: check ``page`` and ``page_size`` too (reads; a write ignores them, as before).
+    """
+    known = frozenset(known)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise ValidationError({name: [gettext_now("Unknown query parameter.")] for name in unknown})
+    if pages:
+        for name in sorted(PAGE_PARAMETERS & known):
+            positive_int_param(request, name)
 
 
 def _float(text: str) -> float:

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from apps.core.api import schema as _schema  # noqa: F401  (registers the OpenAPI extensions)
 from apps.core.api.conditional import etag_for, not_modified, set_validators
 from apps.core.api.filters import ChoiceListFilter, DateTimeFromFilter
+from apps.core.api.params import KnownQueryParams
 from apps.core.api.renderers import GeoJSONRenderer, JsonErrorsMixin, StrictFormatNegotiation
 from apps.core.api.schema import (
     CONDITIONAL_PARAMETERS,
@@ -34,8 +35,10 @@ from apps.core.models import Area, AreaKind, Tombstone
 from apps.core.selectors import area_list, category_list, organization_list, tombstone_list
 
 
-class _PublicListView(JsonErrorsMixin, generics.ListAPIView):
+class _PublicListView(KnownQueryParams, JsonErrorsMixin, generics.ListAPIView):
     """A public, paginated list with ETag/Last-Modified from a cheap version query."""
+
+    query_params_allowed = frozenset({"format"})
 
     authentication_classes: list = []
     permission_classes: list = []

@@ -27,6 +27,7 @@ from apps.core.api import schema as _schema  # noqa: F401  (registers the OpenAP
 from apps.core.api.auth import OrganizationApiKeyAuthentication
 from apps.core.api.conditional import etag_for, not_modified, set_validators
 from apps.core.api.pagination import ListPagination
+from apps.core.api.params import KnownQueryParams
 from apps.core.api.permissions import CanPublishContent, acting_user, publishing_organizations
 from apps.core.api.renderers import GeoJSONRenderer, JsonErrorsMixin, StrictFormatNegotiation
 from apps.core.api.throttles import PublicReadThrottle, PublishingThrottle
@@ -37,7 +38,7 @@ from apps.core.services import content_delete
 MAX_ID = 2**63 - 1
 
 
-class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
+class ContentViewSet(KnownQueryParams, JsonErrorsMixin, viewsets.GenericViewSet):
     """Subclasses set the model, serializers, filterset and selectors of one content type."""
 
     model: ClassVar[type[PublishableContent]]
@@ -64,8 +65,17 @@ class ContentViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
     #: Columns whose earliest value in a response's items is when that response changes by
     #: time alone (an item expires or ends); the response cache keeps it until then at most.
     boundary_fields: ClassVar[tuple[str, ...]] = ("expires_at",)
+    #: With the FilterSet's filters (and pages on ``list``): every other parameter is a 400.
+    query_params_allowed = frozenset({"format"})
 
     # --- plumbing -------------------------------------------------------------------------
+
+    def query_params_checked(self) -> bool:
+        return getattr(self, "action", None) in self.filtered_actions
+
+    def query_params_paginated(self) -> bool:
+        # The iCalendar feed has no pages but takes the list's query, ``page_size`` included.
+        return getattr(self, "action", None) in self.filtered_actions
 
     def get_throttles(self) -> list[Any]:
         if self.request is not None and self.request.method not in ("GET", "HEAD", "OPTIONS"):

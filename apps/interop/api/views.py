@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apps.core.api.conditional import etag_for, not_modified, set_validators
+from apps.core.api.params import KnownQueryParams
 from apps.core.api.schema import RawResponseSchema
 from apps.core.api.throttles import PublicReadThrottle
 from apps.core.api.writes import SafeDateTimeField
@@ -44,10 +45,11 @@ UPDATED_SINCE = OpenApiParameter(
 )
 
 
-class _FeedView(APIView):
+class _FeedView(KnownQueryParams, APIView):
     authentication_classes = ()
     permission_classes = ()
     throttle_classes = (PublicReadThrottle,)
+    query_params_allowed = frozenset({"updated_since"})
     content_type: ClassVar[str] = ""
     fmt: ClassVar[str] = ""
 

@@ -12,11 +12,11 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api.pagination import ListPagination
 from apps.core.api.params import LenientDateTimeField
 from apps.notifications.api.serializers import ReceivedNotificationSerializer
 from apps.notifications.models import Delivery
 from apps.notifications.selectors import device_received
-from apps.residents.api.pagination import StrictListPagination
 from apps.residents.api.schema import error_responses
 from apps.residents.api.views.base import ResidentAPIView, no_store
 
@@ -28,7 +28,7 @@ SINCE = OpenApiParameter(
 
 
 class ReceivedNotificationListView(ResidentAPIView, GenericAPIView):
-    pagination_class = StrictListPagination
+    pagination_class = ListPagination
     query_params_allowed = frozenset({"page", "page_size", "since"})
     serializer_class = ReceivedNotificationSerializer
     queryset = Delivery.objects.none()  # the schema generator's view; requests use the device

@@ -1,8 +1,8 @@
 """Run the Celery beat schedule in-process, for the embedded mode (no broker, eager tasks).
 
-``celery beat`` needs a broker; ``make run`` has none, so this loop asks each entry of
-``backend.celery.app.conf.beat_schedule`` whether it is due (Celery's own ``is_due``) and runs
-it eagerly. Production runs the real ``celery -A backend beat``.
+``celery beat`` needs a broker; ``make run`` has none, so this loop asks each entry of the
+project's beat schedule (the table in ``backend/celery.py``) whether it is due (Celery's own
+``is_due``) and runs it eagerly. Production runs the real ``celery -A backend beat``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import logging
 import time
 from datetime import datetime
 
+from celery import current_app
 from celery.schedules import schedule as celery_schedule
 from django.core.management.base import BaseCommand, CommandError
-
-from backend.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Run interval entries once.")
 
     def handle(self, *args, once: bool = False, **options):
+        # The project's Celery app (created with the settings), without importing the project:
+        # apps never import backend (.importlinter).
+        app = current_app._get_current_object()
         if not app.conf.task_always_eager:
             raise CommandError("A broker is configured: run `celery -A backend beat` instead.")
         app.loader.import_default_modules()  # runs autodiscover_tasks()

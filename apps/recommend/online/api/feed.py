@@ -17,12 +17,12 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from apps.core.api.items import serialize_items
+from apps.core.api.params import KnownQueryParams
 from apps.core.geo import point
 from apps.recommend.online.api.feed_serializers import FeedPageSerializer, FeedQuerySerializer
 from apps.recommend.online.feed_service import feed_page, feed_snapshot
 from apps.recommend.online.snapshot import CursorError, cursor_make, cursor_open
 from apps.residents.api.schema import error_responses
-from apps.residents.api.views.base import KnownQueryParamsMixin
 from apps.residents.auth import (
     DeviceScopedRateThrottle,
     OptionalDeviceTokenAuthentication,
@@ -61,7 +61,7 @@ def request_language(request: Request, device: Device | None) -> str:
     return settings.LANGUAGE_CODE
 
 
-class FeedView(KnownQueryParamsMixin, APIView):
+class FeedView(KnownQueryParams, APIView):
     """Anonymous callers get the feed around ``lat``/``lon``; a device token personalises it."""
 
     authentication_classes = [OptionalDeviceTokenAuthentication]

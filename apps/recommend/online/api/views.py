@@ -8,13 +8,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.params import KnownQueryParams
 from apps.recommend.online.api.serializers import (
     InteractionBatchResultSerializer,
     InteractionBatchSerializer,
 )
 from apps.recommend.services import interactions_log
 from apps.residents.api.schema import error_responses
-from apps.residents.api.views.base import KnownQueryParamsMixin
 from apps.residents.auth import (
     DeviceScopedRateThrottle,
     DeviceTokenAuthentication,
@@ -23,7 +23,7 @@ from apps.residents.auth import (
 )
 
 
-class InteractionsView(KnownQueryParamsMixin, APIView):
+class InteractionsView(KnownQueryParams, APIView):
     """Device token required: the log exists only under a device's personalization consent."""
 
     authentication_classes = [DeviceTokenAuthentication]

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.params import KnownQueryParams
 from apps.residents.api.schema import error_responses
 from apps.residents.api.serializers import (
     LANGUAGE_CODES,
@@ -23,7 +24,7 @@ from apps.residents.api.serializers import (
     PushTokenInputSerializer,
     TransferCodeSerializer,
 )
-from apps.residents.api.views.base import KnownQueryParamsMixin, ResidentAPIView, no_store
+from apps.residents.api.views.base import ResidentAPIView, no_store
 from apps.residents.app_check import HEADER, AppCheckHeaderAuthentication, app_check_verify
 from apps.residents.auth import DeviceScopedRateThrottle, RegistrationCeilingThrottle
 from apps.residents.gdpr import device_export
@@ -39,7 +40,7 @@ from apps.residents.services import (
 TAGS = ["residents"]
 
 
-class DeviceRegisterView(KnownQueryParamsMixin, APIView):
+class DeviceRegisterView(KnownQueryParams, APIView):
     """Anonymous registration of an installed app.
 
     Abuse controls, cheapest first: a rate per client address (an IPv6 /64), App Check when

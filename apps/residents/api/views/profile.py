@@ -11,7 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.residents.api.pagination import StrictListPagination
+from apps.core.api.pagination import ListPagination
 from apps.residents.api.schema import error_responses
 from apps.residents.api.serializers import (
     InterestsSerializer,
@@ -156,7 +156,7 @@ class InterestsView(ResidentAPIView):
 
 
 class SavedItemListView(ResidentAPIView, GenericAPIView):
-    pagination_class = StrictListPagination
+    pagination_class = ListPagination
     query_params_allowed = frozenset({"page", "page_size"})
     serializer_class = SavedItemSerializer
     queryset = SavedItem.objects.none()  # the schema generator's view; requests use the device
