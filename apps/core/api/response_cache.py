@@ -37,7 +37,7 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.core.cache import cache
@@ -166,7 +166,7 @@ def lookup(request: Request, *, scope: str) -> HttpResponseBase | None:
 ENTRY_FIELDS = frozenset(("generation", "until", "body", "content_type", "etag", "last_modified"))
 
 
-def _readable(entry: Any) -> bool:
+def _readable(entry: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(entry, dict) and entry.keys() >= ENTRY_FIELDS
 
 
