@@ -19,7 +19,8 @@ import numpy as np
 
 from apps.benchcity import layout
 from apps.benchcity.content import DAY, Table, Taxonomy, ts
-from apps.recommend.codes import Action, Context, ItemType
+from apps.core.item_types import ItemType
+from apps.recommend.codes import Action, Context
 from apps.residents.models import PlaceLabel
 from apps.residents.rounding import snap_coordinates
 from apps.residents.tokens import DEVICE_TOKEN_PREFIX, device_token_hash
