@@ -56,4 +56,4 @@ def test_load_test_smoke(tmp_path):
     report = (tmp_path / "results").glob("load-*.md")
     text = next(report).read_text()
     assert "| endpoint | max req/s |" in text and "PostgreSQL" in text
-    assert outcome["targets"]  # the feed's DESIGN §8 lines: measured or pending
+    assert outcome["targets"]  # the feed's architecture.md §8 lines: measured or pending
