@@ -161,7 +161,7 @@ if DATABASES["default"]["ENGINE"].endswith("postgis"):
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # No JIT compilation: PostGIS declares its functions costly, so the estimates of ordinary
     # statements pass ``jit_above_cost`` and PostgreSQL compiles them for longer than they run
-    # (bench city: 610 ms of JIT for a 30 ms INSERT … SELECT of an audience; 5.5 s for the feed).
+    # (many times the statement's own time on the bench city: bench/README.md).
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     # Nothing holds a connection unbounded: PostgreSQL cancels a statement after
@@ -323,7 +323,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Enums shared by several fields get one stable component name each.
     "ENUM_NAME_OVERRIDES": {
-        "ItemTypeEnum": ["news", "works", "events"],
+        "ItemTypeEnum": "apps.core.item_types.ITEM_TYPES",
         "UrgencyEnum": ["info", "important", "alert"],
         "PublicationStatusEnum": "apps.core.models.content.Status",
         "OrganizationKindEnum": "apps.core.models.taxonomy.Organization.Kind",

@@ -2,7 +2,7 @@
 
 import os
 
-# Tests always run on PostGIS (DESIGN §1); TEST_DATABASE_URL picks another server or name.
+# Tests always run on PostGIS (architecture.md §1); TEST_DATABASE_URL picks another server or name.
 os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL", "postgis:///quartier")
 # Tasks run eagerly unless a test starts a real worker with its own broker settings.
 os.environ["CELERY_BROKER_URL"] = ""

@@ -23,7 +23,7 @@ Redis (the snapshots of feed pages live in the cache, ``--cache``) and ``wrk``.
      the city (a first page each; callers of one ~100 m cell share a snapshot for a minute).
 
 Reports per scenario the median over rounds of requests/s and of the p50/p95 latency, and the
-ratio of each feed's throughput to the list's (DESIGN §8: ≥ 0.5, p95 ≤ 60 ms).
+ratio of each feed's throughput to the list's (architecture.md §8: ≥ 0.5, p95 ≤ 60 ms).
 ``run(**options)`` returns the same as a dict.
 """
 
@@ -62,7 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "model_dir": None,
     "page_size": 20,
 }
-#: The reference: "a plain list endpoint serializing the same 20 items" (DESIGN §8), the
+#: The reference: "a plain list endpoint serializing the same 20 items" (architecture.md §8), the
 #: diagnostics endpoint the load test compares with too. Not ``/news/``: anonymous lists are
 #: answered from the response cache, which measures Redis, not a list.
 LIST_PATH = "/api/v1/diagnostics/plain-items/"

@@ -13,8 +13,8 @@ next-occurrence chains), then times, on a source of its own (organisation and ca
 2. the same feed again: it must create, update and notify nothing (``changed`` 0, no new
    ``Notification`` row, every ``updated_at`` kept).
 
-DESIGN §8: 1,000 WZDx road events imported in seconds; re-import changes nothing and sends no
-push. The works it made are deleted at the end (with their source), so a run leaves the
+docs/architecture.md §8: 1,000 WZDx road events imported in seconds; re-import changes nothing
+and sends no push. The works it made are deleted at the end (with their source), so a run leaves the
 database as it found it. ``run(**options)`` returns the figures; run inside a configured
 Django (the smoke test) it uses the current database and ignores ``--database``.
 """

@@ -308,7 +308,7 @@ def render(figures: dict[str, Any], options: LoadOptions) -> str:
 
 
 def targets(results: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """DESIGN §8 lines this benchmark measures (the feed's), met/missed/pending."""
+    """architecture.md §8 lines this benchmark measures (the feed's), met/missed/pending."""
     by_name = {r["name"]: r for r in results}
     base = by_name.get(REFERENCE, {}).get("max", {}).get("rps")
     out = []

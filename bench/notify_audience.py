@@ -23,10 +23,10 @@ then lines at other lengths — and for each:
    ``insert_deliveries(with_why(audience(item)))`` (``INSERT … SELECT`` into the outbox, in a
    transaction rolled back afterwards; the inserted rows must equal the audience).
 
-DESIGN §8: the audience of a roadwork in ≤ 100 ms, one SQL query, ≥ 100 x faster than checking
-devices in Python. ``run(**options)`` returns the figures as a dict; as a script it prints a
-table (``--json`` also writes the dict). Run inside a configured Django (the smoke test), it
-uses the current database connection and ignores ``--database``.
+docs/architecture.md §8: the audience of a roadwork in ≤ 100 ms, one SQL query, ≥ 100 x faster
+than checking devices in Python. ``run(**options)`` returns the figures as a dict; as a script
+it prints a table (``--json`` also writes the dict). Run inside a configured Django (the smoke
+test), it uses the current database connection and ignores ``--database``.
 """
 
 from __future__ import annotations

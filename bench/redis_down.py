@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
 
+from apps.core.item_types import ITEM_TYPES  # noqa: E402
 from bench import machine  # noqa: E402
 from bench.load.server import ServerConfig, gunicorn  # noqa: E402
 from testing.faultservers import RedisServer, free_port  # noqa: E402
@@ -88,7 +89,7 @@ def discover_paths(base: str) -> list[str]:
     """Public reads of this database: lists, a detail and GeoJSON per type, anonymous feeds."""
     paths: list[str] = []
     points: list[tuple[float, float]] = []
-    for kind in ("news", "works", "events"):
+    for kind in ITEM_TYPES:
         listing = _get_json(f"{base}/api/v1/{kind}/")
         paths += [f"/api/v1/{kind}/", f"/api/v1/{kind}/?format=geojson"]
         for item in listing["results"][:3]:

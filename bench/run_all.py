@@ -6,7 +6,7 @@ Plug-in contract (how a benchmark joins, with no change here beyond one line in 
 or none at all):
 
 - **in process**: the module defines ``run(options=None)`` (or ``run(**options)``) returning
-  ``{"name", "title", "markdown", "figures", "targets"}`` (``targets``: DESIGN §8 lines it
+  ``{"name", "title", "markdown", "figures", "targets"}`` (``targets``: architecture.md §8 lines it
   measured, as ``{"id", "target", "status": "met"|"missed"|"pending", "detail"}``), and optionally
   ``quick_options()`` for ``--quick``. Any ``bench/*.py`` module that defines ``TITLE`` and
   ``run`` is found even if it is not listed;
@@ -60,7 +60,7 @@ class Benchmark:
     #: Who brings it, when it is absent.
     lands_with: str = ""
     quick_cli: list[str] = field(default_factory=list)
-    #: Reads the DESIGN §8 lines out of a command-line benchmark's JSON.
+    #: Reads the architecture.md §8 lines out of a command-line benchmark's JSON.
     targets: Callable[[Any], Targets] | None = None
 
 
@@ -187,7 +187,7 @@ BENCHMARKS = (
     Benchmark("redis_down", "bench.redis_down"),
 )
 
-#: DESIGN §8, line by line: (id, target, where it is measured).
+#: architecture.md §8, line by line: (id, target, where it is measured).
 DESIGN_TARGETS = (
     ("feed", "feed: throughput ≥ 0.5 x plain list of the same 20 items; p95 ≤ 60 ms; "
      "constant SQL queries whatever the page size", "load (feed scenarios), feed"),

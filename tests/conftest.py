@@ -1,4 +1,4 @@
-"""Shared fixtures: the test personas of the city (STYLE.md) and their content."""
+"""Shared fixtures: the test personas of the city (architecture.md, "Style") and their content."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ finds *Travaux de voirie*, ``"concerts"`` finds *Concert* and ``"theatre"`` find
 A query matches when either language matches; results carry a ``search_rank`` (title weighs
 more than summary, summary more than body). The columns are computed by PostgreSQL from
 ``document_sql`` on every write (the ORM never reads them); storing them lets the rank read
-each match's document instead of parsing its text again (at bench scale a common word matched
-470 news and ranking them took 80 ms; it now takes a few).
+each match's document instead of parsing its text again (at bench scale, ranking the matches
+of a common word became an order of magnitude faster: bench/README.md).
 
 The user's text never reaches PostgreSQL as typed: ``websearch_to_tsquery`` fails with
 ``tsquery stack too small`` on 33 ``-`` in a row, an unauthenticated 500. ``search_expression``

@@ -5,7 +5,7 @@ hand it (through ``news_apply``, ``works_apply``, ``event_apply``) the validated
 organization and user acting; it checks the organization, sets the fields, saves through the
 type's service and takes the lifecycle step asked for.
 
-Lifecycle (DESIGN §3)::
+Lifecycle (architecture.md §3)::
 
     draft ──schedule──▶ scheduled ──(beat, publish_at reached)──▶ published ──archive──▶ archived
       ▲  └──────────────publish───────────────────────────────────▲   │                    │

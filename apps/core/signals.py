@@ -2,7 +2,7 @@
 
 They are sent *inside* the service's transaction, so a receiver can write rows (an outbox)
 that commit or roll back with the change; receivers defer side effects with
-``transaction.on_commit``. Content apps never import their receivers (DESIGN §2).
+``transaction.on_commit``. Content apps never import their receivers (architecture.md §2).
 """
 
 from django.dispatch import Signal

@@ -18,10 +18,10 @@ from typing import Any
 
 from django.contrib.gis.geos import LineString, MultiLineString, MultiPolygon, Point, Polygon
 
-from apps.core.geo import WGS84
+from apps.core.geo import ROUND_DEGREE_LAT_MEAN_M, ROUND_DEGREE_LON_EQUATOR_M, WGS84
 
-METRES_PER_DEGREE_LAT = 111_132.0
-METRES_PER_DEGREE_LON_AT_EQUATOR = 111_320.0
+METRES_PER_DEGREE_LAT = ROUND_DEGREE_LAT_MEAN_M
+METRES_PER_DEGREE_LON_AT_EQUATOR = ROUND_DEGREE_LON_EQUATOR_M
 #: Interior points added on each lattice edge, at these fractions of its length.
 EDGE_STEPS = (0.25, 0.5, 0.75)
 

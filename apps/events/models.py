@@ -1,6 +1,7 @@
 """Events: dates and recurrence, venue, offers, audience, accessibility, status.
 
-Names follow schema.org ``Event``, OpenAgenda and Helsinki Linked Events (REFERENCE.md).
+Names follow schema.org ``Event``, OpenAgenda and Helsinki Linked Events (docs/architecture.md,
+"Reference facts").
 ``start_at``/``end_at`` are the first occurrence (iCalendar DTSTART/DTEND); ``rrule`` repeats it
 (RFC 5545 RRULE) and ``EventOccurrence`` rows of origin ``extra`` add dates by hand. The
 service keeps every occurrence materialised in ``EventOccurrence`` so that date filters are
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.geo import WGS84
+from apps.core.item_types import ItemType
 from apps.core.models import ContentQuerySet, PublishableContent
 
 
@@ -136,7 +138,7 @@ class EventQuerySet(ContentQuerySet):
 class Event(PublishableContent):
     """An event; ``geometry`` is the venue's point unless a route or area is drawn."""
 
-    type_code = "events"
+    type_code = ItemType.EVENTS.code
     material_fields: ClassVar[tuple[str, ...]] = (
         "geometry",
         "start_at",

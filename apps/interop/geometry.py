@@ -16,11 +16,12 @@ from typing import Any
 
 from django.contrib.gis.geos import GEOSGeometry, LineString, MultiLineString, Point, Polygon
 
-from apps.core.geo import WGS84
+from apps.core.geo import ROUND_DEGREE_LAT_EQUATOR_M, ROUND_DEGREE_LON_EQUATOR_M, WGS84
 
 
 def _local(lon0: float, lat0: float) -> tuple[float, float]:
-    return 111_320.0 * math.cos(math.radians(lat0)), 110_540.0
+    # Only the ratio matters (which rectangle is smallest); rounded scales are enough.
+    return ROUND_DEGREE_LON_EQUATOR_M * math.cos(math.radians(lat0)), ROUND_DEGREE_LAT_EQUATOR_M
 
 
 def _min_rotated_rectangle_axis(polygon: Polygon) -> LineString:

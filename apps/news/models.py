@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.item_types import ItemType
 from apps.core.models import PublishableContent
 from apps.news.attachments import ALLOWED_CONTENT_TYPES
 
@@ -12,7 +13,7 @@ from apps.news.attachments import ALLOWED_CONTENT_TYPES
 class News(PublishableContent):
     """A news article; its geometry is optional (city-wide news has none)."""
 
-    type_code = "news"
+    type_code = ItemType.NEWS.code
 
     class Meta(PublishableContent.Meta):
         verbose_name = _("actualité")

@@ -1,1 +1,1 @@
-"""Push notifications: targeting, fan-out and the FCM gateway (DESIGN §6)."""
+"""Push notifications: targeting, fan-out and the FCM gateway (architecture.md §6)."""

@@ -1,4 +1,4 @@
-"""Who is told about an item: the audience, one SQL query (DESIGN §6).
+"""Who is told about an item: the audience, one SQL query (architecture.md §6).
 
 A device is in the audience of an item when all of these hold:
 
@@ -84,13 +84,12 @@ def _where_among_q(item: PublishableContent, among: QuerySet[Any]) -> Q:
     """``where_q`` for the devices of ``among`` (a ``device_id`` subquery keeping few devices:
     the followers of a category).
 
-    The exact test costs ~1 µs a place (the planar band of ``reaching_exactly``; the
-    geodesic test itself, ~2-3 µs, runs for the ~0.5 % of places in the band), and a
-    roadwork's reach boxes overlap 3,700 to 25,000 of the bench city's places (radii up to
-    5 km). So the reach boxes only pick the candidates among ``among`` (index scan, no exact
-    test); the exact test then runs on the own places of the candidates that passed every
-    other filter (``EXISTS`` on the device_id index): a tenth of the tests when a category
-    filters (bench/README.md, *Audience*).
+    The exact test costs per place (the planar band of ``reaching_exactly``, and the geodesic
+    test for the few places in the band), and a roadwork's reach boxes overlap thousands of
+    places (radii up to 5 km). So the reach boxes only pick the candidates among ``among``
+    (index scan, no exact test); the exact test then runs on the own places of the candidates
+    that passed every other filter (``EXISTS`` on the device_id index): far fewer tests when a
+    category filters (figures: bench/README.md, *Audience* and *Figures quoted by the code*).
     """
     if item.geometry is None:
         return Q(pk__in=among)
@@ -123,7 +122,7 @@ def with_why(devices: QuerySet[Device], item: PublishableContent) -> QuerySet[De
     if item.geometry is not None:
         # The device's own places (one to three, on the device_id index), tested exactly. Not
         # ``Place.objects.reaching``: its reach-box test makes the planner scan that index for
-        # every device of the audience (bench city: 9 ms per device, minutes for an alert).
+        # every device of the audience (minutes for an alert: bench/README.md).
         nearest = (
             Place.objects.filter(device_id=OuterRef("pk"))
             .filter(DWithinM("location", item.geometry, F("radius_m")))
@@ -190,8 +189,8 @@ def saved_audience(item_type: str, item_id: int) -> QuerySet[Device]:
 
 #: A roadwork reminder goes to homes within this distance of the works (or the home's own
 #: radius, if smaller): "near your home" means the street, not the 5 km a resident may watch
-#: for news. On the bench city, with the place radius alone, one evening's 80 roadworks
-#: starting the next day made 418,000 reminders.
+#: for news. With the place radius alone, one evening's roadworks starting the next day made
+#: hundreds of thousands of reminders on the bench city (bench/README.md).
 NEAR_HOME_M = 500
 
 

@@ -1,4 +1,4 @@
-"""Notifications and their deliveries: the outbox of the push pipeline (DESIGN §6).
+"""Notifications and their deliveries: the outbox of the push pipeline (architecture.md §6).
 
 A ``Notification`` is one thing to tell residents (an item published, updated, a reminder, a
 digest, a staff test). Its ``key`` is unique: a trigger that fires twice (a beat tick retried, a
@@ -28,6 +28,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.item_types import ItemType
 from apps.core.models import Urgency
 from apps.notifications.codes import DeliveryStatus, Kind, Reason
 from apps.residents.models import Device
@@ -42,17 +43,15 @@ __all__ = [
 ]
 
 
-class ItemType(models.TextChoices):
-    NEWS = "news", _("Actualité")
-    WORKS = "works", _("Travaux")
-    EVENTS = "events", _("Événement")
+#: ``item_type`` stores the API code, labelled with the type's French name for the staff.
+ITEM_TYPE_CHOICES = [(t.code, t.title_fr) for t in ItemType]
 
 
 class Notification(models.Model):
     key = models.CharField(max_length=120, unique=True, editable=False)
     kind = models.CharField(_("type"), max_length=8, choices=Kind.choices)
     item_type = models.CharField(
-        _("type de contenu"), max_length=6, choices=ItemType.choices, blank=True
+        _("type de contenu"), max_length=6, choices=ITEM_TYPE_CHOICES, blank=True
     )
     item_id = models.BigIntegerField(_("contenu"), null=True, blank=True)
     urgency = models.PositiveSmallIntegerField(

@@ -1,5 +1,5 @@
 """The push pipeline's decisions as pure functions: what to do with a delivery before sending it
-and after its result (DESIGN §6). No ORM, no query: the services load rows, ask, and write.
+and after its result (architecture.md §6). No ORM, no query: the services load rows, ask, and write.
 
 Before sending (``before_send``), in this order: a row that already used its
 ``NOTIFY_MAX_ATTEMPTS`` fails (``retries_exhausted``); a device with notifications off, or

@@ -31,11 +31,11 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from apps.core.disclosure import Cell, DistinctDevicesCell, cell_key, cell_unpack, key_sum
+from apps.core.item_types import ItemType
 from apps.core.registry import content_models
 from apps.notifications import services
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
 from apps.recommend.codes import Action, Context
-from apps.recommend.codes import ItemType as InteractionItemType
 from apps.recommend.models import Interaction
 from apps.residents.models import Device
 
@@ -116,7 +116,7 @@ def _interaction_item_type() -> Case:
     """``Notification.item_type`` (``"works"``) as the interaction log's code (2)."""
     return Case(
         *[
-            When(item_type=code, then=Value(int(InteractionItemType.from_code(code))))
+            When(item_type=code, then=Value(int(ItemType.from_code(code))))
             for code in content_models()
         ],
         default=Value(None),

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from django.db.models import IntegerChoices
 
+from apps.core.item_types import ItemType
+
+__all__ = ["ACTION_WEIGHTS", "POSITIVE_ACTIONS", "Action", "Context", "ItemType"]
+
 
 class _Coded(IntegerChoices):
     @property
@@ -25,14 +29,6 @@ class _Coded(IntegerChoices):
     @classmethod
     def codes(cls) -> list[str]:
         return [member.name.lower() for member in cls]
-
-
-class ItemType(_Coded):
-    """Content types, by their API code (``apps.core.registry``)."""
-
-    NEWS = 1, "news"
-    WORKS = 2, "works"
-    EVENTS = 3, "events"
 
 
 class Action(_Coded):

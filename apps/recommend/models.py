@@ -1,4 +1,4 @@
-"""The interaction log: what residents did with which item, where and when (DESIGN §7).
+"""The interaction log: what residents did with which item, where and when (architecture.md §7).
 
 Stored compactly: small integer codes (``apps.recommend.codes``), the item as (type code,
 bigint id) without a foreign key (items may be deleted; the log outlives them until the
@@ -20,7 +20,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from apps.recommend.codes import Action, Context, ItemType
+from apps.core.item_types import ItemType
+from apps.recommend.codes import Action, Context
 from apps.residents.models import Device
 
 

@@ -28,9 +28,10 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from apps.core.item_types import ItemType
 from apps.core.models import Status
 from apps.core.registry import content_models
-from apps.recommend.codes import ACTION_WEIGHTS, POSITIVE_ACTIONS, Action, Context, ItemType
+from apps.recommend.codes import ACTION_WEIGHTS, POSITIVE_ACTIONS, Action, Context
 from apps.recommend.models import Interaction
 from apps.residents.models import AreaFollow, CategoryFollow, OrganizationFollow, Place
 from apps.residents.selectors import FollowedIds
@@ -231,8 +232,9 @@ _DEVICE = -7_000_000_001
 def _inputs_statement(alias: str, history_limit: int) -> tuple[str, tuple[Any, ...]]:
     """The SQL of ``resident_inputs`` and its parameters (``_DEVICE`` for the device id).
 
-    Building and compiling the five querysets costs Django ~4 ms, running them 0.7 ms: the
-    statement is compiled once per process and database, like the feed's candidate statement.
+    Building and compiling the five querysets costs Django more than running them
+    (bench/README.md): the statement is compiled once per process and database, like the
+    feed's candidate statement.
     """
     from apps.recommend.online.sql import CoordX, CoordY
 

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.recommend.codes import Action, Context, ItemType
+from apps.core.item_types import ItemType
+from apps.recommend.codes import Action, Context
 from apps.recommend.engine.features import POPULARITY_WINDOW_S
 from apps.recommend.models import Interaction, ItemPopularity
 from apps.recommend.selectors import item_popularity

@@ -9,7 +9,7 @@ public keys (fetched from ``APP_CHECK_JWKS_URL`` and cached 6 h), ``iss``
 Firebase's keys unreachable → 503 with ``Retry-After`` (fail closed: this is the abuse control).
 
 This module is the only one besides the push gateway that imports ``firebase_admin``
-(DESIGN §2). It uses its own named Firebase app (the push gateway's is separate), with
+(architecture.md §2). It uses its own named Firebase app (the push gateway's is separate), with
 anonymous Google credentials: verifying needs no Google account, only the public keys.
 """
 

@@ -1,4 +1,4 @@
-"""Coarse places (DESIGN §4): the grid saved places are snapped to before they are stored.
+"""Coarse places (architecture.md §4): the grid saved places are snapped to before they are stored.
 
 Rule: each coordinate is rounded to the nearest 0.001 degree (three decimals). The grid cell
 is 111 m north-south and 111 m * cos(latitude) east-west (79 m at 45° N), so a stored point is

@@ -1,4 +1,4 @@
-"""Signals other apps receive to keep their device-owned rows in step (DESIGN §2: no cycles).
+"""Signals other apps receive to keep their device-owned rows in step (architecture.md §2).
 
 Both are sent inside the service's transaction; receivers write in it too.
 """

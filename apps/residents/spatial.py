@@ -24,7 +24,7 @@ from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.geos import GEOSGeometry
 from django.db.models import BooleanField, Func, Value
 
-from apps.core.geo import WGS84
+from apps.core.geo import WGS84, metres_per_degree
 
 #: The indexed expression. Keep it identical to the index in migration 0001 (a test checks
 #: that the planner uses the index).
@@ -77,22 +77,12 @@ class ReachBoxOverlaps(Func):
 
 # --- the planar band: most places decided without the geodesic test ------------------------
 
-_A = 6_378_137.0  # WGS 84 semi-major axis (m)
-_E2 = 6.694379990141317e-3  # WGS 84 first eccentricity squared
 _DEG = math.pi / 180.0
 #: A radius below every radius of curvature of the WGS 84 ellipsoid (m), for the error terms.
 _R_MIN = 6_300_000.0
 #: The band is used only for items within these bounds (else the plain geodesic test).
 BAND_MAX_LAT = 70.0
 BAND_MAX_SPAN_DEG = 1.0
-
-
-def metres_per_degree(lat: float) -> tuple[float, float]:
-    """Metres per degree of longitude and of latitude at latitude ``lat`` on WGS 84 (exact:
-    ``N(φ)·cos φ`` and ``M(φ)``, the scale factors of geodetic coordinates)."""
-    s = math.sin(lat * _DEG)
-    w = math.sqrt(1.0 - _E2 * s * s)
-    return _A * math.cos(lat * _DEG) / w * _DEG, _A * (1.0 - _E2) / (w * w * w) * _DEG
 
 
 @dataclass(frozen=True)
@@ -250,7 +240,7 @@ def _wgs84(geometry: GEOSGeometry) -> GEOSGeometry:
 class ReachesExactly(Func):
     """True when a place's circle (``location``, ``radius_m``) reaches ``geometry``: exactly
     PostGIS's geodesic ``ST_DWithin(geography, geography, radius_m)``, mostly decided by the
-    planar band (``PlanarBand``: ~10x cheaper a place) on PostGIS; the plain ellipsoidal test
+    planar band (``PlanarBand``: much cheaper a place) on PostGIS; the plain ellipsoidal test
     on SpatiaLite.
 
     ``boxed``: the caller already kept only places whose reach box overlaps ``geometry``

@@ -1,6 +1,7 @@
 """Roadworks (travaux): periods, road state, impacted modes, restrictions and detours.
 
-Names follow Open511 and WZDx (REFERENCE.md) so that an export is a mapping, not a rewrite:
+Names follow Open511 and WZDx (docs/architecture.md, "Reference facts") so that an export is a
+mapping, not a rewrite:
 ``road_state`` is Open511 ``state``, ``severity`` Open511 ``severity``, ``restrictions`` WZDx
 ``restrictions[]`` {type, value, unit}, ``road_names`` WZDx ``road_names``; the impacted modes
 are Open511 ``impacted_systems`` plus the bus lines French cities ask for.
@@ -23,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.geo import WGS84, IsValidGeometry
+from apps.core.item_types import ItemType
 from apps.core.models import ContentQuerySet, PublishableContent
 
 
@@ -320,7 +322,7 @@ class WorksQuerySet(ContentQuerySet):
 class Works(PublishableContent):
     """A roadwork or a work site on public space; its geometry is usually a line or polygon."""
 
-    type_code = "works"
+    type_code = ItemType.WORKS.code
     material_fields: ClassVar[tuple[str, ...]] = (
         "geometry",
         "start_at",

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from apps.core.earth import ROUND_DEGREE_LON_EQUATOR_M
+
 CENTRE = (4.8357, 45.7640)
 WIDTH_M = 10_500
 HEIGHT_M = 9_600
 COLUMNS, ROWS = 5, 4
 NODE_JITTER_M = 250
-METRES_PER_DEGREE_LAT = 111_320.0
+# The city was laid out with the equatorial degree on both axes; changing it would move it.
+METRES_PER_DEGREE_LAT = ROUND_DEGREE_LON_EQUATOR_M
 
 DISTRICT_NAMES = (
     "Les Hauts-de-Saône",

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from apps.recommend.codes import Action, Context, ItemType
+from apps.core.item_types import ItemType
+from apps.recommend.codes import Action, Context
 from apps.residents.models import PlaceLabel
 from apps.residents.rounding import snap_coordinates
 from apps.residents.tokens import DEVICE_TOKEN_PREFIX, device_token_hash

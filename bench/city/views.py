@@ -10,7 +10,7 @@ negotiation, the per-IP ``anon`` throttle), so a ratio to them isolates what an 
   mixed as a feed mixes them) loaded with the list selectors and serialized with the list
   serializers (``items_fetch``/``serialize_items``), with ``distance_m`` when a point is given;
   no filters, ranking, ETag or cache. This is "a plain list endpoint serializing the same 20
-  items" of DESIGN §8, against which the feed's throughput is judged.
+  items" of architecture.md §8, against which the feed's throughput is judged.
 """
 
 from __future__ import annotations

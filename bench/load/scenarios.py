@@ -4,7 +4,7 @@ Each scenario is a request shape a resident's app makes, with randomness drawn f
 city's manifest (``manage.py bench_city``): points inside the city, items by popularity, the
 clear tokens of real devices. ``bench/load/locustfile.py`` runs one of them at a time;
 ``bench/load_test.py`` runs them all and writes the table. The references come first: the
-framework's floor (``ceiling``) and the plain list of 20 items that DESIGN §8 compares the
+framework's floor (``ceiling``) and the plain list of 20 items that architecture.md §8 compares the
 feed with (``plain_items``), both from the diagnostics endpoints.
 """
 
@@ -49,7 +49,7 @@ SCENARIOS = (
     Scenario("register", "POST devices (registration)"),
 )
 BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
-#: The scenario whose throughput the ratios are taken against (DESIGN §8).
+#: The scenario whose throughput the ratios are taken against (architecture.md §8).
 REFERENCE = "plain_items"
 
 

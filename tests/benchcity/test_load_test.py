@@ -72,4 +72,4 @@ def _smoke(tmp_path, cache_url: str) -> None:
     report = (tmp_path / "results").glob("load-*.md")
     text = next(report).read_text()
     assert "| endpoint | max req/s |" in text and "PostgreSQL" in text
-    assert outcome["targets"]  # the feed's DESIGN §8 lines: measured or pending
+    assert outcome["targets"]  # the feed's architecture.md §8 lines: measured or pending

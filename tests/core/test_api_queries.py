@@ -92,7 +92,7 @@ def city_content(city, mobility, centre):
 NEAR = {"near": f"{CENTRE_LAT},{CENTRE_LON}", "radius": 5000}
 FILTERED = {**NEAR, "category": "mobilite", "area": "centre", "organization": "ville"}
 
-# (path, parameters, queries): ≤ 4 everywhere (DESIGN §8).
+# (path, parameters, queries): ≤ 4 everywhere (architecture.md §8).
 CASES = [
     ("/api/v1/news/", {}, 2),
     ("/api/v1/news/", {"format": "geojson"}, 2),

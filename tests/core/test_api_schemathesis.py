@@ -22,7 +22,7 @@ from apps.core.models import Tombstone
 from apps.core.services import api_key_create
 from tests.api_support import published_event, published_news, published_works
 
-#: Examples per operation and generation mode: modest, to keep CI fast (DESIGN §8).
+#: Examples per operation and generation mode: modest, to keep CI fast (architecture.md §8).
 MAX_EXAMPLES = 12
 CONFIG = schemathesis.Config.from_dict(
     {

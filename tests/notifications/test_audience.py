@@ -1,4 +1,4 @@
-"""The audience rule (DESIGN §6), one SQL query, its reasons, its split by area and its plans."""
+"""The audience rule (architecture.md §6): one SQL query, its reasons, split by area, plans."""
 
 from __future__ import annotations
 

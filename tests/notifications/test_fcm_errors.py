@@ -1,4 +1,4 @@
-"""Every FCM failure maps to the DESIGN §6 outcome, through the real SDK against the fake."""
+"""Every FCM failure maps to its architecture.md §6 outcome: the real SDK against the fake."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The error policy, end to end through the real firebase-admin path to the fake FCM.
 
-Each FCM error class ends in the state DESIGN §6 prescribes: dead tokens deactivated (only
+Each FCM error class ends in the state architecture.md §6 prescribes: dead tokens deactivated (only
 those), bad payloads failed with the token kept, auth errors retried later with an alarm, quota
 and transient errors retried after ``Retry-After`` or a backoff, until the attempts run out.
 """

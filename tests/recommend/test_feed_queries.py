@@ -1,4 +1,4 @@
-"""The feed runs a constant number of SQL queries, whatever the page size (DESIGN §8)."""
+"""The feed runs a constant number of SQL queries, whatever the page size (architecture.md §8)."""
 
 from __future__ import annotations
 

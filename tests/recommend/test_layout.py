@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 RECOMMEND = ROOT / "apps" / "recommend"
 ENGINE = "apps.recommend.engine"
-# DESIGN §2 keeps scikit-learn in apps/recommend/; within it, these modules and no others
+# architecture.md §2 keeps scikit-learn in apps/recommend/; within it, these modules and no others
 # (the same list as ruff's per-file TID251 exemption in pyproject.toml).
 SKLEARN_HOMES = frozenset(
     {"apps.recommend.engine.text_vectors", "apps.recommend.offline.fitting", "apps.recommend.store"}

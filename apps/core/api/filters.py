@@ -1,4 +1,4 @@
-"""Shared list filters of news, works and events (DESIGN §5), as one django-filter FilterSet.
+"""Shared list filters of news, works and events (architecture.md §5): one django-filter FilterSet.
 
 Every parameter is parsed by a form field that rejects what it cannot read (400 with the error
 shape, never a 500); cross-parameter rules (``radius`` needs ``near``, ``ordering=distance``

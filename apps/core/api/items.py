@@ -1,6 +1,6 @@
 """Serialize mixed news/works/events items with the list fields, in constant SQL queries.
 
-This is the API a mixed feed builds on (DESIGN §5: feed items carry the list fields)::
+This is the API a mixed feed builds on (architecture.md §5: feed items carry the list fields)::
 
     from apps.core.api.items import items_fetch, serialize_items
 
@@ -103,8 +103,8 @@ class _CompiledList:
     """A type's list selector compiled once per process (PostgreSQL, no ``near``).
 
     Building and compiling a list queryset (joins, deferred columns, annotations) costs
-    Django 2-3 ms, more than running it: a feed page loads up to three types. The statement
-    is compiled once with the ids as one array parameter; the selector's "now" (the
+    Django more than running it (bench/README.md): a feed page loads up to three types. The
+    statement is compiled once with the ids as one array parameter; the selector's "now" (the
     datetime parameters taken while it was built) is replaced by the time of each call, and
     rows become model instances as ``QuerySet`` iteration makes them (``ModelIterable``).
     """

@@ -1,6 +1,6 @@
 """Read serializers shared by the content types: references, images and the list item base.
 
-``ContentListItemSerializer`` carries the fields every list and feed item has (DESIGN §5):
+``ContentListItemSerializer`` carries the fields every list and feed item has (architecture.md §5):
 ``type``, ``id``, ``title``, ``summary``, ``geometry``, ``category``, ``organization``,
 ``url``, ``urgency``, dates, ``image`` and — only when the request gave a point —
 ``distance_m``. Serializing it runs no SQL when the items come from the type's list selector
@@ -19,10 +19,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.fields import GeoJSONGeometryField
+from apps.core.item_types import ItemType
 from apps.core.models import Area, Category, Organization, PublishableContent, Urgency
 
 #: Every item type code, the path segment of its endpoints.
-ITEM_TYPES = ["news", "works", "events"]
+ITEM_TYPES = ItemType.codes()
 
 
 class TextField(serializers.CharField):

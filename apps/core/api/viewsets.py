@@ -1,4 +1,4 @@
-"""The one ViewSet behind ``/api/v1/news/``, ``/works/`` and ``/events/`` (DESIGN §5).
+"""The one ViewSet behind ``/api/v1/news/``, ``/works/`` and ``/events/`` (architecture.md §5).
 
 Reads list and show public items only (the type's selectors), filtered by its FilterSet, as
 JSON or GeoJSON, with ETag/Last-Modified validators and 304s. Writes (POST, PATCH, DELETE)

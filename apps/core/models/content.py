@@ -1,4 +1,4 @@
-"""The publishable geo-content base shared by news, roadworks and events (DESIGN §3)."""
+"""The publishable geo-content base shared by news, roadworks and events (architecture.md §3)."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def public_order_index(table: str) -> migrations.RunPython:
 
     ``ORDER BY publish_at DESC NULLS LAST, id DESC`` (news and works by default, events on
     request) then reads the first page in index order instead of sorting every live item
-    (bench city: 24-49 ms -> under 1 ms). SpatiaLite cannot index ``NULLS LAST``; there the
+    (bench/README.md). SpatiaLite cannot index ``NULLS LAST``; there the
     lists stay small.
     """
     name = f"{table.split('_')[0]}_public_order"

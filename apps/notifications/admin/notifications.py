@@ -26,6 +26,7 @@ from django.utils.timezone import now as timezone_now
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.disclosure import BASE, MASK, Cell, K, Relation, disclose, keys_combined
+from apps.core.item_types import ItemType
 from apps.core.registry import content_models
 from apps.notifications import services
 from apps.notifications.admin.access import (
@@ -36,7 +37,6 @@ from apps.notifications.admin.access import (
 from apps.notifications.models import (
     Delivery,
     DeliveryStatus,
-    ItemType,
     Kind,
     Notification,
     Reason,
@@ -215,7 +215,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def item_link(self, obj: Notification) -> str:
         if not obj.item_type or obj.item_id is None:
             return "—"
-        label = f"{ItemType(obj.item_type).label} n° {obj.item_id}"
+        label = f"{ItemType.from_code(obj.item_type).title_fr} n° {obj.item_id}"
         url = item_admin_url(obj.item_type, obj.item_id)
         return format_html('<a href="{}">{}</a>', url, label) if url else label
 

@@ -8,12 +8,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.models import Urgency
-from apps.notifications.models import ItemType, Kind
+from apps.notifications.models import ITEM_TYPE_CHOICES, Kind
 from apps.notifications.texts import why_texts
 
 
 class ReceivedItemSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ItemType.choices)
+    type = serializers.ChoiceField(choices=ITEM_TYPE_CHOICES)
     id = serializers.IntegerField()
 
 

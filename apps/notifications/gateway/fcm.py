@@ -1,4 +1,4 @@
-"""FCM gateway: the only module that imports firebase_admin (DESIGN §2, §6; ruff bans it elsewhere).
+"""FCM gateway: the one module importing firebase_admin (architecture.md §2, §6; ruff bans others).
 
 The real path: google-auth signs an RS256 JWT with the service account's key and exchanges it at
 the JSON's ``token_uri`` for a one-hour access token; firebase-admin's ``send_each_async`` posts
@@ -194,7 +194,7 @@ def _result(token: str, outcome: Outcome, error: BaseException | None, **extra: 
 
 
 def classify(token: str, error: BaseException) -> PushResult:
-    """Map an exception from the SDK or google-auth to the DESIGN §6 outcome."""
+    """Map an exception from the SDK or google-auth to the architecture.md §6 outcome."""
     response = getattr(error, "http_response", None)
     fcm_code, names_token = fcm_http.error_details(response)
     code = fcm_code or getattr(error, "code", None) or type(error).__name__

@@ -1,4 +1,4 @@
-"""The neutral push API: what callers hand to a gateway and what they get back (DESIGN §6).
+"""The neutral push API: what callers hand to a gateway and what they get back (architecture.md §6).
 
 No firebase-admin type crosses this boundary. A gateway's ``send(pushes)`` takes at most
 ``MAX_BATCH_SIZE`` ``OutgoingPush`` and returns one ``PushResult`` per push, in order; it never

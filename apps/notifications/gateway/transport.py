@@ -118,5 +118,5 @@ def _json_body(value: Any) -> bytes:
 
 @functools.cache
 def ssl_context() -> ssl.SSLContext:
-    """One verifying TLS context per process (loading the CA bundle takes a good 0.1 s)."""
+    """One verifying TLS context per process (loading the CA bundle is slow: do it once)."""
     return httpx.create_ssl_context()

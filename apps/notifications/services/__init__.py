@@ -1,5 +1,5 @@
 """The push pipeline: create notifications with their audience, hand deliveries to the gateway,
-apply the error policy, recover what got stuck (DESIGN §6).
+apply the error policy, recover what got stuck (architecture.md §6).
 
 **Outbox.** ``item_notify`` runs inside the publishing transaction (a ``content_published``
 receiver): the notification row and every delivery row (``INSERT … SELECT`` of the audience)

@@ -43,8 +43,8 @@ def notification_dispatch(*, notification_id: int) -> int:
     """Enqueue the notification's due pending deliveries; returns the number of batches.
 
     The rows were inserted with ``enqueued_at`` set (``insert_deliveries``), a moment before
-    this runs on commit: no update here (for a 100,000-device alert it wrote 100,000 rows
-    again, ~4 s of PostgreSQL before the first batch could go).
+    this runs on commit: no update here (for a large alert that rewrote every row, seconds of
+    PostgreSQL before the first batch could go: bench/README.md).
     """
     now = timezone.now()
     rows = Delivery.objects.filter(

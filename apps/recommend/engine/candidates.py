@@ -16,7 +16,9 @@ import scipy.sparse as sp
 
 from apps.recommend.engine.text_vectors import N_FEATURES, empty_texts, encode_texts, take_rows
 
-#: Item type codes, in the order of ``Candidates.item_type`` (the API's ``type`` values).
+#: Item type codes, in the order of ``Candidates.item_type`` (the API's ``type`` values). The
+#: engine imports no other app (tests/recommend/test_layout.py), so this is its copy of
+#: ``apps.core.item_types.ITEM_TYPES``/``TYPE_INDEX``; tests/core/test_vocabulary.py pins it.
 ITEM_TYPES = ("news", "works", "events")
 NEWS, WORKS, EVENTS = 0, 1, 2
 TYPE_CODES = {name: code for code, name in enumerate(ITEM_TYPES)}

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-# The mean Earth radius, as ``apps.core.geo.EARTH_RADIUS_M`` (that module imports the ORM).
+# The mean Earth radius, ``apps.core.earth.EARTH_RADIUS_M``: the engine imports no other app
+# (tests/recommend/test_layout.py), so it keeps this copy, pinned by tests/core/test_vocabulary.py.
 EARTH_RADIUS_M = 6_371_008.8
 
 

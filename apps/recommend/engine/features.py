@@ -1,4 +1,4 @@
-"""Vectorised features of a batch of candidates for one resident (DESIGN §7). No ORM here.
+"""Vectorised features of a batch of candidates for one resident (architecture.md §7). No ORM here.
 
 ``compute_features`` returns a ``FeatureMatrix``: one row per candidate, one named column per
 entry of ``FEATURE_NAMES``, plus the facts the explanations check (distance to each place,

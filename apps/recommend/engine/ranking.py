@@ -69,8 +69,8 @@ def single_threaded() -> AbstractContextManager[Any]:
     """Run scikit-learn's OpenMP/BLAS code on one thread inside the block.
 
     Scoring a few hundred rows per request and fitting on a shared machine are both slower
-    with a thread pool: measured 0.6 ms against 6.8 ms per 500-row gradient-boosting score,
-    and 1 s against 5.6 s per fit, on the 2-core CI machine under load.
+    with a thread pool, several times slower on the 2-core CI machine under load (figures:
+    bench/README.md, *Figures quoted by the code*).
     """
     return _threadpools().limit(limits=1)
 

@@ -1,4 +1,4 @@
-"""Offline evaluation of the recommender on the simulated city (REFERENCE.md protocol).
+"""Offline evaluation of the recommender on the simulated city (architecture.md: the protocol).
 
 Per seed: generate a city, log the training days under the logging policy, train stage 2 with
 ``fitting.fit``, save it in a ``ModelStore`` and serve whatever ``ModelStore.load`` returns

@@ -53,9 +53,9 @@ from apps.recommend.engine.ranking import ModelRanker, Stage1Ranker, single_thre
 from apps.recommend.engine.text_vectors import Idf, take_rows
 from apps.recommend.offline.metrics import grouped_ndcg
 
-# nDCG@10 that boosting must gain over the regression to be chosen: per request it costs about
-# six times more CPU to score (4.6 against 0.8 ms for 500 candidates) and its explanations need
-# an ablation per feature (4.5 against 0.3 ms for a page of 20).
+# nDCG@10 that boosting must gain over the regression to be chosen: per request it costs
+# several times more CPU to score and its explanations need an ablation per feature, again
+# several times dearer (figures: bench/README.md, *Figures quoted by the code*).
 BOOSTING_MARGIN = 0.01
 MIN_POSITIVES = 20
 

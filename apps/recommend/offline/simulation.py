@@ -1,4 +1,4 @@
-"""A simulated city with a hidden ground-truth preference model (REFERENCE.md protocol).
+"""A simulated city with a hidden ground-truth preference model (architecture.md: the protocol).
 
 Districts on a grid; residents with a home, often a workplace, sometimes a school, each with a
 radius; a Dirichlet interest mix over categories; followed categories drawn from (but not equal

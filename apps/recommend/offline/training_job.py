@@ -24,7 +24,8 @@ import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
-from apps.recommend.codes import Action, Context, ItemType
+from apps.core.item_types import ItemType
+from apps.recommend.codes import Action, Context
 from apps.recommend.engine.context import Place, ResidentProfile
 from apps.recommend.offline.fitting import InteractionLog, NotEnoughDataError, TrainedModel, fit
 from apps.recommend.online.candidate_query import items_catalog

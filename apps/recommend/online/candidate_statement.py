@@ -37,9 +37,9 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 
+from apps.core.item_types import ItemType
 from apps.core.models import PublishableContent, Urgency
 from apps.core.registry import content_models
-from apps.recommend.codes import ItemType
 from apps.recommend.engine.candidates import ITEM_TYPES, TYPE_CODES
 from apps.recommend.models import ItemPopularity
 from apps.recommend.online.sql import (

@@ -9,13 +9,12 @@
   column (an array on PostgreSQL, a comma list on SQLite; ``parse_area_ids`` reads both).
 - ``Slot``, ``AnchorPoint``, ``IdsIn``: parameters filled per request, so that a statement
   compiled once by the ORM (``compiled``) is reused with new values (``Template``): compiling
-  the feed's querysets costs about 20 ms of CPU, running the statement a few.
+  the feed's querysets costs several times the CPU of running the statement (bench/README.md).
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,11 +28,8 @@ from django.db.models import BooleanField, Expression, F, FloatField, Func, Quer
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import Field
 
-from apps.core.geo import DistanceM
+from apps.core.geo import METRES_PER_DEGREE, DistanceM
 from apps.core.models import PublishableContent
-from apps.recommend.engine.distance import EARTH_RADIUS_M
-
-METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180.0
 
 
 class KnnDistanceM(DistanceM):
@@ -119,7 +115,7 @@ class LocalDistanceM(Func):
     PostgreSQL: 0 for points (``NULL``: the caller measures those itself, in numpy), else the
     planar distance in a local equirectangular frame centred on the point's latitude — within
     0.5 % of the geodesic distance at city scale, like the engine's own ``distance`` module,
-    and several times cheaper than ``ST_Distance`` on geographies (20 µs a works line).
+    and several times cheaper than ``ST_Distance`` on geographies for a works line.
     SQLite: the ellipsoidal ``ST_Distance`` of every row (the embedded mode is small).
     """
 
@@ -215,7 +211,7 @@ class IdsIn(Func):
         # The cardinality test names no column: PostgreSQL checks it once, before running
         # the source (a "One-Time Filter"), so an empty list costs nothing even in a generic
         # plan, which cannot know the list is empty (else it walks the whole publication
-        # index of the type to find no followed item: 10-35 ms per source).
+        # index of the type to find no followed item: tens of ms per source, bench/README.md).
         return f"(cardinality(%s::bigint[]) > 0 AND {sql} = ANY(%s))", [ids, *params, ids]
 
 
@@ -304,8 +300,8 @@ def _prepared_cursor_class() -> Any:
 def run(connection: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Execute ``sql`` and fetch every row; on PostgreSQL as a prepared statement.
 
-    Planning the candidate statement costs PostgreSQL more than running it (about 20 ms
-    against 5 for a thousand candidates), and its text is the same for every request of a
+    Planning the candidate statement costs PostgreSQL more than running it (for a thousand
+    candidates: bench/README.md), and its text is the same for every request of a
     shape: a prepared statement (per connection) is planned once. Django's client-side
     binding never prepares, so this uses a server-binding cursor, wrapped like Django's own so
     that query logging and ``django_assert_num_queries`` see it.
@@ -323,7 +319,7 @@ def run(connection: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...
         raw_connection.prepare_threshold = 2**31
         # PostGIS declares its functions costly, so the planner's estimate for a thousand
         # candidates passes ``jit_above_cost`` and PostgreSQL spends seconds compiling the
-        # statement to machine code at every execution (measured: 5.5 s for a 100 ms query).
+        # statement to machine code at every execution, far longer than the query runs.
         # JIT pays off for analytics, never for a web request: off for this connection.
         raw_connection.execute("SET jit = off")
     raw = _prepared_cursor_class()(connection.connection)

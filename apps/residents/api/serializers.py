@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from apps.core.item_types import CODE_CHOICES
 from apps.core.models import Area, Category, Organization
 from apps.residents.api.fields import (
     MAX_ID,
@@ -21,7 +22,7 @@ from apps.residents.api.fields import (
     TimezoneField,
     UrgencyCodeField,
 )
-from apps.residents.models import Device, Place, PlaceLabel, Platform, SavedItemType
+from apps.residents.models import Device, Place, PlaceLabel, Platform
 from apps.residents.selectors import slugs_resolve
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
@@ -173,12 +174,12 @@ class InterestsSerializer(StrictInputMixin, serializers.Serializer):
 
 
 class SavedItemInputSerializer(StrictInputMixin, serializers.Serializer):
-    type = serializers.ChoiceField(choices=SavedItemType.choices)
+    type = serializers.ChoiceField(choices=CODE_CHOICES)
     id = StrictIntegerField(min_value=1, max_value=MAX_ID)
 
 
 class SavedItemSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=SavedItemType.choices, source="item_type")
+    type = serializers.ChoiceField(choices=CODE_CHOICES, source="item_type")
     id = serializers.IntegerField(source="item_id")
     saved_at = serializers.DateTimeField(source="created_at")
     available = serializers.SerializerMethodField(

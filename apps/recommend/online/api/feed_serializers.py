@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from apps.core.api.items import list_item_serializer
 from apps.core.api.serializers import ItemTypeField
+from apps.core.item_types import ITEM_TYPES
 from apps.recommend.engine.explain import REASON_CODES
 from apps.recommend.online.snapshot import CURSOR_MAX_CHARS, SNAPSHOT_ITEMS
 
@@ -110,7 +111,7 @@ def feed_item_serializer(type_code: str) -> type[serializers.Serializer]:
 def feed_item_schema() -> PolymorphicProxySerializer:
     return PolymorphicProxySerializer(
         component_name="FeedItem",
-        serializers={code: feed_item_serializer(code) for code in ("news", "works", "events")},
+        serializers={code: feed_item_serializer(code) for code in ITEM_TYPES},
         resource_type_field_name="type",
     )
 

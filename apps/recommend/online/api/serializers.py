@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from apps.recommend.codes import Action, Context, ItemType
+from apps.core.item_types import ItemType
+from apps.recommend.codes import Action, Context
 from apps.recommend.selectors import items_once_public
 from apps.residents.api.fields import (
     MAX_ID,

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api.pagination import ListPagination
+from apps.core.item_types import ITEM_TYPES
 from apps.residents.api.schema import error_responses
 from apps.residents.api.serializers import (
     InterestsSerializer,
@@ -21,7 +22,7 @@ from apps.residents.api.serializers import (
     SavedItemSerializer,
 )
 from apps.residents.api.views.base import ResidentAPIView, no_store
-from apps.residents.models import PLACES_MAX, Place, SavedItem, SavedItemType
+from apps.residents.models import PLACES_MAX, Place, SavedItem
 from apps.residents.selectors import (
     device_interests,
     device_places,
@@ -208,13 +209,13 @@ class SavedItemListView(ResidentAPIView, GenericAPIView):
 class SavedItemDetailView(ResidentAPIView):
     parameters = [
         OpenApiParameter(
-            "type", str, OpenApiParameter.PATH, enum=SavedItemType.values, description="Item type."
+            "type", str, OpenApiParameter.PATH, enum=list(ITEM_TYPES), description="Item type."
         ),
         OpenApiParameter("id", int, OpenApiParameter.PATH, description="Item id."),
     ]
 
     def get_saved(self, item_type: str, item_id: int) -> SavedItem:
-        if item_type not in SavedItemType.values:
+        if item_type not in ITEM_TYPES:
             raise NotFound()
         saved = device_saved_items(device=self.device).filter(item_type=item_type, item_id=item_id)
         found = saved.first()

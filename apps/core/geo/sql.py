@@ -1,4 +1,4 @@
-"""Geo policy (DESIGN §4): SRID constants and the one "within N metres" helper.
+"""Geo SQL (architecture.md §4): the "within N metres" and distance expressions, indexes, points.
 
 Geometries are stored as ``geometry(…, 4326)``. On PostGIS, distances are computed on the
 ``geography`` cast of each column, which a GiST *expression* index covers (see
@@ -9,7 +9,6 @@ demo city. All distances are metres.
 
 from __future__ import annotations
 
-import math
 from typing import Any, TypeVar
 
 from django.contrib.gis.db.models import GeometryField
@@ -18,8 +17,7 @@ from django.db import migrations
 from django.db.models import BooleanField, Expression, F, FloatField, Func, QuerySet, Value
 from django.db.models.expressions import Combinable
 
-WGS84 = 4326
-EARTH_RADIUS_M = 6_371_008.8
+from apps.core.earth import WGS84
 
 MetreValue = float | int | Combinable
 QS = TypeVar("QS", bound=QuerySet)
@@ -74,7 +72,7 @@ class DWithinM(_GeodesicFunc):
         # test on the geography index, then the exact test — so that the planner estimates the
         # matching rows from the index statistics. Through ST_DWithin it guesses about one row
         # and then joins every other table of a list query by nested loops over full scans
-        # (measured: 28 ms of 37 ms for a 1 km ``near`` list of the bench city's events).
+        # (most of a ``near`` list's time on the bench city: bench/README.md).
         # _ST_Expand and _ST_DWithin are the PostGIS 3 functions ST_DWithin itself is made of.
         a_geography, b_geography = f"geography({a})", f"geography({b})"
         sql = (
@@ -152,15 +150,6 @@ def annotate_distance_m(
 ) -> QS:
     """Annotate ``name`` with the distance in metres from ``field`` to ``geometry``."""
     return queryset.annotate(**{name: DistanceM(field, geometry)})
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres on the mean Earth sphere (ground truth for tests)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlmb = math.radians(lon2 - lon1)
-    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 def geography_index(table: str, column: str = "geometry") -> migrations.RunPython:
