@@ -1,4 +1,5 @@
-"""Every list endpoint reads its query the same way (DESIGN §5): unknown or malformed is a 400.
+"""Every list endpoint reads its query the same way (architecture.md §5): unknown or malformed
+is a 400.
 
 One table over every list route of the API: content lists and their iCalendar feed, taxonomy,
 removals, the open works feeds, the ``/me/`` lists, received notifications and the ranked feed.

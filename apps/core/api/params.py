@@ -1,8 +1,8 @@
 """The API's query parameters: the request kit every list uses, and the fields that parse them.
 
-``KnownQueryParams`` is the one kit of every list route (DESIGN §5): a parameter the route does
-not document is a 400, and so is a malformed ``page`` or ``page_size``, before any query runs
-(a 304 or a cached answer included). The form fields refuse what they cannot read with a
+``KnownQueryParams`` is the one kit of every list route (architecture.md §5): a parameter the
+route does not document is a 400, and so is a malformed ``page`` or ``page_size``, before any
+query runs (a 304 or a cached answer included). The form fields refuse what they cannot read with a
 message naming the expected form, so a malformed parameter never reaches the database.
 """
 
