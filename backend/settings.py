@@ -69,7 +69,7 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "INTEROP_STANDARDS_DIR": (str, str(BASE_DIR.parent / "shared" / "standards")),
     "INTEROP_PUBLISHER": (str, ""),
 }
-env = environ.Env(**SCHEMA)  # type: ignore[arg-type]
+env = environ.Env(**SCHEMA)
 env_file = BASE_DIR / ".env"
 if env_file.exists():
     environ.Env.read_env(env_file)
@@ -190,7 +190,7 @@ def cache_settings(url: str) -> dict[str, object]:
     if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
         config["BACKEND"] = "apps.core.cache.FailOpenRedisCache"
         config["OPTIONS"] = {
-            **config.get("OPTIONS", {}),  # type: ignore[dict-item]
+            **config.get("OPTIONS", {}),
             "socket_connect_timeout": env("CACHE_CONNECT_TIMEOUT_S"),
             "socket_timeout": env("CACHE_SOCKET_TIMEOUT_S"),
             "RETRY_S": env("CACHE_RETRY_S"),
@@ -289,12 +289,12 @@ REST_FRAMEWORK = {
 # API_THROTTLE_RATES overrides some of the rates above: "registration=1000/min,anon=5000/min"
 # (load tests raise the registration limit this way; a deployment may tune any scope).
 _rate_overrides: dict[str, str] = env("API_THROTTLE_RATES")
-if set(_rate_overrides) - set(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]):  # type: ignore[arg-type]
+if set(_rate_overrides) - set(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]):
     raise ImproperlyConfigured(
         f"API_THROTTLE_RATES: unknown scope in {sorted(_rate_overrides)}; known: "
-        f"{sorted(REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])}"  # type: ignore[call-overload]
+        f"{sorted(REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])}"
     )
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update(_rate_overrides)  # type: ignore[attr-defined]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update(_rate_overrides)
 # Anonymous content lists and details are cached, rendered, in CACHE_URL for at most this many
 # seconds (writes invalidate them at once: apps/core/api/response_cache.py); 0 turns it off.
 API_CACHE_SECONDS: int = env("API_CACHE_SECONDS")

@@ -2,13 +2,13 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.core.media import media_urlpatterns
 from apps.core.views import HealthView
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -22,7 +22,7 @@ api_v1 = [
     path("", include("apps.interop.api.urls")),
 ]
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     # The second sign-in step (TOTP), before the admin's own catch-all.
     path("admin/mfa/", include("apps.core.admin.mfa")),
     path("admin/", admin.site.urls),

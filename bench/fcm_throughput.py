@@ -31,13 +31,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: bench/fcm_throughput.py
     sys.path.insert(0, str(ROOT))
 
 BATCH = 500
+Transport = Literal["aiohttp", "httpx"]
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 
 
@@ -160,7 +161,7 @@ def wrk_capacity(url: str, bearer: str, workdir: Path, connections: int) -> dict
 
 
 def gateway_runs(
-    url: str, account: Path, messages: int, repeat: int, transport: str
+    url: str, account: Path, messages: int, repeat: int, transport: Transport
 ) -> dict[str, Any]:
     """Send ``messages`` pushes in batches of 500, ``repeat`` times, through one gateway."""
     from apps.core.models import Urgency
@@ -168,7 +169,7 @@ def gateway_runs(
     from apps.notifications.gateway.push import Outcome, OutgoingPush
 
     gateway = FcmGateway(credentials_file=account, endpoint=url, transport=transport)
-    runs = []
+    runs: list[dict[str, Any]] = []
     try:
         # Warm-up: token exchange and connection pool, not measured.
         gateway.send([OutgoingPush(token=f"warm-{i}", title="t", body="b") for i in range(BATCH)])

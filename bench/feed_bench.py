@@ -220,11 +220,11 @@ def _prepare_in_process(env: dict[str, str], manifest: dict[str, Any]) -> dict[s
     lon, lat = manifest["centre"]
     for label, headers, query in (
         ("anonymous", {}, f"&lat={lat + 0.0137}&lon={lon - 0.0071}"),
-        ("personal", {"HTTP_AUTHORIZATION": f"Bearer {devices[0]['token']}"}, ""),
+        ("personal", {"Authorization": f"Bearer {devices[0]['token']}"}, ""),
     ):
         counts = {}
         for size in (10, 50):
-            client = Client(**headers)
+            client = Client(headers=headers)
             with CaptureQueriesContext(connection) as first:
                 response = client.get(f"/api/v1/feed/?page_size={size}{query}")
             body = response.json()

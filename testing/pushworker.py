@@ -457,6 +457,7 @@ def prepare_database(*, prefixes: tuple[str, ...], migrate: bool = True) -> None
 
 def _create_database(settings_dict: dict[str, Any]) -> None:
     import psycopg
+    import psycopg.conninfo
     from psycopg import sql
 
     params = {
@@ -467,7 +468,8 @@ def _create_database(settings_dict: dict[str, Any]) -> None:
         "port": settings_dict.get("PORT") or None,
     }
     name = settings_dict["NAME"]
-    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as admin:
+    conninfo = psycopg.conninfo.make_conninfo("", **{k: v for k, v in params.items() if v})
+    with psycopg.connect(conninfo, autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -133,15 +133,15 @@ def _guarded(fallback: Callable[..., Any]) -> Callable[[Callable[..., T]], Calla
         @functools.wraps(method)
         def wrapper(self: FailOpenRedisCache, *args: Any, **kwargs: Any) -> T:
             if self.breaker.is_open():
-                return fallback(*args, **kwargs)  # type: ignore[no-any-return]
+                return fallback(*args, **kwargs)
             try:
                 result = method(self, *args, **kwargs)
             except OUTAGE_ERRORS as error:
                 self.breaker.trip(error)
-                return fallback(*args, **kwargs)  # type: ignore[no-any-return]
+                return fallback(*args, **kwargs)
             except UnreadableValueError as error:  # Redis answered: the breaker stays closed
                 self.breaker.log_unreadable(error)
-                return fallback(*args, **kwargs)  # type: ignore[no-any-return]
+                return fallback(*args, **kwargs)
             self.breaker.close()
             return result
 

@@ -178,7 +178,7 @@ def search(queryset: QS, text: str) -> QS:
             matches |= Q(_Matches(document, query))
             term = _Rank(document, query)
             rank = term if rank is None else rank + term
-        return queryset.filter(matches).annotate(search_rank=rank)  # type: ignore[return-value]
+        return queryset.filter(matches).annotate(search_rank=rank)
     return _search_simple(queryset, text)
 
 

@@ -229,7 +229,7 @@ class _PastHorizonError(Exception):
     """Raised inside dateutil's loop when it moves to a month past the horizon."""
 
 
-class _BoundedIterInfo(_dateutil._iterinfo):  # type: ignore[misc,name-defined]
+class _BoundedIterInfo(_dateutil._iterinfo):
     """dateutil's per-iteration calendar, which refuses to move past the rule's last month.
 
     dateutil rebuilds it at every new month (and every period of monthly and yearly rules), so
@@ -239,7 +239,7 @@ class _BoundedIterInfo(_dateutil._iterinfo):  # type: ignore[misc,name-defined]
     __slots__ = ()
 
     def __init__(self, rule: _BoundedRule) -> None:
-        for attr in _dateutil._iterinfo.__slots__:  # type: ignore[attr-defined]
+        for attr in _dateutil._iterinfo.__slots__:
             setattr(self, attr, None)
         self.rrule = rule  # type: ignore[misc]
 
@@ -251,7 +251,7 @@ class _BoundedIterInfo(_dateutil._iterinfo):  # type: ignore[misc,name-defined]
 
 #: dateutil's own ``rrule._iter``, reading ``_BoundedIterInfo`` instead of ``_iterinfo``.
 _bounded_iter = types.FunctionType(
-    _dateutil.rrule._iter.__code__,  # type: ignore[attr-defined]
+    _dateutil.rrule._iter.__code__,
     {**vars(_dateutil), "_iterinfo": _BoundedIterInfo},
     "_iter",
 )

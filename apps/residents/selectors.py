@@ -141,7 +141,7 @@ def slugs_resolve(
 ) -> tuple[list, list[str]]:
     """Objects for ``slugs`` and the slugs that match nothing (one query)."""
     wanted = list(dict.fromkeys(slugs))
-    found = {obj.slug: obj for obj in model.objects.filter(slug__in=wanted)}  # type: ignore[attr-defined]
+    found = {obj.slug: obj for obj in model.objects.filter(slug__in=wanted)}
     return [found[s] for s in wanted if s in found], [s for s in wanted if s not in found]
 
 

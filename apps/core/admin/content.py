@@ -52,7 +52,7 @@ class ContentForm(GeometryCheckedForm):
     """The base form of content: geometry checked on input."""
 
 
-class ContentAdmin(  # type: ignore[misc]
+class ContentAdmin(
     OrganizationScopedMixin,
     ServiceSaveMixin,
     LifecycleMixin,

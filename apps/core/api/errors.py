@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -85,13 +85,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def json_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 for URLs that match no route (``handler404``): JSON under /api/, HTML elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("not_found", _("Not found.")), status=404)
     from django.views.defaults import page_not_found
 
-    return page_not_found(request, exception)  # type: ignore[arg-type,return-value]
+    return page_not_found(request, exception)
 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:

@@ -93,7 +93,7 @@ class FormFieldFilter(django_filters.Filter):
 
     @property
     def cleaned(self) -> dict[str, Any]:
-        return self.parent.form.cleaned_data  # type: ignore[union-attr]
+        return self.parent.form.cleaned_data
 
 
 class NearFilter(FormFieldFilter):

@@ -63,7 +63,7 @@ class ContentQuerySet(models.QuerySet):
             status=Status.PUBLISHED,
         )
         over = self.over_q(now)
-        return queryset.exclude(over) if over is not None else queryset  # type: ignore[return-value]
+        return queryset.exclude(over) if over is not None else queryset
 
     def near(self, geometry, m: MetreValue) -> ContentQuerySet:
         """Items whose geometry lies within ``m`` metres of ``geometry`` (index on PostGIS)."""

@@ -140,7 +140,7 @@ class NotificationChangeList(ChangeList):
         page = list(self.result_list)
         stats = notification_stats(page)
         for notification in page:
-            notification.stats = stats[notification.pk]  # type: ignore[attr-defined]
+            notification.stats = stats[notification.pk]
 
 
 @admin.register(Notification)

@@ -123,7 +123,7 @@ def _sources(model: type[PublishableContent], shape: Shape) -> list[QuerySet]:
     if shape.personal:
         by_category = public.filter(IdsIn("category_id", Slot("categories")))
         sources.append(by_category.order_by(*newest)[:FOLLOWED_CATEGORY])
-        through: Any = model.areas.through  # type: ignore[attr-defined]
+        through: Any = model.areas.through
         touches = through.objects.filter(
             IdsIn("area_id", Slot("areas")), **{f"{model._meta.model_name}_id": OuterRef("pk")}
         )

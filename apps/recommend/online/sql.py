@@ -76,7 +76,7 @@ class AreaIds(Expression):
 
     def __init__(self, model: type[PublishableContent], only: Slot | None = None) -> None:
         super().__init__()
-        through: Any = model.areas.through  # type: ignore[attr-defined]
+        through: Any = model.areas.through
         self.through_table = through._meta.db_table
         self.item_column = through._meta.get_field(str(model._meta.model_name)).column
         self.area_column = through._meta.get_field("area").column
@@ -91,7 +91,7 @@ class AreaIds(Expression):
             f"{q(self.item_table)}.{q('id')}{only}"
         )
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         q = connection.ops.quote_name
         aggregate = f"group_concat({q(self.area_column)})"
         if self.only is None:
@@ -226,7 +226,7 @@ class WantedIds(RawSQL):
         self.t, self.ids = t, ids
         super().__init__("SELECT id FROM cand WHERE t = %s", (t,))
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         if self.ids is None:
             return "(SELECT id FROM cand WHERE t = %s)", [self.t]
         ids = Slot(self.ids.name, json=True)

@@ -88,7 +88,7 @@ def device_register_by_transfer(
         copy_from=old,
     )
     for model in PROFILE_MODELS:
-        model.objects.filter(device=old).update(device=new)  # type: ignore[attr-defined]
+        model.objects.filter(device=old).update(device=new)
     device_transferred.send(sender=Device, old_device=old, new_device=new)
     old_pk = old.pk
     erasures_record(devices=[(old_pk, old.created_at)], reason="transfer")

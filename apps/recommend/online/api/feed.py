@@ -53,7 +53,7 @@ class OptionalDeviceTokenScheme(OpenApiAuthenticationExtension):
 def request_language(request: Request, device: Device | None) -> str:
     """``Accept-Language`` when the client sends one, else the device's language, else fr."""
     if request.headers.get("Accept-Language"):
-        language = translation.get_language_from_request(request._request)  # type: ignore[attr-defined]
+        language = translation.get_language_from_request(request._request)
         if language in LANGUAGES:
             return language
     if device is not None and device.language in LANGUAGES:

@@ -24,7 +24,7 @@ class ResidentAPIView(KnownQueryParams, APIView):
         return self.request.auth
 
 
-def no_store(response):  # type: ignore[no-untyped-def]
+def no_store(response):
     """Personal data and secrets must not sit in shared caches."""
     response["Cache-Control"] = "no-store"
     return response
