@@ -71,10 +71,8 @@ class ContentViewSet(KnownQueryParams, JsonErrorsMixin, viewsets.GenericViewSet)
     # --- plumbing -------------------------------------------------------------------------
 
     def query_params_checked(self) -> bool:
-        return getattr(self, "action", None) in self.filtered_actions
-
-    def query_params_paginated(self) -> bool:
-        # The iCalendar feed has no pages but takes the list's query, ``page_size`` included.
+        # The filtered actions, with pages (ListPagination): the iCalendar feed has no pages
+        # but takes the list's query, ``page_size`` included.
         return getattr(self, "action", None) in self.filtered_actions
 
     def get_throttles(self) -> list[Any]:
