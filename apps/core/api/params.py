@@ -19,6 +19,7 @@ from django.core.validators import ProhibitNullCharactersValidator, validate_slu
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
 from apps.core.geo import point
@@ -67,8 +68,6 @@ class KnownQueryParams:
         return known
 
     def query_params_paginated(self) -> bool:
-        from rest_framework.pagination import PageNumberPagination
-
         pagination = getattr(self, "pagination_class", None)
         return pagination is not None and issubclass(pagination, PageNumberPagination)
 
