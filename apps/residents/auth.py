@@ -30,7 +30,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle, SimpleRateThrottle
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
 from apps.core.api.throttles import throttle_counted
 from apps.residents.caches import device_throttle_key
@@ -132,23 +132,27 @@ def client_network(request: Request, throttle: SimpleRateThrottle) -> str:
     return str(address)
 
 
-class RegistrationCeilingThrottle(BaseThrottle):
+class RegistrationCeilingThrottle(SimpleRateThrottle):
     """Scope ``registration_all``: all registrations together, whatever their address.
 
     Bounds what a botnet or a carrier-NAT-sized crowd can create; the view checks it last,
     after App Check, so that rejected attempts do not use up the budget of genuine apps. A
     counter per fixed window (one ``INCR``), not DRF's list of request times, which would
-    grow with the limit and be rewritten whole at every registration.
+    grow with the limit and be rewritten whole at every registration: only DRF's rate
+    parsing (``num_requests``, ``duration``) is kept.
     """
 
     scope = "registration_all"
+    # Set by ``SimpleRateThrottle.__init__`` from the rate (DRF's stubs do not declare them).
+    num_requests: int
+    duration: int
 
     def __init__(self) -> None:
-        rate = str(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
-        number, period = rate.split("/")  # DRF's syntax: "300/min"
-        self.num_requests = int(number)
-        self.duration = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+        super().__init__()
         self._wait = 0.0
+
+    def get_rate(self) -> str:
+        return str(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
 
     def allow_request(self, request: Request, view: Any) -> bool:
         now = time.time()

@@ -21,15 +21,9 @@ alarm and retry later, quota and transient errors retry with ``Retry-After`` or 
 jitter, until ``NOTIFY_MAX_ATTEMPTS``.
 """
 
-from apps.notifications.services.common import (
-    AUTH_CODE_PREFIX,
-    AUTH_RETRY_S,
-    CAPPED_KINDS,
-    ITEM_KINDS,
-    KIND_TTL_S,
-    TTL_S,
-    tag_for,
-)
+# The rules' constants live with the rules (``policy``); callers of the pipeline read these here.
+from apps.notifications.policy import AUTH_CODE_PREFIX, AUTH_RETRY_S
+from apps.notifications.services.common import tag_for
 from apps.notifications.services.outbox import (
     device_test_push,
     event_reminder_notify,
@@ -48,10 +42,6 @@ from apps.notifications.services.sending import (
 __all__ = [
     "AUTH_CODE_PREFIX",
     "AUTH_RETRY_S",
-    "CAPPED_KINDS",
-    "ITEM_KINDS",
-    "KIND_TTL_S",
-    "TTL_S",
     "BatchReport",
     "deliveries_send",
     "deliveries_sweep",

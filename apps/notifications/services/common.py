@@ -1,29 +1,8 @@
-"""Constants and small helpers shared by the pipeline's modules."""
+"""Small helpers shared by the pipeline's modules (its logger, the collapse tag)."""
 
 from __future__ import annotations
 
 import logging
-
-from apps.notifications.policy import (
-    AUTH_CODE_PREFIX,
-    AUTH_RETRY_S,
-    CAPPED_KINDS,
-    ITEM_KINDS,
-    KIND_TTL_S,
-    TTL_S,
-)
-
-# The rules' constants live with the rules (``policy``); the pipeline's callers import them here.
-__all__ = [
-    "AUTH_CODE_PREFIX",
-    "AUTH_RETRY_S",
-    "CAPPED_KINDS",
-    "ITEM_KINDS",
-    "KIND_TTL_S",
-    "TTL_S",
-    "logger",
-    "tag_for",
-]
 
 logger = logging.getLogger("apps.notifications.services")
 

@@ -13,9 +13,7 @@ from apps.core.models import Status
 from apps.core.registry import content_models
 from apps.notifications import enqueue, policy
 from apps.notifications.models import Delivery, DeliveryStatus, Reason
-from apps.notifications.services.common import (
-    logger,
-)
+from apps.notifications.services.common import logger
 
 # --------------------------------------------------------------------------------------------
 # Recovery

@@ -26,12 +26,8 @@ from apps.notifications.gateway.push import (
     PushResult,
 )
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
-from apps.notifications.policy import Verdict
-from apps.notifications.services.common import (
-    CAPPED_KINDS,
-    ITEM_KINDS,
-    logger,
-)
+from apps.notifications.policy import CAPPED_KINDS, ITEM_KINDS, Verdict
+from apps.notifications.services.common import logger
 from apps.residents.models import Device
 
 # --------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.api.unavailable import CacheRequired
 from apps.core.cache import CacheUnavailableError, cache_available
-from apps.recommend.engine.candidates import Candidates
+from apps.recommend.engine.candidates import ITEM_TYPES, Candidates
 from apps.recommend.engine.features import FEATURE_NAMES, FeatureMatrix
 from apps.recommend.engine.text_vectors import empty_texts
 
@@ -91,8 +91,6 @@ class Snapshot:
 
     @property
     def refs(self) -> list[tuple[str, int]]:
-        from apps.recommend.engine.candidates import ITEM_TYPES
-
         return [
             (ITEM_TYPES[t], int(i))
             for t, i in zip(self.candidates.item_type, self.candidates.item_id, strict=True)

@@ -87,7 +87,7 @@ class DeviceRegisterView(KnownQueryParams, APIView):
         app_check_verify(request)
         ceiling = RegistrationCeilingThrottle()
         if not ceiling.allow_request(request, self):
-            self.throttled(request, ceiling.wait() or 60.0)
+            self.throttled(request, ceiling.wait())
         serializer = DeviceRegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
