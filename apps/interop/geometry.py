@@ -125,3 +125,15 @@ def line_or_point(pairs: list[tuple[float, float]]) -> LineString | Point:
     if len(set(pairs)) == 1:
         return Point(*pairs[0], srid=WGS84)
     return LineString(pairs, srid=WGS84)
+
+
+def lat_lon_text(line: Any) -> str:
+    """A line as "lat lon lat lon …", latitude first, 6 decimals (about 10 cm): a CIFS
+    ``polyline``, a GML ``posList`` (EPSG:4326 axis order)."""
+    return " ".join(f"{y:.6f} {x:.6f}" for x, y in line.coords)
+
+
+def line_from_lat_lon_text(text: str) -> LineString | Point:
+    """``lat_lon_text`` read back, swapped to GEOS's x = longitude (``line_or_point``)."""
+    numbers = [float(n) for n in text.split()]
+    return line_or_point([(numbers[i + 1], numbers[i]) for i in range(0, len(numbers) - 1, 2)])

@@ -13,30 +13,14 @@ from typing import Any
 from django.contrib.gis.geos import GEOSGeometry, MultiLineString
 
 from apps.interop.schedule import PeriodSpec
-from apps.works.models import Direction, RoadState, VehicleImpact, WorkType
+from apps.works.models import ROAD_STATE_IMPACTS, Direction, RoadState, WorkType
 
 #: Road state of each WZDx vehicle impact (``unknown`` is taken as traffic maintained).
 IMPACT_ROAD_STATE = {
-    VehicleImpact.ALL_LANES_CLOSED: RoadState.CLOSED,
-    VehicleImpact.SOME_LANES_CLOSED: RoadState.SOME_LANES_CLOSED,
-    VehicleImpact.SOME_LANES_CLOSED_MERGE_LEFT: RoadState.SOME_LANES_CLOSED,
-    VehicleImpact.SOME_LANES_CLOSED_MERGE_RIGHT: RoadState.SOME_LANES_CLOSED,
-    VehicleImpact.SOME_LANES_CLOSED_SPLIT: RoadState.SOME_LANES_CLOSED,
-    VehicleImpact.ALL_LANES_OPEN: RoadState.ALL_LANES_OPEN,
-    VehicleImpact.ALL_LANES_OPEN_SHIFT_LEFT: RoadState.ALL_LANES_OPEN,
-    VehicleImpact.ALL_LANES_OPEN_SHIFT_RIGHT: RoadState.ALL_LANES_OPEN,
-    VehicleImpact.ALTERNATING_ONE_WAY: RoadState.SINGLE_LANE_ALTERNATING,
-    VehicleImpact.FLAGGING: RoadState.SINGLE_LANE_ALTERNATING,
-    VehicleImpact.TEMPORARY_TRAFFIC_SIGNAL: RoadState.SINGLE_LANE_ALTERNATING,
-    VehicleImpact.UNKNOWN: RoadState.ALL_LANES_OPEN,
+    impact: state for state, impacts in ROAD_STATE_IMPACTS.items() for impact in impacts
 }
-#: The plain WZDx vehicle impact of each road state.
-ROAD_STATE_IMPACT = {
-    RoadState.CLOSED: VehicleImpact.ALL_LANES_CLOSED,
-    RoadState.SOME_LANES_CLOSED: VehicleImpact.SOME_LANES_CLOSED,
-    RoadState.SINGLE_LANE_ALTERNATING: VehicleImpact.ALTERNATING_ONE_WAY,
-    RoadState.ALL_LANES_OPEN: VehicleImpact.ALL_LANES_OPEN,
-}
+#: The plain WZDx vehicle impact of each road state (the first of its details).
+ROAD_STATE_IMPACT = {state: impacts[0] for state, impacts in ROAD_STATE_IMPACTS.items()}
 
 
 def vehicle_impact_of(works: Any) -> str:

@@ -59,11 +59,16 @@ def is_continuous(period: PeriodLike) -> bool:
     return period.weekdays == ALL_WEEK and period.daily_start_time is None
 
 
+def _window(period: PeriodLike, first: date, last: date) -> Window:
+    """From ``first``'s daily start to ``last``'s daily end (the next day when overnight)."""
+    start = _local(first, period.daily_start_time or time.min)
+    end_day = last + DAY if _overnight(period) or not period.daily_end_time else last
+    return Window(start, _local(end_day, period.daily_end_time or time.min))
+
+
 def period_window(period: PeriodLike) -> Window:
     """The whole span of a period, first day's start to last day's end."""
-    start = _local(period.start_date, period.daily_start_time or time.min)
-    last = period.end_date + (DAY if _overnight(period) or not period.daily_end_time else 0 * DAY)
-    return Window(start, _local(last, period.daily_end_time or time.min))
+    return _window(period, period.start_date, period.end_date)
 
 
 def _overnight(period: PeriodLike) -> bool:
@@ -87,11 +92,9 @@ def occurrences(
     found: list[Window] = []
     while day <= period.end_date and len(found) < limit:
         if str(day.isoweekday()) in period.weekdays:
-            start = _local(day, period.daily_start_time or time.min)
-            end_day = day + DAY if _overnight(period) or not period.daily_end_time else day
-            end = _local(end_day, period.daily_end_time or time.min)
-            if since is None or end > since:
-                found.append(Window(start, end))
+            window = _window(period, day, day)
+            if since is None or window.end > since:
+                found.append(window)
         day += DAY
     return found
 

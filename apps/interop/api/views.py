@@ -16,7 +16,12 @@ from django.db.models import Count, Max
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -76,83 +81,77 @@ class _FeedView(KnownQueryParams, APIView):
 
 
 def _feed_schema(*, operation_id: str, summary: str, description: str, media: str) -> Callable:
-    return extend_schema(
-        operation_id=operation_id,
-        summary=summary,
-        description=description,
-        tags=["feeds"],
-        parameters=[UPDATED_SINCE],
-        responses={
-            (200, media): RawResponseSchema(
-                {"type": "object"} if "json" in media else {"type": "string", "format": "xml"}
-            ),
-            304: OpenApiResponse(description="Not modified (`If-None-Match` matched)."),
-        },
+    """The OpenAPI description of a feed view's inherited ``get``."""
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=operation_id,
+            summary=summary,
+            description=description,
+            tags=["feeds"],
+            parameters=[UPDATED_SINCE],
+            responses={
+                (200, media): RawResponseSchema(
+                    {"type": "object"} if "json" in media else {"type": "string", "format": "xml"}
+                ),
+                304: OpenApiResponse(description="Not modified (`If-None-Match` matched)."),
+            },
+        )
     )
 
 
+@_feed_schema(
+    operation_id="feeds_works_wzdx",
+    summary="Roadworks as a WZDx 4.2 work zone feed (GeoJSON)",
+    description=(
+        "Published roadworks as a WZDx 4.2 `WorkZoneFeed`: one `work-zone` road event per "
+        "occurrence and line, `detour` road events for detours, lon/lat, dates in UTC. "
+        "Navigation apps and road-data aggregators read it to route around work zones "
+        "(closed lanes, restrictions, speed limits). docs/interop.md has the mapping."
+    ),
+    media="application/geo+json",
+)
 class WzdxFeedView(_FeedView):
     content_type = "application/geo+json"
     fmt = "wzdx"
-
-    @_feed_schema(
-        operation_id="feeds_works_wzdx",
-        summary="Roadworks as a WZDx 4.2 work zone feed (GeoJSON)",
-        description=(
-            "Published roadworks as a WZDx 4.2 `WorkZoneFeed`: one `work-zone` road event per "
-            "occurrence and line, `detour` road events for detours, lon/lat, dates in UTC. "
-            "Navigation apps and road-data aggregators read it to route around work zones "
-            "(closed lanes, restrictions, speed limits). docs/interop.md has the mapping."
-        ),
-        media="application/geo+json",
-    )
-    def get(self, request: Request) -> HttpResponse:
-        return super().get(request)
 
     def render(self, works: list[Works], *, updated_at: Any) -> bytes:
         document = feed(works, updated_at=updated_at, since=timezone.now())
         return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+@_feed_schema(
+    operation_id="feeds_works_cifs",
+    summary="Roadworks as a Waze CIFS v2 feed (XML)",
+    description=(
+        "Planned and active roadworks as Waze CIFS v2 `incidents`: `ROAD_CLOSED` for "
+        "closures, `CONSTRUCTION` otherwise, `polyline` latitude first, weekly `schedule`. "
+        "Register its URL in Waze for Cities (Partner Hub) so that Waze shows the "
+        "closures and routes around them."
+    ),
+    media="application/xml",
+)
 class CifsFeedView(_FeedView):
     content_type = "application/xml; charset=utf-8"
     fmt = "cifs"
-
-    @_feed_schema(
-        operation_id="feeds_works_cifs",
-        summary="Roadworks as a Waze CIFS v2 feed (XML)",
-        description=(
-            "Planned and active roadworks as Waze CIFS v2 `incidents`: `ROAD_CLOSED` for "
-            "closures, `CONSTRUCTION` otherwise, `polyline` latitude first, weekly `schedule`. "
-            "Register its URL in Waze for Cities (Partner Hub) so that Waze shows the "
-            "closures and routes around them."
-        ),
-        media="application/xml",
-    )
-    def get(self, request: Request) -> HttpResponse:
-        return super().get(request)
 
     def render(self, works: list[Works], *, updated_at: Any) -> bytes:
         return incidents(works, updated_at=updated_at)
 
 
+@_feed_schema(
+    operation_id="feeds_works_datex2",
+    summary="Roadworks' traffic regulations as DATEX II v3 (XML)",
+    description=(
+        "Planned and active roadworks as a DATEX II v3 `TrafficRegulationPublication` with "
+        "DiaLog's measure types (no entry, speed limit, parking prohibited, alternating "
+        "lane, vehicle characteristics) and validity periods; GML `posList` latitude "
+        "first. GPS makers and traffic centres that read DiaLog's export read this too."
+    ),
+    media="application/xml",
+)
 class Datex2FeedView(_FeedView):
     content_type = "application/xml; charset=utf-8"
     fmt = "datex2"
-
-    @_feed_schema(
-        operation_id="feeds_works_datex2",
-        summary="Roadworks' traffic regulations as DATEX II v3 (XML)",
-        description=(
-            "Planned and active roadworks as a DATEX II v3 `TrafficRegulationPublication` with "
-            "DiaLog's measure types (no entry, speed limit, parking prohibited, alternating "
-            "lane, vehicle characteristics) and validity periods; GML `posList` latitude "
-            "first. GPS makers and traffic centres that read DiaLog's export read this too."
-        ),
-        media="application/xml",
-    )
-    def get(self, request: Request) -> HttpResponse:
-        return super().get(request)
 
     def render(self, works: list[Works], *, updated_at: Any) -> bytes:
         return publication(works, updated_at=updated_at, feed_id="quartier-works")

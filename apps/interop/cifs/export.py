@@ -15,16 +15,11 @@ from datetime import datetime, time
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from apps.interop.geometry import lines_of
+from apps.interop.geometry import lat_lon_text, lines_of
 from apps.interop.schedule import ALL_WEEK, local_iso, period_window
 from apps.works.models import Direction, RoadState, Works, WorkStatus
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-def polyline(line: Any) -> str:
-    """A CIFS polyline: "lat lon lat lon …", latitude first, 6 decimals (about 10 cm)."""
-    return " ".join(f"{y:.6f} {x:.6f}" for x, y in line.coords)
 
 
 def _hhmm(moment: time) -> str:
@@ -73,7 +68,7 @@ def _incident(
     _text(incident, "description", (works.summary or works.title)[:1000])
     street = works.road_names[0] if works.road_names else works.title
     _text(incident, "street", street if len(street) >= 2 else f"{street} ")
-    _text(incident, "polyline", polyline(line))
+    _text(incident, "polyline", lat_lon_text(line))
     both = works.direction in (Direction.UNDEFINED, Direction.UNKNOWN)
     _text(incident, "direction", "BOTH_DIRECTIONS" if both else "ONE_DIRECTION")
     if works.lanes_closed and works.road_state == RoadState.SOME_LANES_CLOSED:

@@ -10,23 +10,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, time, timedelta
-from typing import Any
 from xml.etree import ElementTree as ET
 
 from django.utils import timezone
 
 from apps.interop.cifs.export import DAYS
-from apps.interop.geometry import line_or_point
+from apps.interop.geometry import line_from_lat_lon_text
 from apps.interop.records import WorksRecord
 from apps.interop.schedule import ALL_WEEK, PeriodSpec
 from apps.works.models import Direction, RoadState
 
 MIDNIGHT_END = time(23, 59)
-
-
-def _line(polyline: str) -> Any:
-    numbers = [float(n) for n in polyline.split()]
-    return line_or_point([(numbers[i + 1], numbers[i]) for i in range(0, len(numbers) - 1, 2)])
 
 
 def _slots(schedule: ET.Element) -> dict[int, list[tuple[time, time]]]:
@@ -103,7 +97,7 @@ def records(document: bytes | str) -> list[WorksRecord]:
                 title=incident.findtext("description") or "",
                 start_at=start,
                 end_at=end,
-                geometry=_line(incident.findtext("polyline") or ""),
+                geometry=line_from_lat_lon_text(incident.findtext("polyline") or ""),
                 periods=periods_of(schedule, start, end) if schedule is not None else [],
                 road_state=state,
                 direction=Direction.UNKNOWN if one_way else Direction.UNDEFINED,

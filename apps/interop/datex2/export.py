@@ -18,7 +18,7 @@ from xml.etree import ElementTree as ET
 from django.conf import settings
 
 from apps.interop.datex2.measures import Measure, measures_of
-from apps.interop.geometry import lines_of
+from apps.interop.geometry import lat_lon_text, lines_of
 from apps.interop.schedule import ALL_WEEK, local_iso
 from apps.works.models import Works, WorkStatus
 
@@ -55,11 +55,6 @@ def sub(parent: ET.Element, name: str, text: str | None = None, **attrs: str) ->
 def multilingual(parent: ET.Element, name: str, text: str) -> None:
     values = sub(sub(parent, name), "com:values")
     sub(values, "com:value", text, lang="fr")
-
-
-def pos_list(line: Any) -> str:
-    """A GML ``posList``: "lat lon lat lon …", latitude first (EPSG:4326 axis order)."""
-    return " ".join(f"{y:.6f} {x:.6f}" for x, y in line.coords)
 
 
 def _validity(
@@ -180,7 +175,7 @@ def _order(parent: ET.Element, works: Works) -> None:
             road = sub(description, "loc:roadInformation")
             sub(road, "loc:roadName", (works.road_names or [works.title])[0])
             gml = sub(location, "loc:gmlLineString", srsName="EPSG:4326", srsDimension="2")
-            sub(gml, "loc:posList", pos_list(line))
+            sub(gml, "loc:posList", lat_lon_text(line))
             extension = sub(
                 sub(location, "loc:_linearLocationExtension"), "loc:linearLocationExtended"
             )

@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.core.geo import WGS84
 from apps.interop.datex2.export import DAYS, NS, XSI_TYPE, q
 from apps.interop.datex2.measures import Measure, restrictions_of
-from apps.interop.geometry import as_works_geometry, line_or_point
+from apps.interop.geometry import as_works_geometry, line_from_lat_lon_text
 from apps.interop.records import WorksRecord
 from apps.interop.schedule import ALL_WEEK, PeriodSpec
 
@@ -120,10 +120,8 @@ def _lines(regulation: ET.Element) -> list[Any]:
     for location in regulation.iter(q("tro:locationByOrder")):
         pos_list = _text(location, "loc:gmlLineString/loc:posList")
         if pos_list:
-            numbers = [float(n) for n in pos_list.split()]
-            # GML in EPSG:4326 is latitude first: swap to GEOS's x = longitude.
-            pairs = [(numbers[i + 1], numbers[i]) for i in range(0, len(numbers) - 1, 2)]
-            lines.append(line_or_point(pairs))
+            # GML in EPSG:4326 is latitude first.
+            lines.append(line_from_lat_lon_text(pos_list))
             continue
         geojson = _text(location, ".//dx:geoJsonGeometry")
         if geojson:

@@ -88,8 +88,7 @@ def records_parse(*, body: bytes, format: str) -> list[WorksRecord]:
         raise SourceError(f"{format} illisible : {exc.__class__.__name__} {exc}"[:500]) from exc
 
 
-def _fingerprint(record: WorksRecord, source: Source) -> str:
-    fields = record.fields()
+def _fingerprint(record: WorksRecord, source: Source, fields: dict[str, Any]) -> str:
     material = {
         **{k: v for k, v in fields.items() if k not in ("geometry", "detour_geometry")},
         "geometry": fields["geometry"].ewkt if fields["geometry"] else None,
@@ -109,7 +108,8 @@ def works_uuid(*, source: Source, external_id: str) -> uuid.UUID:
 @transaction.atomic
 def record_apply(*, source: Source, record: WorksRecord, item: SourceItem | None) -> str:
     """Create or update the works of one record; ``created``, ``updated`` or ``unchanged``."""
-    fingerprint = _fingerprint(record, source)
+    fields = record.fields()
+    fingerprint = _fingerprint(record, source, fields)
     if item is not None and item.fingerprint == fingerprint:
         works = item.works
         if works.status == Status.PUBLISHED or works.is_over(timezone.now()):
@@ -122,7 +122,7 @@ def record_apply(*, source: Source, record: WorksRecord, item: SourceItem | None
         )
     )
     data = {
-        **record.fields(),
+        **fields,
         "category": source.category,
         "notify": source.notify,
         "periods": [dict(p.__dict__) for p in record.periods],
