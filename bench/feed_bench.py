@@ -35,7 +35,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: bench/feed_bench.py
     sys.path.insert(0, str(ROOT))
+
+from testing.faultservers import free_port  # noqa: E402
 
 DEFAULTS: dict[str, Any] = {
     "database": "postgis:///quartier_bench_feed",
@@ -117,16 +118,10 @@ def _environment(options: dict[str, Any], model_dir: str) -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], workers: int) -> Iterator[str]:
     """gunicorn with ``workers`` sync workers on a free port; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
         "backend.wsgi:application",
