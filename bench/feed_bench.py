@@ -152,9 +152,13 @@ def gunicorn(env: dict[str, str], workers: int) -> Iterator[str]:
             process.kill()
 
 
-def _wrk(base: str, path: str, script: str, *, connections: int, seconds: float) -> dict:
+def run_wrk(url: str, script: str, *, connections: int, seconds: float) -> dict[str, Any]:
+    """wrk (one thread) on ``url`` with a Lua ``script`` whose ``done`` prints one JSON line.
+
+    Returns that line's object, plus ``rps`` (requests per second). bench/redis_down.py too.
+    """
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script + _DONE)
+        handle.write(script)
     try:
         command = [
             "wrk",
@@ -163,14 +167,18 @@ def _wrk(base: str, path: str, script: str, *, connections: int, seconds: float)
             f"--duration={max(1, round(seconds))}s",
             "--timeout=10s",
             f"--script={handle.name}",
-            base + path,
+            url,
         ]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(handle.name)
-    result = json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     result["rps"] = result["requests"] / result["seconds"] if result["seconds"] else 0.0
     return result
+
+
+def _wrk(base: str, path: str, script: str, *, connections: int, seconds: float) -> dict:
+    return run_wrk(base + path, script + _DONE, connections=connections, seconds=seconds)
 
 
 def _lua_string(text: str) -> str:
