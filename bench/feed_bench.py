@@ -35,7 +35,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: bench/feed_bench.py
     sys.path.insert(0, str(ROOT))
+
+from testing.faultservers import free_port  # noqa: E402
 
 DEFAULTS: dict[str, Any] = {
     "database": "postgis:///quartier_bench_feed",
@@ -117,16 +118,10 @@ def _environment(options: dict[str, Any], model_dir: str) -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], workers: int) -> Iterator[str]:
     """gunicorn with ``workers`` sync workers on a free port; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
         "backend.wsgi:application",
@@ -157,9 +152,13 @@ def gunicorn(env: dict[str, str], workers: int) -> Iterator[str]:
             process.kill()
 
 
-def _wrk(base: str, path: str, script: str, *, connections: int, seconds: float) -> dict:
+def run_wrk(url: str, script: str, *, connections: int, seconds: float) -> dict[str, Any]:
+    """wrk (one thread) on ``url`` with a Lua ``script`` whose ``done`` prints one JSON line.
+
+    Returns that line's object, plus ``rps`` (requests per second). bench/redis_down.py too.
+    """
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script + _DONE)
+        handle.write(script)
     try:
         command = [
             "wrk",
@@ -168,14 +167,18 @@ def _wrk(base: str, path: str, script: str, *, connections: int, seconds: float)
             f"--duration={max(1, round(seconds))}s",
             "--timeout=10s",
             f"--script={handle.name}",
-            base + path,
+            url,
         ]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(handle.name)
-    result = json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     result["rps"] = result["requests"] / result["seconds"] if result["seconds"] else 0.0
     return result
+
+
+def _wrk(base: str, path: str, script: str, *, connections: int, seconds: float) -> dict:
+    return run_wrk(base + path, script + _DONE, connections=connections, seconds=seconds)
 
 
 def _lua_string(text: str) -> str:

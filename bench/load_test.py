@@ -27,7 +27,6 @@ import json
 import math
 import os
 import resource
-import socket
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
@@ -43,6 +42,7 @@ from bench import machine  # noqa: E402
 from bench.load import report  # noqa: E402
 from bench.load.scenarios import BY_NAME, REFERENCE, SCENARIOS, Scenario  # noqa: E402
 from bench.load.server import ServerConfig, gunicorn, niceness, status_of  # noqa: E402
+from testing.faultservers import free_port  # noqa: E402
 
 TITLE = "HTTP load test (gunicorn, PostGIS, Redis; locust)"
 LOCUSTFILE = ROOT / "bench" / "load" / "locustfile.py"
@@ -118,12 +118,6 @@ def parse_args(argv: list[str] | None) -> LoadOptions:
             parser.error(f"unknown scenarios: {sorted(unknown)}")
         options.scenarios = args.scenarios.split(",")
     return options
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def flush_cache(url: str) -> None:

@@ -22,9 +22,7 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -36,6 +34,7 @@ if str(ROOT) not in sys.path:  # run as a script
 
 from apps.core.item_types import ITEM_TYPES  # noqa: E402
 from bench import machine  # noqa: E402
+from bench.feed_bench import run_wrk  # noqa: E402
 from bench.load.server import ServerConfig, gunicorn  # noqa: E402
 from testing.faultservers import RedisServer, free_port  # noqa: E402
 
@@ -105,29 +104,11 @@ def discover_paths(base: str) -> list[str]:
 
 def _wrk(base: str, paths: list[str], *, connections: int, seconds: float) -> dict[str, Any]:
     script = _SCRIPT % ", ".join(json.dumps(p) for p in paths)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script)
-    try:
-        command = [
-            "wrk",
-            "--threads=1",
-            f"--connections={connections}",
-            f"--duration={max(1, round(seconds))}s",
-            "--timeout=10s",
-            f"--script={handle.name}",
-            base + paths[0],
-        ]
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    finally:
-        os.unlink(handle.name)
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    result["rps"] = result["requests"] / result["seconds"] if result["seconds"] else 0.0
-    return result
+    return run_wrk(base + paths[0], script, connections=connections, seconds=seconds)
 
 
 def _set_mode(redis: RedisServer, mode: str) -> None:
-    if redis.process is not None:
-        redis.stop()
+    redis.stop()  # a no-op when it is not running
     if mode in ("normal", "hung"):
         redis.start()
     if mode == "hung":
