@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from apps.notifications.api.views import ReceivedNotificationListView
+from apps.notifications.api.views import OpenReportView, ReceivedNotificationListView
 
 urlpatterns = [
     path("me/notifications/", ReceivedNotificationListView.as_view(), name="me-notifications"),
+    path("opens/", OpenReportView.as_view(), name="opens"),
 ]

@@ -28,6 +28,7 @@ from apps.notifications.gateway.push import (
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
 from apps.notifications.policy import CAPPED_KINDS, ITEM_KINDS, Verdict
 from apps.notifications.services.common import logger
+from apps.notifications.services.opens import ticket_new, tickets_store
 from apps.residents.models import Device
 
 # --------------------------------------------------------------------------------------------
@@ -114,7 +115,8 @@ def _push_for(row: Delivery) -> OutgoingPush:
     text = n.text_for(device.language)
     data = {"kind": n.kind, "notification_id": str(n.pk)}
     if n.item_type and n.item_id is not None:
-        data.update(type=n.item_type, id=str(n.item_id))
+        # The single-use ticket the app reports an open with (``services.opens``).
+        data.update(type=n.item_type, id=str(n.item_id), open_ticket=ticket_new())
     return OutgoingPush(
         token=device.push_token or "",
         title=text["title"],
@@ -255,20 +257,27 @@ def _digest(capped: Sequence[Delivery], now: datetime) -> None:
 
 
 def _record(
-    sending: Sequence[Delivery], results: Sequence[PushResult], now: datetime, report: BatchReport
+    sending: Sequence[Delivery],
+    pushes: Sequence[OutgoingPush],
+    results: Sequence[PushResult],
+    now: datetime,
+    report: BatchReport,
 ) -> None:
-    """Write each outcome as ``policy.after_result`` decides; deactivate dead tokens; schedule
-    retries."""
+    """Write each outcome as ``policy.after_result`` decides; store the open tickets of the
+    pushes sent; deactivate dead tokens; schedule retries."""
     max_attempts = settings.NOTIFY_MAX_ATTEMPTS
     sent: list[int] = []
     failed: dict[tuple[str, str], list[int]] = defaultdict(list)
     dead: list[tuple[int, str]] = []
     delays: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for row, result in zip(sending, results, strict=True):
+    tickets: list[tuple[int, str]] = []
+    for row, push, result in zip(sending, pushes, results, strict=True):
         report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
         after = policy.after_result(result, attempts=row.attempts, max_attempts=max_attempts)
         if after.verdict is Verdict.SENT:
             sent.append(row.pk)
+            if "open_ticket" in push.data:
+                tickets.append((row.notification_id, push.data["open_ticket"]))
         elif after.verdict is Verdict.FAIL:
             failed[(str(after.reason), after.error_code)].append(row.pk)
             if after.deactivate_token:
@@ -280,6 +289,7 @@ def _record(
             Delivery.objects.filter(batching.ids_in(sent)).update(
                 status=DeliveryStatus.SENT, sent_at=now, updated_at=now, error_code=""
             )
+            tickets_store(tickets)
         for (reason, code), pks in failed.items():
             Delivery.objects.filter(pk__in=pks).update(
                 status=DeliveryStatus.FAILED, reason=reason, error_code=code, updated_at=now
@@ -354,5 +364,5 @@ def deliveries_send(*, ids: Sequence[int]) -> BatchReport:
     pushes = [_push_for(row) for row in sending]
     results = _send(pushes)
     _log_batch(results)
-    _record(sending, results, timezone.now(), report)
+    _record(sending, pushes, results, timezone.now(), report)
     return report
