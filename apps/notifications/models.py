@@ -66,6 +66,10 @@ class Notification(models.Model):
     #: Opens from the push reported by the app, every device counted (``OpenTicket``): a bare
     #: counter, nothing says which device opened.
     opens = models.PositiveIntegerField(_("ouvertures"), default=0, editable=False)
+    #: Devices the push was handed to FCM for, and when the first was: kept after the
+    #: deliveries are purged (``retention``), for the public register (``transparency``).
+    reached = models.PositiveIntegerField(_("appareils atteints"), default=0, editable=False)
+    first_sent_at = models.DateTimeField(_("premier envoi"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

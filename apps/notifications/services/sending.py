@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.core.models import Status, Urgency
@@ -264,18 +265,21 @@ def _record(
     report: BatchReport,
 ) -> None:
     """Write each outcome as ``policy.after_result`` decides; store the open tickets of the
-    pushes sent; deactivate dead tokens; schedule retries."""
+    pushes sent and count them on their notification; deactivate dead tokens; schedule
+    retries."""
     max_attempts = settings.NOTIFY_MAX_ATTEMPTS
     sent: list[int] = []
     failed: dict[tuple[str, str], list[int]] = defaultdict(list)
     dead: list[tuple[int, str]] = []
     delays: dict[tuple[int, str], list[int]] = defaultdict(list)
     tickets: list[tuple[int, str]] = []
+    sending_sent: list[Delivery] = []
     for row, push, result in zip(sending, pushes, results, strict=True):
         report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
         after = policy.after_result(result, attempts=row.attempts, max_attempts=max_attempts)
         if after.verdict is Verdict.SENT:
             sent.append(row.pk)
+            sending_sent.append(row)
             if "open_ticket" in push.data:
                 tickets.append((row.notification_id, push.data["open_ticket"]))
         elif after.verdict is Verdict.FAIL:
@@ -290,6 +294,10 @@ def _record(
                 status=DeliveryStatus.SENT, sent_at=now, updated_at=now, error_code=""
             )
             tickets_store(tickets)
+            for notification_id, count in Counter(r.notification_id for r in sending_sent).items():
+                Notification.objects.filter(pk=notification_id).update(
+                    reached=F("reached") + count, first_sent_at=Coalesce("first_sent_at", now)
+                )
         for (reason, code), pks in failed.items():
             Delivery.objects.filter(pk__in=pks).update(
                 status=DeliveryStatus.FAILED, reason=reason, error_code=code, updated_at=now
