@@ -43,7 +43,13 @@ FAILED_REASONS = (
     Reason.AUTH_ERROR,
     Reason.RETRIES_EXHAUSTED,
 )
-SKIPPED_REASONS = (Reason.NO_TOKEN, Reason.DISABLED, Reason.CAPPED, Reason.EXPIRED)
+SKIPPED_REASONS = (
+    Reason.NO_TOKEN,
+    Reason.DISABLED,
+    Reason.CAPPED,
+    Reason.BUDGET,
+    Reason.EXPIRED,
+)
 
 
 # --------------------------------------------------------------------------------------------

@@ -173,6 +173,7 @@ def test_change_view_shows_statistics_and_never_a_device(sent_works, superuser_c
         "Plus de jeton actif": "masqué",
         "Notifications désactivées": "masqué",
         "Plafond quotidien (résumé)": shown_for(phones["capped"]),
+        "Budget hebdomadaire (résumé)": "masqué",
         "Contenu retiré avant l&#x27;envoi": "masqué",
         "Échecs": "5",
         "Jeton invalide": "5",
@@ -220,7 +221,7 @@ def test_changelist_queries_do_not_grow_with_rows(
     django_assert_num_queries,
 ):
     for _ in range(5):
-        phone(follows=[mobility], max_pushes_per_day=50)
+        phone(follows=[mobility], max_pushes_per_day=50, info_per_week=50)
     for _ in range(count):
         item = NewsFactory(organization=city, category=mobility, notify=True)
         with django_capture_on_commit_callbacks(execute=True):
@@ -243,7 +244,7 @@ def test_editor_changelist_queries_do_not_grow_with_rows(
     django_capture_on_commit_callbacks,
     django_assert_num_queries,
 ):
-    phone(follows=[mobility], max_pushes_per_day=50)
+    phone(follows=[mobility], max_pushes_per_day=50, info_per_week=50)
     for _ in range(count):
         item = NewsFactory(organization=city, category=mobility, notify=True)
         with django_capture_on_commit_callbacks(execute=True):

@@ -125,7 +125,7 @@ def test_csv_streams_in_chunks_across_equal_send_times(publish, mobility, city, 
 
     monkeypatch.setattr(transparency, "CSV_CHUNK", 2)
     for _ in range(5):
-        phone(follows=[mobility])
+        phone(follows=[mobility], info_per_week=10)
     published = [
         publish(WorksFactory(organization=city, category=mobility, notify=True)) for _ in range(5)
     ]
@@ -192,7 +192,7 @@ def test_the_list_costs_the_same_queries_for_2_or_5_pushes(
     count, publish, mobility, city, django_assert_num_queries
 ):
     for _ in range(5):
-        phone(follows=[mobility])
+        phone(follows=[mobility], info_per_week=10)
     for _ in range(count):
         publish(WorksFactory(organization=city, category=mobility, notify=True))
 
