@@ -43,6 +43,7 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "NOTIFY_STUCK_PENDING_S": (int, 300),
     "NOTIFY_EVENT_REMINDER_LEAD_MINUTES": (int, 180),
     "NOTIFY_WORKS_REMINDER_HOUR": (int, 18),
+    "NOTIFY_OPEN_WINDOW_DAYS": (int, 30),
     "RETENTION_DAYS": (int, 180),
     "DEVICE_INACTIVE_DAYS": (int, 270),
     "ERASURE_LOG_PATH": (str, str(VAR_DIR / "erasures.jsonl")),
@@ -281,6 +282,7 @@ REST_FRAMEWORK = {
         "interactions": "120/min",  # interaction batches, per device
         "feed": "300/min",  # feed pages, per device (per client IP for anonymous callers)
         "publishing": "600/min",  # content writes, per API key or staff user
+        "opens": "120/min",  # open reports from pushes, per IP (they carry no device id)
     },
     # Reverse proxies in front of the app: the client IP (registration throttle) is taken
     # that many hops from the right of X-Forwarded-For; 0 = REMOTE_ADDR (no proxy, unspoofable).
@@ -396,6 +398,9 @@ NOTIFY_STUCK_PENDING_S: int = env("NOTIFY_STUCK_PENDING_S")
 # the evening before they start, for residents whose home they reach.
 NOTIFY_EVENT_REMINDER_LEAD = timedelta(minutes=env("NOTIFY_EVENT_REMINDER_LEAD_MINUTES"))
 NOTIFY_WORKS_REMINDER_HOUR: int = env("NOTIFY_WORKS_REMINDER_HOUR")
+# Opens from push (apps.notifications.services.opens): an open reported this long after the
+# notification was created is not counted any more (its single-use tickets are purged).
+NOTIFY_OPEN_WINDOW_DAYS: int = env("NOTIFY_OPEN_WINDOW_DAYS")
 
 # --- Residents and privacy ------------------------------------------------------------------
 RETENTION_DAYS: int = env("RETENTION_DAYS")

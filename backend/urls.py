@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.core.media import media_urlpatterns
 from apps.core.views import HealthView
+from apps.notifications.views import notification_register_page
 
 api_v1: list[URLPattern | URLResolver] = [
     path("health/", HealthView.as_view(), name="health"),
@@ -27,6 +28,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/mfa/", include("apps.core.admin.mfa")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path(
+        "transparence/notifications/",
+        notification_register_page,
+        name="transparency-notifications-page",
+    ),
 ]
 if settings.DEBUG:
     # Uploaded media with nosniff, a sandbox CSP and downloads for documents (apps.core.media).
