@@ -87,8 +87,9 @@ def statuses() -> list[str]:
 
 
 def test_a_worker_killed_mid_request_loses_nothing_and_creates_nothing_twice(
-    worker, broker, fake_dialog, tmp_path
+    worker, broker, fake_dialog, tmp_path, settings
 ):
+    settings.DIALOG_STUCK_S = STUCK_S  # this process runs the sweeper
     organization = linked_organization(slug="voirie")
     works = closed_works(organization)
     # DiaLog creates the regulation, then its answer hangs: the worker dies waiting for it.
