@@ -330,3 +330,14 @@ def test_changes_of_one_works_go_in_order_behind_a_retry(
     assert [c.status for c in changes_of(works)] == [ChangeStatus.SKIPPED, ChangeStatus.DONE]
     assert fake_dialog.regulation(f"QRT-{works.pk}") is None
     assert works.status == Status.PUBLISHED
+
+
+def test_the_outbox_costs_an_unlinked_organisation_one_query_per_write(
+    fake_dialog, django_assert_num_queries
+):
+    from apps.interop.dialog.services import works_change_record
+
+    works = closed_works(OrganizationFactory(), status=Status.PUBLISHED)
+
+    with django_assert_num_queries(1):
+        assert works_change_record(works_id=works.pk) is None

@@ -20,7 +20,7 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -128,9 +128,12 @@ def works_change_record(*, works_id: int) -> DialogChange | None:
             linked=F("organization__dialog_link__enabled"),
             prefix=F("organization__dialog_link__identifier_prefix"),
             imported=F("import_origin__id"),
+            sent=Exists(DialogRegulation.objects.filter(works_id=OuterRef("pk"))),
         )
         .first()
     )
+    if row is not None and not row["linked"] and not row["sent"]:
+        return None  # the common case, one query: an organisation not linked to DiaLog
     regulation = DialogRegulation.objects.filter(works_id=works_id).first()
     latest = regulation.changes.order_by("-created_at", "-id").first() if regulation else None
     if row is not None and _is_public(row, now):
