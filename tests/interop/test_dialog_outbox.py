@@ -341,3 +341,21 @@ def test_the_outbox_costs_an_unlinked_organisation_one_query_per_write(
 
     with django_assert_num_queries(1):
         assert works_change_record(works_id=works.pk) is None
+
+
+def test_the_works_status_clock_outside_a_transaction_is_recorded_too(
+    fake_dialog, organization, django_capture_on_commit_callbacks
+):
+    """``works_status_refresh`` sends ``content_saved`` outside any atomic block."""
+    from apps.works.services import works_status_refresh
+
+    works = publish(
+        closed_works(organization, start_at=timezone.now() + timedelta(hours=1)),
+        django_capture_on_commit_callbacks,
+    )
+
+    with committed(django_capture_on_commit_callbacks):
+        moved = works_status_refresh(at=timezone.now() + timedelta(hours=2))
+
+    assert moved == 1
+    assert [c.status for c in changes_of(works)] == [ChangeStatus.DONE, ChangeStatus.SKIPPED]

@@ -134,7 +134,18 @@ def works_change_record(*, works_id: int) -> DialogChange | None:
     )
     if row is not None and not row["linked"] and not row["sent"]:
         return None  # the common case, one query: an organisation not linked to DiaLog
-    regulation = DialogRegulation.objects.filter(works_id=works_id).first()
+    return _change_record(works_id=works_id, row=row, now=now)
+
+
+@transaction.atomic
+def _change_record(
+    *, works_id: int, row: Mapping[str, Any] | None, now: datetime
+) -> DialogChange | None:
+    """``works_change_record`` past its one-query exit, in a transaction of its own (the works
+    clock sends ``content_saved`` outside any)."""
+    # Locked until the edit commits: a worker cannot claim the pending change (and read the
+    # works as they were) between the check below and the commit of this edit.
+    regulation = DialogRegulation.objects.select_for_update().filter(works_id=works_id).first()
     latest = regulation.changes.order_by("-created_at", "-id").first() if regulation else None
     if row is not None and _is_public(row, now):
         if not row["linked"] or row["imported"] is not None:
