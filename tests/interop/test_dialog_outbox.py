@@ -359,3 +359,38 @@ def test_the_works_status_clock_outside_a_transaction_is_recorded_too(
 
     assert moved == 1
     assert [c.status for c in changes_of(works)] == [ChangeStatus.DONE, ChangeStatus.SKIPPED]
+
+
+def test_a_create_refused_because_dialog_already_holds_the_identifier_updates_it(
+    fake_dialog, organization, django_capture_on_commit_callbacks
+):
+    """Our record of it was lost (a database restored from an older backup)."""
+    from testing.fakedialog.server import Regulation
+
+    works = closed_works(organization)
+    identifier = f"QRT-{works.pk}"
+    fake_dialog.regulations[(CLIENT_ID, identifier)] = Regulation(identifier, {"title": "Vieux"})
+
+    publish(works, django_capture_on_commit_callbacks)
+
+    assert [(r.method, r.path, r.status) for r in fake_dialog.log] == [
+        ("POST", "/api/regulations", 422),
+        ("GET", "/api/organization/identifiers", 200),
+        ("PUT", "/api/regulations", 200),
+    ]
+    held = fake_dialog.regulation(identifier)
+    assert (held.status, held.body["title"]) == ("published", "Rue barrée")
+    assert [c.status for c in changes_of(works)] == [ChangeStatus.DONE]
+
+
+def test_a_create_refused_on_its_identifier_that_dialog_does_not_hold_is_a_refusal(
+    fake_dialog, organization, django_capture_on_commit_callbacks
+):
+    violation = {"propertyPath": "identifier", "title": "Cette valeur est trop longue."}
+    fake_dialog.script(Fault(422, {"status": 422, "violations": [violation]}, method="POST"))
+
+    works = publish(closed_works(organization), django_capture_on_commit_callbacks)
+
+    [change] = changes_of(works)
+    assert (change.status, change.violations) == (ChangeStatus.FAILED, [violation])
+    assert "identifier : Cette valeur est trop longue." in change.error

@@ -247,6 +247,15 @@ def _remote(regulation: DialogRegulation, **values: Any) -> None:
     DialogRegulation.objects.filter(pk=regulation.pk).update(updated_at=timezone.now(), **values)
 
 
+def _identifier_taken(answer: Answer) -> bool:
+    """A 422 on ``identifier`` to a create: DiaLog may already hold it (checked by the caller
+    against ``GET /api/organization/identifiers`` before it is taken as ours)."""
+    violations = answer.data.get("violations") if answer.status == 422 else None
+    return isinstance(violations, list) and any(
+        isinstance(v, dict) and v.get("propertyPath") == "identifier" for v in violations
+    )
+
+
 class _StopError(Exception):
     """The change ended (retry later, refused or failed); the answer was recorded."""
 
@@ -334,7 +343,12 @@ class _Sender:
                 verdict = self.judge("PUT", self.client.update(body))
             else:
                 _remote(regulation, touched=True)
-                verdict = self.judge("POST", self.client.create({**body, "status": "draft"}))
+                answer = self.client.create({**body, "status": "draft"})
+                if _identifier_taken(answer) and self.known_state() == RemoteState.DRAFT:
+                    state = RemoteState.DRAFT  # ours, left from a lost record: update it
+                    self.report.requests += 1
+                    continue
+                verdict = self.judge("POST", answer)
                 if verdict is policy.Verdict.DONE:
                     _remote(regulation, remote_state=RemoteState.DRAFT, sent_fingerprint=digest)
                     verdict = self.judge("PUT", self.client.publish(regulation.identifier))
