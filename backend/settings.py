@@ -69,6 +69,12 @@ SCHEMA: dict[str, tuple[type, object]] = {
     # Interop (docs/interop.md): the standards' schema files, the open feeds' publisher name.
     "INTEROP_STANDARDS_DIR": (str, str(BASE_DIR.parent / "shared" / "standards")),
     "INTEROP_PUBLISHER": (str, ""),
+    # DiaLog outbound (docs/interop.md "Linking DiaLog").
+    "DIALOG_URL": (str, "https://dialog.beta.gouv.fr"),
+    "DIALOG_TIMEOUT_S": (float, 10.0),
+    "DIALOG_MAX_ATTEMPTS": (int, 10),
+    "DIALOG_RETRY_BASE_S": (float, 2.0),
+    "DIALOG_STUCK_S": (int, 300),
 }
 env = environ.Env(**SCHEMA)
 env_file = BASE_DIR / ".env"
@@ -413,6 +419,14 @@ RECOMMENDER_MODEL_DIR: str = env("RECOMMENDER_MODEL_DIR")
 # --- Interop (docs/interop.md) --------------------------------------------------------------
 INTEROP_STANDARDS_DIR: str = env("INTEROP_STANDARDS_DIR")
 INTEROP_PUBLISHER: str = env("INTEROP_PUBLISHER")
+# DiaLog: its API's base URL; per request timeout; attempts of a change (backoff from
+# DIALOG_RETRY_BASE_S doubling, at most 5 min); after how long the sweeper takes back a
+# change whose worker died mid-request, or re-enqueues a lost one.
+DIALOG_URL: str = env("DIALOG_URL")
+DIALOG_TIMEOUT_S: float = env("DIALOG_TIMEOUT_S")
+DIALOG_MAX_ATTEMPTS: int = env("DIALOG_MAX_ATTEMPTS")
+DIALOG_RETRY_BASE_S: float = env("DIALOG_RETRY_BASE_S")
+DIALOG_STUCK_S: int = env("DIALOG_STUCK_S")
 
 # --- Security -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

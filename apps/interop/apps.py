@@ -7,3 +7,7 @@ class InteropConfig(AppConfig):
     name = "apps.interop"
     verbose_name = "Interopérabilité"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.interop import tasks  # noqa: F401  (registers the tasks enqueued by name)
+        from apps.interop.dialog import receivers  # noqa: F401  (connects the DiaLog outbox)

@@ -1,4 +1,4 @@
-"""Periodic tasks of interop: poll the enabled import sources."""
+"""Tasks of interop: poll the enabled import sources; send the DiaLog outbox."""
 
 from __future__ import annotations
 
@@ -31,3 +31,21 @@ def sources_poll() -> int:
     for pk in ids:
         source_poll.delay(pk)
     return len(ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dialog_sync(regulation_id: int) -> dict[str, int]:
+    """Send the due DiaLog changes of one regulation (enqueued on commit and by the sweeper)."""
+    from dataclasses import asdict
+
+    from apps.interop.dialog.services import regulation_sync
+
+    return asdict(regulation_sync(regulation_id=regulation_id))
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dialog_sweep_tick() -> dict[str, int]:
+    """Take back stuck DiaLog changes and re-enqueue lost ones (beat, every minute)."""
+    from apps.interop.dialog.services import dialog_sweep
+
+    return dialog_sweep()
