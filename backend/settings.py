@@ -68,6 +68,15 @@ SCHEMA: dict[str, tuple[type, object]] = {
     # Interop (docs/interop.md): the standards' schema files, the open feeds' publisher name.
     "INTEROP_STANDARDS_DIR": (str, str(BASE_DIR.parent / "shared" / "standards")),
     "INTEROP_PUBLISHER": (str, ""),
+    # Public site (docs/interop.md, "Website"): name, caches, widget embedding, app links.
+    "SITE_NAME": (str, "Quartier"),
+    "SITE_CACHE_SECONDS": (int, 300),
+    "SITE_EMBED_MAX_AGE_S": (int, 60),
+    "SITE_WIDGET_ORIGINS": (list, []),
+    "SITE_ANDROID_PACKAGE": (str, ""),
+    "SITE_ANDROID_CERT_FINGERPRINTS": (list, []),
+    "SITE_IOS_APP_IDS": (list, []),
+    "SITE_IOS_APP_STORE_ID": (str, ""),
 }
 env = environ.Env(**SCHEMA)
 env_file = BASE_DIR / ".env"
@@ -109,6 +118,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.recommend",
     "apps.interop",
+    "apps.site",
 ]
 
 MIDDLEWARE = [
@@ -408,6 +418,29 @@ RECOMMENDER_MODEL_DIR: str = env("RECOMMENDER_MODEL_DIR")
 # --- Interop (docs/interop.md) --------------------------------------------------------------
 INTEROP_STANDARDS_DIR: str = env("INTEROP_STANDARDS_DIR")
 INTEROP_PUBLISHER: str = env("INTEROP_PUBLISHER")
+
+# --- Public site (apps.site, docs/interop.md "Website") ---------------------------------------
+# The city's name on pages, feeds and link previews.
+SITE_NAME: str = env("SITE_NAME")
+# Rendered pages, feeds and widgets are cached in CACHE_URL at most this long (writes
+# invalidate them at once, like the API's response cache); 0 turns it off.
+SITE_CACHE_SECONDS: int = env("SITE_CACHE_SECONDS")
+# Browsers and proxies may keep feeds and widgets this long (Cache-Control max-age).
+SITE_EMBED_MAX_AGE_S: int = env("SITE_EMBED_MAX_AGE_S")
+# Origins allowed to frame the widgets (CSP frame-ancestors), e.g. https://www.ville.fr;
+# every other page refuses to be framed.
+SITE_WIDGET_ORIGINS: list[str] = env("SITE_WIDGET_ORIGINS")
+# App links (/.well-known/): the Android package and its signing certificates' SHA-256
+# fingerprints; the iOS app ids (TEAMID.bundle.id) and its App Store id (Smart App Banner).
+SITE_ANDROID_PACKAGE: str = env("SITE_ANDROID_PACKAGE")
+SITE_ANDROID_CERT_FINGERPRINTS: list[str] = env("SITE_ANDROID_CERT_FINGERPRINTS")
+SITE_IOS_APP_IDS: list[str] = env("SITE_IOS_APP_IDS")
+SITE_IOS_APP_STORE_ID: str = env("SITE_IOS_APP_STORE_ID")
+for _origin in SITE_WIDGET_ORIGINS:
+    if not _origin.startswith(("https://", "http://")) or _origin.count("/") != 2:
+        raise ImproperlyConfigured(
+            f"SITE_WIDGET_ORIGINS: {_origin!r} is not an origin (https://host[:port])."
+        )
 
 # --- Security -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

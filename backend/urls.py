@@ -27,6 +27,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/mfa/", include("apps.core.admin.mfa")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # The public site: item pages, feeds, widgets, /.well-known/ (apps/site).
+    path("", include("apps.site.urls")),
 ]
 if settings.DEBUG:
     # Uploaded media with nosniff, a sandbox CSP and downloads for documents (apps.core.media).
