@@ -12,14 +12,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # What the demo and the tests need from the OS (GeoDjango, SpatiaLite, a Python with venv).
 OS_RUN_PKGS := gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev binutils
-OS_TEST_PKGS := redis-server
+OS_TEST_PKGS := redis-server npm
 # Installed when apt offers them (Ubuntu ships Chromium only as a snap): browser tests, benchmarks.
 OS_TEST_OPTIONAL_PKGS := chromium wrk
 # PostGIS for the installed PostgreSQL, or the distribution's default pair on a fresh machine.
 PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
 PG_PKGS := $(if $(PG_VERSION),postgresql-$(PG_VERSION)-postgis-3,postgresql postgresql-postgis)
 
-.PHONY: help run test test-fast lint format check bench bench-city fuzz os-run os-test venv venv-dev services clean lock audit
+.PHONY: site-test-assets help run test test-fast lint format check bench bench-city fuzz os-run os-test venv venv-dev services clean lock audit
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -59,7 +59,15 @@ audit: $(VENV)/.requirements-dev  ## Known vulnerabilities in the locked depende
 	$(PY) scripts/audit_dependencies.py requirements-dev.lock
 
 venv: os-run $(VENV)/.requirements
-venv-dev: os-test $(VENV)/.requirements-dev
+venv-dev: os-test $(VENV)/.requirements-dev testing/site/node_modules/.installed
+
+# The site's tests load axe-core and the schema.org vocabulary (schema-dts) from npm, pinned
+# in testing/site/package-lock.json; node_modules is not committed.
+testing/site/node_modules/.installed: testing/site/package-lock.json
+	cd testing/site && npm ci --no-audit --no-fund
+	@touch $@
+
+site-test-assets: testing/site/node_modules/.installed  ## npm packages of the site's tests (axe-core, schema-dts)
 
 services:  ## Start PostgreSQL/PostGIS and Redis if they are not running
 	@scripts/ensure-services
