@@ -171,9 +171,11 @@ def _scale_bar(frame: Frame) -> tuple[int, str]:
 
 def svg_map(*, frame: Frame, shapes: list[Shape], title: str, description: str) -> str:
     """An accessible SVG (``role="img"``, ``<title>``, ``<desc>``); shapes with ``href`` link."""
+    # A picture (role="img") may not hold links: a map with links is a group of them.
+    role = "group" if any(shape.href for shape in shapes) else "img"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {frame.width} {frame.height}"'
-        f' width="{frame.width}" height="{frame.height}" role="img"'
+        f' width="{frame.width}" height="{frame.height}" role="{role}"'
         ' aria-labelledby="map-title map-desc" class="map">',
         f'<title id="map-title">{escape(title)}</title>',
         f'<desc id="map-desc">{escape(description)}</desc>',
