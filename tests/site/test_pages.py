@@ -200,3 +200,28 @@ def test_page_miss_runs_a_bounded_number_of_queries(client, centre, django_asser
 def test_tracking_parameters_do_not_change_the_page(client):
     news = published_news(title_fr="Vide-grenier")
     assert client.get(path_of(news) + "?utm_source=x&fbclid=y").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/news/0-rien/",
+        "/news/-1-x/",
+        "/news/12%00-x/",
+        "/news/99999999999999999999-x/",
+        "/works/1-" + "x" * 5000 + "/",
+        "/events/abc-x/",
+        "/en/news/1-%F0%9F%8E%89/",
+        "/nouvelles/1-x/",
+    ],
+)
+def test_malformed_page_addresses_are_quick_404s(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+
+
+def test_an_id_with_leading_zeros_redirects_to_the_canonical_page(client):
+    news = published_news(title_fr="Marché")
+    response = client.get(f"/news/000{news.pk}-marche/")
+    assert response.status_code == 301
+    assert response["Location"] == f"/news/{news.pk}-marche/"

@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from apps.core.pages import page_slug
 from apps.site import jsonld, maps
 from apps.site.pagecache import Built, cached
 from apps.site.selectors import PageState, changes_at, page_item
@@ -117,7 +116,7 @@ def _build_page(
     if item is None:
         return gone_or_missing(request, state, language)
     paths = item_paths(item)
-    if slug != page_slug(getattr(item, "title_fr", None) or item.title, type_code):
+    if request.path != paths[language]:  # another slug, none, or an id with leading zeros
         return Built(b"", status=301, headers={"Location": paths[language]})
     url = absolute(paths[language])
     image_url, image_alt, image_size = _image(item, type_code, language)
