@@ -218,6 +218,10 @@ def test_tracking_parameters_do_not_change_the_page(client):
 def test_malformed_page_addresses_are_quick_404s(client, path):
     response = client.get(path)
     assert response.status_code == 404
+    html = response.content.decode()
+    language = "en" if path.startswith("/en/") else "fr"
+    assert f'<html lang="{language}">' in html and "Page introuvable" in html  # the kind page
+    assert '<p class="site-name">Ville de Lyonnay</p>' in html
 
 
 def test_an_id_with_leading_zeros_redirects_to_the_canonical_page(client):
