@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # What the demo and the tests need from the OS (GeoDjango, SpatiaLite, a Python with venv).
-OS_RUN_PKGS := gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev binutils
+OS_RUN_PKGS := gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev binutils fonts-dejavu-core
 OS_TEST_PKGS := redis-server npm
 # Installed when apt offers them (Ubuntu ships Chromium only as a snap): browser tests, benchmarks.
 OS_TEST_OPTIONAL_PKGS := chromium wrk

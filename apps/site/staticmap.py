@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry, Polygon
 from PIL import Image, ImageDraw, ImageFont
 
 from apps.core.earth import METRES_PER_DEGREE
@@ -34,6 +34,16 @@ DETOUR_COLOUR = "#1d4ed8"
 MIN_SPAN_M = 500
 #: At most this many vertices drawn per geometry after simplification (bounded work).
 MAX_VERTICES = 4000
+#: The PNG's font (Debian's fonts-dejavu-core: every French letter); Pillow's built-in font
+#: when it is missing, which lacks accented capitals and ligatures.
+FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype(FONT_PATH, size)
+    except OSError:
+        return ImageFont.load_default(size=size)
 
 
 @dataclass(frozen=True)
@@ -153,7 +163,13 @@ def _path(rings: list[list[tuple[float, float]]], *, close: bool) -> str:
 
 
 def _label_point(shape: Shape, frame: Frame) -> tuple[float, float] | None:
-    point = shape.geometry.point_on_surface
+    """Where to write an area's name: inside the part of it the frame shows."""
+    box = Polygon.from_bbox(frame.bbox())
+    box.srid = shape.geometry.srid
+    visible = shape.geometry.intersection(box)
+    if visible.empty:
+        return None
+    point = visible.point_on_surface
     x, y = frame.px(point.x, point.y)
     if 20 <= x <= frame.width - 20 and 12 <= y <= frame.height - 12:
         return x, y
@@ -181,8 +197,13 @@ def svg_map(*, frame: Frame, shapes: list[Shape], title: str, description: str) 
         f'<desc id="map-desc">{escape(description)}</desc>',
         f'<rect width="100%" height="100%" fill="{BACKGROUND}"/>',
     ]
-    labels = []
+    labels: list[str] = []
+    # Districts first, then their names, then the item on top.
+    shapes = sorted(shapes, key=lambda shape: shape.kind != "area")
     for shape in shapes:
+        if shape.kind != "area" and labels:
+            out.extend(labels)
+            labels = []
         _project(shape, frame)
         element = _svg_shape(shape)
         if shape.href:
@@ -245,29 +266,41 @@ def png_map(*, frame: Frame, shapes: list[Shape], caption: str = "") -> bytes:
     draw = ImageDraw.Draw(image)
     for shape in shapes:
         _project(shape, frame)
+    areas = [shape for shape in shapes if shape.kind == "area"]
+    for shape in areas:
         for kind, rings in shape.parts:
             _png_part(draw, shape, kind, rings)
-    font = ImageFont.load_default(size=max(14, frame.height // 28))
-    for shape in shapes:
-        if shape.kind == "area" and shape.label:
-            at = _label_point(shape, frame)
-            if at:
-                draw.text(at, shape.label, fill=AREA_LABEL, font=font, anchor="mm")
+    font = _font(max(14, frame.height // 28))
+    for shape in areas:
+        at = _label_point(shape, frame) if shape.label else None
+        if at:
+            draw.text(at, shape.label, fill=AREA_LABEL, font=font, anchor="mm")
+    for shape in shapes:  # the item above the districts and their names
+        if shape.kind != "area":
+            for kind, rings in shape.parts:
+                _png_part(draw, shape, kind, rings)
     if caption:
-        band = frame.height // 6
-        draw.rectangle([0, frame.height - band, frame.width, frame.height], fill="#ffffff")
-        caption_font = ImageFont.load_default(size=band // 2)
-        text = caption if len(caption) <= 60 else caption[:59] + "…"
-        draw.text(
-            (band // 3, frame.height - band // 2),
-            text,
-            fill="#1f1f1f",
-            font=caption_font,
-            anchor="lm",
-        )
+        _caption(draw, frame, caption)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def _caption(draw: ImageDraw.ImageDraw, frame: Frame, caption: str) -> None:
+    """The title in a white band, shrunk then cut (with "…") to fit the width."""
+    band = frame.height // 6
+    margin = band // 3
+    draw.rectangle([0, frame.height - band, frame.width, frame.height], fill="#ffffff")
+    room = frame.width - 2 * margin
+    size = band // 2
+    font = _font(size)
+    while draw.textlength(caption, font=font) > room and size > band // 3:
+        size -= 2
+        font = _font(size)
+    text = caption
+    while draw.textlength(text, font=font) > room and len(text) > 1:
+        text = text[:-2].rstrip() + "…"
+    draw.text((margin, frame.height - band // 2), text, fill="#1f1f1f", font=font, anchor="lm")
 
 
 def _png_part(draw: ImageDraw.ImageDraw, shape: Shape, kind: str, rings: list) -> None:
