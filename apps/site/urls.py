@@ -2,13 +2,14 @@
 
 from django.urls import include, path, re_path
 
-from apps.site.views import feeds, pages, wellknown, widgets
+from apps.site.views import feeds, home, pages, wellknown, widgets
 
 TYPE = r"(?P<type_code>news|works|events)"
 #: Ids of at most 18 digits: a longer number is no id (and would overflow the database's).
 PK = r"(?P<pk>[0-9]{1,18})"
 
 localized = [
+    path("", home.home, name="home"),
     re_path(rf"^{TYPE}/{PK}(?:-(?P<slug>[^/]*))?/$", pages.item_page, name="page"),
     re_path(rf"^{TYPE}/{PK}/map\.png$", pages.item_map, name="map"),
     re_path(r"^feeds/(?P<scope>all|news|works|events)\.atom$", feeds.atom_feed, name="feed"),

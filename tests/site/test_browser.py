@@ -128,8 +128,10 @@ def test_pages_pass_axe_core(page, centre, kind):
     assert axe_violations(page) == []
 
 
-@pytest.mark.parametrize("path", ["/widgets/agenda/", "/widgets/works/", "/widgets/alerts/"])
-def test_widgets_pass_axe_core(page, centre, path):
+@pytest.mark.parametrize(
+    "path", ["/", "/widgets/", "/widgets/agenda/", "/widgets/works/", "/widgets/alerts/"]
+)
+def test_home_and_widgets_pass_axe_core(page, centre, path):
     published_event(title_fr="Concert")
     published_works(title_fr="Chantier")
     published_news(title_fr="Crue de la Saône", urgency=Urgency.ALERT)

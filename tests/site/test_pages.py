@@ -229,3 +229,19 @@ def test_an_id_with_leading_zeros_redirects_to_the_canonical_page(client):
     response = client.get(f"/news/000{news.pk}-marche/")
     assert response.status_code == 301
     assert response["Location"] == f"/news/{news.pk}-marche/"
+
+
+def test_home_lists_news_works_and_events_with_feeds(client, django_assert_num_queries):
+    news = published_news(title_fr="Nouveau marché")
+    works = published_works(title_fr="Chantier quai")
+    event = published_event(title_fr="Bal du 14 juillet")
+    with django_assert_num_queries(3):  # one per section
+        response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for item in (news, works, event):
+        assert f'href="{item_page_url(item)}"' in html
+    assert 'type="application/atom+xml"' in html and "/widgets/" in html
+    english = client.get("/en/").content.decode()
+    assert '<html lang="en">' in english
+    assert item_page_url(news, language="en") in english
