@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # What the demo and the tests need from the OS (GeoDjango, SpatiaLite, a Python with venv).
 OS_RUN_PKGS := gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev binutils fonts-dejavu-core
-OS_TEST_PKGS := redis-server npm
+OS_TEST_PKGS := redis-server
 # Installed when apt offers them (Ubuntu ships Chromium only as a snap): browser tests, benchmarks.
 OS_TEST_OPTIONAL_PKGS := chromium wrk
 # PostGIS for the installed PostgreSQL, or the distribution's default pair on a fresh machine.
@@ -62,8 +62,10 @@ venv: os-run $(VENV)/.requirements
 venv-dev: os-test $(VENV)/.requirements-dev testing/site/node_modules/.installed
 
 # The site's tests load axe-core and the schema.org vocabulary (schema-dts) from npm, pinned
-# in testing/site/package-lock.json; node_modules is not committed.
+# in testing/site/package-lock.json; node_modules is not committed. npm comes with Node.js
+# (Debian's nodejs + npm, or NodeSource's nodejs, which includes it): not installed here.
 testing/site/node_modules/.installed: testing/site/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js (tests/site need it)" >&2; exit 1; }
 	cd testing/site && npm ci --no-audit --no-fund
 	@touch $@
 
