@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # What the demo and the tests need from the OS (GeoDjango, SpatiaLite, a Python with venv).
-OS_RUN_PKGS := gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev binutils
+OS_RUN_PKGS := gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev binutils fonts-dejavu-core
 OS_TEST_PKGS := redis-server
 # Installed when apt offers them (Ubuntu ships Chromium only as a snap): browser tests, benchmarks.
 OS_TEST_OPTIONAL_PKGS := chromium wrk
@@ -19,7 +19,7 @@ OS_TEST_OPTIONAL_PKGS := chromium wrk
 PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
 PG_PKGS := $(if $(PG_VERSION),postgresql-$(PG_VERSION)-postgis-3,postgresql postgresql-postgis)
 
-.PHONY: help run test test-fast lint format check bench bench-city fuzz os-run os-test venv venv-dev services clean lock audit
+.PHONY: site-test-assets help run test test-fast lint format check bench bench-city fuzz os-run os-test venv venv-dev services clean lock audit
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -59,7 +59,17 @@ audit: $(VENV)/.requirements-dev  ## Known vulnerabilities in the locked depende
 	$(PY) scripts/audit_dependencies.py requirements-dev.lock
 
 venv: os-run $(VENV)/.requirements
-venv-dev: os-test $(VENV)/.requirements-dev
+venv-dev: os-test $(VENV)/.requirements-dev testing/site/node_modules/.installed
+
+# The site's tests load axe-core and the schema.org vocabulary (schema-dts) from npm, pinned
+# in testing/site/package-lock.json; node_modules is not committed. npm comes with Node.js
+# (Debian's nodejs + npm, or NodeSource's nodejs, which includes it): not installed here.
+testing/site/node_modules/.installed: testing/site/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js (tests/site need it)" >&2; exit 1; }
+	cd testing/site && npm ci --no-audit --no-fund
+	@touch $@
+
+site-test-assets: testing/site/node_modules/.installed  ## npm packages of the site's tests (axe-core, schema-dts)
 
 services:  ## Start PostgreSQL/PostGIS and Redis if they are not running
 	@scripts/ensure-services

@@ -75,6 +75,15 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "DIALOG_MAX_ATTEMPTS": (int, 10),
     "DIALOG_RETRY_BASE_S": (float, 2.0),
     "DIALOG_STUCK_S": (int, 300),
+    # Public site (docs/interop.md, "Website"): name, caches, widget embedding, app links.
+    "SITE_NAME": (str, "Quartier"),
+    "SITE_CACHE_SECONDS": (int, 300),
+    "SITE_EMBED_MAX_AGE_S": (int, 60),
+    "SITE_WIDGET_ORIGINS": (list, []),
+    "SITE_ANDROID_PACKAGE": (str, ""),
+    "SITE_ANDROID_CERT_FINGERPRINTS": (list, []),
+    "SITE_IOS_APP_IDS": (list, []),
+    "SITE_IOS_APP_STORE_ID": (str, ""),
 }
 env = environ.Env(**SCHEMA)
 env_file = BASE_DIR / ".env"
@@ -116,6 +125,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.recommend",
     "apps.interop",
+    "apps.site",
 ]
 
 MIDDLEWARE = [
@@ -427,6 +437,29 @@ DIALOG_TIMEOUT_S: float = env("DIALOG_TIMEOUT_S")
 DIALOG_MAX_ATTEMPTS: int = env("DIALOG_MAX_ATTEMPTS")
 DIALOG_RETRY_BASE_S: float = env("DIALOG_RETRY_BASE_S")
 DIALOG_STUCK_S: int = env("DIALOG_STUCK_S")
+
+# --- Public site (apps.site, docs/interop.md "Website") ---------------------------------------
+# The city's name on pages, feeds and link previews.
+SITE_NAME: str = env("SITE_NAME")
+# Rendered pages, feeds and widgets are cached in CACHE_URL at most this long (writes
+# invalidate them at once, like the API's response cache); 0 turns it off.
+SITE_CACHE_SECONDS: int = env("SITE_CACHE_SECONDS")
+# Browsers and proxies may keep feeds and widgets this long (Cache-Control max-age).
+SITE_EMBED_MAX_AGE_S: int = env("SITE_EMBED_MAX_AGE_S")
+# Origins allowed to frame the widgets (CSP frame-ancestors), e.g. https://www.ville.fr;
+# every other page refuses to be framed.
+SITE_WIDGET_ORIGINS: list[str] = env("SITE_WIDGET_ORIGINS")
+# App links (/.well-known/): the Android package and its signing certificates' SHA-256
+# fingerprints; the iOS app ids (TEAMID.bundle.id) and its App Store id (Smart App Banner).
+SITE_ANDROID_PACKAGE: str = env("SITE_ANDROID_PACKAGE")
+SITE_ANDROID_CERT_FINGERPRINTS: list[str] = env("SITE_ANDROID_CERT_FINGERPRINTS")
+SITE_IOS_APP_IDS: list[str] = env("SITE_IOS_APP_IDS")
+SITE_IOS_APP_STORE_ID: str = env("SITE_IOS_APP_STORE_ID")
+for _origin in SITE_WIDGET_ORIGINS:
+    if not _origin.startswith(("https://", "http://")) or _origin.count("/") != 2:
+        raise ImproperlyConfigured(
+            f"SITE_WIDGET_ORIGINS: {_origin!r} is not an origin (https://host[:port])."
+        )
 
 # --- Security -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -33,6 +33,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
         notification_register_page,
         name="transparency-notifications-page",
     ),
+    # The public site: item pages, feeds, widgets, /.well-known/ (apps/site).
+    path("", include("apps.site.urls")),
 ]
 if settings.DEBUG:
     # Uploaded media with nosniff, a sandbox CSP and downloads for documents (apps.core.media).

@@ -18,7 +18,7 @@ import icalendar
 from django.conf import settings
 from django.utils import timezone
 
-from apps.core.api.serializers import item_url
+from apps.core.pages import item_page_url
 from apps.events.models import Event, EventOccurrence, EventStatus
 from apps.events.recurrence import RecurrenceError, recurrence_check
 
@@ -119,7 +119,7 @@ def event_component(event: Event) -> icalendar.Event:
         component.add("rdate", [_start(event, moment) for moment in extras])
     component.add("status", _STATUS.get(event.event_status, "CONFIRMED"))
     component.add("class", "PUBLIC")
-    component.add("url", item_url(event))
+    component.add("url", item_page_url(event))  # the public page (apps.site)
     component.add("categories", [str(event.category.name)])
     location = _location(event)
     if location:

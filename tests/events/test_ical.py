@@ -69,7 +69,8 @@ def test_one_event_with_recurrence_place_and_stable_uid(mobility, settings):
         round(venue.location.y, 6),
         round(venue.location.x, 6),
     )
-    assert str(vevent["URL"]) == f"{settings.SITE_URL}/api/v1/events/{event.pk}/"
+    # The public page (apps.site), not the API detail: calendars show it to people.
+    assert str(vevent["URL"]) == f"{settings.SITE_URL}/events/{event.pk}-concert-au-parc/"
     assert [str(c) for c in vevent["CATEGORIES"].cats] == ["Mobilité"]
 
     event.title_fr = "Concert au parc (nouvel horaire)"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils.text import slugify
 from rest_framework.test import APIClient
 
 from apps.news.models import News, NewsAttachment, NewsLink
@@ -49,7 +51,10 @@ def test_list_item_fields(mobility, city):
         "updated_at",
         "image",
         "url",
+        "share_url",
     }
+    # The public page (apps.site): what the app shares.
+    assert item["share_url"] == f"{settings.SITE_URL}/news/{news.pk}-{slugify(news.title_fr)}/"
     assert item["category"] == {
         "slug": "mobilite",
         "name": "Mobilité",

@@ -21,6 +21,7 @@ from rest_framework import serializers
 from apps.core.api.fields import GeoJSONGeometryField
 from apps.core.item_types import ItemType
 from apps.core.models import Area, Category, Organization, PublishableContent, Urgency
+from apps.core.pages import item_page_url
 
 #: Every item type code, the path segment of its endpoints.
 ITEM_TYPES = ItemType.codes()
@@ -152,7 +153,10 @@ class ContentListItemSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     organization = OrganizationRefSerializer(read_only=True)
     urgency = UrgencyField(read_only=True)
     image = ImageField()
-    url = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text="The item in this API (its detail).")
+    share_url = serializers.SerializerMethodField(
+        help_text="The item's public web page, to share (opens the app where it is installed)."
+    )
     distance_m = serializers.SerializerMethodField(
         help_text="Metres from `near` to the nearest point of the item (only with `near`)."
     )
@@ -172,12 +176,17 @@ class ContentListItemSerializer(FieldsOnceMixin, serializers.ModelSerializer):
             "updated_at",
             "image",
             "url",
+            "share_url",
             "distance_m",
         )
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, item: PublishableContent) -> str:
         return item_url(item)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_share_url(self, item: PublishableContent) -> str:
+        return item_page_url(item)
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_distance_m(self, item: PublishableContent) -> int | None:

@@ -21,6 +21,7 @@ from rest_framework import serializers
 from apps.core.api.fields import GeoJSONGeometryField
 from apps.core.api.serializers import ItemTypeField, TextField, UrgencyField, item_url
 from apps.core.models import Category, Organization, PublishableContent, Status
+from apps.core.pages import item_page_url
 
 #: Dates outside these years are typing mistakes (and overflow time zone arithmetic).
 MIN_YEAR, MAX_YEAR = 1970, 2200
@@ -72,6 +73,9 @@ class ContentWriteSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     type = ItemTypeField()
     url = serializers.SerializerMethodField()
+    share_url = serializers.SerializerMethodField(
+        help_text="The item's public web page (404 until it is published)."
+    )
     status = serializers.ChoiceField(
         choices=Status.choices,
         required=False,
@@ -117,6 +121,10 @@ class ContentWriteSerializer(serializers.Serializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, item: PublishableContent) -> str:
         return item_url(item)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_share_url(self, item: PublishableContent) -> str:
+        return item_page_url(item)
 
     def current(self, attrs: dict[str, Any], name: str) -> Any:
         """The value ``name`` will have: from the body, else from the stored item."""

@@ -17,6 +17,7 @@ LIST_EXAMPLE: dict[str, Any] = {
     "updated_at": "2026-05-20T09:00:00+02:00",
     "image": None,
     "url": "http://127.0.0.1:8000/api/v1/events/12/",
+    "share_url": "http://127.0.0.1:8000/events/12-concert-au-parc-de-la-tete-dor/",
     "start_at": "2026-06-21T20:00:00+02:00",
     "end_at": "2026-06-21T22:00:00+02:00",
     "has_start_time": True,

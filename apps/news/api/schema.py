@@ -17,6 +17,7 @@ LIST_EXAMPLE: dict[str, Any] = {
     "updated_at": "2026-03-01T08:00:00+01:00",
     "image": None,
     "url": "http://127.0.0.1:8000/api/v1/news/42/",
+    "share_url": "http://127.0.0.1:8000/news/42-fermeture-de-la-piscine-garibaldi/",
     "distance_m": 350,
 }
 

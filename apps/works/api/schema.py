@@ -17,6 +17,7 @@ LIST_EXAMPLE: dict[str, Any] = {
     "updated_at": "2026-03-02T10:12:00+01:00",
     "image": None,
     "url": "http://127.0.0.1:8000/api/v1/works/7/",
+    "share_url": "http://127.0.0.1:8000/works/7-travaux-de-voirie-rue-garibaldi/",
     "start_at": "2026-03-09T07:00:00+01:00",
     "end_at": "2026-04-30T18:00:00+02:00",
     "work_status": "planned",
