@@ -49,6 +49,7 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "API_NUM_PROXIES": (int, 0),
     "API_THROTTLE_RATES": (dict, {}),
     "API_CACHE_SECONDS": (int, 60),
+    "API_FRAGMENT_SECONDS": (int, 7 * 24 * 3600),
     "API_DIAGNOSTICS": (bool, False),
     "APP_CHECK_REQUIRED": (bool, False),
     "APP_CHECK_PROJECT": (str, ""),
@@ -298,6 +299,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update(_rate_overrides)
 # Anonymous content lists and details are cached, rendered, in CACHE_URL for at most this many
 # seconds (writes invalidate them at once: apps/core/api/response_cache.py); 0 turns it off.
 API_CACHE_SECONDS: int = env("API_CACHE_SECONDS")
+# Pre-rendered item JSON (apps/core/api/fragments.py) lives this long in CACHE_URL unless read
+# stale earlier (item version, serializer version, taxonomy generation, validity end); 0: off.
+API_FRAGMENT_SECONDS: int = env("API_FRAGMENT_SECONDS")
 # /api/v1/diagnostics/…: reference endpoints for load tests (404 unless on).
 API_DIAGNOSTICS: bool = env("API_DIAGNOSTICS")
 # Firebase App Check on device registration (apps/residents/app_check.py): the app sends

@@ -163,6 +163,55 @@ class _CompiledList:
         return items
 
 
+class PageRows:
+    """A page of a list queryset, run once: raw rows, and model instances of chosen rows only.
+
+    Django builds a model instance (and its related ones) for every row a queryset yields; a
+    page served from pre-rendered fragments needs only each row's id, ``updated_at`` and
+    ``distance_m``. The rows are read with the queryset's own compiler (same SQL, same
+    converters), and instances are made (as ``ModelIterable`` makes them) only for the rows
+    whose fragment is missing.
+    """
+
+    def __init__(self, queryset: QuerySet) -> None:
+        self.db = queryset.db
+        compiler = queryset.query.get_compiler(using=self.db)
+        self.rows = list(compiler.results_iter())  # also fills select, klass_info, annotations
+        self.compiler = compiler
+        klass_info, select = compiler.klass_info, compiler.select
+        self.model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.init_list = [f[0].target.attname for f in select[self.start : self.end]]
+        self.pk_at = self.start + self.init_list.index(self.model._meta.pk.attname)
+        self.updated_at = self.start + self.init_list.index("updated_at")
+        self.annotations = list(compiler.annotation_col_map.items())
+        self.distance_at = compiler.annotation_col_map.get("distance_m")
+
+    def versions(self) -> list[tuple[int, datetime, float | None]]:
+        """``(id, updated_at, distance_m or None)`` of each row, in order."""
+        d = self.distance_at
+        return [
+            (row[self.pk_at], row[self.updated_at], None if d is None else row[d])
+            for row in self.rows
+        ]
+
+    def instances(self, positions: Sequence[int]) -> list[PublishableContent]:
+        """Model instances of the rows at ``positions``, as the queryset would have made them."""
+        klass_info, select = self.compiler.klass_info, self.compiler.select
+        populators = get_related_populators(klass_info, select, self.db)  # type: ignore[call-arg]
+        items = []
+        for position in positions:
+            row = self.rows[position]
+            item = self.model.from_db(self.db, self.init_list, row[self.start : self.end])
+            for populator in populators:
+                populator.populate(row, item)
+            for name, column in self.annotations:
+                setattr(item, name, row[column])
+            items.append(item)
+        return items
+
+
 _COMPILED: dict[ListItemType, _CompiledList] = {}
 
 
