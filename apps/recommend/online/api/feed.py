@@ -10,14 +10,14 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from apps.core.api.items import serialize_items
+from apps.core.api.fragments import encode_json
 from apps.core.api.params import KnownQueryParams
+from apps.core.api.renderers import SplicedJSON, SplicingJSONRenderer
 from apps.core.geo import point
 from apps.recommend.online.api.feed_serializers import FeedPageSerializer, FeedQuerySerializer
 from apps.recommend.online.feed_service import feed_page, feed_snapshot
@@ -68,7 +68,7 @@ class FeedView(KnownQueryParams, APIView):
     permission_classes = [AllowAny]
     throttle_classes = [DeviceScopedRateThrottle]
     throttle_scope = "feed"
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [SplicingJSONRenderer]
     query_params_allowed = frozenset({"lat", "lon", "page_size", "cursor"})
 
     @extend_schema(
@@ -128,10 +128,19 @@ class FeedView(KnownQueryParams, APIView):
             page = feed_page(
                 snapshot, offset=offset, size=size, language=language, fresh="cursor" not in params
             )
-            results = serialize_items([entry.item for entry in page.entries], request=request)
-            for data, entry in zip(results, page.entries, strict=True):
-                data["score"] = round(entry.score, 4)
-                data["reasons"] = [{"code": r.code, "text": r.text} for r in entry.reasons]
+            # Each item's pre-rendered JSON, then the per-request members (as serialize_items'
+            # dict with "score" and "reasons" added last would render).
+            results = [
+                entry.item.json(
+                    extra=encode_json(
+                        {
+                            "score": round(entry.score, 4),
+                            "reasons": [{"code": r.code, "text": r.text} for r in entry.reasons],
+                        }
+                    )[1:-1]
+                )
+                for entry in page.entries
+            ]
         url = request.build_absolute_uri()
 
         def link(offset: int | None) -> str | None:
@@ -139,14 +148,16 @@ class FeedView(KnownQueryParams, APIView):
                 return None
             return replace_query_param(url, "cursor", cursor_make(snapshot, offset))
 
-        body = {
-            "next": link(page.next_offset),
-            "previous": link(page.previous_offset),
-            "personalized": snapshot.personalized,
-            "ranker": snapshot.ranker,
-            "results": results,
-        }
-        response = Response(body)
+        envelope = encode_json(
+            {
+                "next": link(page.next_offset),
+                "previous": link(page.previous_offset),
+                "personalized": snapshot.personalized,
+                "ranker": snapshot.ranker,
+                "results": [],
+            }
+        )
+        response = Response(SplicedJSON(envelope[:-3] + b"[" + b",".join(results) + b"]}"))
         response["Cache-Control"] = "private, no-store"
         response["Content-Language"] = language
         response["Vary"] = "Accept-Language, Authorization"
