@@ -158,7 +158,8 @@ def test_a_current_fragment_is_served_without_serializing(content):
     so moves no version) is not seen, while one through the services is."""
     news = content["news"]
     with override_settings(API_CACHE_SECONDS=0):
-        _get("/api/v1/news/")
+        assert _get("/api/v1/news/")["X-Fragments"] == "0/1"
+        assert _get("/api/v1/news/")["X-Fragments"] == "1/1"
         News.objects.filter(pk=news.pk).update(title_fr="Changé en douce")
         assert _get("/api/v1/news/").json()["results"][0]["title"].startswith("Fête")
         news.refresh_from_db()

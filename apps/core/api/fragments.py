@@ -60,6 +60,8 @@ LIST, DETAIL = "l", "d"
 _DISTANCE_SENTINEL = -7_123_456_789
 _DISTANCE_MARK = b',"distance_m":' + str(_DISTANCE_SENTINEL).encode()
 _NO_SPLIT = -1
+#: Response header: how many of the response's items came pre-rendered, ``hits/items``.
+FRAGMENTS_HEADER = "X-Fragments"
 
 
 # --- encoding -----------------------------------------------------------------------------
@@ -578,6 +580,12 @@ def items_versions(
 
     rows = refs_fetch(refs, near=near)
     return [rows.get(ref) for ref in refs]
+
+
+def fragments_header(rendered: Iterable[RenderedItem | None]) -> str:
+    """``X-Fragments`` of a response: items served from the store / items in it."""
+    items = [r for r in rendered if r is not None]
+    return f"{sum(r.hit for r in items)}/{len(items)}"
 
 
 # --- background re-render -----------------------------------------------------------------

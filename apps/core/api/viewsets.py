@@ -26,7 +26,14 @@ from apps.core.api import response_cache
 from apps.core.api import schema as _schema  # noqa: F401  (registers the OpenAPI extensions)
 from apps.core.api.auth import OrganizationApiKeyAuthentication
 from apps.core.api.conditional import etag_for, not_modified, set_validators
-from apps.core.api.fragments import ItemVersion, encode_json, render_detail, render_rows
+from apps.core.api.fragments import (
+    FRAGMENTS_HEADER,
+    ItemVersion,
+    encode_json,
+    fragments_header,
+    render_detail,
+    render_rows,
+)
 from apps.core.api.items import PageRows
 from apps.core.api.pagination import ListPagination
 from apps.core.api.params import KnownQueryParams
@@ -233,7 +240,9 @@ class ContentViewSet(KnownQueryParams, JsonErrorsMixin, viewsets.GenericViewSet)
             }
         )
         items = b",".join(r.json() for r in rendered)
-        return Response(SplicedJSON(envelope[:-3] + b"[" + items + b"]}"))
+        response = Response(SplicedJSON(envelope[:-3] + b"[" + items + b"]}"))
+        response[FRAGMENTS_HEADER] = fragments_header(rendered)
+        return response
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         pk = self.pk_from_url()
@@ -257,7 +266,9 @@ class ContentViewSet(KnownQueryParams, JsonErrorsMixin, viewsets.GenericViewSet)
             )
             if rendered is None:  # left the public set since the version was read
                 raise Http404
-            return self.cached(Response(SplicedJSON(rendered.json())), version, etag)
+            response = Response(SplicedJSON(rendered.json()))
+            response[FRAGMENTS_HEADER] = fragments_header([rendered])
+            return self.cached(response, version, etag)
         serializer = self.get_serializer(queryset.get())
         return self.cached(Response(serializer.data), version, etag)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from apps.core.api.fragments import encode_json
+from apps.core.api.fragments import FRAGMENTS_HEADER, encode_json, fragments_header
 from apps.core.api.params import KnownQueryParams
 from apps.core.api.renderers import SplicedJSON, SplicingJSONRenderer
 from apps.core.geo import point
@@ -32,6 +33,8 @@ from apps.residents.models import Device
 from apps.residents.rounding import snap_coordinates
 
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
+#: Response header: ``ranked`` (a new snapshot), ``shared`` (the cell's), ``cursor`` (a page).
+SNAPSHOT_HEADER = "X-Feed-Snapshot"
 
 
 class OptionalDeviceTokenScheme(OpenApiAuthenticationExtension):
@@ -105,6 +108,7 @@ class FeedView(KnownQueryParams, APIView):
         tags=["feed"],
     )
     def get(self, request: Request) -> Response:
+        started = time.time()
         query = FeedQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params: dict[str, Any] = query.validated_data
@@ -159,6 +163,13 @@ class FeedView(KnownQueryParams, APIView):
         )
         response = Response(SplicedJSON(envelope[:-3] + b"[" + b",".join(results) + b"]}"))
         response["Cache-Control"] = "private, no-store"
+        response[FRAGMENTS_HEADER] = fragments_header(entry.item for entry in page.entries)
+        # Whether this first page was ranked for it or came from the cell's shared snapshot
+        # (built before this request began): the bench's cache-hit rate (bench/feed_bench.py).
+        if "cursor" in params:
+            response[SNAPSHOT_HEADER] = "cursor"
+        else:
+            response[SNAPSHOT_HEADER] = "shared" if snapshot.now_s < started else "ranked"
         response["Content-Language"] = language
         response["Vary"] = "Accept-Language, Authorization"
         return response
