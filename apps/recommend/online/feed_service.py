@@ -238,9 +238,17 @@ def feed_page(
         personalized=snapshot.personalized,
     )
     labels = Labels(
-        categories={item.category_id: item.category_name for item in found.values()},
+        categories={
+            item.category_id: item.category_name
+            for item in found.values()
+            if item.category_id is not None
+        },
         areas=snapshot.area_names,
-        organizations={item.organization_id: item.organization_name for item in found.values()},
+        organizations={
+            item.organization_id: item.organization_name
+            for item in found.values()
+            if item.organization_id is not None
+        },
     )
     reasons = explain(
         ranking, snapshot.candidates, context, shown, labels=labels, language=language
