@@ -28,6 +28,7 @@ from django.db import connections
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.query import get_related_populators
+from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -176,7 +177,11 @@ class PageRows:
     def __init__(self, queryset: QuerySet) -> None:
         self.db = queryset.db
         compiler = queryset.query.get_compiler(using=self.db)
-        self.rows = list(compiler.results_iter())  # also fills select, klass_info, annotations
+        # Raw rows: the columns' converters (geometries into GEOS objects…) run only for the
+        # rows that become instances, and for the version columns.
+        self.rows = [
+            row for chunk in compiler.execute_sql(MULTI) or () for row in chunk
+        ]  # also fills select, klass_info, annotations
         self.compiler = compiler
         klass_info, select = compiler.klass_info, compiler.select
         self.model = klass_info["model"]
@@ -187,13 +192,23 @@ class PageRows:
         self.updated_at = self.start + self.init_list.index("updated_at")
         self.annotations = list(compiler.annotation_col_map.items())
         self.distance_at = compiler.annotation_col_map.get("distance_m")
+        self.converters = compiler.get_converters([s[0] for s in select[0 : compiler.col_count]])
+
+    def _converted(self, rows: list[Any], positions: set[int] | None = None) -> list[Any]:
+        converters = self.converters
+        if positions is not None:
+            converters = {k: v for k, v in converters.items() if k in positions}
+        if not converters:
+            return rows
+        return list(self.compiler.apply_converters(rows, converters))
 
     def versions(self) -> list[tuple[int, datetime, float | None]]:
         """``(id, updated_at, distance_m or None)`` of each row, in order."""
         d = self.distance_at
+        wanted = {self.pk_at, self.updated_at, *([] if d is None else [d])}
         return [
             (row[self.pk_at], row[self.updated_at], None if d is None else row[d])
-            for row in self.rows
+            for row in self._converted(self.rows, wanted)
         ]
 
     def instances(self, positions: Sequence[int]) -> list[PublishableContent]:
@@ -201,8 +216,8 @@ class PageRows:
         klass_info, select = self.compiler.klass_info, self.compiler.select
         populators = get_related_populators(klass_info, select, self.db)  # type: ignore[call-arg]
         items = []
-        for position in positions:
-            row = self.rows[position]
+        rows = self._converted([self.rows[p] for p in positions])
+        for row in rows:
             item = self.model.from_db(self.db, self.init_list, row[self.start : self.end])
             for populator in populators:
                 populator.populate(row, item)
