@@ -1,6 +1,6 @@
 """The SQL of one batch of deliveries, kept lean: it runs for every 500 pushes of a fan-out.
 
-- ``ids_in(ids)``: ``id = ANY(%s::bigint[])`` with one array parameter on PostgreSQL (Django's ``pk__in``
+- ``ids_in(ids)``: ``id = ANY(%s)`` with one array parameter on PostgreSQL (Django's ``pk__in``
   compiles one placeholder per id: 500 of them, three times a batch); ``IN (…)`` elsewhere.
 - ``claim_rows(ids, now)``: lock the due pending rows of ``ids`` (``FOR UPDATE SKIP LOCKED``)
   with their device, loading only the columns the batch decides and sends with
@@ -44,8 +44,7 @@ class IdAny(Lookup):
         lhs, params = compiler.compile(self.lhs)
         values = [int(value) for value in self.rhs]
         if connection.vendor == "postgresql":
-            # bigint[] whatever the values (psycopg would pick smallint[] for small ids).
-            return f"{lhs} = ANY(%s::bigint[])", (*params, values)
+            return f"{lhs} = ANY(%s)", (*params, values)
         if not values:
             return "1 = 0", tuple(params)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*params, *values)
