@@ -335,3 +335,13 @@ def test_id_lists_are_bigint_arrays_so_one_statement_is_prepared_per_text():
         )
         rows = cursor.fetchall()
     assert rows == [("{bigint[],bigint[],bigint}",)]
+
+
+@override_settings(API_CACHE_SECONDS=0)
+def test_a_current_detail_fragment_costs_one_query(content, django_assert_num_queries):
+    path = f"/api/v1/events/{content['events'].pk}/"
+    with django_assert_num_queries(4):  # version, the item, its areas and occurrences: as live
+        cold = _get(path)
+    with django_assert_num_queries(1):  # version only
+        warm = _get(path)
+    assert warm.content == cold.content and warm["X-Fragments"] == "1/1"
