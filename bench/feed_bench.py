@@ -218,6 +218,20 @@ def cpu_seconds(base: str, database: str) -> tuple[float, dict[int, float]]:
     return web, backends
 
 
+def worker_memory(base: str) -> dict[str, float]:
+    """The largest RSS and USS (pages a process alone holds) of the workers at ``base``, MiB."""
+    import psutil
+
+    rss, uss = [0.0], [0.0]
+    with contextlib.suppress(psutil.Error):
+        for process in psutil.Process(_MASTERS[base]).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                info = process.memory_full_info()
+                rss.append(info.rss / 2**20)
+                uss.append(info.uss / 2**20)
+    return {"worker_rss_mib": round(max(rss), 1), "worker_uss_mib": round(max(uss), 1)}
+
+
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], workers: int) -> Iterator[str]:
     """gunicorn with ``workers`` sync workers on a free port; yields its base URL."""
@@ -409,6 +423,7 @@ def run(**options: Any) -> dict[str, Any]:
                     result["seed"] = seed
                     rounds.setdefault(name, []).append(result)
                 load.append(os.getloadavg()[0])
+            memory = worker_memory(base)
     summary = {name: _summary(runs) for name, runs in rounds.items()}
     for name in summary:
         if name == "list":
@@ -429,6 +444,7 @@ def run(**options: Any) -> dict[str, Any]:
         "city": manifest["counts"],
         "prepared": prepared,
         "seeds": seeds,
+        "memory": memory,
         "summary": summary,
         "rounds": rounds,
     }
@@ -491,6 +507,11 @@ def render(result: dict[str, Any]) -> str:
     ranker, load = result["prepared"]["ranker"], result["machine"]["loadavg_during"]
     lines.append(f"Ranker: {ranker}; load average during the rounds: {load}")
     lines.append(f"Random seeds (warm-up, then one per round): {result['seeds']}")
+    memory = result.get("memory", {})
+    lines.append(
+        f"Web worker after the rounds, the largest: RSS {memory.get('worker_rss_mib')} MiB, "
+        f"USS {memory.get('worker_uss_mib')} MiB"
+    )
     return "\n".join(lines)
 
 
