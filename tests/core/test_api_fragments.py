@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from apps.core.api.fragments import (
     GENERATION_KEY,
     encode_json,
+    fragments_invalidate,
     items_render,
     items_versions,
     serializer_version,
@@ -232,10 +233,10 @@ def _iso(moment):
 def test_a_release_with_another_serializer_never_reads_older_fragments(content, monkeypatch):
     _get("/api/v1/news/")
     News.objects.filter(pk=content["news"].pk).update(title_fr="Nouvelle version")
-    from apps.core.api import fragments
+    from apps.core.api import fragment_store
 
     serializer = list_item_serializer("news")
-    monkeypatch.setitem(fragments._VERSIONS, serializer, "another-release")
+    monkeypatch.setitem(fragment_store._VERSIONS, serializer, "another-release")
     assert serializer_version(serializer) == "another-release"
     assert _get("/api/v1/news/").json()["results"][0]["title"] == "Nouvelle version"
 
@@ -345,3 +346,25 @@ def test_a_current_detail_fragment_costs_one_query(content, django_assert_num_qu
     with django_assert_num_queries(1):  # version only
         warm = _get(path)
     assert warm.content == cold.content and warm["X-Fragments"] == "1/1"
+
+
+def test_a_page_read_before_a_taxonomy_change_is_stored_stale_not_wrong(content):
+    """Rows read, then a rename commits (generation bumped), then the misses are stored: they
+    go under the generation read before the rows, so the next request renders them again."""
+    from apps.core.api.fragments import ItemVersion, fragment_generations, render_rows
+
+    news = content["news"]
+    before = fragment_generations(["news"])
+    rows = [ItemVersion("news", news.pk, news.updated_at)]
+    items = items_fetch([("news", news.pk)])
+    fragments_invalidate(["news"])  # the rename's bump, between the read and the store
+    (first,) = render_rows(rows, lambda positions: items, generations=before)
+    assert not first.hit
+    (again,) = render_rows(
+        rows, lambda positions: items, generations=fragment_generations(["news"])
+    )
+    assert not again.hit  # the fragment stored under the older generation was not served
+    (third,) = render_rows(
+        rows, lambda positions: items, generations=fragment_generations(["news"])
+    )
+    assert third.hit

@@ -30,9 +30,7 @@ miss (``apps.core.cache`` fails open) and responses are rendered live.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,18 +39,22 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.core.cache import cache, caches
 from django.db import transaction
 from django.utils import translation
 from rest_framework import serializers
-from rest_framework.renderers import JSONRenderer
 
-from apps.core.cache import OUTAGE_ERRORS, FailOpenRedisCache
+from apps.core.api.fragment_store import (
+    FRAGMENT_FORMAT,
+    as_int,
+    encode_json,
+    generation_incr,
+    serializer_version,
+    store_get,
+    store_put,
+)
 
 logger = logging.getLogger(__name__)
 
-#: Bump when the stored layout (header or body) changes.
-FRAGMENT_FORMAT = 1
 KEY = "frag:{kind}:{type}:{id}:{language}"
 GENERATION_KEY = "frag:gen:{type}"
 LIST, DETAIL = "l", "d"
@@ -64,157 +66,6 @@ _NO_SPLIT = -1
 FRAGMENTS_HEADER = "X-Fragments"
 
 
-# --- encoding -----------------------------------------------------------------------------
-
-
-def _orjson_safe(value: Any) -> bool:
-    """``True`` if orjson spells ``value`` exactly as ``json.dumps`` does (DRF's encoder)."""
-    if isinstance(value, str | bool) or value is None:
-        return True
-    if isinstance(value, int):
-        return -(2**63) <= value < 2**64
-    if isinstance(value, float):
-        # Python's repr and orjson agree on finite floats written without an exponent.
-        return math.isfinite(value) and (value == 0 or 1e-4 <= abs(value) < 1e16)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _orjson_safe(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return all(_orjson_safe(v) for v in value)
-    return False
-
-
-_DRF_JSON = JSONRenderer()
-
-
-def encode_json(data: Any) -> bytes:
-    """``data`` as DRF's ``JSONRenderer`` renders it (compact, UTF-8), through orjson."""
-    if _orjson_safe(data):
-        try:
-            out = orjson.dumps(data)
-        except TypeError:  # e.g. a lone surrogate
-            pass
-        else:
-            # DRF escapes the two JavaScript line terminators; json.dumps leaves them raw.
-            if b"\xe2\x80\xa8" in out or b"\xe2\x80\xa9" in out:
-                out = out.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
-            return out
-    return _DRF_JSON.render(data)
-
-
-# --- serializer versions --------------------------------------------------------------------
-
-
-def _field_tree(serializer: serializers.BaseSerializer) -> list[Any]:
-    tree: list[Any] = []
-    fields = getattr(serializer, "fields", {})
-    for name, field in fields.items():
-        child = getattr(field, "child", field)
-        entry: list[Any] = [name, type(field).__qualname__, getattr(field, "source", None)]
-        if isinstance(child, serializers.BaseSerializer):
-            entry.append(_field_tree(child))
-        tree.append(entry)
-    return tree
-
-
-_VERSIONS: dict[type, str] = {}
-
-
-def serializer_version(serializer_class: type[serializers.Serializer]) -> str:
-    """What a fragment of ``serializer_class`` depends on besides the item, as a short hash."""
-    version = _VERSIONS.get(serializer_class)
-    if version is None:
-        tree = _field_tree(serializer_class())
-        basis = [
-            FRAGMENT_FORMAT,
-            f"{serializer_class.__module__}.{serializer_class.__qualname__}",
-            tree,
-            settings.SITE_URL,
-            settings.MEDIA_URL,
-        ]
-        digest = hashlib.sha256(orjson.dumps(basis, default=str)).hexdigest()[:12]
-        version = _VERSIONS[serializer_class] = digest
-    return version
-
-
-# --- the store ------------------------------------------------------------------------------
-
-
-def _redis() -> tuple[Any, Any] | None:
-    """The raw Redis client and breaker of the default cache, or ``None`` (not Redis)."""
-    backend = caches["default"]
-    if isinstance(backend, FailOpenRedisCache):
-        return backend._cache.get_client(None, write=True), backend.breaker
-    return None
-
-
-def _store_get(keys: list[str]) -> list[bytes | None]:
-    """The values of ``keys`` (bytes or ``None``), one round trip; all ``None`` on an outage."""
-    if not keys:
-        return []
-    if settings.API_FRAGMENT_SECONDS <= 0:
-        return [None] * len(keys)
-    redis = _redis()
-    if redis is None:
-        found = cache.get_many(keys)
-        return [found.get(key) for key in keys]
-    client, breaker = redis
-    if breaker.is_open():
-        return [None] * len(keys)
-    try:
-        values = client.mget(keys)
-    except OUTAGE_ERRORS as error:
-        breaker.trip(error)
-        return [None] * len(keys)
-    return list(values)
-
-
-def _store_put(values: dict[str, bytes]) -> None:
-    timeout = settings.API_FRAGMENT_SECONDS
-    if not values or timeout <= 0:
-        return
-    redis = _redis()
-    if redis is None:
-        cache.set_many(values, timeout=timeout)
-        return
-    client, breaker = redis
-    if breaker.is_open():
-        return
-    try:
-        with client.pipeline(transaction=False) as pipe:
-            for key, value in values.items():
-                pipe.set(key, value, ex=timeout)
-            pipe.execute()
-    except OUTAGE_ERRORS as error:
-        breaker.trip(error)
-
-
-def _generation_incr(key: str) -> None:
-    redis = _redis()
-    if redis is None:
-        cache.add(key, time.time_ns(), timeout=None)
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, time.time_ns(), timeout=None)
-        return
-    client, breaker = redis
-    try:
-        # A fresh counter starts from the clock, so it never repeats a value a fragment holds.
-        client.set(key, time.time_ns(), nx=True)
-        client.incr(key)
-    except OUTAGE_ERRORS as error:
-        breaker.trip(error)
-
-
-def _int(value: Any) -> int:
-    if value is None:
-        return 0
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
 def fragments_invalidate(type_codes: Iterable[str]) -> None:
     """Every fragment of ``type_codes`` is stale: now, and again when the transaction commits.
 
@@ -223,11 +74,11 @@ def fragments_invalidate(type_codes: Iterable[str]) -> None:
     """
     keys = [GENERATION_KEY.format(type=t) for t in type_codes]
     for key in keys:
-        _generation_incr(key)
+        generation_incr(key)
 
     def bump_again() -> None:
         for key in keys:
-            _generation_incr(key)
+            generation_incr(key)
 
     transaction.on_commit(bump_again)
 
@@ -414,9 +265,11 @@ class _Lookup:
         self.refs, self.language, self.kind = refs, language, kind
         type_codes = sorted({t for t, _pk in refs})
         self.keys = [KEY.format(kind=kind, type=t, id=pk, language=language) for t, pk in refs]
-        raw = _store_get([GENERATION_KEY.format(type=t) for t in type_codes] + self.keys)
-        self.generations = {t: _int(g) for t, g in zip(type_codes, raw, strict=False)}
+        raw = store_get([GENERATION_KEY.format(type=t) for t in type_codes] + self.keys)
+        self.generations = {t: as_int(g) for t, g in zip(type_codes, raw, strict=False)}
         self.raw = raw[len(type_codes) :]
+        #: Generations new fragments are stored under (``render_rows`` may give older ones).
+        self.store_generations = dict(self.generations)
         self.versions = {t: serializer_version(_TYPES[t].serializer) for t in type_codes}
         self.now_s = time.time()
         self.stored: dict[str, bytes] = {}
@@ -444,29 +297,43 @@ class _Lookup:
                 item,
                 data,
                 version=self.versions[item.type_code],
-                generation=self.generations[item.type_code],
+                generation=self.store_generations[item.type_code],
             )
         self.stored[self.keys[position]] = value
         return rendered
 
     def store(self) -> None:
-        _store_put(self.stored)
+        store_put(self.stored)
         self.stored = {}
+
+
+def fragment_generations(type_codes: Iterable[str]) -> dict[str, int]:
+    """The current generation of each type: read it *before* reading the rows to render."""
+    codes = sorted(set(type_codes))
+    raw = store_get([GENERATION_KEY.format(type=t) for t in codes])
+    return {t: as_int(g) for t, g in zip(codes, raw, strict=True)}
 
 
 def render_rows(
     rows: Sequence[ItemVersion],
     load: Any,
     *,
+    generations: dict[str, int],
     language: str | None = None,
     request: Any = None,
 ) -> list[RenderedItem]:
     """The list JSON of a page whose rows SQL just read (ids, versions, distances).
 
     ``load(positions)`` returns the model instances of the rows at ``positions`` (the
-    misses), from the same read as ``rows``. One cache read; one write for the misses.
+    misses), from the same read as ``rows``; ``generations`` (``fragment_generations``) were
+    read before the rows, and the misses are stored under them: a taxonomy change committed
+    between the two reads leaves them stale, not wrong. One cache read (and the generations'
+    before it); one write for the misses.
     """
     lookup = _Lookup([(r.type_code, r.id) for r in rows], _language(language))
+    for type_code, generation in generations.items():
+        if type_code in lookup.store_generations:
+            lookup.store_generations[type_code] = generation
     out: list[RenderedItem | None] = [lookup.get(p, r.updated_at) for p, r in enumerate(rows)]
     missing = [p for p, rendered in enumerate(out) if rendered is None]
     if missing:
@@ -545,8 +412,8 @@ def render_detail(
     language = _language(language)
     key = KEY.format(kind=DETAIL, type=item_type, id=pk, language=language)
     generation_key = GENERATION_KEY.format(type=item_type)
-    raw_generation, raw = _store_get([generation_key, key])
-    generation = _int(raw_generation)
+    raw_generation, raw = store_get([generation_key, key])
+    generation = as_int(raw_generation)
     version = serializer_version(serializer_class)
     rendered = _decode_fragment(
         raw,
@@ -564,7 +431,7 @@ def render_detail(
         return None
     data = serializer_class(item, context={"request": request}).data
     value, rendered = _encode_fragment(item, data, version=version, generation=generation)
-    _store_put({key: value})
+    store_put({key: value})
     return rendered
 
 

@@ -30,6 +30,7 @@ from apps.core.api.fragments import (
     FRAGMENTS_HEADER,
     ItemVersion,
     encode_json,
+    fragment_generations,
     fragments_header,
     render_detail,
     render_rows,
@@ -226,11 +227,12 @@ class ContentViewSet(KnownQueryParams, JsonErrorsMixin, viewsets.GenericViewSet)
         (``apps.core.api.items.PageRows``, ``apps.core.api.fragments``): same queries as a
         live page, no serialization for current fragments.
         """
+        type_code = self.model.type_code
+        generations = fragment_generations([type_code])  # before the rows are read
         sliced = paginator.page_queryset(queryset, self.request, view=self, count=version["count"])
         page = PageRows(sliced)
-        type_code = self.model.type_code
         rows = [ItemVersion(type_code, pk, at, d) for pk, at, d in page.versions()]
-        rendered = render_rows(rows, page.instances, request=self.request)
+        rendered = render_rows(rows, page.instances, generations=generations, request=self.request)
         envelope = encode_json(
             {
                 "count": version["count"],
