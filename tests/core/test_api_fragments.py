@@ -368,3 +368,17 @@ def test_a_page_read_before_a_taxonomy_change_is_stored_stale_not_wrong(content)
         rows, lambda positions: items, generations=fragment_generations(["news"])
     )
     assert third.hit
+
+
+def test_a_rename_re_renders_every_fragment_in_the_background(
+    content, mobility, django_capture_on_commit_callbacks
+):
+    refs = [(t, content[t].pk) for t in ("news", "works", "events")]
+    items_render(refs, language="fr")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        mobility.name_fr = "Déplacements"
+        mobility.save()
+    assert callbacks  # the generation bump and the re-render task (eager here)
+    rendered = items_render(refs, language="fr")
+    assert all(r.hit for r in rendered)  # rendered again by the task, not by this request
+    assert {r.category_name for r in rendered} == {"Déplacements"}
