@@ -50,6 +50,8 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "API_NUM_PROXIES": (int, 0),
     "API_THROTTLE_RATES": (dict, {}),
     "API_CACHE_SECONDS": (int, 60),
+    "API_FRAGMENT_SECONDS": (int, 7 * 24 * 3600),
+    "DB_PLAN_CACHE_MODE": (str, "auto"),
     "API_DIAGNOSTICS": (bool, False),
     "APP_CHECK_REQUIRED": (bool, False),
     "APP_CHECK_PROJECT": (str, ""),
@@ -316,6 +318,16 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update(_rate_overrides)
 # Anonymous content lists and details are cached, rendered, in CACHE_URL for at most this many
 # seconds (writes invalidate them at once: apps/core/api/response_cache.py); 0 turns it off.
 API_CACHE_SECONDS: int = env("API_CACHE_SECONDS")
+# Pre-rendered item JSON (apps/core/api/fragments.py) lives this long in CACHE_URL unless read
+# stale earlier (item version, serializer version, taxonomy generation, validity end); 0: off.
+API_FRAGMENT_SECONDS: int = env("API_FRAGMENT_SECONDS")
+# plan_cache_mode of the connections' prepared statements (apps/core/prepared.py): auto,
+# force_generic_plan or force_custom_plan (bench/README.md, "Plans that stay prepared").
+DB_PLAN_CACHE_MODE: str = env("DB_PLAN_CACHE_MODE")
+if DB_PLAN_CACHE_MODE not in ("auto", "force_generic_plan", "force_custom_plan"):
+    raise ImproperlyConfigured(
+        "DB_PLAN_CACHE_MODE is auto, force_generic_plan or force_custom_plan."
+    )
 # /api/v1/diagnostics/…: reference endpoints for load tests (404 unless on).
 API_DIAGNOSTICS: bool = env("API_DIAGNOSTICS")
 # Firebase App Check on device registration (apps/residents/app_check.py): the app sends

@@ -21,10 +21,23 @@ Redis (the snapshots of feed pages live in the cache, ``--cache``) and ``wrk``.
      devices that accepted personalization, in turn (their places, follows and history);
    - ``feed anonymous``: ``GET /api/v1/feed/?lat=…&lon=…&page_size=20`` at random points of
      the city (a first page each; callers of one ~100 m cell share a snapshot for a minute).
+     Each round (and the warm-up) draws a **fresh random seed**: with one fixed seed, rounds
+     within the snapshots' 60 s lifetime replayed the same points and mostly measured cached
+     feeds (332 of 381 requests were repeats);
+   - content lists, uncached (the server runs with ``API_CACHE_SECONDS=0``: the response
+     cache is not what makes them fast): ``lists first page`` (``/news/``, ``/works/``,
+     ``/events/`` in turn), ``lists near`` (a random point, 1 km, the three types),
+     ``lists bbox`` (a random 1.5 km box) and ``lists filtered`` (a category and a point).
 
-Reports per scenario the median over rounds of requests/s and of the p50/p95 latency, and the
-ratio of each feed's throughput to the list's (architecture.md §8: ≥ 0.5, p95 ≤ 60 ms).
-``run(**options)`` returns the same as a dict.
+Next to every figure: the **cache-hit rates** the responses report (``X-Feed-Snapshot:
+shared`` for a feed page served from its cell's snapshot, ``X-Fragments: hits/items`` for
+pre-rendered items, ``X-Cache: hit``), and the **CPU ms per request** of the gunicorn workers
+and of the PostgreSQL backends serving them (psutil, before and after each run), since wall
+clock rates on a shared machine move ±40 %. Reports per scenario the median over rounds of
+requests/s, p50/p95 latency and CPU ms per request, and each scenario's throughput against
+the plain list's measured in the same round (architecture.md §8: anonymous feed at least 3
+times, personal feed 1.5 times, content lists 5 times). ``run(**options)`` returns the
+same as a dict.
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import secrets
 import shutil
 import statistics
@@ -81,6 +95,41 @@ done = function(summary, latency, requests)
     latency:percentile(95) / 1e3, latency:percentile(99) / 1e3, latency.mean / 1e3))
 end
 """
+# Counts the cache headers of every response (in the thread's Lua state) and prints them on a
+# line of their own in ``done`` (``setup`` keeps the threads, so ``done`` can read them).
+_HITS = """
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+responses, shared, ranked, fragment_hits, fragment_items, cache_hits = 0, 0, 0, 0, 0, 0
+response = function(status, headers, body)
+  responses = responses + 1
+  for name, value in pairs(headers) do
+    local key = string.lower(name)
+    if key == "x-feed-snapshot" then
+      if value == "shared" then shared = shared + 1 else ranked = ranked + 1 end
+    elseif key == "x-fragments" then
+      local h, n = string.match(value, "(%d+)/(%d+)")
+      fragment_hits = fragment_hits + tonumber(h)
+      fragment_items = fragment_items + tonumber(n)
+    elseif key == "x-cache" and value == "hit" then
+      cache_hits = cache_hits + 1
+    end
+  end
+end
+local done_timing = done
+done = function(summary, latency, requests)
+  local t = {responses = 0, shared = 0, ranked = 0, fragment_hits = 0, fragment_items = 0,
+             cache_hits = 0}
+  for _, thread in ipairs(threads) do
+    for key, _ in pairs(t) do t[key] = t[key] + thread:get(key) end
+  end
+  io.write(string.format(
+    '{"hits": {"responses": %d, "shared": %d, "ranked": %d, "fragment_hits": %d, '
+    .. '"fragment_items": %d, "cache_hits": %d}}\\n', t.responses, t.shared, t.ranked,
+    t.fragment_hits, t.fragment_items, t.cache_hits))
+  done_timing(summary, latency, requests)
+end
+"""
 _PERSONAL = """
 local tokens = {%s}
 local k = 0
@@ -90,13 +139,38 @@ request = function()
 end
 """
 _ANONYMOUS = """
-math.randomseed(7)
+math.randomseed(%d)
 request = function()
   local lon = %f + math.random() * %f
   local lat = %f + math.random() * %f
   return wrk.format("GET", string.format("%s&lat=%%.5f&lon=%%.5f", lat, lon))
 end
 """
+# A random point or box of the city per request (a fresh seed per round, as above).
+_LISTS = """
+math.randomseed(%d)
+local paths = {%s}
+local k = 0
+request = function()
+  k = k %% #paths + 1
+  local lon = %f + math.random() * %f
+  local lat = %f + math.random() * %f
+  local path = string.gsub(string.gsub(paths[k], "LON", string.format("%%.5f", lon)),
+    "LAT", string.format("%%.5f", lat))
+  path = string.gsub(string.gsub(path, "MAXX", string.format("%%.5f", lon + 0.02)),
+    "MAXY", string.format("%%.5f", lat + 0.0135))
+  return wrk.format("GET", path)
+end
+"""
+LIST_SHAPES = {
+    "lists first page": ["/api/v1/news/", "/api/v1/works/", "/api/v1/events/"],
+    "lists near": [f"/api/v1/{t}/?near=LAT,LON&radius=1000" for t in ("news", "works", "events")],
+    "lists bbox": [f"/api/v1/{t}/?bbox=LON,LAT,MAXX,MAXY" for t in ("news", "works", "events")],
+    "lists filtered": [
+        f"/api/v1/{t}/?near=LAT,LON&radius=2000&category=CATEGORY"
+        for t in ("news", "works", "events")
+    ],
+}
 
 
 def _environment(options: dict[str, Any], model_dir: str) -> dict[str, str]:
@@ -112,10 +186,50 @@ def _environment(options: dict[str, Any], model_dir: str) -> dict[str, str]:
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         PUSH_BACKEND="log",
         API_DIAGNOSTICS="1",
+        # Lists are measured uncached: the response cache must not be what makes them fast.
+        API_CACHE_SECONDS="0",
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
     return env
+
+
+_MASTERS: dict[str, int] = {}
+
+
+def cpu_seconds(base: str, database: str) -> tuple[float, dict[int, float]]:
+    """CPU seconds used so far by the gunicorn workers at ``base``, and per PostgreSQL backend
+    connected to ``database`` (a backend that appears later counts from zero)."""
+    import psutil
+
+    web = 0.0
+    with contextlib.suppress(psutil.Error):
+        for process in psutil.Process(_MASTERS[base]).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                web += times.user + times.system
+    backends: dict[int, float] = {}
+    for process in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            words = " ".join(process.info["cmdline"] or []).split()
+            if words[:1] == ["postgres:"] and database in words:
+                times = process.cpu_times()
+                backends[process.pid] = times.user + times.system
+    return web, backends
+
+
+def worker_memory(base: str) -> dict[str, float]:
+    """The largest RSS and USS (pages a process alone holds) of the workers at ``base``, MiB."""
+    import psutil
+
+    rss, uss = [0.0], [0.0]
+    with contextlib.suppress(psutil.Error):
+        for process in psutil.Process(_MASTERS[base]).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                info = process.memory_full_info()
+                rss.append(info.rss / 2**20)
+                uss.append(info.uss / 2**20)
+    return {"worker_rss_mib": round(max(rss), 1), "worker_uss_mib": round(max(uss), 1)}
 
 
 @contextlib.contextmanager
@@ -133,6 +247,7 @@ def gunicorn(env: dict[str, str], workers: int) -> Iterator[str]:
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
+    _MASTERS[base] = process.pid
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -172,31 +287,57 @@ def run_wrk(url: str, script: str, *, connections: int, seconds: float) -> dict[
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(handle.name)
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    lines = [json.loads(line) for line in out.strip().splitlines() if line.startswith("{")]
+    result: dict[str, Any] = {}
+    for line in lines:  # the timing line, and the hit counts when the script reports them
+        result.update(line)
     result["rps"] = result["requests"] / result["seconds"] if result["seconds"] else 0.0
     return result
 
 
-def _wrk(base: str, path: str, script: str, *, connections: int, seconds: float) -> dict:
-    return run_wrk(base + path, script + _DONE, connections=connections, seconds=seconds)
+def _wrk(
+    base: str, path: str, script: str, *, connections: int, seconds: float, database: str = ""
+) -> dict:
+    """One wrk run, with the responses' cache-hit counts and the CPU it cost (web and DB)."""
+    web_before, db_before = cpu_seconds(base, database)
+    result = run_wrk(base + path, script + _DONE + _HITS, connections=connections, seconds=seconds)
+    web_after, db_after = cpu_seconds(base, database)
+    requests = max(result["requests"], 1)
+    db_used = sum(used - db_before.get(pid, 0.0) for pid, used in db_after.items())
+    result["web_cpu_ms"] = round((web_after - web_before) * 1000 / requests, 2)
+    result["db_cpu_ms"] = round(db_used * 1000 / requests, 2)
+    result["cpu_ms"] = round(result["web_cpu_ms"] + result["db_cpu_ms"], 2)
+    return result
 
 
 def _lua_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _scenarios(manifest: dict[str, Any], page_size: int) -> dict[str, tuple[str, str]]:
+def _scenarios(
+    manifest: dict[str, Any], page_size: int, seed: int, category: str
+) -> dict[str, tuple[str, str]]:
+    """The scenarios of one round; ``seed`` draws its random points (fresh per round)."""
     tokens = [d["token"] for d in manifest["devices"] if d["personalization"]]
     feed = FEED_PATH.format(page_size=page_size)
     min_lon, min_lat, max_lon, max_lat = manifest["bbox"]
-    return {
+    box = (min_lon, max_lon - min_lon, min_lat, max_lat - min_lat)
+    scenarios = {
         "list": (LIST_PATH, ""),
         "feed personal": (feed, _PERSONAL % (", ".join(map(_lua_string, tokens)), feed)),
-        "feed anonymous": (
-            feed,
-            _ANONYMOUS % (min_lon, max_lon - min_lon, min_lat, max_lat - min_lat, feed),
-        ),
+        "feed anonymous": (feed, _ANONYMOUS % (seed, *box, feed)),
     }
+    for name, paths in LIST_SHAPES.items():
+        quoted = ", ".join(_lua_string(p.replace("CATEGORY", category)) for p in paths)
+        scenarios[name] = (paths[0].split("?")[0], _LISTS % (seed + 1, quoted, *box))
+    return scenarios
+
+
+def _a_category(base: str) -> str:
+    """The slug of the bench city's first category (for the filtered lists)."""
+    with urllib.request.urlopen(base + "/api/v1/categories/", timeout=10) as response:
+        body = json.loads(response.read())
+    return str(body["results"][0]["slug"])
 
 
 def _prepare_in_process(env: dict[str, str], manifest: dict[str, Any]) -> dict[str, Any]:
@@ -258,59 +399,119 @@ def run(**options: Any) -> dict[str, Any]:
             ["redis-cli", "-u", options["cache"], "FLUSHDB"], check=True, capture_output=True
         )
         prepared = _prepare_in_process(env, manifest)
-        scenarios = _scenarios(manifest, options["page_size"])
-        rounds: dict[str, list[dict]] = {name: [] for name in scenarios}
+        database = options["database"].rsplit("/", 1)[-1]
+        seeds = [random.SystemRandom().randrange(1, 2**30) for _ in range(options["rounds"] + 1)]
+        rounds: dict[str, list[dict]] = {}
         load = [os.getloadavg()[0]]
         with gunicorn(env, options["workers"]) as base:
             connections = options["connections"]
-            for path, script in scenarios.values():  # warm-up: caches, plans, buffers
+            category = _a_category(base)
+            warmup = _scenarios(manifest, options["page_size"], seeds[0], category)
+            for path, script in warmup.values():  # warm-up: caches, plans, buffers
                 _wrk(base, path, script, connections=connections, seconds=options["warmup"])
-            for _ in range(options["rounds"]):
+            for seed in seeds[1:]:
+                scenarios = _scenarios(manifest, options["page_size"], seed, category)
                 for name, (path, script) in scenarios.items():
                     result = _wrk(
-                        base, path, script, connections=connections, seconds=options["duration"]
+                        base,
+                        path,
+                        script,
+                        connections=connections,
+                        seconds=options["duration"],
+                        database=database,
                     )
-                    rounds[name].append(result)
+                    result["seed"] = seed
+                    rounds.setdefault(name, []).append(result)
                 load.append(os.getloadavg()[0])
-    summary = {
-        name: {
-            "rps": round(statistics.median(r["rps"] for r in runs), 1),
-            "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 1),
-            "p95_ms": round(statistics.median(r["p95_ms"] for r in runs), 1),
-            "errors": sum(r["errors"] for r in runs),
-            "requests": sum(r["requests"] for r in runs),
-        }
-        for name, runs in rounds.items()
-    }
-    for name in ("feed personal", "feed anonymous"):
+            memory = worker_memory(base)
+    summary = {name: _summary(runs) for name, runs in rounds.items()}
+    for name in summary:
+        if name == "list":
+            continue
         ratios = [f["rps"] / x["rps"] for f, x in zip(rounds[name], rounds["list"], strict=True)]
+        cpu_ratios = [
+            x["cpu_ms"] / f["cpu_ms"]
+            for f, x in zip(rounds[name], rounds["list"], strict=True)
+            if f["cpu_ms"]
+        ]
         summary[name]["ratio_to_list"] = round(statistics.median(ratios), 2)
+        summary[name]["cpu_ratio_to_list"] = (
+            round(statistics.median(cpu_ratios), 2) if cpu_ratios else None
+        )
     return {
         "options": {k: str(v) for k, v in options.items()},
         "machine": {"cpus": os.cpu_count(), "loadavg_during": [round(x, 2) for x in load]},
         "city": manifest["counts"],
         "prepared": prepared,
+        "seeds": seeds,
+        "memory": memory,
         "summary": summary,
         "rounds": rounds,
     }
 
 
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    def median(key: str) -> float:
+        return round(statistics.median(r[key] for r in runs), 1)
+
+    hits: dict[str, int] = {}
+    for r in runs:
+        for key, value in r.get("hits", {}).items():
+            hits[key] = hits.get(key, 0) + value
+    responses = max(hits.get("responses", 0), 1)
+    first_pages = hits.get("shared", 0) + hits.get("ranked", 0)
+    return {
+        "rps": median("rps"),
+        "p50_ms": median("p50_ms"),
+        "p95_ms": median("p95_ms"),
+        "web_cpu_ms": round(statistics.median(r["web_cpu_ms"] for r in runs), 2),
+        "db_cpu_ms": round(statistics.median(r["db_cpu_ms"] for r in runs), 2),
+        "cpu_ms": round(statistics.median(r["cpu_ms"] for r in runs), 2),
+        "errors": sum(r["errors"] for r in runs),
+        "requests": sum(r["requests"] for r in runs),
+        "snapshot_hit_rate": (
+            round(hits.get("shared", 0) / first_pages, 3) if first_pages else None
+        ),
+        "fragment_hit_rate": (
+            round(hits["fragment_hits"] / hits["fragment_items"], 3)
+            if hits.get("fragment_items")
+            else None
+        ),
+        "response_cache_hit_rate": round(hits.get("cache_hits", 0) / responses, 3),
+    }
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
 def render(result: dict[str, Any]) -> str:
     lines = [
-        "| scenario | req/s | p50 ms | p95 ms | feed / list | errors |",
-        "|---|---|---|---|---|---|",
+        "| scenario | req/s | x list | p50 ms | p95 ms | CPU ms/req (web + DB) | "
+        "x list by CPU | snapshot hits | fragment hits | response-cache hits | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, s in result["summary"].items():
-        ratio = s.get("ratio_to_list")
+        ratio, cpu_ratio = s.get("ratio_to_list"), s.get("cpu_ratio_to_list")
         lines.append(
-            f"| {name} | {s['rps']:.1f} | {s['p50_ms']:.1f} | {s['p95_ms']:.1f} | "
-            f"{'' if ratio is None else f'{ratio:.2f}'} | {s['errors']} |"
+            f"| {name} | {s['rps']:.1f} | {'ref' if ratio is None else f'{ratio:.2f}'} | "
+            f"{s['p50_ms']:.1f} | {s['p95_ms']:.1f} | "
+            f"{s['cpu_ms']:.2f} ({s['web_cpu_ms']:.2f} + {s['db_cpu_ms']:.2f}) | "
+            f"{'ref' if cpu_ratio is None else f'{cpu_ratio:.2f}'} | "
+            f"{_rate(s['snapshot_hit_rate'])} | {_rate(s['fragment_hit_rate'])} | "
+            f"{_rate(s['response_cache_hit_rate'])} | {s['errors']} |"
         )
     queries = result["prepared"]["queries"]
     lines.append("")
     lines.append("SQL queries per feed request: " + json.dumps(queries))
     ranker, load = result["prepared"]["ranker"], result["machine"]["loadavg_during"]
     lines.append(f"Ranker: {ranker}; load average during the rounds: {load}")
+    lines.append(f"Random seeds (warm-up, then one per round): {result['seeds']}")
+    memory = result.get("memory", {})
+    lines.append(
+        f"Web worker after the rounds, the largest: RSS {memory.get('worker_rss_mib')} MiB, "
+        f"USS {memory.get('worker_uss_mib')} MiB"
+    )
     return "\n".join(lines)
 
 

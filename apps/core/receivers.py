@@ -1,4 +1,5 @@
-"""Receivers of the core: content writes and taxonomy changes invalidate cached API responses."""
+"""Receivers of the core: content writes and taxonomy changes invalidate cached API responses
+and pre-rendered items."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from apps.core.api.fragments import fragments_invalidate, fragments_rerender
 from apps.core.api.response_cache import generations_bump
 from apps.core.models import Area, Category, Organization
 from apps.core.registry import content_type_codes
@@ -24,10 +26,27 @@ def response_cache_taxonomy_changed(sender: Any, **kwargs: Any) -> None:
     generations_bump(content_type_codes())
 
 
+def fragments_taxonomy_changed(sender: Any, created: bool = False, **kwargs: Any) -> None:
+    """Items embed category and organization names (details: areas): every fragment is stale.
+
+    A new category, organization or area is embedded by nothing yet: nothing to do.
+    """
+    if created:
+        return
+    fragments_invalidate(content_type_codes())
+    fragments_rerender()
+
+
 for _model in (Category, Organization, Area):
     post_save.connect(
         response_cache_taxonomy_changed, sender=_model, dispatch_uid=f"core.cache.save.{_model}"
     )
     post_delete.connect(
         response_cache_taxonomy_changed, sender=_model, dispatch_uid=f"core.cache.del.{_model}"
+    )
+    post_save.connect(
+        fragments_taxonomy_changed, sender=_model, dispatch_uid=f"core.fragments.save.{_model}"
+    )
+    post_delete.connect(
+        fragments_taxonomy_changed, sender=_model, dispatch_uid=f"core.fragments.del.{_model}"
     )

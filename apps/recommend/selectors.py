@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from apps.core.item_types import ItemType
 from apps.core.models import Status
+from apps.core.prepared import run_prepared
 from apps.core.registry import content_models
 from apps.recommend.codes import ACTION_WEIGHTS, POSITIVE_ACTIONS, Action, Context
 from apps.recommend.models import Interaction
@@ -279,9 +280,8 @@ def resident_inputs(*, device_id: int, history_limit: int = 300) -> ResidentInpu
     reads: one round trip instead of three for a personal first page, compiled once)."""
     alias = Place.objects.db
     sql, params = _inputs_statement(alias, history_limit)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [device_id if p == _DEVICE else p for p in params])
-        rows = cursor.fetchall()
+    # Prepared (apps.core.prepared): the same text for every device, planned once.
+    rows = run_prepared(connections[alias], sql, [device_id if p == _DEVICE else p for p in params])
     found: dict[str, dict[int, str]] = defaultdict(dict)
     place_rows: list[tuple[int, PlaceRow]] = []
     history_rows: list[tuple[datetime, int, tuple[str, int, str, datetime]]] = []

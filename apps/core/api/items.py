@@ -28,6 +28,7 @@ from django.db import connections
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.query import get_related_populators
+from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -159,6 +160,69 @@ class _CompiledList:
                 populator.populate(row, item)
             for name, position in self.annotations:
                 setattr(item, name, row[position])
+            items.append(item)
+        return items
+
+
+class PageRows:
+    """A page of a list queryset, run once: raw rows, and model instances of chosen rows only.
+
+    Django builds a model instance (and its related ones) for every row a queryset yields; a
+    page served from pre-rendered fragments needs only each row's id, ``updated_at`` and
+    ``distance_m``. The rows are read with the queryset's own compiler (same SQL, same
+    converters), and instances are made (as ``ModelIterable`` makes them) only for the rows
+    whose fragment is missing.
+    """
+
+    def __init__(self, queryset: QuerySet) -> None:
+        self.db = queryset.db
+        compiler = queryset.query.get_compiler(using=self.db)
+        # Raw rows: the columns' converters (geometries into GEOS objects…) run only for the
+        # rows that become instances, and for the version columns.
+        self.rows = [
+            row for chunk in compiler.execute_sql(MULTI) or () for row in chunk
+        ]  # also fills select, klass_info, annotations
+        self.compiler = compiler
+        klass_info, select = compiler.klass_info, compiler.select
+        self.model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.init_list = [f[0].target.attname for f in select[self.start : self.end]]
+        self.pk_at = self.start + self.init_list.index(self.model._meta.pk.attname)
+        self.updated_at = self.start + self.init_list.index("updated_at")
+        self.annotations = list(compiler.annotation_col_map.items())
+        self.distance_at = compiler.annotation_col_map.get("distance_m")
+        self.converters = compiler.get_converters([s[0] for s in select[0 : compiler.col_count]])
+
+    def _converted(self, rows: list[Any], positions: set[int] | None = None) -> list[Any]:
+        converters = self.converters
+        if positions is not None:
+            converters = {k: v for k, v in converters.items() if k in positions}
+        if not converters:
+            return rows
+        return list(self.compiler.apply_converters(rows, converters))
+
+    def versions(self) -> list[tuple[int, datetime, float | None]]:
+        """``(id, updated_at, distance_m or None)`` of each row, in order."""
+        d = self.distance_at
+        wanted = {self.pk_at, self.updated_at, *([] if d is None else [d])}
+        return [
+            (row[self.pk_at], row[self.updated_at], None if d is None else row[d])
+            for row in self._converted(self.rows, wanted)
+        ]
+
+    def instances(self, positions: Sequence[int]) -> list[PublishableContent]:
+        """Model instances of the rows at ``positions``, as the queryset would have made them."""
+        klass_info, select = self.compiler.klass_info, self.compiler.select
+        populators = get_related_populators(klass_info, select, self.db)  # type: ignore[call-arg]
+        items = []
+        rows = self._converted([self.rows[p] for p in positions])
+        for row in rows:
+            item = self.model.from_db(self.db, self.init_list, row[self.start : self.end])
+            for populator in populators:
+                populator.populate(row, item)
+            for name, column in self.annotations:
+                setattr(item, name, row[column])
             items.append(item)
         return items
 

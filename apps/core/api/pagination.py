@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import QuerySet
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
@@ -40,6 +42,24 @@ class ListPagination(PageNumberPagination):
             partial(CountedPaginator, count=count) if count is not None else Paginator
         )
         return super().paginate_queryset(queryset, request, view)
+
+    def page_queryset(
+        self, queryset: QuerySet, request: Request, view: Any = None, *, count: int
+    ) -> QuerySet:
+        """As ``paginate_queryset``, but the page as its sliced queryset, not yet run.
+
+        For views that read the page's rows themselves (``ContentViewSet.list_spliced``).
+        """
+        self.request = request
+        paginator = CountedPaginator(queryset, self.get_page_size(request), count=count)
+        page_number = self.get_page_number(request, paginator)
+        try:
+            self.page = paginator.page(page_number)
+        except InvalidPage as exc:
+            raise NotFound(
+                self.invalid_page_message.format(page_number=page_number, message=str(exc))
+            ) from None
+        return self.page.object_list  # type: ignore[return-value]
 
     def get_page_size(self, request: Request) -> int:
         size = positive_int_param(request, self.page_size_query_param or "page_size")

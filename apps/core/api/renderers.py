@@ -9,9 +9,10 @@ feature's ``id`` is the item id, its ``geometry`` the item geometry (lon/lat, WG
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+import orjson
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -40,6 +41,46 @@ def feature_collection(page: dict[str, Any]) -> dict[str, Any]:
         "previous": page.get("previous"),
         "features": [feature(item) for item in page.get("results", [])],
     }
+
+
+class SplicedJSON(Mapping[str, Any]):
+    """A response body already rendered as JSON bytes (spliced from item fragments).
+
+    ``SplicingJSONRenderer`` sends ``body`` as it is; reading it as a mapping (tests, the
+    response cache's debugging) parses it once.
+    """
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self._parsed: dict[str, Any] | None = None
+
+    def _data(self) -> dict[str, Any]:
+        if self._parsed is None:
+            self._parsed = orjson.loads(self.body)
+        return self._parsed
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+
+class SplicingJSONRenderer(JSONRenderer):
+    """DRF's JSON renderer that sends a ``SplicedJSON`` body as it is (no re-encoding)."""
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        if isinstance(data, SplicedJSON):
+            return data.body
+        return super().render(data, accepted_media_type, renderer_context)
 
 
 class GeoJSONRenderer(JSONRenderer):

@@ -26,10 +26,26 @@ from apps.core.api import response_cache
 from apps.core.api import schema as _schema  # noqa: F401  (registers the OpenAPI extensions)
 from apps.core.api.auth import OrganizationApiKeyAuthentication
 from apps.core.api.conditional import etag_for, not_modified, set_validators
+from apps.core.api.fragments import (
+    FRAGMENTS_HEADER,
+    ItemVersion,
+    encode_json,
+    fragment_generations,
+    fragments_header,
+    render_detail,
+    render_rows,
+)
+from apps.core.api.items import PageRows
 from apps.core.api.pagination import ListPagination
 from apps.core.api.params import KnownQueryParams
 from apps.core.api.permissions import CanPublishContent, acting_user, publishing_organizations
-from apps.core.api.renderers import GeoJSONRenderer, JsonErrorsMixin, StrictFormatNegotiation
+from apps.core.api.renderers import (
+    GeoJSONRenderer,
+    JsonErrorsMixin,
+    SplicedJSON,
+    SplicingJSONRenderer,
+    StrictFormatNegotiation,
+)
 from apps.core.api.throttles import PublicReadThrottle, PublishingThrottle
 from apps.core.models import Organization, OrganizationApiKey, PublishableContent, Tombstone
 from apps.core.services import content_delete
@@ -57,7 +73,7 @@ class ContentViewSet(KnownQueryParams, JsonErrorsMixin, viewsets.GenericViewSet)
     authentication_classes = [OrganizationApiKeyAuthentication, SessionAuthentication]
     permission_classes = [CanPublishContent]
     filter_backends = [DjangoFilterBackend]
-    renderer_classes = [JSONRenderer, GeoJSONRenderer]
+    renderer_classes = [SplicingJSONRenderer, GeoJSONRenderer]
     content_negotiation_class = StrictFormatNegotiation
     pagination_class = ListPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -192,9 +208,43 @@ class ContentViewSet(KnownQueryParams, JsonErrorsMixin, viewsets.GenericViewSet)
         if cached is not None:
             return cached
         paginator: ListPagination = self.paginator  # type: ignore[assignment]
+        if self.spliced():
+            return self.cached(self.list_spliced(queryset, paginator, version), version, etag)
         page = paginator.paginate_queryset(queryset, request, view=self, count=version["count"])
         serializer = self.get_serializer(page, many=True)
         return self.cached(paginator.get_paginated_response(serializer.data), version, etag)
+
+    def spliced(self) -> bool:
+        """JSON responses are spliced from pre-rendered items (GeoJSON is rendered live)."""
+        return isinstance(self.request.accepted_renderer, SplicingJSONRenderer)
+
+    def list_spliced(
+        self, queryset: QuerySet, paginator: ListPagination, version: dict[str, Any]
+    ) -> Response:
+        """The page's rows read once; items from their fragments, the misses rendered live.
+
+        Model instances are made only for rows whose fragment is missing or stale
+        (``apps.core.api.items.PageRows``, ``apps.core.api.fragments``): same queries as a
+        live page, no serialization for current fragments.
+        """
+        type_code = self.model.type_code
+        generations = fragment_generations([type_code])  # before the rows are read
+        sliced = paginator.page_queryset(queryset, self.request, view=self, count=version["count"])
+        page = PageRows(sliced)
+        rows = [ItemVersion(type_code, pk, at, d) for pk, at, d in page.versions()]
+        rendered = render_rows(rows, page.instances, generations=generations, request=self.request)
+        envelope = encode_json(
+            {
+                "count": version["count"],
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "results": [],
+            }
+        )
+        items = b",".join(r.json() for r in rendered)
+        response = Response(SplicedJSON(envelope[:-3] + b"[" + items + b"]}"))
+        response[FRAGMENTS_HEADER] = fragments_header(rendered)
+        return response
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         pk = self.pk_from_url()
@@ -207,6 +257,20 @@ class ContentViewSet(KnownQueryParams, JsonErrorsMixin, viewsets.GenericViewSet)
             raise Http404
         if cached is not None:
             return cached
+        if self.spliced():
+            rendered = render_detail(
+                self.model.type_code,
+                pk,
+                version["updated"],
+                serializer_class=self.detail_serializer_class,
+                load=lambda: queryset.first(),
+                request=request,
+            )
+            if rendered is None:  # left the public set since the version was read
+                raise Http404
+            response = Response(SplicedJSON(rendered.json()))
+            response[FRAGMENTS_HEADER] = fragments_header([rendered])
+            return self.cached(response, version, etag)
         serializer = self.get_serializer(queryset.get())
         return self.cached(Response(serializer.data), version, etag)
 

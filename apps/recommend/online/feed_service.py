@@ -5,7 +5,8 @@ and stores a ``Snapshot``; ``feed_page`` slices a snapshot, loads the public ite
 and explains them in the request's language. Queries: a personal first page reads places,
 follows and history (``resident_inputs``: 1) and candidates (1), an anonymous one the
 candidates (1); every page then
-loads its items (``items_fetch``: one per content type present) and a personal next page the
+renders its items from their pre-rendered JSON (``items_render``: one statement when every
+fragment is current, else one per content type present) and a personal next page the
 device's dismissals (one). Nothing is written: the app
 reports what was shown through ``POST /api/v1/interactions/``.
 """
@@ -23,9 +24,8 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
-from apps.core.api.items import items_fetch
+from apps.core.api.fragments import RenderedItem, items_render
 from apps.core.geo import point as make_point
-from apps.core.models import PublishableContent
 from apps.recommend.engine.candidates import item_keys
 from apps.recommend.engine.context import (
     ACTION_CODES,
@@ -187,7 +187,7 @@ def _place_label(place: PlaceFact, language: str) -> str:
 
 @dataclass(frozen=True)
 class FeedEntry:
-    item: PublishableContent
+    item: RenderedItem
     score: float
     reasons: list[Reason]
 
@@ -215,8 +215,9 @@ def feed_page(
         dismissed = device_dismissed_items(device_id=snapshot.device_id)
         rows = np.array([r for r in rows if refs[r] not in dismissed], dtype=np.int64)
     near = None if snapshot.point is None else make_point(*snapshot.point)
-    items = items_fetch([refs[r] for r in rows], near=near)
-    found = {(item.type_code, item.pk): item for item in items}
+    # Pre-rendered items (apps.core.api.fragments): one statement when they are all current.
+    rendered = items_render([refs[r] for r in rows], language=language, near=near)
+    found = {(item.type_code, item.id): item for item in rendered if item is not None}
     shown = np.array([r for r in rows if refs[r] in found], dtype=np.int64)
     current = serving_ranker()
     ranker = current if ranker_name(current) == snapshot.ranker else Stage1Ranker()
@@ -237,9 +238,17 @@ def feed_page(
         personalized=snapshot.personalized,
     )
     labels = Labels(
-        categories={item.category_id: str(item.category.name) for item in items},
+        categories={
+            item.category_id: item.category_name
+            for item in found.values()
+            if item.category_id is not None
+        },
         areas=snapshot.area_names,
-        organizations={item.organization_id: str(item.organization.name) for item in items},
+        organizations={
+            item.organization_id: item.organization_name
+            for item in found.values()
+            if item.organization_id is not None
+        },
     )
     reasons = explain(
         ranking, snapshot.candidates, context, shown, labels=labels, language=language

@@ -18,7 +18,6 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +29,7 @@ from django.db.models.fields import Field
 
 from apps.core.geo import METRES_PER_DEGREE, DistanceM
 from apps.core.models import PublishableContent
+from apps.core.prepared import run_prepared
 
 
 class KnnDistanceM(DistanceM):
@@ -283,59 +283,16 @@ class Template:
         return out
 
 
-@cache
-def _prepared_cursor_class() -> Any:
-    """Django's server-binding cursor whose every ``execute`` is a prepared statement."""
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    base: Any = ServerBindingCursor
-
-    class PreparedCursor(base):
-        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-            return super().execute(query, params, prepare=True)
-
-    return PreparedCursor
-
-
 def run(connection: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Execute ``sql`` and fetch every row; on PostgreSQL as a prepared statement.
 
     Planning the candidate statement costs PostgreSQL more than running it (for a thousand
-    candidates: bench/README.md), and its text is the same for every request of a
-    shape: a prepared statement (per connection) is planned once. Django's client-side
-    binding never prepares, so this uses a server-binding cursor, wrapped like Django's own so
-    that query logging and ``django_assert_num_queries`` see it.
+    candidates: bench/README.md), and its text is the same for every request of a shape: a
+    prepared statement (per connection, ``apps.core.prepared``: id lists as ``bigint[]``, so
+    one statement per text) is planned once.
     """
-    if connection.vendor != "postgresql" or not getattr(settings, "FEED_PREPARE_STATEMENT", True):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    connection.ensure_connection()
-    raw_connection = connection.connection
-    if raw_connection.prepare_threshold is None:
-        # Django turns psycopg's automatic preparing off (None); a huge threshold keeps it off
-        # for every other query (Django's client-side cursors never prepare anyway) while
-        # letting ``prepare=True`` through.
-        raw_connection.prepare_threshold = 2**31
-        # PostGIS declares its functions costly, so the planner's estimate for a thousand
-        # candidates passes ``jit_above_cost`` and PostgreSQL spends seconds compiling the
-        # statement to machine code at every execution, far longer than the query runs.
-        # JIT pays off for analytics, never for a web request: off for this connection.
-        raw_connection.execute("SET jit = off")
-    raw = _prepared_cursor_class()(connection.connection)
-    cursor = (
-        connection.make_debug_cursor(raw)
-        if connection.queries_logged
-        else connection.make_cursor(raw)
-    )
-    with cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if connection.queries_logged and connection.queries_log:
-        logged = connection.queries_log[-1]
-        if logged.get("sql") is None:  # psycopg keeps no text of a prepared execution
-            logged["sql"] = f"EXECUTE (prepared) {sql}"
-    return rows
+    prepare = getattr(settings, "FEED_PREPARE_STATEMENT", True)
+    return run_prepared(connection, sql, params, prepare=prepare)
 
 
 def compiled(queryset: QuerySet) -> tuple[str, tuple[Any, ...]]:

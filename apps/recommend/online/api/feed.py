@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
@@ -10,14 +11,14 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from apps.core.api.items import serialize_items
+from apps.core.api.fragments import FRAGMENTS_HEADER, encode_json, fragments_header
 from apps.core.api.params import KnownQueryParams
+from apps.core.api.renderers import SplicedJSON, SplicingJSONRenderer
 from apps.core.geo import point
 from apps.recommend.online.api.feed_serializers import FeedPageSerializer, FeedQuerySerializer
 from apps.recommend.online.feed_service import feed_page, feed_snapshot
@@ -32,6 +33,8 @@ from apps.residents.models import Device
 from apps.residents.rounding import snap_coordinates
 
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
+#: Response header: ``ranked`` (a new snapshot), ``shared`` (the cell's), ``cursor`` (a page).
+SNAPSHOT_HEADER = "X-Feed-Snapshot"
 
 
 class OptionalDeviceTokenScheme(OpenApiAuthenticationExtension):
@@ -68,7 +71,7 @@ class FeedView(KnownQueryParams, APIView):
     permission_classes = [AllowAny]
     throttle_classes = [DeviceScopedRateThrottle]
     throttle_scope = "feed"
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [SplicingJSONRenderer]
     query_params_allowed = frozenset({"lat", "lon", "page_size", "cursor"})
 
     @extend_schema(
@@ -105,6 +108,7 @@ class FeedView(KnownQueryParams, APIView):
         tags=["feed"],
     )
     def get(self, request: Request) -> Response:
+        started = time.time()
         query = FeedQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params: dict[str, Any] = query.validated_data
@@ -128,10 +132,19 @@ class FeedView(KnownQueryParams, APIView):
             page = feed_page(
                 snapshot, offset=offset, size=size, language=language, fresh="cursor" not in params
             )
-            results = serialize_items([entry.item for entry in page.entries], request=request)
-            for data, entry in zip(results, page.entries, strict=True):
-                data["score"] = round(entry.score, 4)
-                data["reasons"] = [{"code": r.code, "text": r.text} for r in entry.reasons]
+            # Each item's pre-rendered JSON, then the per-request members (as serialize_items'
+            # dict with "score" and "reasons" added last would render).
+            results = [
+                entry.item.json(
+                    extra=encode_json(
+                        {
+                            "score": round(entry.score, 4),
+                            "reasons": [{"code": r.code, "text": r.text} for r in entry.reasons],
+                        }
+                    )[1:-1]
+                )
+                for entry in page.entries
+            ]
         url = request.build_absolute_uri()
 
         def link(offset: int | None) -> str | None:
@@ -139,15 +152,24 @@ class FeedView(KnownQueryParams, APIView):
                 return None
             return replace_query_param(url, "cursor", cursor_make(snapshot, offset))
 
-        body = {
-            "next": link(page.next_offset),
-            "previous": link(page.previous_offset),
-            "personalized": snapshot.personalized,
-            "ranker": snapshot.ranker,
-            "results": results,
-        }
-        response = Response(body)
+        envelope = encode_json(
+            {
+                "next": link(page.next_offset),
+                "previous": link(page.previous_offset),
+                "personalized": snapshot.personalized,
+                "ranker": snapshot.ranker,
+                "results": [],
+            }
+        )
+        response = Response(SplicedJSON(envelope[:-3] + b"[" + b",".join(results) + b"]}"))
         response["Cache-Control"] = "private, no-store"
+        response[FRAGMENTS_HEADER] = fragments_header(entry.item for entry in page.entries)
+        # Whether this first page was ranked for it or came from the cell's shared snapshot
+        # (built before this request began): the bench's cache-hit rate (bench/feed_bench.py).
+        if "cursor" in params:
+            response[SNAPSHOT_HEADER] = "cursor"
+        else:
+            response[SNAPSHOT_HEADER] = "shared" if snapshot.now_s < started else "ranked"
         response["Content-Language"] = language
         response["Vary"] = "Accept-Language, Authorization"
         return response
