@@ -1,4 +1,5 @@
-"""Keep the interaction log and feed snapshots in step with residents' transfers and erasure."""
+"""Keep the interaction log and feed snapshots in step with residents' transfers and erasure,
+and the feed's item index with content changes (``item_index.generation_bump``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from apps.core.signals import content_removed, content_saved
+from apps.recommend.online.item_index import generation_bump
 from apps.recommend.online.snapshot import snapshots_forget
 from apps.recommend.services import interactions_erase, interactions_move
 from apps.residents.models import Device
@@ -36,3 +39,36 @@ def snapshots_forget_on_withdrawal(sender: Any, device: Device, **kwargs: Any) -
 def snapshots_forget_on_erasure(sender: Any, device_ids: list[int], **kwargs: Any) -> None:
     for device_id in device_ids:
         snapshots_forget(device_id=device_id, erased=True)
+
+
+@receiver(content_saved, dispatch_uid="recommend.index_follow_content_saved")
+@receiver(content_removed, dispatch_uid="recommend.index_follow_content_removed")
+def index_follow_content(sender: Any, **kwargs: Any) -> None:
+    """Publish, edit, archive, areas re-tagged: the feed's item index is stale."""
+    generation_bump()
+
+
+def index_follow_model_write(sender: Any, **kwargs: Any) -> None:
+    """A content row, a date of an event or a popularity row written directly (``save()``,
+    ``delete()`` outside the services: fixtures, the shell, migrations of data)."""
+    generation_bump()
+
+
+def connect_model_writes() -> None:
+    """Connect ``index_follow_model_write`` to the models the item index reads."""
+    from django.db.models.signals import post_delete, post_save
+
+    from apps.core.registry import content_models
+    from apps.recommend.models import ItemPopularity
+
+    models: list[Any] = [*content_models().values(), ItemPopularity]
+    events = content_models().get("events")
+    if events is not None:
+        models.append(events.occurrences.rel.related_model)  # type: ignore[attr-defined]
+    for model in models:
+        for signal in (post_save, post_delete):
+            signal.connect(
+                index_follow_model_write,
+                sender=model,
+                dispatch_uid=f"recommend.index_follow_{signal is post_save}_{model._meta.label}",
+            )

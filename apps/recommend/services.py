@@ -15,6 +15,7 @@ from apps.core.item_types import ItemType
 from apps.recommend.codes import Action, Context
 from apps.recommend.engine.features import POPULARITY_WINDOW_S
 from apps.recommend.models import Interaction, ItemPopularity
+from apps.recommend.online.item_index import generation_bump
 from apps.recommend.selectors import item_popularity
 from apps.residents.models import Device
 
@@ -107,4 +108,5 @@ def item_popularity_refresh(*, now: datetime | None = None) -> int:
         ],
         batch_size=2000,
     )
+    generation_bump()  # the feed's index reads popularity and the trending lists
     return len(counts)

@@ -38,7 +38,8 @@ from apps.recommend.engine.context import (
 from apps.recommend.engine.explain import Labels, Reason, explain
 from apps.recommend.engine.ranking import KEPT, ModelRanker, Ranker, Ranking, Stage1Ranker, rank
 from apps.recommend.engine.text_vectors import take_rows
-from apps.recommend.online.candidate_query import CandidateRequest, FeedCatalog, feed_catalog
+from apps.recommend.online.candidate_query import CandidateRequest, FeedCatalog
+from apps.recommend.online.index_query import feed_catalog_indexed
 from apps.recommend.online.snapshot import (
     SNAPSHOT_ITEMS,
     PlaceFact,
@@ -129,7 +130,7 @@ def feed_build(
             history=wanted,
             personal=True,
         )
-    fc = feed_catalog(request, text_language=settings.LANGUAGE_CODE)
+    fc = feed_catalog_indexed(request, text_language=settings.LANGUAGE_CODE)
     facts = tuple(
         PlaceFact(p.label, p.name, float(p.lon), float(p.lat), float(p.radius_m)) for p in places
     )
