@@ -131,7 +131,7 @@ def _nearest(index: ItemIndex, t: int, lon: float, lat: float, cap: int, now_s: 
         more_d = local_distances_m(index.segments, more, [(lon, lat)])[:, 0]
         rows = np.concatenate([rows, first, more])
         exact = np.concatenate([exact, measured, more_d])
-    best = np.lexsort((index.item_id[rows], exact))[:cap]
+    best = np.lexsort((-index.item_id[rows], exact))[:cap]  # ties: the newest (the SQL's order)
     return rows[best]
 
 
