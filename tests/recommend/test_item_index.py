@@ -176,3 +176,19 @@ def test_rebuild_reuses_text_rows_of_unchanged_items(city):
     again = index_build(generation="b", previous=first)
     assert (first.text != again.text).nnz == 0
     assert np.array_equal(first.keys, again.keys)
+
+
+def test_background_rebuild_serves_the_previous_index_meanwhile(settings):
+    from apps.recommend.online import item_index
+
+    works(0, 0)
+    first = current_index()
+    assert first is not None and len(first) == 1
+    settings.FEED_INDEX_BACKGROUND = True
+    works(300, 0)  # a content change: a new generation
+    assert current_index() is first  # not rebuilt in the request
+    builder = item_index._builder
+    assert builder is not None
+    builder.join(timeout=30)
+    fresh = current_index()
+    assert fresh is not first and fresh.generation == item_index.generation_current()

@@ -19,6 +19,7 @@ next date) needs no rebuild: the arrays keep the times and each request applies 
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from collections import defaultdict
@@ -32,7 +33,7 @@ import scipy.sparse as sp
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Centroid
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -314,7 +315,7 @@ def _assemble(
             bounds[row] = geometry.extent
     segments = builder.build()
     has_geometry = np.array([g is not None for g in geometries], dtype=bool)
-    is_point = np.array([g is not None and g.geom_type == "Point" for g in geometries])
+    is_point = np.array([g is not None and g.geom_type == "Point" for g in geometries], dtype=bool)
     popularity = np.zeros(n)
     trending: dict[int, np.ndarray] = {}
     for t in range(len(ITEM_TYPES)):
@@ -470,13 +471,21 @@ def _occurrences(events_model: Any, keys: np.ndarray, now: datetime) -> dict[str
 
 # --- the process's index ---------------------------------------------------------------------
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _current: ItemIndex | None = None
+_builder: threading.Thread | None = None
 
 
 def current_index() -> ItemIndex | None:
-    """This process's index at the current generation (rebuilt if stale); ``None`` when the
-    cache is unreachable (no generation to trust: the caller reads SQL)."""
+    """This process's index at the current generation; ``None`` when the cache is unreachable
+    (no generation to trust: the caller reads SQL).
+
+    A stale index is rebuilt in this request, or, with ``FEED_INDEX_BACKGROUND`` (production),
+    by a background thread while requests keep the previous one for the seconds it takes:
+    pages still drop items that stopped being public (``feed_page``), and a new item joins the
+    feed once the rebuild lands.
+    """
     global _current
     generation = generation_current()
     if generation is None:
@@ -484,12 +493,38 @@ def current_index() -> ItemIndex | None:
     index = _current
     if index is not None and index.generation == generation:
         return index
+    if index is not None and getattr(settings, "FEED_INDEX_BACKGROUND", False):
+        _rebuild_in_background(generation)
+        return index
     with _lock:
         index = _current
         if index is None or index.generation != generation:
             index = index_build(generation=generation, previous=index)
             _current = index
     return index
+
+
+def _rebuild_in_background(generation: str) -> None:
+    global _builder
+    with _lock:
+        if _builder is not None and _builder.is_alive():
+            return  # one at a time; the next request after it sees any newer generation
+        _builder = threading.Thread(
+            target=_rebuild, args=(generation,), name="feed-item-index", daemon=True
+        )
+        _builder.start()
+
+
+def _rebuild(generation: str) -> None:
+    global _current
+    try:
+        fresh = index_build(generation=generation, previous=_current)
+        with _lock:
+            _current = fresh
+    except Exception:  # the previous index keeps serving; the next request tries again
+        logger.exception("feed item index rebuild failed")
+    finally:
+        connections.close_all()  # this thread's own database connection
 
 
 def index_forget() -> None:
