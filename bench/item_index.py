@@ -115,8 +115,8 @@ def run(*, requests: int = 200, seed: int = 3) -> dict[str, Any]:
     return {
         "machine": facts(os.environ.get("DATABASE_URL")),
         "items": len(index),
-        "segments": int(len(index.segments.x1)),
-        "occurrences": int(len(index.occ_start)),
+        "segments": len(index.segments.x1),
+        "occurrences": len(index.occ_start),
         "build_s": round(build_s, 2),
         "build_cpu_s": round(build_cpu_s, 2),
         "rebuild_reusing_texts_s": round(rebuild_s, 2),
