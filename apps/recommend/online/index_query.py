@@ -114,32 +114,49 @@ def _nearest_points(index: ItemIndex, t: int, lon: float, lat: float, cap: int, 
 
 
 def _nearest(index: ItemIndex, t: int, lon: float, lat: float, cap: int, now_s: float):
-    """The ``cap`` nearest public items of type ``t`` with a geometry, nearest first."""
+    """The ``cap`` nearest public items of type ``t`` with a geometry, nearest first.
+
+    Extended geometries: the ``2 cap`` nearest bounding-box centres and the big ones are
+    measured first; that gives a bound ``D`` (the ``cap``-th distance so far); every other one
+    whose centre lies within ``D`` plus the largest half-diagonal may be nearer: those whose
+    bounding box is within ``D`` are measured too.
+    """
     rows, exact = _nearest_points(index, t, lon, lat, cap, now_s)
-    extended = index.extended.get(t, _EMPTY)
-    if len(extended):
-        extended = extended[index.public(extended, now_s)]
-    if len(extended):
-        lower = bbox_lower_bounds_m(index.bounds[extended], lon, lat)
-        order = np.argsort(lower, kind="stable")
-        first = extended[order[:cap]]
-        measured = local_distances_m(index.segments, first, [(lon, lat)])[:, 0]
-        pool = np.concatenate([exact, measured])
-        bound = np.partition(pool, cap - 1)[cap - 1] if len(pool) >= cap else np.inf
-        rest = order[cap:][lower[order[cap:]] <= bound]
-        more = extended[rest]
-        more_d = local_distances_m(index.segments, more, [(lon, lat)])[:, 0]
-        rows = np.concatenate([rows, first, more])
-        exact = np.concatenate([exact, measured, more_d])
+    ext = index.extended_trees.get(t)
+    if ext is not None:
+        anchor = [(lon, lat)]
+        found = [ext.big]
+        if ext.tree is not None:
+            query = index.project(np.array([lon]), np.array([lat]))[0]
+            k = min(len(ext.rows), 2 * cap)
+            at = np.atleast_1d(ext.tree.query(query, k=k)[1])
+            found.append(ext.rows[at])
+        first = np.concatenate(found)
+        first = first[index.public(first, now_s)]
+        measured = local_distances_m(index.segments, first, anchor)[:, 0]
+        rows = np.concatenate([rows, first])
+        exact = np.concatenate([exact, measured])
+        if ext.tree is not None:
+            bound = np.partition(exact, cap - 1)[cap - 1] if len(exact) >= cap else np.inf
+            if np.isinf(bound):
+                near = ext.rows
+            else:
+                reach = (bound + ext.radius_m) / SLACK
+                near = ext.rows[ext.tree.query_ball_point(query, reach)]
+            near = np.setdiff1d(near, first, assume_unique=True)
+            near = near[index.public(near, now_s)]
+            near = near[bbox_lower_bounds_m(index.bounds[near], lon, lat) <= bound]
+            rows = np.concatenate([rows, near])
+            exact = np.concatenate([exact, local_distances_m(index.segments, near, anchor)[:, 0]])
     best = np.lexsort((-index.item_id[rows], exact))[:cap]  # ties: the newest (the SQL's order)
     return rows[best]
 
 
 def _sources(index: ItemIndex, request: CandidateRequest, t: int) -> list[np.ndarray]:
     now_s = request.now.timestamp()
-    anchors = request.anchors
+    anchors = [(float(a.x), float(a.y)) for a in request.anchors]
     cap = _near_cap(len(anchors))
-    out = [_nearest(index, t, float(a.x), float(a.y), cap, now_s) for a in anchors]
+    out = [_nearest(index, t, lon, lat, cap, now_s) for lon, lat in anchors]
     if request.personal:
         out.append(_followed(index, index.by_category, t, request.followed_categories,
                              FOLLOWED_CATEGORY, now_s))  # fmt: skip

@@ -67,6 +67,22 @@ class PointTree:
     rows: np.ndarray
 
 
+#: Extended geometries whose bounding box's half-diagonal is larger (a long line, a district)
+#: are measured at every request instead of being found through the tree.
+BIG_M = 1000.0
+
+
+@dataclass(frozen=True, eq=False)
+class ExtendedTree:
+    """Extended geometries of one type: centres tree, its rows and largest half-diagonal
+    (projected metres), and the rows too big for it."""
+
+    tree: cKDTree | None
+    rows: np.ndarray
+    radius_m: float
+    big: np.ndarray
+
+
 @dataclass(frozen=True, eq=False)
 class ItemIndex:
     """Live items, one row each (module doc). Times are POSIX seconds, ``NaN`` for none."""
@@ -116,6 +132,9 @@ class ItemIndex:
     trending: dict[int, np.ndarray] = field(default_factory=dict)
     points: dict[int, PointTree] = field(default_factory=dict)
     extended: dict[int, np.ndarray] = field(default_factory=dict)  # rows with segments
+    # Extended geometries per type: a KD-tree of their bounding boxes' centres (those whose
+    # half-diagonal is at most ``BIG_M``) and the rows of the bigger ones, measured always.
+    extended_trees: dict[int, ExtendedTree] = field(default_factory=dict)
     origin_lat: float = 0.0
 
     def __len__(self) -> int:
@@ -133,9 +152,10 @@ class ItemIndex:
                 for item in value.values():
                     if isinstance(item, np.ndarray):
                         total += item.nbytes + 100
-                    elif isinstance(item, PointTree):
+                    elif isinstance(item, PointTree | ExtendedTree):
                         # cKDTree keeps a copy of the data, its index array and its nodes.
-                        total += item.rows.nbytes + item.tree.data.nbytes * 3
+                        tree = item.tree
+                        total += item.rows.nbytes + (tree.data.nbytes * 3 if tree else 0)
         return total
 
     def rows_of(self, keys: np.ndarray) -> np.ndarray:
@@ -397,7 +417,25 @@ def _assemble(
         if len(rows):
             points[t] = PointTree(cKDTree(index.project(index.lon[rows], index.lat[rows])), rows)
     index.points.update(points)
+    for t, rows in index.extended.items():
+        index.extended_trees[t] = _extended_tree(index, rows)
     return index
+
+
+def _extended_tree(index: ItemIndex, rows: np.ndarray) -> ExtendedTree:
+    b = index.bounds[rows]
+    low = index.project(b[:, 0], b[:, 1])
+    high = index.project(b[:, 2], b[:, 3])
+    centres = (low + high) / 2
+    radius = np.hypot(*(high - low).T) / 2 if len(rows) else np.zeros(0)
+    small = radius <= BIG_M
+    tree = cKDTree(centres[small]) if small.any() else None
+    return ExtendedTree(
+        tree=tree,
+        rows=rows[small],
+        radius_m=float(radius[small].max()) if small.any() else 0.0,
+        big=rows[~small],
+    )
 
 
 def _rows(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
