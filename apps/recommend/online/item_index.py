@@ -19,6 +19,9 @@ next date) needs no rebuild: the arrays keep the times and each request applies 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import logging
 import secrets
 import threading
@@ -539,6 +542,7 @@ def current_index() -> ItemIndex | None:
         if index is None or index.generation != generation:
             index = index_build(generation=generation, previous=index)
             _current = index
+            _release_memory()
     return index
 
 
@@ -553,12 +557,22 @@ def _rebuild_in_background(generation: str) -> None:
         _builder.start()
 
 
+def _release_memory() -> None:
+    """Give the build's temporaries (row tuples, GEOS objects) back to the system: glibc keeps
+    freed memory in its arenas otherwise, and a worker's RSS would keep the peak of a build."""
+    gc.collect()
+    # Not glibc (macOS, musl): nothing to trim, the memory is reused by the next build anyway.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _rebuild(generation: str) -> None:
     global _current
     try:
         fresh = index_build(generation=generation, previous=_current)
         with _lock:
             _current = fresh
+        _release_memory()
     except Exception:  # the previous index keeps serving; the next request tries again
         logger.exception("feed item index rebuild failed")
     finally:
