@@ -18,7 +18,7 @@ with ``items_catalog`` (one query, only when there are some).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,18 +75,20 @@ def _first_public(index: ItemIndex, rows: np.ndarray, k: int, now_s: float, extr
     return np.concatenate(taken) if taken else _EMPTY
 
 
-def _merged(index: ItemIndex, lists: Iterable[np.ndarray]) -> np.ndarray:
-    """Rows of several newest-first lists, merged newest first (each row once)."""
-    parts = [rows for rows in lists if len(rows)]
+def _followed(index: ItemIndex, lists, t: int, ids: Collection[int], k: int, now_s: float):
+    """The ``k`` newest public items in any of the followed values' lists (each newest first).
+
+    The ``k`` newest of the union are among the ``k`` newest of each list, so each list is
+    walked only that far, then the few found are merged.
+    """
+    parts = [
+        _first_public(index, lists[(t, int(i))], k, now_s) for i in ids if (t, int(i)) in lists
+    ]
+    parts = [p for p in parts if len(p)]
     if not parts:
         return _EMPTY
     rows = np.unique(np.concatenate(parts))
-    return rows[np.argsort(index.newest_rank[rows], kind="stable")]
-
-
-def _followed(index: ItemIndex, lists, t: int, ids: Collection[int], k: int, now_s: float):
-    rows = _merged(index, (lists.get((t, int(i)), _EMPTY) for i in ids))
-    return _first_public(index, rows, k, now_s)
+    return rows[np.argsort(index.newest_rank[rows], kind="stable")][:k]
 
 
 def _nearest_points(index: ItemIndex, t: int, lon: float, lat: float, cap: int, now_s: float):
