@@ -134,9 +134,9 @@ def snapshot_rows(
     of the next pages read, and no more (docs/recommender.md, "Snapshots").
 
     No text vectors, no areas (``features.followed_area`` has the one explained), no
-    distances on the candidates (the features hold them); feature values and distances in
-    float32 (explanations compare them with thresholds in metres and weights), times kept in
-    float64 (seconds since 1970 need it). About half the bytes of the full rows.
+    distances on the candidates (the features hold them); feature values and distances to
+    places in float32 (explanations compare them with thresholds in metres and weights); times
+    and the distance to the request point in float64. About half the bytes of the full rows.
     """
     kept = candidates.take(rows)
     n = len(rows)
@@ -161,7 +161,8 @@ def snapshot_rows(
         names=f.names,
         place_distance_m=f.place_distance_m[rows].astype(np.float32),
         inside_place=f.inside_place[rows],
-        point_distance_m=f.point_distance_m[rows].astype(np.float32),
+        # float64: the distance to the request point is also the page's ``distance_m``.
+        point_distance_m=f.point_distance_m[rows],
         route_distance_m=f.route_distance_m[rows].astype(np.float32),
         followed_area=f.followed_area[rows].astype(np.int32),
         text_unit=empty_texts(n),
