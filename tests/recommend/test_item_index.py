@@ -121,7 +121,7 @@ def test_index_gives_the_sql_candidates_and_facts_on_a_generated_city(city):
     assert sum(r.personal for r in requests) >= 8
     for request in requests:
         sql = feed_catalog(request)
-        mine = index_catalog(index, request).catalog
+        mine = index_catalog(index, request).catalog.catalog
         assert set(sql.candidates().keys) == set(mine.candidates().keys)
         sql_history = sql.catalog.take(~sql.is_candidate)
         mine_history = mine.catalog.take(~mine.is_candidate)
@@ -192,3 +192,56 @@ def test_background_rebuild_serves_the_previous_index_meanwhile(settings):
     builder.join(timeout=30)
     fresh = current_index()
     assert fresh is not first and fresh.generation == item_index.generation_current()
+
+
+def test_distances_to_every_geometry_kind_equal_postgis():
+    """Lines, a polygon with a hole (anchors inside, in the hole, outside), multi-geometries
+    and a collection: the index measures what ``LocalDistanceM`` measures in PostGIS."""
+    from django.contrib.gis.geos import (
+        GeometryCollection,
+        MultiLineString,
+        MultiPoint,
+        MultiPolygon,
+        Polygon,
+    )
+
+    from tests.recommend.feed_support import at
+
+    def ring(dx, dy, half):
+        (x0, y0), (x1, y1) = at(dx - half, dy - half), at(dx + half, dy + half)
+        return ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0))
+
+    shapes = [
+        LineString(at(-2000, -300), at(0, 250), at(2500, 400), srid=4326),
+        Polygon(ring(0, 0, 400), ring(0, 0, 150), srid=4326),  # a hole around the centre
+        MultiPolygon(Polygon(ring(900, 900, 100)), Polygon(ring(-900, 700, 200)), srid=4326),
+        MultiLineString(
+            LineString(at(100, -800), at(600, -900)),
+            LineString(at(-700, -500), at(-650, -1500)),
+            srid=4326,
+        ),  # fmt: skip
+        MultiPoint(Point(*at(300, 300)), Point(*at(-300, -1200)), srid=4326),
+        GeometryCollection(
+            Point(*at(1200, 0)), LineString(at(1300, 100), at(1500, 600)), srid=4326
+        ),  # fmt: skip
+    ]
+    made = [works(0, 0, geometry=g) for g in shapes]
+    anchors = [at(0, 0), at(250, 0), at(0, 1000), at(-900, 700), at(3000, -2000)]
+    index = current_index()
+    request = CandidateRequest(
+        now=datetime.now(UTC),
+        places=[make_point(*a) for a in anchors[1:]],
+        point=make_point(*anchors[0]),
+        history={"works": {w.pk for w in made}},
+        personal=True,
+    )
+    sql = feed_catalog(request).catalog
+    mine = index_catalog(index, request).catalog.catalog
+    a, b = _by_key(sql), _by_key(mine)
+    keys = [(1 << 40) + w.pk for w in made]
+    ra = np.array([a[k] for k in keys])
+    rb = np.array([b[k] for k in keys])
+    np.testing.assert_allclose(mine.place_distance_m[rb], sql.place_distance_m[ra], atol=1e-6)
+    np.testing.assert_allclose(mine.point_distance_m[rb], sql.point_distance_m[ra], atol=1e-6)
+    assert mine.point_distance_m[rb][1] > 100  # in the polygon's hole: its inner ring
+    assert mine.place_distance_m[rb][1, 0] == 0.0  # inside the polygon itself
