@@ -219,11 +219,11 @@ def test_distances_to_every_geometry_kind_equal_postgis():
             LineString(at(100, -800), at(600, -900)),
             LineString(at(-700, -500), at(-650, -1500)),
             srid=4326,
-        ),  # fmt: skip
+        ),
         MultiPoint(Point(*at(300, 300)), Point(*at(-300, -1200)), srid=4326),
         GeometryCollection(
             Point(*at(1200, 0)), LineString(at(1300, 100), at(1500, 600)), srid=4326
-        ),  # fmt: skip
+        ),
     ]
     made = [works(0, 0, geometry=g) for g in shapes]
     anchors = [at(0, 0), at(250, 0), at(0, 1000), at(-900, 700), at(3000, -2000)]
