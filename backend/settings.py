@@ -59,6 +59,8 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "MEDIA_ROOT": (str, str(VAR_DIR / "media")),
     "STATIC_ROOT": (str, str(VAR_DIR / "static")),
     "RECOMMENDER_MODEL_DIR": (str, str(VAR_DIR / "models")),
+    "FEED_ITEM_INDEX": (bool, True),
+    "FEED_INDEX_BACKGROUND": (bool, True),
     "SITE_URL": (str, "http://127.0.0.1:8000"),
     "STAFF_LOGIN_FAILURE_LIMIT": (int, 5),
     "STAFF_LOGIN_COOLOFF_MINUTES": (int, 15),
@@ -437,6 +439,10 @@ DEVICE_INACTIVE_DAYS: int = env("DEVICE_INACTIVE_DAYS")
 # (apps/residents/erasures.py; manage.py replay_erasures).
 ERASURE_LOG_PATH: str = env("ERASURE_LOG_PATH")
 RECOMMENDER_MODEL_DIR: str = env("RECOMMENDER_MODEL_DIR")
+# The feed's candidates from each web process's in-memory item index (docs/recommender.md),
+# rebuilt by a background thread after a content change; off: the SQL candidate statement.
+FEED_ITEM_INDEX: bool = env("FEED_ITEM_INDEX")
+FEED_INDEX_BACKGROUND: bool = env("FEED_INDEX_BACKGROUND")
 
 # --- Interop (docs/interop.md) --------------------------------------------------------------
 INTEROP_STANDARDS_DIR: str = env("INTEROP_STANDARDS_DIR")

@@ -32,4 +32,6 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 MEDIA_ROOT = str(VAR_DIR / "test-media")
 RECOMMENDER_MODEL_DIR = str(VAR_DIR / "test-models")
+# Tests read their own writes: the item index is rebuilt in the request that finds it stale.
+FEED_INDEX_BACKGROUND = False
 ERASURE_LOG_PATH = str(VAR_DIR / "test-erasures.jsonl")

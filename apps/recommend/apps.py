@@ -10,4 +10,6 @@ class RecommendConfig(AppConfig):
     verbose_name = _("Recommandation")
 
     def ready(self) -> None:
-        from apps.recommend import receivers  # noqa: F401 - connects signal receivers
+        from apps.recommend import receivers  # connects signal receivers
+
+        receivers.connect_model_writes()

@@ -1,4 +1,5 @@
-"""Keep the interaction log and feed snapshots in step with residents' transfers and erasure."""
+"""Keep the interaction log and feed snapshots in step with residents' transfers and erasure,
+and the feed's item index with content changes (``item_index.generation_bump``)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,18 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from apps.core.signals import content_removed, content_saved
+from apps.recommend.online.item_index import generation_bump
+from apps.recommend.online.resident_cache import resident_inputs_forget
 from apps.recommend.online.snapshot import snapshots_forget
 from apps.recommend.services import interactions_erase, interactions_move
 from apps.residents.models import Device
-from apps.residents.signals import device_transferred, devices_erased, personalization_withdrawn
+from apps.residents.signals import (
+    device_transferred,
+    devices_erased,
+    personalization_withdrawn,
+    profile_changed,
+)
 
 
 @receiver(device_transferred, dispatch_uid="recommend.interactions_follow_transfer")
@@ -30,9 +39,68 @@ def interactions_erase_on_withdrawal(sender: Any, device: Device, **kwargs: Any)
 def snapshots_forget_on_withdrawal(sender: Any, device: Device, **kwargs: Any) -> None:
     """The personal feed (places' names, follows) was built under the consent withdrawn."""
     snapshots_forget(device_id=device.pk, erased=False)
+    resident_inputs_forget(device.pk)
 
 
 @receiver(devices_erased, dispatch_uid="recommend.snapshots_forget_on_erasure")
 def snapshots_forget_on_erasure(sender: Any, device_ids: list[int], **kwargs: Any) -> None:
     for device_id in device_ids:
         snapshots_forget(device_id=device_id, erased=True)
+    resident_inputs_forget(*device_ids)
+
+
+@receiver(profile_changed, dispatch_uid="recommend.inputs_follow_profile")
+def inputs_follow_profile(sender: Any, device_id: int, **kwargs: Any) -> None:
+    """Places, follows or preferences changed: the feed reads them again."""
+    resident_inputs_forget(device_id)
+
+
+def inputs_follow_model_write(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A place, follow, device or interaction row written directly (outside the services)."""
+    device_id = instance.pk if isinstance(instance, Device) else instance.device_id
+    if device_id is not None:
+        resident_inputs_forget(device_id)
+
+
+@receiver(content_saved, dispatch_uid="recommend.index_follow_content_saved")
+@receiver(content_removed, dispatch_uid="recommend.index_follow_content_removed")
+def index_follow_content(sender: Any, **kwargs: Any) -> None:
+    """Publish, edit, archive, areas re-tagged: the feed's item index is stale."""
+    generation_bump()
+
+
+def index_follow_model_write(sender: Any, **kwargs: Any) -> None:
+    """A content row, a date of an event or a popularity row written directly (``save()``,
+    ``delete()`` outside the services: fixtures, the shell, migrations of data)."""
+    generation_bump()
+
+
+def connect_model_writes() -> None:
+    """Connect ``index_follow_model_write`` to the models the item index reads, and
+    ``inputs_follow_model_write`` to those of the resident's feed inputs."""
+    from django.db.models.signals import post_delete, post_save
+
+    from apps.core.registry import content_models
+    from apps.recommend.models import ItemPopularity
+
+    models: list[Any] = [*content_models().values(), ItemPopularity]
+    events = content_models().get("events")
+    if events is not None:
+        models.append(events.occurrences.rel.related_model)  # type: ignore[attr-defined]
+    for model in models:
+        for signal in (post_save, post_delete):
+            signal.connect(
+                index_follow_model_write,
+                sender=model,
+                dispatch_uid=f"recommend.index_follow_{signal is post_save}_{model._meta.label}",
+            )
+    from apps.recommend.models import Interaction
+    from apps.residents.models import AreaFollow, CategoryFollow, OrganizationFollow, Place
+
+    for model in (Place, CategoryFollow, AreaFollow, OrganizationFollow, Device, Interaction):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                inputs_follow_model_write,
+                sender=model,
+                dispatch_uid=f"recommend.inputs_follow_{signal is post_save}_{model._meta.label}",
+            )

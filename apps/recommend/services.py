@@ -15,6 +15,8 @@ from apps.core.item_types import ItemType
 from apps.recommend.codes import Action, Context
 from apps.recommend.engine.features import POPULARITY_WINDOW_S
 from apps.recommend.models import Interaction, ItemPopularity
+from apps.recommend.online.item_index import generation_bump
+from apps.recommend.online.resident_cache import resident_inputs_forget
 from apps.recommend.selectors import item_popularity
 from apps.residents.models import Device
 
@@ -43,17 +45,20 @@ def interactions_log(*, device: Device, events: Iterable[dict[str, Any]]) -> boo
         for event in events
     ]
     Interaction.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    resident_inputs_forget(device.pk)  # the feed's cached history of this device
     return True
 
 
 def interactions_erase(*, device: Device) -> int:
     """Delete the whole log of ``device`` (consent withdrawn); return how many rows."""
     deleted, _counts = Interaction.objects.filter(device=device).delete()
+    resident_inputs_forget(device.pk)
     return deleted
 
 
 def interactions_move(*, old_device: Device, new_device: Device) -> int:
     """Give ``old_device``'s log to ``new_device`` (a transfer); return how many rows."""
+    resident_inputs_forget(old_device.pk, new_device.pk)
     return Interaction.objects.filter(device=old_device).update(device=new_device)
 
 
@@ -107,4 +112,5 @@ def item_popularity_refresh(*, now: datetime | None = None) -> int:
         ],
         batch_size=2000,
     )
+    generation_bump()  # the feed's index reads popularity and the trending lists
     return len(counts)

@@ -18,3 +18,8 @@ personalization_withdrawn = Signal()
 #: after the transaction commits. kwargs: ``device_ids``. Receivers remove what they keep
 #: outside the database about them (cached feed snapshots).
 devices_erased = Signal()
+
+#: A device's places or follows changed (``/me/places/``, ``/me/interests/``, preferences);
+#: sent inside the service's transaction. kwargs: ``device_id``. Receivers drop what they
+#: cached from them (the feed's resident inputs).
+profile_changed = Signal()

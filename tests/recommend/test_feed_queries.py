@@ -6,6 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.core.models import Urgency
+from apps.core.services import content_archive
+from apps.recommend.online.item_index import current_index
 from tests.factories import AreaFactory, CategoryFactory, square
 from tests.recommend.feed_support import (
     URL,
@@ -23,13 +25,16 @@ from tests.recommend.feed_support import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("model_dir")]
 
-# Candidates (1) + the page's items (one per content type: 3); then, for a minute, the same
-# cell's snapshot serves every anonymous caller, and the page's items are pre-rendered: one
-# statement checks they are still public and current (apps/core/api/fragments.py).
-ANONYMOUS_FIRST = 4
+# The page's items (one per content type: 3): the candidates come from the process's item
+# index (built once, before, by ``warm_index``); then, for a minute, the same cell's snapshot
+# serves every anonymous caller, and the page's items are pre-rendered: one statement checks
+# they are still public and current (apps/core/api/fragments.py).
+ANONYMOUS_FIRST = 3
 ANONYMOUS_SHARED = 1
-# Device (1) + its places, follows and history (1: resident_inputs) + candidates (1) + items (3).
-PERSONAL_FIRST = 6
+# Device (1) + items (3): candidates and the history items' facts come from the index (they
+# are all public here), the places, follows and history from the cache of resident inputs,
+# filled by the device's previous feed request (else one more query: ``resident_inputs``).
+PERSONAL_FIRST = 4
 # Device (1) + its dismissals since the snapshot (1) + items (3).
 PERSONAL_NEXT = 5
 
@@ -48,7 +53,13 @@ def busy_city():
     return items, culture, district
 
 
-def test_anonymous_feed_queries(busy_city, django_assert_num_queries):
+@pytest.fixture
+def warm_index(busy_city):
+    """The item index as a web process holds it between requests (built at the first one)."""
+    assert current_index() is not None
+
+
+def test_anonymous_feed_queries(busy_city, warm_index, django_assert_num_queries):
     client = APIClient()
     for k, page_size in enumerate((10, 50)):
         lon, lat = at(0, 300 * k)  # another grid cell: no shared snapshot yet
@@ -74,6 +85,8 @@ def test_personal_feed_queries(busy_city, django_assert_num_queries):
     for item in items[:45:2]:  # every type
         interact(resident, item, "open")
     interact(resident, items[1], "dismiss")
+    assert current_index() is not None  # built once per content change, not per request
+    resident.client.get(URL, {"page_size": 5})  # reads the inputs (one query) and caches them
 
     for page_size in (10, 50):
         with django_assert_num_queries(PERSONAL_FIRST):
@@ -84,3 +97,20 @@ def test_personal_feed_queries(busy_city, django_assert_num_queries):
         with django_assert_num_queries(PERSONAL_NEXT):
             page = resident.client.get(body["next"]).json()
         assert len(page["results"]) == page_size
+
+
+def test_history_items_no_longer_public_cost_one_query(busy_city, django_assert_num_queries):
+    """The index holds live items only: the facts of a history item that left the public set
+    (archived here) are read from SQL, in one query whatever their number."""
+    items, _, _ = busy_city
+    resident = consenting()
+    for item in items[:6]:
+        interact(resident, item, "open")
+    for item in items[:3]:
+        content_archive(item=item)
+    assert current_index() is not None
+    resident.client.get(URL, {"page_size": 5})  # the resident's inputs, now cached
+    with django_assert_num_queries(PERSONAL_FIRST + 1):
+        body = resident.client.get(URL, {"page_size": 10}).json()
+    assert body["personalized"] is True
+    assert not {(item.type_code, item.pk) for item in items[:3]} & set(refs(body))

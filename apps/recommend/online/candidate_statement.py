@@ -73,6 +73,7 @@ WORKS_SOON_WINDOW = timedelta(days=3)
 RECENT_NEWS = 60
 TRENDING = 15  # per type
 URGENT = 15  # important and alert items, per type
+KNN_WINDOW = 3  # nearest items read per anchor, in caps, before ties are ordered
 
 
 # Times of a request, by their stand-in index (``sql.time_slot``).
@@ -119,7 +120,15 @@ def _sources(model: type[PublishableContent], shape: Shape) -> list[QuerySet]:
     cap = _near_cap(shape.anchors)
     for k in range(shape.anchors):
         nearest = public.filter(geometry__isnull=False)
-        sources.append(nearest.order_by(KnnDistanceM("geometry", _anchor(k)).asc())[:cap])
+        # The GiST index reads the nearest in distance order; ties (events at one venue) then
+        # go to the newest item, a fixed order that the item index reproduces. A second key
+        # on the index scan itself would cost a sequential scan: the window of ``KNN_WINDOW``
+        # times the cap is re-sorted instead.
+        window = nearest.order_by(KnnDistanceM("geometry", _anchor(k)).asc())[: KNN_WINDOW * cap]
+        ordered = model.objects.filter(pk__in=Subquery(window.values("pk"))).order_by(
+            KnnDistanceM("geometry", _anchor(k)).asc(), "-pk"
+        )
+        sources.append(ordered[:cap])
     if shape.personal:
         by_category = public.filter(IdsIn("category_id", Slot("categories")))
         sources.append(by_category.order_by(*newest)[:FOLLOWED_CATEGORY])
@@ -138,7 +147,9 @@ def _sources(model: type[PublishableContent], shape: Shape) -> list[QuerySet]:
         sources.append(soon.order_by(*newest)[:WORKS_ACTIVE])
     elif code == "news":
         sources.append(public.order_by(*newest)[:RECENT_NEWS])
-    top = ItemPopularity.objects.filter(item_type=ItemType.from_code(code)).order_by("-positives")
+    top = ItemPopularity.objects.filter(item_type=ItemType.from_code(code)).order_by(
+        "-positives", "item_id"
+    )  # ties in a fixed order (the item index reads the same)
     sources.append(public.filter(pk__in=Subquery(top.values("item_id")[:TRENDING])))
     # The newest important and alert items (the publication index, filtered as it goes).
     urgent = public.filter(urgency__gte=Urgency.IMPORTANT)

@@ -38,7 +38,9 @@ from apps.recommend.engine.context import (
 from apps.recommend.engine.explain import Labels, Reason, explain
 from apps.recommend.engine.ranking import KEPT, ModelRanker, Ranker, Ranking, Stage1Ranker, rank
 from apps.recommend.engine.text_vectors import take_rows
-from apps.recommend.online.candidate_query import CandidateRequest, FeedCatalog, feed_catalog
+from apps.recommend.online.candidate_query import CandidateRequest, FeedCatalog
+from apps.recommend.online.index_query import feed_catalog_indexed
+from apps.recommend.online.resident_cache import resident_inputs_cached
 from apps.recommend.online.snapshot import (
     SNAPSHOT_ITEMS,
     PlaceFact,
@@ -48,7 +50,7 @@ from apps.recommend.online.snapshot import (
     snapshot_rows,
     snapshot_save,
 )
-from apps.recommend.selectors import PlaceRow, device_dismissed_items, resident_inputs
+from apps.recommend.selectors import PlaceRow, device_dismissed_items
 from apps.recommend.store import ModelStore
 from apps.residents.models import Device
 
@@ -113,7 +115,7 @@ def feed_build(
     request = CandidateRequest(now=now, point=point)
     if personalized:
         assert device is not None
-        inputs = resident_inputs(device_id=device.pk)  # one query
+        inputs = resident_inputs_cached(device_id=device.pk)  # one query, unless cached
         places, follows, history_rows = inputs.places, inputs.follows, inputs.history
         area_names = follows.areas
         wanted: dict[str, set[int]] = {}
@@ -129,7 +131,7 @@ def feed_build(
             history=wanted,
             personal=True,
         )
-    fc = feed_catalog(request, text_language=settings.LANGUAGE_CODE)
+    fc = feed_catalog_indexed(request, text_language=settings.LANGUAGE_CODE)
     facts = tuple(
         PlaceFact(p.label, p.name, float(p.lon), float(p.lat), float(p.radius_m)) for p in places
     )

@@ -130,19 +130,42 @@ def _usable(value: object) -> Snapshot | None:
 def snapshot_rows(
     candidates: Candidates, features: FeatureMatrix, rows: np.ndarray
 ) -> tuple[Candidates, FeatureMatrix]:
-    """``candidates`` and ``features`` restricted to ``rows``, without their text vectors."""
+    """``candidates`` and ``features`` restricted to ``rows``, compact: what the explanations
+    of the next pages read, and no more (docs/recommender.md, "Snapshots").
+
+    No text vectors, no areas (``features.followed_area`` has the one explained), no
+    distances on the candidates (the features hold them); feature values and distances to
+    places in float32 (explanations compare them with thresholds in metres and weights); times
+    and the distance to the request point in float64. About half the bytes of the full rows.
+    """
     kept = candidates.take(rows)
-    kept = replace(kept, text=empty_texts(len(rows)))
+    n = len(rows)
+    empty = np.zeros(0, dtype=np.int64)
+    kept = replace(
+        kept,
+        category=kept.category.astype(np.int32),
+        organization=kept.organization.astype(np.int32),
+        lon=kept.lon.astype(np.float32),
+        lat=kept.lat.astype(np.float32),
+        popularity=kept.popularity.astype(np.float32),
+        severity=kept.severity.astype(np.float32),
+        text=empty_texts(n),
+        area_item=empty,
+        area_id=empty,
+        place_distance_m=None,
+        point_distance_m=None,
+    )
     f = features
     return kept, FeatureMatrix(
-        values=f.values[rows],
+        values=f.values[rows].astype(np.float32),
         names=f.names,
-        place_distance_m=f.place_distance_m[rows],
+        place_distance_m=f.place_distance_m[rows].astype(np.float32),
         inside_place=f.inside_place[rows],
+        # float64: the distance to the request point is also the page's ``distance_m``.
         point_distance_m=f.point_distance_m[rows],
-        route_distance_m=f.route_distance_m[rows],
-        followed_area=f.followed_area[rows],
-        text_unit=empty_texts(len(rows)),
+        route_distance_m=f.route_distance_m[rows].astype(np.float32),
+        followed_area=f.followed_area[rows].astype(np.int32),
+        text_unit=empty_texts(n),
     )
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from apps.residents.caches import device_caches_forget
 from apps.residents.erasures import erasures_record
 from apps.residents.models import Device
-from apps.residents.signals import devices_erased, personalization_withdrawn
+from apps.residents.signals import devices_erased, personalization_withdrawn, profile_changed
 from apps.residents.tokens import device_token_hash, device_token_new
 
 logger = logging.getLogger(__name__)
@@ -130,6 +130,7 @@ def device_preferences_update(*, device: Device, changes: dict[str, Any]) -> Dev
     if withdrawn:
         device.personalization_consent_at = None
     device.save()
+    profile_changed.send(sender=Device, device_id=device.pk)
     if withdrawn:
         personalization_withdrawn.send(sender=Device, device=device)
     return device

@@ -21,6 +21,7 @@ from apps.residents.models import (
     Place,
     SavedItem,
 )
+from apps.residents.signals import profile_changed
 
 
 def _lock_device(device: Device) -> None:
@@ -38,9 +39,11 @@ def place_create(
         raise ValidationError(
             _("A device keeps at most %(n)d places: delete one first.") % {"n": PLACES_MAX}
         )
-    return Place.objects.create(
+    place = Place.objects.create(
         device=device, label=label, name=name, location=location, radius_m=radius_m
     )
+    profile_changed.send(sender=Place, device_id=device.pk)
+    return place
 
 
 @transaction.atomic
@@ -52,12 +55,15 @@ def place_update(*, place: Place, changes: dict[str, Any]) -> Place:
     for name, value in changes.items():
         setattr(place, name, value)
     place.save()
+    profile_changed.send(sender=Place, device_id=place.device_id)
     return place
 
 
 @transaction.atomic
 def place_delete(*, place: Place) -> None:
+    device_id = place.device_id
     place.delete()
+    profile_changed.send(sender=Place, device_id=device_id)
 
 
 def _follows_replace(
@@ -86,6 +92,7 @@ def interests_set(
     _follows_replace(CategoryFollow, device, "category", categories)
     _follows_replace(AreaFollow, device, "area", areas)
     _follows_replace(OrganizationFollow, device, "organization", organizations)
+    profile_changed.send(sender=Device, device_id=device.pk)
 
 
 @transaction.atomic

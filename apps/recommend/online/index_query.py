@@ -1,0 +1,336 @@
+"""The feed's candidates from the in-memory ``ItemIndex``: the SQL statement's sources, in numpy.
+
+``index_catalog`` answers a ``CandidateRequest`` as ``candidate_query.feed_catalog`` does
+(same sources, caps, orders and facts; ``tests/recommend/test_item_index.py`` compares both on
+a generated city) without a query:
+
+- nearest items per anchor and type: points from the type's KD-tree (re-measured with the
+  haversine distance, widened until no unread point can be nearer), extended geometries by a
+  bounding-box lower bound, then measured on their vertex arrays (``segments``);
+- newest in followed categories, areas and organizations, from per-value lists already in
+  newest-first order; events with a date in the next week from the sorted dates; works about
+  to start, newest news, important and alert items, trending: precomputed lists filtered by
+  the request's ``now``.
+
+History items missing from the index (no longer public) are returned for the caller to read
+with ``items_catalog`` (one query, only when there are some).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from apps.recommend.engine.candidates import ITEM_TYPES, TYPE_CODES, Candidates, item_keys
+from apps.recommend.engine.distance import haversine_m
+from apps.recommend.engine.text_vectors import take_rows
+from apps.recommend.online.candidate_query import CandidateRequest, FeedCatalog
+from apps.recommend.online.candidate_statement import (
+    EVENTS_SOON,
+    EVENTS_SOON_WINDOW,
+    FOLLOWED_AREA,
+    FOLLOWED_CATEGORY,
+    FOLLOWED_ORGANIZATION,
+    RECENT_NEWS,
+    URGENT,
+    WORKS_ACTIVE,
+    WORKS_SOON_WINDOW,
+    _near_cap,
+)
+from apps.recommend.online.item_index import ItemIndex
+from apps.recommend.online.segments import bbox_lower_bounds_m, local_distances_m
+
+#: The KD-tree's planar metres never exceed the haversine distance by more than this factor
+#: at city scale (tens of kilometres), so a point farther than ``d / SLACK`` in the tree
+#: cannot be within ``d``.
+SLACK = 0.97
+DAY_S = 86400.0
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class IndexAnswer:
+    catalog: FeedCatalog
+    #: History items the index does not hold: type code → ids (read them with SQL).
+    missing_history: dict[str, list[int]]
+
+
+def _first_public(index: ItemIndex, rows: np.ndarray, k: int, now_s: float, extra=None):
+    """The first ``k`` of ``rows`` that are public (and pass ``extra(rows)``), in order."""
+    taken: list[np.ndarray] = []
+    found, start, chunk = 0, 0, max(4 * k, 32)
+    while start < len(rows) and found < k:
+        part = rows[start : start + chunk]
+        ok = index.public(part, now_s)
+        if extra is not None:
+            ok &= extra(part)
+        part = part[ok][: k - found]
+        taken.append(part)
+        found += len(part)
+        start += chunk
+        chunk *= 2
+    return np.concatenate(taken) if taken else _EMPTY
+
+
+def _followed(index: ItemIndex, lists, t: int, ids: Collection[int], k: int, now_s: float):
+    """The ``k`` newest public items in any of the followed values' lists (each newest first).
+
+    The ``k`` newest of the union are among the ``k`` newest of each list, so each list is
+    walked only that far, then the few found are merged.
+    """
+    parts = [
+        _first_public(index, lists[(t, int(i))], k, now_s) for i in ids if (t, int(i)) in lists
+    ]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _EMPTY
+    rows = np.unique(np.concatenate(parts))
+    return rows[np.argsort(index.newest_rank[rows], kind="stable")][:k]
+
+
+def _nearest_points(index: ItemIndex, t: int, lon: float, lat: float, cap: int, now_s: float):
+    """Public point items of type ``t`` around (lon, lat): at least every one within the
+    ``cap``-th nearest public one's distance. Returns (rows, haversine metres)."""
+    tree = index.points.get(t)
+    if tree is None:
+        return _EMPTY, np.zeros(0)
+    n = len(tree.rows)
+    query = index.project(np.array([lon]), np.array([lat]))[0]
+    k = min(n, 2 * cap + 8)
+    while True:
+        planar, at = tree.tree.query(query, k=k)
+        planar, at = np.atleast_1d(planar), np.atleast_1d(at)
+        rows = tree.rows[at]
+        rows = rows[index.public(rows, now_s)]
+        exact = haversine_m(lon, lat, index.lon[rows], index.lat[rows])
+        if k >= n:
+            return rows, exact
+        # Unread points are at least ``planar[-1]`` away in the tree, so at least
+        # ``planar[-1] * SLACK`` on the sphere: done once that passes the cap-th distance.
+        if len(rows) >= cap and planar[-1] * SLACK >= np.partition(exact, cap - 1)[cap - 1]:
+            return rows, exact
+        k = min(n, 2 * k)
+
+
+def _nearest(index: ItemIndex, t: int, lon: float, lat: float, cap: int, now_s: float):
+    """The ``cap`` nearest public items of type ``t`` with a geometry, nearest first.
+
+    Extended geometries: the ``2 cap`` nearest bounding-box centres and the big ones are
+    measured first; that gives a bound ``D`` (the ``cap``-th distance so far); every other one
+    whose centre lies within ``D`` plus the largest half-diagonal may be nearer: those whose
+    bounding box is within ``D`` are measured too.
+    """
+    rows, exact = _nearest_points(index, t, lon, lat, cap, now_s)
+    ext = index.extended_trees.get(t)
+    if ext is not None:
+        anchor = [(lon, lat)]
+        found = [ext.big]
+        if ext.tree is not None:
+            query = index.project(np.array([lon]), np.array([lat]))[0]
+            k = min(len(ext.rows), 2 * cap)
+            at = np.atleast_1d(ext.tree.query(query, k=k)[1])
+            found.append(ext.rows[at])
+        first = np.concatenate(found)
+        first = first[index.public(first, now_s)]
+        measured = local_distances_m(index.segments, first, anchor)[:, 0]
+        rows = np.concatenate([rows, first])
+        exact = np.concatenate([exact, measured])
+        if ext.tree is not None:
+            bound = np.partition(exact, cap - 1)[cap - 1] if len(exact) >= cap else np.inf
+            if np.isinf(bound):
+                near = ext.rows
+            else:
+                reach = (bound + ext.radius_m) / SLACK
+                near = ext.rows[ext.tree.query_ball_point(query, reach)]
+            near = np.setdiff1d(near, first, assume_unique=True)
+            near = near[index.public(near, now_s)]
+            near = near[bbox_lower_bounds_m(index.bounds[near], lon, lat) <= bound]
+            rows = np.concatenate([rows, near])
+            exact = np.concatenate([exact, local_distances_m(index.segments, near, anchor)[:, 0]])
+    best = np.lexsort((-index.item_id[rows], exact))[:cap]  # ties: the newest (the SQL's order)
+    return rows[best]
+
+
+def _sources(index: ItemIndex, request: CandidateRequest, t: int) -> list[np.ndarray]:
+    now_s = request.now.timestamp()
+    anchors = [(float(a.x), float(a.y)) for a in request.anchors]
+    cap = _near_cap(len(anchors))
+    out = [_nearest(index, t, lon, lat, cap, now_s) for lon, lat in anchors]
+    if request.personal:
+        out.append(_followed(index, index.by_category, t, request.followed_categories,
+                             FOLLOWED_CATEGORY, now_s))  # fmt: skip
+        out.append(_followed(index, index.by_area, t, request.followed_areas, FOLLOWED_AREA, now_s))
+        out.append(_followed(index, index.by_organization, t, request.followed_organizations,
+                             FOLLOWED_ORGANIZATION, now_s))  # fmt: skip
+    code = ITEM_TYPES[t]
+    if code == "events":
+        out.append(_events_soon(index, now_s))
+    elif code == "works":
+        until = now_s + WORKS_SOON_WINDOW.total_seconds()
+        with np.errstate(invalid="ignore"):
+            soon = lambda rows: index.start_s[rows] <= until  # noqa: E731
+        out.append(_first_public(index, index.works_soon, WORKS_ACTIVE, now_s, soon))
+    elif code == "news":
+        out.append(_first_public(index, index.newest[t], RECENT_NEWS, now_s))
+    trending = index.trending.get(t, _EMPTY)
+    out.append(trending[index.public(trending, now_s)])
+    out.append(_first_public(index, index.urgent.get(t, _EMPTY), URGENT, now_s))
+    return out
+
+
+def _events_soon(index: ItemIndex, now_s: float) -> np.ndarray:
+    """Events of the first ``EVENTS_SOON`` dates running or starting within a week (of any
+    event: the SQL source limits the dates before it keeps the public events)."""
+    lo = np.searchsorted(index.occ_start, now_s - DAY_S, side="left")
+    hi = np.searchsorted(index.occ_start, now_s + EVENTS_SOON_WINDOW.total_seconds(), "left")
+    window = np.arange(lo, hi)
+    window = window[index.occ_end[window] > now_s][:EVENTS_SOON]
+    rows = np.unique(index.occ_row[window])
+    rows = rows[rows >= 0]
+    return rows[index.public(rows, now_s)]
+
+
+def _next_starts(index: ItemIndex, rows: np.ndarray, now_s: float) -> np.ndarray:
+    """Each row's start: an event's next date not yet ended (else its first), as the SQL."""
+    start = index.start_s[rows].copy()
+    counts = index.occ_ptr[rows + 1] - index.occ_ptr[rows]
+    has = np.flatnonzero(counts)
+    if not len(has):
+        return start
+    c = counts[has]
+    first = index.occ_ptr[rows[has]]
+    positions = np.repeat(first - (np.cumsum(c) - c), c) + np.arange(int(c.sum()))
+    occ = index.occ_of_row[positions]
+    upcoming = np.where(index.occ_end[occ] > now_s, index.occ_start[occ], np.inf)
+    nearest = np.minimum.reduceat(upcoming, np.concatenate(([0], np.cumsum(c)[:-1])))
+    found = np.isfinite(nearest)
+    start[has[found]] = nearest[found]
+    return start
+
+
+def _areas(index: ItemIndex, rows: np.ndarray, followed: Collection[int]):
+    """(new row, area id) of the followed areas each row touches, in the items' own order."""
+    if not followed or not len(rows):
+        return _EMPTY, _EMPTY
+    counts = index.area_ptr[rows + 1] - index.area_ptr[rows]
+    owner = np.repeat(np.arange(len(rows), dtype=np.int64), counts)
+    positions = np.repeat(index.area_ptr[rows] - (np.cumsum(counts) - counts), counts)
+    ids = index.area_ids[positions + np.arange(int(counts.sum()))]
+    keep = np.isin(ids, np.fromiter(followed, dtype=np.int64))
+    return owner[keep], ids[keep]
+
+
+def index_catalog(index: ItemIndex, request: CandidateRequest) -> IndexAnswer:
+    """The ``FeedCatalog`` of ``request`` from ``index`` (module doc)."""
+    now_s = request.now.timestamp()
+    sources = [s for t in range(len(ITEM_TYPES)) for s in _sources(index, request, t)]
+    candidates = np.unique(np.concatenate(sources)) if sources else _EMPTY
+    history_rows = _EMPTY
+    missing: dict[str, list[int]] = {}
+    if request.personal:
+        for code, ids in request.history.items():
+            wanted = np.fromiter((int(i) for i in ids), dtype=np.int64)
+            at = index.rows_of(item_keys(np.full(len(wanted), TYPE_CODES[code]), wanted))
+            history_rows = np.concatenate([history_rows, at[at >= 0]])
+            if (at < 0).any():
+                missing[code] = sorted(int(i) for i in wanted[at < 0])
+    rows = np.unique(np.concatenate([candidates, history_rows]))
+    is_candidate = np.isin(rows, candidates)
+    anchors = [(float(a.x), float(a.y)) for a in request.anchors]
+    distances = local_distances_m(index.segments, rows, anchors)
+    if anchors:
+        a_lon = np.array([a[0] for a in anchors])
+        a_lat = np.array([a[1] for a in anchors])
+        points = haversine_m(
+            index.lon[rows][:, None], index.lat[rows][:, None], a_lon[None, :], a_lat[None, :]
+        )
+        distances = np.where(np.isnan(distances), points, distances)
+    area_item, area_id = _areas(index, rows, request.followed_areas if request.personal else ())
+    n_places = len(request.places)
+    catalog = Candidates(
+        item_type=index.item_type[rows],
+        item_id=index.item_id[rows],
+        category=index.category[rows],
+        organization=index.organization[rows],
+        lon=index.lon[rows],
+        lat=index.lat[rows],
+        published_s=index.published_s[rows],
+        start_s=_next_starts(index, rows, now_s),
+        end_s=index.end_s[rows],
+        expires_s=index.expires_s[rows],
+        urgency=index.urgency[rows],
+        popularity=index.popularity[rows],
+        severity=index.severity[rows],
+        text=take_rows(index.text, rows),
+        area_item=area_item,
+        area_id=area_id,
+        place_distance_m=distances[:, :n_places] if anchors else None,
+        point_distance_m=distances[:, n_places] if request.point is not None else None,
+    )
+    return IndexAnswer(FeedCatalog(catalog, is_candidate), missing)
+
+
+def catalog_extend(fc: FeedCatalog, extra: Candidates) -> FeedCatalog:
+    """``fc`` with the rows of ``extra`` appended as non-candidates (history read from SQL)."""
+    if not len(extra):
+        return fc
+    a = fc.catalog
+
+    def cat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.concatenate([x, y.astype(x.dtype)])
+
+    def nan_rows(x: np.ndarray | None) -> np.ndarray | None:
+        if x is None:
+            return None
+        return np.concatenate([x, np.full((len(extra), *x.shape[1:]), np.nan)])
+
+    catalog = Candidates(
+        item_type=cat(a.item_type, extra.item_type),
+        item_id=cat(a.item_id, extra.item_id),
+        category=cat(a.category, extra.category),
+        organization=cat(a.organization, extra.organization),
+        lon=cat(a.lon, extra.lon),
+        lat=cat(a.lat, extra.lat),
+        published_s=cat(a.published_s, extra.published_s),
+        start_s=cat(a.start_s, extra.start_s),
+        end_s=cat(a.end_s, extra.end_s),
+        expires_s=cat(a.expires_s, extra.expires_s),
+        urgency=cat(a.urgency, extra.urgency),
+        popularity=cat(a.popularity, extra.popularity),
+        severity=cat(a.severity, extra.severity),
+        text=sp.vstack([a.text, extra.text], format="csr")
+        if a.text.shape[0]
+        else extra.text.tocsr(),
+        area_item=a.area_item,
+        area_id=a.area_id,
+        place_distance_m=nan_rows(a.place_distance_m),
+        point_distance_m=nan_rows(a.point_distance_m),
+    )
+    return FeedCatalog(catalog, np.concatenate([fc.is_candidate, np.zeros(len(extra), bool)]))
+
+
+def feed_catalog_indexed(request: CandidateRequest, *, text_language: str) -> FeedCatalog:
+    """The request's catalog from this process's index, else from the SQL statement.
+
+    SQL when the index is off (``FEED_ITEM_INDEX = False``), asked in another text language
+    than it holds, or when the cache (the content generation) is unreachable; history items
+    the index does not hold are read with ``items_catalog`` (one query, when there are some).
+    """
+    from django.conf import settings
+
+    from apps.recommend.online.candidate_query import feed_catalog, items_catalog
+    from apps.recommend.online.item_index import current_index
+
+    index = None
+    if getattr(settings, "FEED_ITEM_INDEX", True) and text_language == settings.LANGUAGE_CODE:
+        index = current_index()
+    if index is None:
+        return feed_catalog(request, text_language=text_language)
+    answer = index_catalog(index, request)
+    if not answer.missing_history:
+        return answer.catalog
+    extra = items_catalog(answer.missing_history, now=request.now, text_language=text_language)
+    return catalog_extend(answer.catalog, extra)
