@@ -121,7 +121,7 @@ def test_index_gives_the_sql_candidates_and_facts_on_a_generated_city(city):
     assert sum(r.personal for r in requests) >= 8
     for request in requests:
         sql = feed_catalog(request)
-        mine = index_catalog(index, request).catalog.catalog
+        mine = index_catalog(index, request).catalog
         assert set(sql.candidates().keys) == set(mine.candidates().keys)
         sql_history = sql.catalog.take(~sql.is_candidate)
         mine_history = mine.catalog.take(~mine.is_candidate)

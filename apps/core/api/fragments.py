@@ -61,6 +61,14 @@ LIST, DETAIL = "l", "d"
 #: Where the per-request ``distance_m`` goes: the byte offset is found with this sentinel.
 _DISTANCE_SENTINEL = -7_123_456_789
 _DISTANCE_MARK = b',"distance_m":' + str(_DISTANCE_SENTINEL).encode()
+
+
+def _distance_follows() -> str:
+    """The list field that ``distance_m`` follows in the live serializer's order."""
+    from apps.core.api.serializers import ContentListItemSerializer
+
+    fields = list(ContentListItemSerializer.Meta.fields)
+    return fields[fields.index("distance_m") - 1]
 _NO_SPLIT = -1
 #: Response header: how many of the response's items came pre-rendered, ``hits/items``.
 FRAGMENTS_HEADER = "X-Fragments"
@@ -153,12 +161,13 @@ def _encode_fragment(
     data = dict(data)
     data.pop("distance_m", None)
     split = _NO_SPLIT
-    if "url" in data:
-        # ``distance_m`` follows ``url`` (ContentListItemSerializer.Meta.fields).
+    before = _distance_follows()
+    if before in data:
+        # ``distance_m`` goes where ContentListItemSerializer.Meta.fields puts it.
         with_mark: dict[str, Any] = {}
         for key, value in data.items():
             with_mark[key] = value
-            if key == "url":
+            if key == before:
                 with_mark["distance_m"] = _DISTANCE_SENTINEL
         marked = encode_json(with_mark)
         split = marked.index(_DISTANCE_MARK)
