@@ -310,6 +310,7 @@ CONTENT_FIELDS: tuple[str, ...] = (
     "expires_at",
     "urgency",
     "notify",
+    "exercise",
     "image_alt_fr",
     "image_alt_en",
     "image_credit",

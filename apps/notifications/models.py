@@ -62,6 +62,9 @@ class Notification(models.Model):
     #: ``{"fr": {"title": …, "body": …}, "en": {…}}``
     texts = models.JSONField(default=dict)
     targeted = models.PositiveIntegerField(_("appareils ciblés"), default=0)
+    #: A drill (the item's ``exercise`` flag): texts prefixed EXERCICE, and its deliveries can
+    #: only be test devices (``audience.drill_only``, applied again when they are inserted).
+    exercise = models.BooleanField(_("exercice"), default=False)
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -41,6 +41,7 @@ def _create(
     tag: str = "",
     texts_: dict[str, dict[str, str]],
     user: Any = None,
+    exercise: bool = False,
 ) -> Notification | None:
     """The notification of ``key``, or None when it exists already (the trigger fired twice)."""
     if Notification.objects.filter(key=key).exists():
@@ -54,7 +55,8 @@ def _create(
                 item_id=item_id,
                 urgency=urgency,
                 tag=tag,
-                texts=texts_,
+                texts=texts.drill_texts(texts_) if exercise else texts_,
+                exercise=exercise,
                 created_by=user if user is not None and user.is_authenticated else None,
             )
     except IntegrityError:  # a concurrent trigger created it first
@@ -62,7 +64,12 @@ def _create(
 
 
 def _fill(notification: Notification, devices: Any, *, why: bool = True) -> int:
-    """Insert the deliveries, count them, enqueue ``dispatch`` on commit."""
+    """Insert the deliveries, count them, enqueue ``dispatch`` on commit.
+
+    A drill's deliveries go to test devices only, whatever ``devices`` holds.
+    """
+    if notification.exercise:
+        devices = audiences.drill_only(devices)
     inserted = audiences.insert_deliveries(notification.pk, devices, why=why)
     notification.targeted = inserted  # a fresh notification: every delivery is one just inserted
     notification.save(update_fields=["targeted"])
@@ -107,6 +114,7 @@ def item_notify(
         urgency=item.urgency,
         tag=tag,
         texts_=body,
+        exercise=item.exercise,
     )
     if notification is None:
         return None
@@ -141,6 +149,7 @@ def event_reminder_notify(*, event: Any, start_at: datetime) -> Notification | N
         urgency=Urgency.INFO,
         tag=tag_for("events", event.pk),
         texts_=texts.event_reminder_texts(event, start_at),
+        exercise=event.exercise,
     )
     if notification is None:
         return None
@@ -160,6 +169,7 @@ def works_reminder_notify(*, works: Any, day: Any) -> Notification | None:
         urgency=Urgency.INFO,
         tag=tag_for("works", works.pk),
         texts_=texts.works_reminder_texts(works),
+        exercise=works.exercise,
     )
     if notification is None:
         return None
