@@ -16,3 +16,15 @@ def cap_schema_present() -> Path:
     if not CAP_XSD.is_file():
         pytest.fail(f"The CAP 1.2 schema is missing: expected {CAP_XSD} (INTEROP_STANDARDS_DIR)")
     return CAP_XSD
+
+
+# The push fixtures of tests/notifications (fake FCM in process, its service account, gateway
+# settings), shared by the drill's end-to-end test and the payload tests.
+from tests.notifications.conftest import (  # noqa: E402, F401
+    fake_fcm,
+    fake_fcm_server,
+    fcm_gateway,
+    fcm_service_account,
+    fcm_settings,
+    log_backend,
+)
