@@ -13,4 +13,5 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         from apps.alerts import (  # noqa: F401
             receivers,  # CAP messages follow the publications, updates and withdrawals
+            tasks,  # the poll of the CAP sources (beat, backend/celery.py)
         )

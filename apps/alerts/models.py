@@ -80,6 +80,14 @@ class CapSource(models.Model):
         related_name="+",
         verbose_name=_("catégorie des brouillons"),
     )
+    certificate = models.TextField(
+        _("certificat de signature (PEM)"),
+        blank=True,
+        help_text=_(
+            "Si renseigné, chaque alerte doit porter une signature XML valide de ce certificat ; "
+            "une alerte non signée ou mal signée est refusée et signalée."
+        ),
+    )
     last_polled_at = models.DateTimeField(_("dernière lecture"), null=True, blank=True)
     last_ok_at = models.DateTimeField(_("dernière lecture réussie"), null=True, blank=True)
     last_error = models.TextField(_("dernière erreur"), blank=True)
@@ -109,6 +117,7 @@ class CapInbound(models.Model):
         CapSource, on_delete=models.CASCADE, related_name="inbound", verbose_name=_("source")
     )
     digest = models.CharField(max_length=64, editable=False)
+    url = models.URLField(_("adresse"), max_length=500, blank=True)
     identifier = models.CharField(_("identifiant"), max_length=250, blank=True)
     sender = models.CharField(_("émetteur"), max_length=250, blank=True)
     sent_at = models.DateTimeField(_("émis le"), null=True, blank=True)

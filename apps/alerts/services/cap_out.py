@@ -1,5 +1,4 @@
-"""Writes of public alerts: the CAP messages that follow our publications (out) and the
-drafts made from CAP sources (in, ``apps.alerts.sources``)."""
+"""CAP out: the CAP 1.2 messages that follow our publications, updates and withdrawals."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.alerts.cap.build import cancel_document, cap_document, reference_of
-from apps.alerts.cap.schema import cap_errors
+from apps.alerts.cap.schema import StandardsMissingError, cap_errors
 from apps.alerts.models import CapMessage, MsgType
 from apps.alerts.outgoing import alert_content, cap_eligible
 from apps.core.models import PublishableContent
@@ -54,7 +53,11 @@ def _store(
     headline: str,
     expires_at=None,
 ) -> CapMessage | None:
-    errors = cap_errors(document)
+    try:
+        errors = cap_errors(document)
+    except StandardsMissingError as error:  # a deployment without the schema: no CAP, but
+        logger.error("CAP message for %s/%s not published: %s", item_type, item_id, error)
+        return None  # the publication and its push go on
     if errors:  # never publish an invalid CAP message; the push itself is not held back
         logger.error(
             "CAP message for %s/%s is invalid, not published: %s",
