@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.item_types import CODE_CHOICES
+from apps.notifications.models import Notification
 
 
 class MsgType(models.TextChoices):
@@ -142,3 +143,14 @@ class CapInbound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender} {self.identifier}: {self.outcome}"
+
+
+class AlertReport(Notification):
+    """The admin entry of the delivery reports: the notifications of alerts (a proxy, no
+    table of its own), each shown as its report (``apps.alerts.admin``)."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ("view",)
+        verbose_name = _("rapport de diffusion d'alerte")
+        verbose_name_plural = _("rapports de diffusion d'alertes")
