@@ -56,7 +56,7 @@ def _published_alert_with_deliveries(organization=None):
     notification = Notification.objects.get(kind=Kind.NEW, item_id=item.pk)
     rows = list(Delivery.objects.filter(notification=notification).order_by("pk"))
     now = timezone.now()
-    for index, row in enumerate(rows[:10]):
+    for row in rows[:10]:
         row.status, row.sent_at = DeliveryStatus.SENT, now
         row.save(update_fields=["status", "sent_at"])
     return notification

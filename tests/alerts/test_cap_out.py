@@ -174,3 +174,17 @@ def test_cap_out_atom_feed_parses_and_each_entry_links_its_cap_message(client):
 def test_cap_out_unknown_message_is_a_404_and_unknown_parameters_a_400(client):
     assert client.get("/api/v1/feeds/alerts/nope.cap").status_code == 404
     assert client.get("/api/v1/feeds/alerts.cap.atom?x=1").status_code == 400
+
+
+def test_cap_out_the_demo_citys_alerts_validate():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--force", stdout=StringIO())
+    published = CapMessage.objects.all()
+    assert published.exists(), "the demo city publishes at least one alert"
+    for message in published:
+        assert cap_errors(message.document.encode()) == [], message.document
+        root = cap(message.document)
+        assert texts(root, "cap:info/cap:area/cap:geocode/cap:valueName")  # the demo's INSEE
