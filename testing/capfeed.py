@@ -41,8 +41,8 @@ class FakeCapSource:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = int(self.server.server_address[1])
+        return f"http://127.0.0.1:{port}"
 
     def __enter__(self) -> FakeCapSource:
         self._thread.start()

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.gis.geos import Polygon
 from django.utils.text import slugify
 
 from apps.alerts.cap.build import AlertContent, AreaContent, InfoText
@@ -140,7 +141,12 @@ def area_of(item: PublishableContent) -> AreaContent:
     communes = [area for area in touched if area.kind == AreaKind.COMMUNE]
     if item.geometry is None:
         communes = list(Area.objects.filter(kind=AreaKind.COMMUNE).order_by("name"))
-        polygons = [ring_text(polygon) for area in communes for polygon in area.geometry]
+        polygons = [
+            ring_text(polygon)
+            for area in communes
+            for polygon in area.geometry
+            if isinstance(polygon, Polygon)
+        ]
         circles: list[str] = []
         touched = communes
     else:

@@ -122,7 +122,7 @@ def _parse_pair(text: str) -> tuple[float, float]:
     return lon, lat
 
 
-def polygon_from_text(text: str) -> Polygon:
+def polygon_from_text(text: str) -> GEOSGeometry:
     """A CAP ``polygon``: at least four pairs, the first equal to the last."""
     pairs = [_parse_pair(pair) for pair in text.split()]
     if len(pairs) < 4:
@@ -157,7 +157,7 @@ def circle_from_text(text: str) -> Polygon:
     return Polygon(ring, srid=WGS84)
 
 
-def union_of(shapes: list[Polygon]) -> GEOSGeometry | None:
+def union_of(shapes: list[GEOSGeometry]) -> GEOSGeometry | None:
     """The union of CAP shapes as one (multi)polygon, or None."""
     if not shapes:
         return None

@@ -148,7 +148,7 @@ def _target(alert: IncomingAlert) -> News | None:
             .order_by("-received_at")
             .first()
         )
-        if row is not None:
+        if row is not None and row.item_id is not None:
             item = News.objects.filter(pk=row.item_id).first()
             if item is not None:
                 return item
