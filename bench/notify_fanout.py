@@ -230,8 +230,8 @@ def fan_out(
         "fake_requests": stats["requests"],
         "load_before": round(load_before, 2),
         "load_after": round(os.getloadavg()[0], 2),
-        # The crisis cell's delivery report (apps.alerts): seconds from the publication (the
-        # notification row, in the publishing transaction) to p % handed over, and its cost.
+        # The crisis cell's delivery report (apps.alerts): seconds from the publication's
+        # commit (``Notification.committed_at``) to p % handed over, and its cost.
         **{f"report_p{p}_s": value for p, value in report.items()},
         "report_compute_s": report_compute_s,
     }
@@ -409,7 +409,7 @@ def render(figures: dict[str, Any]) -> str:
             f"publishing transaction {a['median_publish_s']} s)",
             f"  delivery report (apps.alerts): 50 % handed over at {a['median_report_p50_s']} s, "
             f"90 % {a['median_report_p90_s']} s, 99 % {a['median_report_p99_s']} s, 100 % "
-            f"{a['median_report_p100_s']} s from the publication; report computed in "
+            f"{a['median_report_p100_s']} s from the publication's commit; report computed in "
             f"{a['median_report_compute_s']} s",
         ]
         lines += [_run_line(run) for run in a["runs"]]

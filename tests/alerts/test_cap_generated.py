@@ -81,9 +81,18 @@ geometry = st.one_of(
     ),
     st.builds(lambda p, ln: GeometryCollection(p, ln, srid=WGS84), point, line),
 )
-# Any text an editor may paste: every plane, controls, markup characters, CAP's separators.
-words = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=300)
-title = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=200)
+# Any text an editor may paste: every plane, controls, markup characters, CAP's separators
+# (not NUL, which PostgreSQL text refuses before any CAP is written).
+words = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=0,
+    max_size=300,
+)
+title = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=200,
+)
 
 
 @override_settings(CAP_INCLUDE_IMPORTANT=True)

@@ -188,3 +188,19 @@ def test_cap_out_the_demo_citys_alerts_validate():
         assert cap_errors(message.document.encode()) == [], message.document
         root = cap(message.document)
         assert texts(root, "cap:info/cap:area/cap:geocode/cap:valueName")  # the demo's INSEE
+
+
+def test_cap_out_feed_query_count_does_not_grow_with_the_alerts(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/v1/feeds/alerts.cap.atom").status_code == 200
+        return len(captured)
+
+    content_publish(item=alert_item())
+    few = queries()
+    for _n in range(5):
+        content_publish(item=alert_item())
+    assert queries() == few <= 3  # the version aggregate, the latest message per item

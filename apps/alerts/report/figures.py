@@ -1,8 +1,8 @@
 """The figures of an alert's delivery report (docs/alerts.md, "Lire le rapport").
 
 Per notification: targeted, handed to FCM (``sent``), failed by reason, held, skipped, still
-in flight, opens; the time from the publication (the notification row, written in the
-publishing transaction) to 50 / 90 / 99 / 100 % of the targeted devices handed over; the
+in flight, opens; the time from the publication's commit (``Notification.committed_at``; the
+row's creation for older rows) to 50 / 90 / 99 / 100 % of the targeted devices handed over; the
 timeline (the share handed over, second by second). Counts go through
 ``apps.core.disclosure`` as on every staff page (masked below K, rounded to BASE); the raw
 figures stay in ``AlertReport.raw`` for the tests and are never shown.
@@ -101,7 +101,7 @@ def _handed(notification: Notification):
 def alert_report(notification: Notification) -> AlertReport:
     """The report of one notification (an alert's publication or update, or a drill)."""
     stats = notification_stats([notification])[notification.pk]
-    started = notification.created_at
+    started = notification.committed_at or notification.created_at
     handed = _handed(notification)
     targeted = notification.targeted
     reached: dict[int, float | None] = {}

@@ -73,6 +73,12 @@ def _fill(notification: Notification, devices: Any, *, why: bool = True) -> int:
     inserted = audiences.insert_deliveries(notification.pk, devices, why=why)
     notification.targeted = inserted  # a fresh notification: every delivery is one just inserted
     notification.save(update_fields=["targeted"])
+    pk = notification.pk
+    # The publication's commit, stamped before ``dispatch`` is enqueued (the report's clock).
+    transaction.on_commit(
+        lambda: Notification.objects.filter(pk=pk).update(committed_at=timezone.now()),
+        robust=True,
+    )
     if inserted:
         # robust: the broker down must not turn a committed publication into a 500; the
         # deliveries are pending in the outbox and the sweeper enqueues them later.
