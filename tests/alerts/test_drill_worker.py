@@ -132,7 +132,11 @@ def test_drill_end_to_end_reaches_enrolled_devices_only_and_the_report_matches(w
     assert all(report.reached_s[p] is not None for p in (50, 90, 99, 100))
     assert report.reached_s[50] <= report.reached_s[90] <= report.reached_s[100]
     last = rows.order_by("-sent_at").values_list("sent_at", flat=True)[0]
-    assert report.reached_s[100] == pytest.approx((last - notification.created_at).total_seconds())
+    notification.refresh_from_db()
+    assert notification.created_at <= notification.committed_at <= last  # the commit's stamp
+    assert report.reached_s[100] == pytest.approx(
+        (last - notification.committed_at).total_seconds()
+    )
     # Shown rounded to 5: 22 devices read as 20 or 25.
     assert report.shown["targeted"] in {"20", "25"}
     assert report_csv(report).decode("utf-8-sig").startswith("section;")
