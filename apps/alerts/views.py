@@ -19,7 +19,7 @@ from apps.alerts.outgoing import cap_sender
 from apps.alerts.selectors import feed_messages
 from apps.core.api.conditional import etag_for, not_modified, set_validators
 from apps.core.api.params import KnownQueryParams
-from apps.core.api.schema import RawResponseSchema
+from apps.core.api.schema import ErrorSerializer, RawResponseSchema
 from apps.core.api.throttles import PublicReadThrottle
 
 ATOM_EXAMPLE = """<?xml version='1.0' encoding='UTF-8'?>
@@ -111,7 +111,7 @@ class CapMessageView(_PublicXmlView):
         ],
         responses={
             (200, "application/cap+xml"): RawResponseSchema({"type": "string", "format": "xml"}),
-            404: OpenApiResponse(description="No such message."),
+            404: OpenApiResponse(response=ErrorSerializer, description="No such message."),
         },
     )
     def get(self, request: Request, identifier: str) -> HttpResponse:
