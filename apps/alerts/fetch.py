@@ -6,6 +6,7 @@ import time
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 class FetchError(Exception):
@@ -16,7 +17,7 @@ def fetch(url: str) -> bytes:
     """GET ``url`` and return its body, at most ``CAP_FETCH_MAX_BYTES``, within
     ``CAP_FETCH_TIMEOUT_S`` per step; any failure is a ``FetchError``."""
     if not url.startswith(("http://", "https://")):
-        raise FetchError(f"Adresse non prise en charge : {url[:100]}")
+        raise FetchError(_("Adresse non prise en charge : %(url)s") % {"url": url[:100]})
     max_bytes: int = settings.CAP_FETCH_MAX_BYTES
     timeout = httpx.Timeout(settings.CAP_FETCH_TIMEOUT_S)
     headers = {
@@ -30,21 +31,36 @@ def fetch(url: str) -> bytes:
             client.stream("GET", url, headers=headers) as response,
         ):
             if response.status_code != 200:
-                raise FetchError(f"Réponse HTTP {response.status_code} de {url[:100]}")
+                raise FetchError(
+                    _("Réponse HTTP %(status)s de %(url)s")
+                    % {"status": response.status_code, "url": url[:100]}
+                )
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError(f"Document trop gros ({declared} octets, max {max_bytes}).")
+                raise FetchError(
+                    _("Document trop gros (%(size)s octets, max %(max)s).")
+                    % {"size": declared, "max": max_bytes}
+                )
             body = bytearray()
             # A server that drips bytes resets the read timeout forever: a total deadline too.
             deadline = time.monotonic() + 3 * settings.CAP_FETCH_TIMEOUT_S
             for chunk in response.iter_bytes():
                 body += chunk
                 if len(body) > max_bytes:
-                    raise FetchError(f"Document trop gros (plus de {max_bytes} octets).")
+                    raise FetchError(
+                        _("Document trop gros (plus de %(max)s octets).") % {"max": max_bytes}
+                    )
                 if time.monotonic() > deadline:
-                    raise FetchError(f"Délai total dépassé pour {url[:100]}.")
+                    raise FetchError(_("Délai total dépassé pour %(url)s.") % {"url": url[:100]})
             return bytes(body)
     except httpx.TimeoutException as error:
-        raise FetchError(f"Délai dépassé pour {url[:100]} ({type(error).__name__}).") from None
+        raise FetchError(
+            _("Délai dépassé pour %(url)s (%(kind)s).")
+            % {"url": url[:100], "kind": type(error).__name__}
+        ) from None
     except httpx.HTTPError as error:
-        raise FetchError(f"Lecture impossible de {url[:100]} : {error}"[:300]) from None
+        raise FetchError(
+            (_("Lecture impossible de %(url)s : %(error)s") % {"url": url[:100], "error": error})[
+                :300
+            ]
+        ) from None

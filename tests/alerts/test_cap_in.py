@@ -247,7 +247,7 @@ def test_cap_in_a_source_with_a_certificate_accepts_only_documents_it_signed(sou
     source = source_of("http://unused.example/a.xml", kind=SourceKind.FILE, certificate=certificate)
 
     unsigned = cap_document_receive(source=source, document=data("outside_alert.xml"))
-    assert unsigned.outcome == Outcome.INVALID and "unsigned" in unsigned.detail
+    assert unsigned.outcome == Outcome.INVALID and "non signée" in unsigned.detail
     forged = cap_document_receive(
         source=source, document=_signed(data("insee_alert.xml"), other_key, certificate)
     )

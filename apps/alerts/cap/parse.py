@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.gis.geos import GEOSGeometry
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from apps.alerts.cap.geometry import circle_from_text, polygon_from_text, union_of
@@ -130,11 +131,11 @@ def signature_error(document: bytes, certificate: str) -> str:
     from signxml.exceptions import InvalidInput, InvalidSignature
 
     if not is_signed(document):
-        return "unsigned: no XML-DSig Signature element"
+        return _("non signée : aucun élément Signature (XML-DSig)")
     try:
         XMLVerifier().verify(document, x509_cert=certificate)
     except (InvalidSignature, InvalidInput) as error:
-        return f"invalid signature: {error}"[:300]
+        return (_("signature invalide : %(error)s") % {"error": error})[:300]
     except ValueError as error:  # an unreadable certificate
-        return f"certificate unusable: {error}"[:300]
+        return (_("certificat inutilisable : %(error)s") % {"error": error})[:300]
     return ""

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from typing import Any
 
 import feedparser
 from django.contrib.gis.geos import GeometryCollection, GEOSGeometry, MultiPolygon, Polygon
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.alerts.cap.parse import IncomingAlert, cap_parse, signature_error
 from apps.alerts.cap.schema import cap_errors
@@ -39,8 +41,10 @@ from apps.news.services import news_apply
 
 logger = logging.getLogger(__name__)
 
-#: CAP documents read per feed and poll, at most (the rest waits for the next poll).
+#: CAP documents read per feed and poll, at most, and no new one after this many seconds (the
+#: rest waits for the next poll, a minute later): a poll never runs unbounded.
 MAX_FEED_DOCUMENTS = 50
+POLL_BUDGET_S = 40.0
 TITLE_MAX, SUMMARY_MAX = 200, 500
 SOURCE_LINE = {"fr": "Source : {name}", "en": "Source: {name}"}
 INSTRUCTION_LINE = {"fr": "Consignes : {text}", "en": "Instructions: {text}"}
@@ -166,10 +170,17 @@ def _apply(
     return news_apply(news=item, data=data)
 
 
-@transaction.atomic
 def cap_document_receive(*, source: CapSource, document: bytes, url: str = "") -> CapInbound | None:
     """Read one CAP document from ``source`` (see the module's docstring); None when these
-    bytes were read from this source before."""
+    bytes were read from this source before (or by a concurrent poll at the same moment)."""
+    try:
+        return _receive(source=source, document=document, url=url)
+    except IntegrityError:  # another poll of the same source recorded it first
+        return None
+
+
+@transaction.atomic
+def _receive(*, source: CapSource, document: bytes, url: str) -> CapInbound | None:
     digest = hashlib.sha256(document).hexdigest()
     if CapInbound.objects.filter(source=source, digest=digest).exists():
         return None
@@ -187,7 +198,8 @@ def cap_document_receive(*, source: CapSource, document: bytes, url: str = "") -
             digest,
             url,
             Outcome.IGNORED,
-            f"status {alert.status}, msgType {alert.msg_type}",
+            _("statut %(status)s, type %(type)s : seules les alertes réelles sont reprises")
+            % {"status": alert.status, "type": alert.msg_type},
             alert,
         )
     if (
@@ -195,11 +207,13 @@ def cap_document_receive(*, source: CapSource, document: bytes, url: str = "") -
         .exclude(outcome=Outcome.INVALID)
         .exists()
     ):
-        return _record(source, digest, url, Outcome.IGNORED, "already received", alert)
+        return _record(source, digest, url, Outcome.IGNORED, _("déjà reçue"), alert)
     target = _target(alert) if alert.msg_type != "Alert" else None
     if alert.msg_type == "Cancel":
         if target is None:
-            return _record(source, digest, url, Outcome.IGNORED, "cancels nothing we hold", alert)
+            return _record(
+                source, digest, url, Outcome.IGNORED, _("n'annule aucune alerte reçue"), alert
+            )
         return _withdraw(source, digest, url, alert, target)
     clipped = _clipped(alert)
     if clipped is None:
@@ -216,10 +230,10 @@ def _withdraw(
 ) -> CapInbound:
     if item.status == Status.PUBLISHED:
         content_archive(item=item)
-        detail = "published alert archived"
+        detail = _("alerte publiée archivée")
     else:
         content_delete(item=item)
-        detail = "draft deleted"
+        detail = _("brouillon supprimé")
     record = _record(source, digest, url, Outcome.WITHDRAWN, detail, alert)
     record.item_type, record.item_id = "news", item.pk
     record.save(update_fields=["item_type", "item_id"])
@@ -231,7 +245,7 @@ def _feed_links(body: bytes) -> list[str]:
     links first, else every entry's link and enclosures)."""
     parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
     if parsed.bozo and not parsed.entries:
-        raise FetchError(f"Flux illisible : {parsed.bozo_exception}"[:300])
+        raise FetchError((_("Flux illisible : %(error)s") % {"error": parsed.bozo_exception})[:300])
     urls: list[str] = []
     for entry in parsed.entries:
         links = entry.get("links", [])
@@ -256,7 +270,10 @@ def cap_source_poll(*, source: CapSource) -> dict[str, int]:
             seen = set(CapInbound.objects.filter(source=source).values_list("url", flat=True))
             links = [url for url in _feed_links(body) if url not in seen][:MAX_FEED_DOCUMENTS]
             documents = []
+            deadline = time.monotonic() + POLL_BUDGET_S
             for url in links:
+                if time.monotonic() > deadline:  # the rest waits for the next poll
+                    break
                 documents.append((url, fetch(url)))
     except FetchError as error:
         CapSource.objects.filter(pk=source.pk).update(last_polled_at=now, last_error=str(error))
@@ -270,6 +287,6 @@ def cap_source_poll(*, source: CapSource) -> dict[str, int]:
     CapSource.objects.filter(pk=source.pk).update(
         last_polled_at=now,
         last_ok_at=now,
-        last_error=f"{invalid} document(s) invalide(s)" if invalid else "",
+        last_error=_("%(n)d document(s) invalide(s)") % {"n": invalid} if invalid else "",
     )
     return counts
