@@ -112,3 +112,27 @@ def test_drill_texts_are_prefixed_and_the_cap_status_is_exercise():
     assert text(root, "cap:note").startswith("EXERCICE")
     for path in ("cap:info/cap:headline", "cap:info/cap:description", "cap:info/cap:instruction"):
         assert all(value.startswith("EXERCICE — ") for value in texts(root, path)), path
+
+
+def test_drill_item_titles_and_summaries_are_marked_where_the_app_shows_them(client):
+    from apps.core.services import content_save
+    from tests.factories import NewsFactory
+
+    item = NewsFactory.build(
+        category=NewsFactory().category,
+        organization=NewsFactory().organization,
+        title_fr="Crue de la Saône",
+        title_en="Saône flood",
+        summary_fr="Quais fermés",
+        summary_en="",
+        exercise=True,
+    )
+    content_save(item=item)
+    content_save(item=item)  # once only
+    item.refresh_from_db()
+    assert item.title_fr == "EXERCICE — Crue de la Saône"
+    assert item.title_en == "EXERCICE — Saône flood"
+    assert item.summary_fr == "EXERCICE — Quais fermés" and not item.summary_en
+    content_publish(item=item)
+    detail = client.get(f"/api/v1/news/{item.pk}/").json()
+    assert detail["title"].startswith("EXERCICE")
