@@ -103,7 +103,7 @@ DRILL_PREFIX = "EXERCICE — "
 def _drill_marked(item: PublishableContent) -> None:
     """Prefix the drill's titles and summaries with ``DRILL_PREFIX`` (once, within length)."""
     for field in ("title", "summary"):
-        limit = type(item)._meta.get_field(field).max_length or 200
+        limit = getattr(type(item)._meta.get_field(field), "max_length", None) or 200
         for code, _name in settings.LANGUAGES:
             name = f"{field}_{code}"
             value = getattr(item, name, None)
