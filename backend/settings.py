@@ -88,6 +88,16 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "SITE_ANDROID_CERT_FINGERPRINTS": (list, []),
     "SITE_IOS_APP_IDS": (list, []),
     "SITE_IOS_APP_STORE_ID": (str, ""),
+    # Public alerts (docs/alerts.md): CAP 1.2 out and in, alert presentation on phones.
+    "CAP_SENDER": (str, ""),
+    "CAP_INCLUDE_IMPORTANT": (bool, False),
+    "CAP_STATUS_TEST": (bool, False),
+    "CAP_POINT_RADIUS_M": (int, 200),
+    "CAP_LINE_BUFFER_M": (int, 50),
+    "CAP_FETCH_TIMEOUT_S": (float, 10.0),
+    "CAP_FETCH_MAX_BYTES": (int, 2_000_000),
+    "NOTIFY_IOS_CRITICAL_ALERTS": (bool, False),
+    "NOTIFY_ANDROID_ALERT_CHANNEL": (str, ""),
 }
 env = environ.Env(**SCHEMA)
 env_file = BASE_DIR / ".env"
@@ -130,6 +140,7 @@ INSTALLED_APPS = [
     "apps.recommend",
     "apps.interop",
     "apps.site",
+    "apps.alerts",
 ]
 
 MIDDLEWARE = [
@@ -478,6 +489,22 @@ for _origin in SITE_WIDGET_ORIGINS:
         raise ImproperlyConfigured(
             f"SITE_WIDGET_ORIGINS: {_origin!r} is not an origin (https://host[:port])."
         )
+
+# --- Public alerts (docs/alerts.md) ---------------------------------------------------------
+# CAP 1.2: the sender (default: SITE_URL's host); ``important`` items too; status Test for a
+# staging server; the circle around a point and the band around a line, in metres.
+CAP_SENDER: str = env("CAP_SENDER")
+CAP_INCLUDE_IMPORTANT: bool = env("CAP_INCLUDE_IMPORTANT")
+CAP_STATUS_TEST: bool = env("CAP_STATUS_TEST")
+CAP_POINT_RADIUS_M: int = env("CAP_POINT_RADIUS_M")
+CAP_LINE_BUFFER_M: int = env("CAP_LINE_BUFFER_M")
+# CAP sources polled (apps.alerts.sources): per request, and the largest document read.
+CAP_FETCH_TIMEOUT_S: float = env("CAP_FETCH_TIMEOUT_S")
+CAP_FETCH_MAX_BYTES: int = env("CAP_FETCH_MAX_BYTES")
+# Alert presentation on phones (docs/notifications.md): the iOS critical-alert sound, only
+# when the app holds Apple's entitlement; an Android channel the app lets bypass Do Not Disturb.
+NOTIFY_IOS_CRITICAL_ALERTS: bool = env("NOTIFY_IOS_CRITICAL_ALERTS")
+NOTIFY_ANDROID_ALERT_CHANNEL: str = env("NOTIFY_ANDROID_ALERT_CHANNEL")
 
 # --- Security -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -21,6 +21,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.works.api.urls")),
     path("", include("apps.events.api.urls")),
     path("", include("apps.interop.api.urls")),
+    path("", include("apps.alerts.urls")),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [

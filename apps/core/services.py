@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -94,6 +95,22 @@ def _saved(item: PublishableContent) -> None:
     signals.content_saved.send(sender=type(item), item_type=item.type_code, item_id=item.pk)
 
 
+#: The mark of a drill (``exercise``), before its title and summary in every language, as in
+#: its pushes and CAP messages (docs/alerts.md): nobody may take a drill for the real thing.
+DRILL_PREFIX = "EXERCICE — "
+
+
+def _drill_marked(item: PublishableContent) -> None:
+    """Prefix the drill's titles and summaries with ``DRILL_PREFIX`` (once, within length)."""
+    for field in ("title", "summary"):
+        limit = getattr(type(item)._meta.get_field(field), "max_length", None) or 200
+        for code, _name in settings.LANGUAGES:
+            name = f"{field}_{code}"
+            value = getattr(item, name, None)
+            if value and not value.startswith("EXERCICE"):
+                setattr(item, name, (DRILL_PREFIX + value)[:limit])
+
+
 @transaction.atomic
 def content_save(*, item: PublishableContent, user: Any = None) -> list[str]:
     """Validate and save ``item``, recompute its areas; return the material fields changed.
@@ -113,6 +130,8 @@ def content_save(*, item: PublishableContent, user: Any = None) -> list[str]:
                 )
     elif item.status not in (Status.DRAFT,):
         raise ValidationError(_("Un nouveau contenu est créé en brouillon."))
+    if item.exercise:
+        _drill_marked(item)
     item.full_clean()
     if item.pk is None and user is not None and user.is_authenticated:
         item.created_by = user
@@ -310,6 +329,7 @@ CONTENT_FIELDS: tuple[str, ...] = (
     "expires_at",
     "urgency",
     "notify",
+    "exercise",
     "image_alt_fr",
     "image_alt_en",
     "image_credit",

@@ -104,8 +104,19 @@ def _where_among_q(item: PublishableContent, among: QuerySet[Any]) -> Q:
     return where
 
 
+def drill_only(devices: QuerySet[Device]) -> QuerySet[Device]:
+    """``devices`` cut to the enrolled test devices: the whole audience of a drill."""
+    return devices.filter(pk__in=Device.objects.drill_enrolled().values("pk"))
+
+
 def audience(item: PublishableContent) -> QuerySet[Device]:
-    """The devices to notify about ``item`` (evaluated lazily, one query)."""
+    """The devices to notify about ``item`` (evaluated lazily, one query).
+
+    A drill (``item.exercise``) reaches the pushable test devices and nobody else, wherever
+    they are: the rehearsal checks the chain, not the targeting (docs/alerts.md).
+    """
+    if item.exercise:
+        return drill_only(Device.objects.pushable())
     devices = Device.objects.pushable().filter(min_urgency__lte=item.urgency)
     if item.urgency >= Urgency.IMPORTANT:
         return devices.filter(where_q(item))

@@ -70,6 +70,12 @@ class Notification(models.Model):
     #: deliveries are purged (``retention``), for the public register (``transparency``).
     reached = models.PositiveIntegerField(_("appareils atteints"), default=0, editable=False)
     first_sent_at = models.DateTimeField(_("premier envoi"), null=True, blank=True, editable=False)
+    #: A drill (the item's ``exercise`` flag): texts prefixed EXERCICE, and its deliveries can
+    #: only be test devices (``audience.drill_only``, applied again when they are inserted).
+    exercise = models.BooleanField(_("exercice"), default=False)
+    #: When the transaction that created it committed (the publication's commit): the start of
+    #: the delivery report's clock (``apps.alerts``). Empty for rows made before it existed.
+    committed_at = models.DateTimeField(_("validée le"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -28,7 +28,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
-from apps.core.disclosure import cell_key, counter_key, key_sum
+from apps.core.disclosure import (
+    Cell,
+    Relation,
+    cell_key,
+    counter_key,
+    key_sum,
+    keys_combined,
+)
 from apps.core.registry import content_models
 from apps.notifications import services
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
@@ -111,6 +118,43 @@ class NotificationStats:
     @property
     def skipped_reasons(self) -> list[tuple[str, int]]:
         return self.reasons(SKIPPED_REASONS)
+
+
+#: Deliveries by status, as the statistics show them (``in_flight``: pending or sending).
+STATUS_CELLS = ("sent", "failed", "held", "skipped", "in_flight")
+
+
+def stats_cells(stats: NotificationStats) -> tuple[dict[str, Cell], list[Relation]]:
+    """The counts of ``stats`` as disclosure cells (``targeted``, a status of
+    ``STATUS_CELLS``, ``opened``, ``reason_<r>``) and the relations between them (targeted =
+    statuses, failed and skipped = their reasons, opened within sent): what
+    ``apps.core.disclosure.disclose`` needs to show them to staff."""
+    keys = stats.keys
+    cells = {
+        "targeted": Cell(stats.targeted, keys.get("rows", 0)),
+        "sent": Cell(stats.sent, keys.get(f"status_{DeliveryStatus.SENT}", 0)),
+        "failed": Cell(stats.failed, keys.get(f"status_{DeliveryStatus.FAILED}", 0)),
+        "held": Cell(stats.held, keys.get(f"status_{DeliveryStatus.HELD}", 0)),
+        "skipped": Cell(stats.skipped, keys.get(f"status_{DeliveryStatus.SKIPPED}", 0)),
+        "in_flight": Cell(
+            stats.in_flight,
+            keys_combined(
+                keys.get(f"status_{s}", 0) for s in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+            ),
+        ),
+    }
+    cells.update(
+        {f"reason_{r}": Cell(stats.by_reason.get(r, 0), keys.get(f"reason_{r}", 0)) for r in Reason}
+    )
+    relations = [
+        Relation("targeted", STATUS_CELLS),
+        Relation("failed", tuple(f"reason_{r}" for r in FAILED_REASONS)),
+        Relation("skipped", tuple(f"reason_{r}" for r in SKIPPED_REASONS)),
+    ]
+    if stats.opened is not None:
+        cells["opened"] = Cell(stats.opened, keys.get("opened", 0))
+        relations.append(Relation("sent", ("opened",)))
+    return cells, relations
 
 
 def notification_stats(notifications: Iterable[Notification]) -> dict[int, NotificationStats]:

@@ -231,6 +231,29 @@ def digest_texts(
     return _texts(build)
 
 
+#: The mark of a drill, before every text (title and body) in every language: the word the
+#: French civil-protection plans use, so that a resident never takes a drill for the real thing.
+DRILL_PREFIX = "EXERCICE"
+
+
+def drill_text(text: str, limit: int) -> str:
+    """``text`` marked as a drill (once): ``EXERCICE — …``."""
+    if text.startswith(DRILL_PREFIX):
+        return text
+    return _clip(f"{DRILL_PREFIX} — {text}" if text else DRILL_PREFIX, limit)
+
+
+def drill_texts(texts_: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Every title and body of ``texts_`` prefixed ``EXERCICE``."""
+    return {
+        language: {
+            "title": drill_text(text.get("title", ""), TITLE_MAX),
+            "body": drill_text(text.get("body", ""), BODY_MAX),
+        }
+        for language, text in texts_.items()
+    }
+
+
 def test_texts() -> dict[str, dict[str, str]]:
     return _texts(lambda lang: (T[lang]["test_title"], T[lang]["test_body"]))
 

@@ -49,6 +49,10 @@ class DeviceQuerySet(models.QuerySet):
         """Devices that want pushes and hold a live push token (``PUSHABLE``)."""
         return self.filter(PUSHABLE)
 
+    def drill_enrolled(self) -> DeviceQuerySet:
+        """Devices enrolled as test devices: the one audience of a drill (``DrillEnrolment``)."""
+        return self.filter(drill_enrolment__enrolled_at__isnull=False)
+
     def inactive_since(self, cutoff: datetime) -> DeviceQuerySet:
         """Devices not seen since ``cutoff`` (candidates for the inactivity purge)."""
         return self.filter(last_seen_at__lt=cutoff)
@@ -351,3 +355,51 @@ class ResidentStatistics(Area):
         default_permissions = ("view",)
         verbose_name = _("statistiques des habitants")
         verbose_name_plural = _("statistiques des habitants")
+
+
+class DeviceDrillQuerySet(models.QuerySet):
+    def enrolled(self) -> DeviceDrillQuerySet:
+        return self.filter(enrolled_at__isnull=False)
+
+
+class DrillEnrolment(models.Model):
+    """A phone enrolled as a test device: the only audience of drill alerts (docs/alerts.md).
+
+    The app shows a one-time code (``code_hash``, as the transfer codes: keyed HMAC, 15
+    minutes); the resident confirms it in the app, or a staff member types it in the admin.
+    ``enrolled_at`` set means enrolled; a row with a code only is a pending enrolment.
+    """
+
+    LIFETIME: ClassVar[timedelta] = timedelta(minutes=15)
+
+    device = models.OneToOneField(
+        Device, on_delete=models.CASCADE, related_name="drill_enrolment", verbose_name=_("appareil")
+    )
+    code_hash = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    code_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    enrolled_at = models.DateTimeField(_("inscrit le"), null=True, blank=True, db_index=True)
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("inscrit par"),
+    )
+    label = models.CharField(
+        _("libellé"),
+        max_length=80,
+        blank=True,
+        help_text=_("Pour la cellule de crise : « téléphone d'astreinte 2 »…"),
+    )
+
+    objects = DeviceDrillQuerySet.as_manager()
+
+    gdpr_export_exclude: ClassVar[tuple[str, ...]] = ("enrolled_by", "code_expires_at")
+
+    class Meta:
+        verbose_name = _("appareil d'exercice")
+        verbose_name_plural = _("appareils d'exercice")
+
+    def __str__(self) -> str:
+        return self.label or f"device {self.device_id}"

@@ -27,6 +27,8 @@ PREVIOUS = {
         "apps.notifications.tasks.deliveries_purge_tick",
         crontab(hour=3, minute=47),
     ),
+    # Added since (docs/alerts.md): the CAP sources, every minute.
+    "cap-sources-poll": ("apps.alerts.tasks.cap_sources_poll", 60.0),
 }
 
 

@@ -25,7 +25,10 @@ def text_fieldset() -> Any:
 
 
 def classification_fieldset() -> Any:
-    return (_("Classement"), {"fields": ["organization", "category", "urgency", "notify"]})
+    return (
+        _("Classement"),
+        {"fields": ["organization", "category", "urgency", "notify", "exercise"]},
+    )
 
 
 def publication_fieldset() -> Any:

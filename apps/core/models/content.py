@@ -171,6 +171,14 @@ class PublishableContent(models.Model):
         default=False,
         help_text=_("Envoyer une notification aux habitants concernés à la publication."),
     )
+    exercise = models.BooleanField(
+        _("exercice"),
+        default=False,
+        help_text=_(
+            "Alerte d'exercice : textes préfixés « EXERCICE », envoyée aux seuls appareils "
+            "inscrits comme appareils de test (docs/alerts.md)."
+        ),
+    )
     image = models.ImageField(_("image"), upload_to="content/%Y/%m/", blank=True)
     image_alt = models.CharField(_("texte alternatif de l'image"), max_length=250, blank=True)
     image_credit = models.CharField(_("crédit de l'image"), max_length=200, blank=True)

@@ -25,7 +25,7 @@ from django.utils.timezone import localtime
 from django.utils.timezone import now as timezone_now
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.disclosure import BASE, MASK, Cell, K, Relation, disclose, keys_combined
+from apps.core.disclosure import BASE, MASK, K, disclose
 from apps.core.item_types import ItemType
 from apps.core.registry import content_models
 from apps.notifications import services
@@ -46,6 +46,7 @@ from apps.notifications.selectors import (
     SKIPPED_REASONS,
     NotificationStats,
     notification_stats,
+    stats_cells,
 )
 from apps.residents.models import Device
 
@@ -65,40 +66,12 @@ def item_admin_url(item_type: str, item_id: int) -> str | None:
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[item_id])
 
 
-#: Deliveries by status, as the statistics show them (``in_flight``: pending or sending).
-_STATUS_CELLS = ("sent", "failed", "held", "skipped", "in_flight")
-
-
 def statistics_shown(notification: Notification, stats: NotificationStats) -> dict[str, str]:
     """Every count of one notification as staff see it, by cell name (``targeted``, a status
-    of ``_STATUS_CELLS``, ``opened``, ``reason_<r>``), through ``apps.core.disclosure`` with
+    of ``STATUS_CELLS``, ``opened``, ``reason_<r>``), through ``apps.core.disclosure`` with
     the relations between them (targeted = statuses, failed and skipped = their reasons,
     opened within sent). A test push (one phone the sender chose) shows its counts as is."""
-    keys = stats.keys
-    cells = {
-        "targeted": Cell(stats.targeted, keys.get("rows", 0)),
-        "sent": Cell(stats.sent, keys.get(f"status_{DeliveryStatus.SENT}", 0)),
-        "failed": Cell(stats.failed, keys.get(f"status_{DeliveryStatus.FAILED}", 0)),
-        "held": Cell(stats.held, keys.get(f"status_{DeliveryStatus.HELD}", 0)),
-        "skipped": Cell(stats.skipped, keys.get(f"status_{DeliveryStatus.SKIPPED}", 0)),
-        "in_flight": Cell(
-            stats.in_flight,
-            keys_combined(
-                keys.get(f"status_{s}", 0) for s in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
-            ),
-        ),
-    }
-    cells.update(
-        {f"reason_{r}": Cell(stats.by_reason.get(r, 0), keys.get(f"reason_{r}", 0)) for r in Reason}
-    )
-    relations = [
-        Relation("targeted", _STATUS_CELLS),
-        Relation("failed", tuple(f"reason_{r}" for r in FAILED_REASONS)),
-        Relation("skipped", tuple(f"reason_{r}" for r in SKIPPED_REASONS)),
-    ]
-    if stats.opened is not None:
-        cells["opened"] = Cell(stats.opened, keys.get("opened", 0))
-        relations.append(Relation("sent", ("opened",)))
+    cells, relations = stats_cells(stats)
     if notification.kind == Kind.TEST:
         return {name: str(cell.count) for name, cell in cells.items()}
     return {name: str(value) for name, value in disclose(cells, relations).items()}

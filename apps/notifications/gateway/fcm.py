@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import firebase_admin
+from django.conf import settings
 from firebase_admin import _http_client, _retry, exceptions, messaging
 from google.auth import exceptions as google_exceptions
 
@@ -58,8 +59,26 @@ INTERRUPTION_LEVEL = {
 
 
 # --- message building and the payload limit ---------------------------------------------------
+def _alert_options(urgency: int) -> tuple[str, Any, str]:
+    """Android channel, APNs sound and interruption level of ``urgency``, with the options a
+    city adds for alerts (docs/notifications.md, "Alertes sur les téléphones"): an Android
+    channel the app lets bypass Do Not Disturb (``NOTIFY_ANDROID_ALERT_CHANNEL``), and iOS
+    critical alerts (``NOTIFY_IOS_CRITICAL_ALERTS``, only when the app holds Apple's
+    entitlement: a critical sound plays even when the phone is muted)."""
+    channel = CHANNEL_IDS[Urgency(urgency)]
+    sound: Any = None if urgency == Urgency.INFO else "default"
+    level = INTERRUPTION_LEVEL[Urgency(urgency)]
+    if urgency == Urgency.ALERT:
+        channel = settings.NOTIFY_ANDROID_ALERT_CHANNEL or channel
+        if settings.NOTIFY_IOS_CRITICAL_ALERTS:
+            sound = messaging.CriticalSound("default", critical=True, volume=1.0)
+            level = "critical"
+    return channel, sound, level
+
+
 def build_message(push: OutgoingPush, *, now: float | None = None) -> messaging.Message:
     """The FCM message of ``push``: Android and APNs options by urgency, collapse by tag."""
+    channel, sound, level = _alert_options(push.urgency)
     tag = push.tag or None
     expires_at = int((time.time() if now is None else now) + push.ttl_s) if push.ttl_s else 0
     apns_headers = {
@@ -77,7 +96,7 @@ def build_message(push: OutgoingPush, *, now: float | None = None) -> messaging.
             ttl=timedelta(seconds=push.ttl_s),
             collapse_key=tag,
             notification=messaging.AndroidNotification(
-                channel_id=CHANNEL_IDS[push.urgency],
+                channel_id=channel,
                 tag=tag,
                 priority=NOTIFICATION_PRIORITY[push.urgency],
             ),
@@ -86,9 +105,9 @@ def build_message(push: OutgoingPush, *, now: float | None = None) -> messaging.
             headers=apns_headers,
             payload=messaging.APNSPayload(
                 aps=messaging.Aps(
-                    sound=None if push.urgency == Urgency.INFO else "default",
+                    sound=sound,
                     thread_id=tag,
-                    custom_data={"interruption-level": INTERRUPTION_LEVEL[push.urgency]},
+                    custom_data={"interruption-level": level},
                 )
             ),
         ),

@@ -41,6 +41,7 @@ def _create(
     tag: str = "",
     texts_: dict[str, dict[str, str]],
     user: Any = None,
+    exercise: bool = False,
 ) -> Notification | None:
     """The notification of ``key``, or None when it exists already (the trigger fired twice)."""
     if Notification.objects.filter(key=key).exists():
@@ -54,7 +55,8 @@ def _create(
                 item_id=item_id,
                 urgency=urgency,
                 tag=tag,
-                texts=texts_,
+                texts=texts.drill_texts(texts_) if exercise else texts_,
+                exercise=exercise,
                 created_by=user if user is not None and user.is_authenticated else None,
             )
     except IntegrityError:  # a concurrent trigger created it first
@@ -62,10 +64,21 @@ def _create(
 
 
 def _fill(notification: Notification, devices: Any, *, why: bool = True) -> int:
-    """Insert the deliveries, count them, enqueue ``dispatch`` on commit."""
+    """Insert the deliveries, count them, enqueue ``dispatch`` on commit.
+
+    A drill's deliveries go to test devices only, whatever ``devices`` holds.
+    """
+    if notification.exercise:
+        devices = audiences.drill_only(devices)
     inserted = audiences.insert_deliveries(notification.pk, devices, why=why)
     notification.targeted = inserted  # a fresh notification: every delivery is one just inserted
     notification.save(update_fields=["targeted"])
+    pk = notification.pk
+    # The publication's commit, stamped before ``dispatch`` is enqueued (the report's clock).
+    transaction.on_commit(
+        lambda: Notification.objects.filter(pk=pk).update(committed_at=timezone.now()),
+        robust=True,
+    )
     if inserted:
         # robust: the broker down must not turn a committed publication into a 500; the
         # deliveries are pending in the outbox and the sweeper enqueues them later.
@@ -107,6 +120,7 @@ def item_notify(
         urgency=item.urgency,
         tag=tag,
         texts_=body,
+        exercise=item.exercise,
     )
     if notification is None:
         return None
@@ -141,6 +155,7 @@ def event_reminder_notify(*, event: Any, start_at: datetime) -> Notification | N
         urgency=Urgency.INFO,
         tag=tag_for("events", event.pk),
         texts_=texts.event_reminder_texts(event, start_at),
+        exercise=event.exercise,
     )
     if notification is None:
         return None
@@ -160,6 +175,7 @@ def works_reminder_notify(*, works: Any, day: Any) -> Notification | None:
         urgency=Urgency.INFO,
         tag=tag_for("works", works.pk),
         texts_=texts.works_reminder_texts(works),
+        exercise=works.exercise,
     )
     if notification is None:
         return None

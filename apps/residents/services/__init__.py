@@ -9,6 +9,7 @@ from .devices import (
     device_touch,
     devices_purge_inactive,
 )
+from .drill import drill_code_create, drill_enrol, drill_unenrol
 from .profile import (
     interests_set,
     place_create,
@@ -29,6 +30,9 @@ __all__ = [
     "device_register_by_transfer",
     "device_touch",
     "devices_purge_inactive",
+    "drill_code_create",
+    "drill_enrol",
+    "drill_unenrol",
     "interests_set",
     "place_create",
     "place_delete",

@@ -7,6 +7,7 @@ from .device import (
     PushTokenView,
     TransferCodeView,
 )
+from .drill import DrillCodeView, DrillView
 from .profile import (
     InterestsView,
     PlaceDetailView,
@@ -17,6 +18,8 @@ from .profile import (
 
 __all__ = [
     "DeviceRegisterView",
+    "DrillCodeView",
+    "DrillView",
     "ExportView",
     "InterestsView",
     "MeView",

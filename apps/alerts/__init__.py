@@ -1,0 +1,1 @@
+"""Public alerts: CAP 1.2 out and in, drills, the delivery report for the crisis cell."""

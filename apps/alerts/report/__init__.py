@@ -1,0 +1,1 @@
+"""The delivery report of an alert, for the crisis cell's debrief: figures, CSV, PDF, chart."""
