@@ -215,7 +215,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def item_link(self, obj: Notification) -> str:
         if not obj.item_type or obj.item_id is None:
             return "—"
-        label = f"{ItemType.from_code(obj.item_type).title_fr} n° {obj.item_id}"
+        label = f"{ItemType.from_code(obj.item_type).title} n° {obj.item_id}"
         url = item_admin_url(obj.item_type, obj.item_id)
         return format_html('<a href="{}">{}</a>', url, label) if url else label
 
