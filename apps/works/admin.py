@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from apps.core.admin.content import (
     ContentAdmin,
@@ -28,7 +29,7 @@ CANCEL = Transition(
     "cancel",
     _("Annuler le chantier"),
     _("Enregistrer et annuler le chantier"),
-    ("%(count)d chantier annulé.", "%(count)d chantiers annulés."),
+    ngettext_lazy("%(count)d chantier annulé.", "%(count)d chantiers annulés.", "count"),
     lambda item, user: works_cancel(works=item, user=user),
     lambda item: item.work_status not in (WorkStatus.CANCELLED, WorkStatus.COMPLETED),
     _("Annuler ce chantier ? Les habitants concernés peuvent en être avertis."),

@@ -19,9 +19,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from backend.settings import cache_settings
+from testing.faultservers import RedisServer
 from tests.api_support import key_client, published_news
 from tests.factories import CENTRE_LAT, CENTRE_LON
-from testing.faultservers import RedisServer
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,9 @@ ENGLISH_WORDS = {
 }  # fmt: skip
 #: What Python's repr leaves in a text: a list or dict display, a quoted token ('x', u'x'),
 #: an object or class repr, DRF's ErrorDetail.
-REPR = re.compile(r"[\[\]{}]|(?<![\w’])u?'[^'\s]*'|<\w+ object at|<class |ErrorDetail|Decimal\(")
+REPR = re.compile(
+    r"[\[\]{}]|(?<![\w\u2019])u?'[^'\s]*'|<\w+ object at|<class |ErrorDetail|Decimal\("
+)
 
 
 @dataclass
@@ -205,7 +207,10 @@ def redis_down(settings) -> Iterator[None]:
 def test_an_outage_answers_in_the_language(redis_down):
     for language in ("fr", "en"):
         response = APIClient().post(
-            "/api/v1/devices/", {"platform": "android"}, format="json", HTTP_ACCEPT_LANGUAGE=language
+            "/api/v1/devices/",
+            {"platform": "android"},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE=language,
         )
         assert response.status_code == 503
         body = response.json()
