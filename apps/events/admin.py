@@ -25,6 +25,7 @@ from apps.core.admin.content import (
 )
 from apps.core.admin.forms import URL_OVERRIDES, ChoiceListField, GeometryCheckedForm
 from apps.core.admin.lifecycle import Transition
+from apps.core.admin.lists import short_datetime
 from apps.core.admin.permissions import ScopedInlineMixin, can_edit, is_editor
 from apps.core.admin.saving import changed_values, formset_rows
 from apps.events.models import Accessibility, Event, EventOccurrence, EventStatus, Venue
@@ -80,14 +81,15 @@ class EventAdmin(ContentAdmin):
     actions = [*ContentAdmin.actions, "cancel_selected", "postpone_selected"]
     autocomplete_fields = ("venue",)
     date_hierarchy = "start_at"
+    start_at_short = short_datetime("start_at", _("début"))
     list_display = [
         "title",
         "status",
         "event_status",
         "urgency",
-        "start_at",
+        "start_at_short",
         "venue",
-        "publish_at",
+        "publish_at_short",
         "organization",
         "areas_list",
     ]

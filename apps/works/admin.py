@@ -20,6 +20,7 @@ from apps.core.admin.content import (
 )
 from apps.core.admin.forms import LinesField
 from apps.core.admin.lifecycle import Transition
+from apps.core.admin.lists import short_datetime
 from apps.core.admin.permissions import ScopedInlineMixin
 from apps.core.admin.saving import changed_values, formset_rows
 from apps.works.models import Works, WorksPeriod, WorkStatus
@@ -59,13 +60,14 @@ class WorksAdmin(ContentAdmin):
     transitions = (*ContentAdmin.transitions, CANCEL)
     actions = [*ContentAdmin.actions, "cancel_selected"]
     date_hierarchy = "start_at"
+    start_at_short = short_datetime("start_at", _("début"))
     list_display = [
         "title",
         "status",
         "work_status",
         "urgency",
-        "start_at",
-        "publish_at",
+        "start_at_short",
+        "publish_at_short",
         "organization",
         "areas_list",
     ]

@@ -25,6 +25,7 @@ from django.utils.timezone import localtime
 from django.utils.timezone import now as timezone_now
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin.lists import FittingListMixin, short_datetime
 from apps.core.disclosure import BASE, MASK, Cell, K, Relation, disclose, keys_combined
 from apps.core.item_types import ItemType
 from apps.core.registry import content_models
@@ -144,11 +145,11 @@ class NotificationChangeList(ChangeList):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(FittingListMixin, admin.ModelAdmin):
     """Read-only: the list with its counts, and one notification's statistics."""
 
     list_display = [
-        "created_at",
+        "created_at_short",
         "kind",
         "title",
         "item_link",
@@ -160,7 +161,8 @@ class NotificationAdmin(admin.ModelAdmin):
         "capped_count",
         "opened_count",
     ]
-    list_display_links = ["created_at"]
+    list_display_links = ["created_at_short"]
+    created_at_short = short_datetime("created_at", _("créée le"))
     list_filter = ["kind", "urgency", "item_type", ("created_at", admin.DateFieldListFilter)]
     list_per_page = 50
     fields = (
