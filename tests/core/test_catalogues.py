@@ -30,7 +30,9 @@ def _catalogue(path: Path):
 
 
 def _key(message) -> str:
-    return message.id if isinstance(message.id, str) else message.id[0]
+    """The msgid (singular), prefixed by its context as gettext stores it ("ctx\x04msgid")."""
+    msgid = message.id if isinstance(message.id, str) else message.id[0]
+    return f"{message.context}\x04{msgid}" if message.context else msgid
 
 
 def _translated(message) -> bool:

@@ -12,7 +12,7 @@ reports what was shown through ``POST /api/v1/interactions/``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.core.api.items import items_fetch
 from apps.core.geo import point as make_point
@@ -242,7 +242,13 @@ def feed_page(
         organizations={item.organization_id: str(item.organization.name) for item in items},
     )
     reasons = explain(
-        ranking, snapshot.candidates, context, shown, labels=labels, language=language
+        ranking,
+        snapshot.candidates,
+        context,
+        shown,
+        labels=labels,
+        language=language,
+        translate=reason_translator(language),
     )
     entries = [
         FeedEntry(found[refs[r]], float(snapshot.scores[r]), row_reasons)
@@ -253,3 +259,13 @@ def feed_page(
         next_offset=end if end < len(snapshot) else None,
         previous_offset=max(offset - size, 0) if offset > 0 else None,
     )
+
+
+def reason_translator(language: str) -> Callable[[str, str], str]:
+    """The catalogues' ``pgettext`` in ``language``, for the engine's reasons (``explain``)."""
+
+    def translate(context: str, text: str) -> str:
+        with translation.override(language):
+            return translation.pgettext(context, text)
+
+    return translate
