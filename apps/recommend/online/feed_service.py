@@ -22,6 +22,8 @@ import numpy as np
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from apps.core.api.items import items_fetch
 from apps.core.geo import point as make_point
@@ -52,12 +54,12 @@ from apps.recommend.selectors import PlaceRow, device_dismissed_items, resident_
 from apps.recommend.store import ModelStore
 from apps.residents.models import Device
 
-#: How explanations name a saved place without a name of its own.
-PLACE_LABELS: Mapping[str, Mapping[str, str]] = {
-    "home": {"fr": "Domicile", "en": "Home"},
-    "work": {"fr": "Travail", "en": "Work"},
-    "school": {"fr": "École", "en": "School"},
-    "other": {"fr": "Lieu", "en": "Place"},
+#: How explanations name a saved place without a name of its own (msgids of the catalogues).
+PLACE_LABELS: Mapping[str, Promise] = {
+    "home": gettext_lazy("Domicile"),
+    "work": gettext_lazy("Travail"),
+    "school": gettext_lazy("École"),
+    "other": gettext_lazy("Lieu"),
 }
 
 
@@ -181,8 +183,8 @@ def feed_snapshot(*, device: Device | None, point: Point | None) -> Snapshot:
 def _place_label(place: PlaceFact, language: str) -> str:
     if place.name:
         return place.name
-    names = PLACE_LABELS.get(place.label, PLACE_LABELS["other"])
-    return names.get(language, names["fr"])
+    with translation.override(language):
+        return str(PLACE_LABELS.get(place.label, PLACE_LABELS["other"]))
 
 
 @dataclass(frozen=True)
