@@ -12,14 +12,19 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # What the demo and the tests need from the OS (GeoDjango, SpatiaLite, a Python with venv).
 OS_RUN_PKGS := gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev binutils fonts-dejavu-core
-OS_TEST_PKGS := redis-server
+# gettext: `make messages` (makemessages, compilemessages); the compiled .mo files are committed.
+OS_TEST_PKGS := redis-server gettext
 # Installed when apt offers them (Ubuntu ships Chromium only as a snap): browser tests, benchmarks.
 OS_TEST_OPTIONAL_PKGS := chromium wrk
 # PostGIS for the installed PostgreSQL, or the distribution's default pair on a fresh machine.
 PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
 PG_PKGS := $(if $(PG_VERSION),postgresql-$(PG_VERSION)-postgis-3,postgresql postgresql-postgis)
 
-.PHONY: site-test-assets help run test test-fast lint format check bench bench-city fuzz os-run os-test venv venv-dev services clean lock audit
+# The catalogues (locale/): our code, not the virtualenv, tests or generated files.
+MESSAGES_IGNORE := --ignore=.venv --ignore=tests --ignore=testing --ignore=var --ignore=media \
+	--ignore=staticfiles --ignore=bench/results
+
+.PHONY: messages site-test-assets help run test test-fast lint format check bench bench-city fuzz os-run os-test venv venv-dev services clean lock audit
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -70,6 +75,10 @@ testing/site/node_modules/.installed: testing/site/package-lock.json
 	@touch $@
 
 site-test-assets: testing/site/node_modules/.installed  ## npm packages of the site's tests (axe-core, schema-dts)
+
+messages: venv os-test  ## Re-extract the French msgids into locale/*/django.po and compile the .mo files
+	$(PY) manage.py makemessages -l fr -l en --no-obsolete --add-location=file --no-wrap $(MESSAGES_IGNORE)
+	$(PY) manage.py compilemessages -l fr -l en
 
 services:  ## Start PostgreSQL/PostGIS and Redis if they are not running
 	@scripts/ensure-services

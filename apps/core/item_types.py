@@ -11,7 +11,7 @@ copy of ``ITEM_TYPES`` that tests/core/test_vocabulary.py pins to this one.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class ItemType(IntEnum):
@@ -41,9 +41,17 @@ class ItemType(IntEnum):
         return self.value - 1
 
     @property
-    def title_fr(self) -> str:
-        """The staff's French name of the type (admin labels, notification choices)."""
-        return _TITLES_FR[self]
+    def title(self) -> Any:
+        """The type's name for people (admin labels, notification choices): a lazy gettext
+        string, French msgid. Django is imported here, not at module level (see above)."""
+        from django.utils.translation import gettext_lazy as _
+
+        titles = {
+            ItemType.NEWS: _("Actualité"),
+            ItemType.WORKS: _("Travaux"),
+            ItemType.EVENTS: _("Événement"),
+        }
+        return titles[self]
 
     @classmethod
     def from_code(cls, code: str) -> ItemType:
@@ -60,8 +68,6 @@ class ItemType(IntEnum):
     def codes(cls) -> list[str]:
         return [member.code for member in cls]
 
-
-_TITLES_FR = {ItemType.NEWS: "Actualité", ItemType.WORKS: "Travaux", ItemType.EVENTS: "Événement"}
 
 #: The API codes in ``index`` order (``("news", "works", "events")``).
 ITEM_TYPES: tuple[str, ...] = tuple(ItemType.codes())

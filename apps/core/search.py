@@ -102,7 +102,7 @@ class SearchTextField(forms.CharField):
                 search_expression(value)
             except ValueError:
                 raise forms.ValidationError(
-                    _("At most %(n)d words."), params={"n": MAX_QUERY_TERMS}, code="too_long"
+                    _("%(n)d mots au plus."), params={"n": MAX_QUERY_TERMS}, code="too_long"
                 ) from None
         return value
 

@@ -1,4 +1,4 @@
-"""French and English wording of dates for the demo texts; no ORM, no locale files."""
+"""French and English wording of dates for the demo texts (Babel's CLDR names); no ORM."""
 
 from __future__ import annotations
 
@@ -6,16 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import date, time, timedelta
 
-DAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS_FR = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-DAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS_EN = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
+from babel.dates import format_date
 
 #: ``{date:9}`` / ``{date_en:-2}`` in a text: the day that many days from today.
 DATE_TOKEN = re.compile(r"\{(date|date_en):(-?\d+)\}")
@@ -23,13 +14,13 @@ DATE_TOKEN = re.compile(r"\{(date|date_en):(-?\d+)\}")
 
 def date_fr(day: date) -> str:
     """``jeudi 12 décembre`` (``1er`` for the first of the month)."""
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{DAYS_FR[day.weekday()]} {number} {MONTHS_FR[day.month - 1]}"
+    # CLDR has no ordinal day pattern: the French "premier" is written by hand.
+    return format_date(day, "EEEE '1er' MMMM" if day.day == 1 else "EEEE d MMMM", locale="fr")
 
 
 def date_en(day: date) -> str:
     """``Thursday 12 December``."""
-    return f"{DAYS_EN[day.weekday()]} {day.day} {MONTHS_EN[day.month - 1]}"
+    return format_date(day, "EEEE d MMMM", locale="en")
 
 
 def time_fr(moment: time) -> str:

@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from leaflet.admin import LeafletGeoAdminMixin
 
 from apps.core.admin.content import (
@@ -24,6 +25,7 @@ from apps.core.admin.content import (
 )
 from apps.core.admin.forms import URL_OVERRIDES, ChoiceListField, GeometryCheckedForm
 from apps.core.admin.lifecycle import Transition
+from apps.core.admin.lists import short_datetime
 from apps.core.admin.permissions import ScopedInlineMixin, can_edit, is_editor
 from apps.core.admin.saving import changed_values, formset_rows
 from apps.events.models import Accessibility, Event, EventOccurrence, EventStatus, Venue
@@ -33,7 +35,7 @@ CANCEL = Transition(
     "cancel",
     _("Annuler l'événement"),
     _("Enregistrer et annuler l'événement"),
-    ("%(count)d événement annulé.", "%(count)d événements annulés."),
+    ngettext_lazy("%(count)d événement annulé.", "%(count)d événements annulés.", "count"),
     lambda item, user: event_cancel(event=item, user=user),
     lambda item: item.event_status != EventStatus.CANCELLED,
     _("Annuler cet événement ? Les habitants concernés peuvent en être avertis."),
@@ -42,7 +44,7 @@ POSTPONE = Transition(
     "postpone",
     _("Reporter l'événement (date à venir)"),
     _("Enregistrer et reporter l'événement"),
-    ("%(count)d événement reporté.", "%(count)d événements reportés."),
+    ngettext_lazy("%(count)d événement reporté.", "%(count)d événements reportés.", "count"),
     lambda item, user: event_postpone(event=item, user=user),
     lambda item: item.event_status not in (EventStatus.CANCELLED, EventStatus.POSTPONED),
     _("Reporter cet événement à une date encore inconnue ?"),
@@ -51,6 +53,13 @@ POSTPONE = Transition(
 
 class EventForm(ContentForm):
     accessibility = ChoiceListField(label=_("Accessibilité"), choices=Accessibility.choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "Gratuit" is a statement the editor makes, not a default: unticked on a new event
+        # (the model's default still serves API writes that leave it out).
+        if self.instance.pk is None and "is_free" not in (kwargs.get("initial") or {}):
+            self.initial["is_free"] = False
 
 
 class ExtraDateInline(ScopedInlineMixin, admin.TabularInline):
@@ -72,14 +81,15 @@ class EventAdmin(ContentAdmin):
     actions = [*ContentAdmin.actions, "cancel_selected", "postpone_selected"]
     autocomplete_fields = ("venue",)
     date_hierarchy = "start_at"
+    start_at_short = short_datetime("start_at", _("début"))
     list_display = [
         "title",
         "status",
         "event_status",
         "urgency",
-        "start_at",
+        "start_at_short",
         "venue",
-        "publish_at",
+        "publish_at_short",
         "organization",
         "areas_list",
     ]

@@ -27,7 +27,8 @@ from apps.core.models import ContentQuerySet, PublishableContent
 class EventStatus(models.TextChoices):
     """schema.org ``eventStatus``."""
 
-    SCHEDULED = "scheduled", _("Programmé")
+    # "Prévu", not "Programmé": that is the publication status of every content.
+    SCHEDULED = "scheduled", _("Prévu")
     CANCELLED = "cancelled", _("Annulé")
     POSTPONED = "postponed", _("Reporté (date à venir)")
     RESCHEDULED = "rescheduled", _("Reprogrammé")

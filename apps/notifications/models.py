@@ -45,7 +45,7 @@ __all__ = [
 
 
 #: ``item_type`` stores the API code, labelled with the type's French name for the staff.
-ITEM_TYPE_CHOICES = [(t.code, t.title_fr) for t in ItemType]
+ITEM_TYPE_CHOICES = [(t.code, t.title) for t in ItemType]
 
 
 class Notification(models.Model):

@@ -1,9 +1,9 @@
 """What a push says, in each language the app speaks (French first, English).
 
 Texts are written once per notification (``Notification.texts``) and picked by each device's
-language when sent. The strings live here rather than in gettext catalogs: a push is read on a
-lock screen, so each kind has one short, hand-written template per language. Dates are spelled
-out in the city's time zone ("sam. 5 déc. à 14:30", "Sat 5 Dec at 14:30").
+language when sent. Each kind has one short template, a French msgid translated by the gettext
+catalogues (``locale/<lang>/LC_MESSAGES/django.po``) like every other string of ours. Dates are
+spelled out by Babel (CLDR) in the city's time zone ("sam. 5 déc. à 14:30", "Sat 5 Dec at 14:30").
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from django.conf import settings
+from django.utils import translation
+from django.utils.functional import Promise as StrPromise
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import PublishableContent
 
@@ -21,91 +25,48 @@ LANGUAGES: tuple[str, ...] = tuple(code for code, _name in settings.LANGUAGES)
 TITLE_MAX = 120
 BODY_MAX = 400
 
-_WEEKDAYS = {
-    "fr": ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."],
-    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-}
-_MONTHS = {
-    "fr": [
-        "janv.",
-        "févr.",
-        "mars",
-        "avr.",
-        "mai",
-        "juin",
-        "juil.",
-        "août",
-        "sept.",
-        "oct.",
-        "nov.",
-        "déc.",
-    ],
-    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-}
-
-T: dict[str, dict[str, str]] = {
-    "fr": {
-        "updated": "Mis à jour : {title}",
-        "cancelled": "Annulé : {title}",
-        "postponed": "Reporté : {title}",
-        "rescheduled": "Nouvelle date : {title}",
-        "works_cancelled": "Chantier annulé : {title}",
-        "change_dates": "Nouvelles dates : {when}.",
-        "change_place": "Le lieu a changé.",
-        "change_state": "Circulation : {state}.",
-        "change_generic": "Les informations ont changé.",
-        "event_reminder": "Bientôt : {title}",
-        "event_reminder_body": "{when}{venue}. Vous l'avez enregistré.",
-        "works_reminder": "Travaux demain près de chez vous",
-        "works_reminder_body": "{title} — à partir du {when}.",
-        "digest_title": "{n} autres informations aujourd'hui",
-        "digest_one": "1 autre information aujourd'hui",
-        "digest_week_title": "{n} autres informations cette semaine",
-        "digest_week_one": "1 autre information cette semaine",
-        "test_title": "Notification de test",
-        "test_body": "Si vous lisez ceci, les notifications de Quartier fonctionnent.",
-        "at": "à",
-        "from_to": "du {start} au {end}",
-    },
-    "en": {
-        "updated": "Updated: {title}",
-        "cancelled": "Cancelled: {title}",
-        "postponed": "Postponed: {title}",
-        "rescheduled": "New date: {title}",
-        "works_cancelled": "Roadworks cancelled: {title}",
-        "change_dates": "New dates: {when}.",
-        "change_place": "The location has changed.",
-        "change_state": "Traffic: {state}.",
-        "change_generic": "The details have changed.",
-        "event_reminder": "Coming up: {title}",
-        "event_reminder_body": "{when}{venue}. You saved it.",
-        "works_reminder": "Roadworks near your home tomorrow",
-        "works_reminder_body": "{title} — from {when}.",
-        "digest_title": "{n} more updates today",
-        "digest_one": "1 more update today",
-        "digest_week_title": "{n} more updates this week",
-        "digest_week_one": "1 more update this week",
-        "test_title": "Test notification",
-        "test_body": "If you can read this, Quartier notifications work.",
-        "at": "at",
-        "from_to": "{start} to {end}",
-    },
+#: What a push says: French msgids, translated by the gettext catalogues (locale/).
+T: dict[str, StrPromise] = {
+    "updated": _("Mis à jour : {title}"),
+    "cancelled": _("Annulé : {title}"),
+    "postponed": _("Reporté : {title}"),
+    "rescheduled": _("Nouvelle date : {title}"),
+    "works_cancelled": _("Chantier annulé : {title}"),
+    "change_dates": _("Nouvelles dates : {when}."),
+    "change_place": _("Le lieu a changé."),
+    "change_state": _("Circulation : {state}."),
+    "change_generic": _("Les informations ont changé."),
+    "event_reminder": _("Bientôt : {title}"),
+    "event_reminder_body": _("{when}{venue}. Vous l'avez enregistré."),
+    "works_reminder": _("Travaux demain près de chez vous"),
+    "works_reminder_body": _("{title} — à partir du {when}."),
+    "digest_title": _("{n} autres informations aujourd'hui"),
+    "digest_one": _("1 autre information aujourd'hui"),
+    "digest_week_title": _("{n} autres informations cette semaine"),
+    "digest_week_one": _("1 autre information cette semaine"),
+    "test_title": _("Notification de test"),
+    "test_body": _("Si vous lisez ceci, les notifications de Quartier fonctionnent."),
+    # Translators: a day and a time in a push, "sam. 5 déc. à 14:30".
+    "at": _("{day} à {time}"),
+    "from_to": _("du {start} au {end}"),
 }
 
-_ROAD_STATE = {
-    "fr": {
-        "closed": "route fermée",
-        "some_lanes_closed": "voies réduites",
-        "single_lane_alternating": "circulation alternée",
-        "all_lanes_open": "circulation maintenue",
-    },
-    "en": {
-        "closed": "road closed",
-        "some_lanes_closed": "lanes closed",
-        "single_lane_alternating": "alternating single lane",
-        "all_lanes_open": "all lanes open",
-    },
+_ROAD_STATE: dict[str, StrPromise] = {
+    "closed": _("route fermée"),
+    "some_lanes_closed": _("voies réduites"),
+    "single_lane_alternating": _("circulation alternée"),
+    "all_lanes_open": _("circulation maintenue"),
 }
+
+
+def in_language(language: str, wording: StrPromise) -> str:
+    """``wording`` (a lazy French msgid) in ``language``, from the gettext catalogues."""
+    with translation.override(language):
+        return str(wording)
+
+
+def _tr(language: str, key: str) -> str:
+    return in_language(language, T[key])
 
 
 def _clip(text: str, limit: int) -> str:
@@ -125,10 +86,10 @@ def translated(item: Any, field: str, language: str) -> str:
 def when(moment: datetime, language: str, *, with_time: bool = True) -> str:
     """``sam. 5 déc. à 14:30`` / ``Sat 5 Dec at 14:30`` in the city's time zone."""
     local = moment.astimezone(ZoneInfo(settings.TIME_ZONE))
-    day = f"{_WEEKDAYS[language][local.weekday()]} {local.day} {_MONTHS[language][local.month - 1]}"
+    day = format_date(local, "EEE d MMM", locale=language)
     if not with_time:
         return day
-    return f"{day} {T[language]['at']} {local:%H:%M}"
+    return _tr(language, "at").format(day=day, time=f"{local:%H:%M}")
 
 
 def _period(item: Any, language: str) -> str:
@@ -140,7 +101,7 @@ def _period(item: Any, language: str) -> str:
     end = when(end_at, language, with_time=getattr(item, "has_end_time", True) is not False)
     if end == start:
         return start
-    return T[language]["from_to"].format(start=start, end=end)
+    return _tr(language, "from_to").format(start=start, end=end)
 
 
 def _body(item: Any, language: str) -> str:
@@ -166,7 +127,7 @@ def update_texts(item: PublishableContent, changes: Sequence[str]) -> dict[str, 
     work_status = getattr(item, "work_status", "") or ""
 
     def build(lang: str) -> tuple[str, str]:
-        t = T[lang]
+        t = {key: in_language(lang, wording) for key, wording in T.items()}
         title = translated(item, "title", lang)
         if "event_status" in changes and status in ("cancelled", "postponed", "rescheduled"):
             head = t[status].format(title=title)
@@ -180,8 +141,8 @@ def update_texts(item: PublishableContent, changes: Sequence[str]) -> dict[str, 
         if "geometry" in changes:
             lines.append(t["change_place"])
         road_state = str(getattr(item, "road_state", "") or "")
-        if "road_state" in changes and road_state in _ROAD_STATE[lang]:
-            lines.append(t["change_state"].format(state=_ROAD_STATE[lang][road_state]))
+        if "road_state" in changes and road_state in _ROAD_STATE:
+            lines.append(t["change_state"].format(state=in_language(lang, _ROAD_STATE[road_state])))
         if not lines and head == t["updated"].format(title=title):
             lines.append(t["change_generic"])
         return head, " ".join(lines) or _body(item, lang)
@@ -194,21 +155,21 @@ def event_reminder_texts(item: Any, start_at: datetime) -> dict[str, dict[str, s
     venue = item.venue.name if getattr(item, "venue_id", None) else ""
 
     def build(lang: str) -> tuple[str, str]:
-        body = T[lang]["event_reminder_body"].format(
+        body = _tr(lang, "event_reminder_body").format(
             when=when(start_at, lang, with_time=item.has_start_time),
             venue=f", {venue}" if venue else "",
         )
-        return T[lang]["event_reminder"].format(title=translated(item, "title", lang)), body
+        return _tr(lang, "event_reminder").format(title=translated(item, "title", lang)), body
 
     return _texts(build)
 
 
 def works_reminder_texts(item: Any) -> dict[str, dict[str, str]]:
     def build(lang: str) -> tuple[str, str]:
-        body = T[lang]["works_reminder_body"].format(
+        body = _tr(lang, "works_reminder_body").format(
             title=translated(item, "title", lang), when=when(item.start_at, lang)
         )
-        return T[lang]["works_reminder"], body
+        return _tr(lang, "works_reminder"), body
 
     return _texts(build)
 
@@ -225,7 +186,7 @@ def digest_texts(
     def build(lang: str) -> tuple[str, str]:
         names = list(titles.get(lang) or titles.get("fr") or [])
         n = len(names)
-        head = T[lang][one] if n == 1 else T[lang][many].format(n=n)
+        head = _tr(lang, one) if n == 1 else _tr(lang, many).format(n=n)
         return head, " · ".join(names)
 
     return _texts(build)
@@ -255,40 +216,27 @@ def drill_texts(texts_: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
 
 
 def test_texts() -> dict[str, dict[str, str]]:
-    return _texts(lambda lang: (T[lang]["test_title"], T[lang]["test_body"]))
+    return _texts(lambda lang: (_tr(lang, "test_title"), _tr(lang, "test_body")))
 
 
-_PLACE_LABELS = {
-    "fr": {"home": "Domicile", "work": "Travail", "school": "École", "other": "Lieu"},
-    "en": {"home": "Home", "work": "Work", "school": "School", "other": "Place"},
+_PLACE_LABELS: dict[str, StrPromise] = {
+    "home": _("Domicile"),
+    "work": _("Travail"),
+    "school": _("École"),
+    "other": _("Lieu"),
 }
-_WHY = {
-    "fr": {
-        "place": "{distance} de {place}",
-        "place_inside": "Près de « {place} »",
-        "area": "Vous suivez {area}",
-        "category": "Vous suivez {category}",
-        "urgency": "Information importante",
-        "alert": "Alerte",
-        "saved": "Vous l'avez enregistré",
-        "home": "Près de votre domicile",
-        "digest": "Plafond quotidien atteint : résumé",
-        "test": "Test envoyé par la mairie",
-        "city": "Toute la ville",
-    },
-    "en": {
-        "place": "{distance} from {place}",
-        "place_inside": "Near {place}",
-        "area": "You follow {area}",
-        "category": "You follow {category}",
-        "urgency": "Important notice",
-        "alert": "Alert",
-        "saved": "You saved it",
-        "home": "Near your home",
-        "digest": "Daily limit reached: summary",
-        "test": "Test sent by the city",
-        "city": "City-wide",
-    },
+_WHY: dict[str, StrPromise] = {
+    "place": _("{distance} de {place}"),
+    "place_inside": _("Près de « {place} »"),
+    "area": _("Vous suivez {area}"),
+    "category": _("Vous suivez {category}"),
+    "urgency": _("Information importante"),
+    "alert": _("Alerte"),
+    "saved": _("Vous l'avez enregistré"),
+    "home": _("Près de votre domicile"),
+    "digest": _("Plafond quotidien atteint : résumé"),
+    "test": _("Test envoyé par la mairie"),
+    "city": _("Toute la ville"),
 }
 
 
@@ -304,7 +252,8 @@ def why_texts(why: Mapping[str, Any], *, kind: str, category: str, language: str
 
     ``why`` is ``Delivery.why``; ``category`` is the item's category name in ``language``.
     """
-    w = _WHY[language if language in _WHY else "fr"]
+    language = language if language in LANGUAGES else "fr"
+    w = {key: in_language(language, wording) for key, wording in _WHY.items()}
     if kind == "test":
         return [w["test"]]
     if kind == "digest":
@@ -316,8 +265,9 @@ def why_texts(why: Mapping[str, Any], *, kind: str, category: str, language: str
         reasons.append(w["home"])
     place = why.get("place")
     if isinstance(place, Mapping):
-        label = place.get("name") or _PLACE_LABELS.get(language, _PLACE_LABELS["fr"]).get(
-            str(place.get("label")), ""
+        label_code = str(place.get("label"))
+        label = place.get("name") or (
+            in_language(language, _PLACE_LABELS[label_code]) if label_code in _PLACE_LABELS else ""
         )
         distance = int(place.get("distance_m") or 0)
         if distance <= 0:

@@ -46,7 +46,7 @@ _apps: dict[tuple[str, str], firebase_admin.App] = {}
 
 class AppCheckUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = _("App Check keys are unavailable: try again in a minute.")
+    default_detail = _("Les clés App Check sont indisponibles : réessayez dans une minute.")
     default_code = "app_check_unavailable"
     #: DRF's exception handler turns ``wait`` into a ``Retry-After`` header.
     wait = 60
@@ -93,11 +93,11 @@ def app_check_verify(request: Request) -> dict[str, Any] | None:
     token = request.headers.get(HEADER, "").strip()
     if not token:
         raise exceptions.AuthenticationFailed(
-            _("This API needs a Firebase App Check token (X-Firebase-AppCheck header)."),
+            _("Cette API demande un jeton Firebase App Check (en-tête X-Firebase-AppCheck)."),
             code="app_check_missing",
         )
     invalid = exceptions.AuthenticationFailed(
-        _("Invalid or expired App Check token."), code="app_check_invalid"
+        _("Jeton App Check invalide ou expiré."), code="app_check_invalid"
     )
     if len(token) > MAX_TOKEN_CHARS:
         raise invalid

@@ -53,16 +53,16 @@ class DeviceTokenAuthentication(BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2 or len(header[1]) > _MAX_TOKEN_CHARS:
-            self._fail(_("Invalid Authorization header: expected 'Bearer <token>'."))
+            self._fail(_("En-tête Authorization invalide : « Bearer <jeton> » attendu."))
             return None
         try:
             token = header[1].decode("ascii")
         except UnicodeDecodeError:
-            self._fail(_("Invalid token."))
+            self._fail(_("Jeton invalide."))
             return None
         device = Device.objects.filter(token_hash=device_token_hash(token)).first()
         if device is None:
-            self._fail(_("Unknown or revoked token: register the device again."))
+            self._fail(_("Jeton inconnu ou révoqué : enregistrez l'appareil à nouveau."))
             return None
         device_touch(device=device)
         return AnonymousUser(), device
@@ -90,7 +90,7 @@ def device_of(request: Request) -> Device | None:
 class IsDevice(BasePermission):
     """Only requests authenticated with a device token."""
 
-    message = _("A device token is required (Authorization: Bearer <token>).")
+    message = _("Un jeton d'appareil est demandé (Authorization: Bearer <jeton>).")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return device_of(request) is not None

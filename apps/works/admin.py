@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from apps.core.admin.content import (
     ContentAdmin,
@@ -19,6 +20,7 @@ from apps.core.admin.content import (
 )
 from apps.core.admin.forms import LinesField
 from apps.core.admin.lifecycle import Transition
+from apps.core.admin.lists import short_datetime
 from apps.core.admin.permissions import ScopedInlineMixin
 from apps.core.admin.saving import changed_values, formset_rows
 from apps.works.models import Works, WorksPeriod, WorkStatus
@@ -28,7 +30,7 @@ CANCEL = Transition(
     "cancel",
     _("Annuler le chantier"),
     _("Enregistrer et annuler le chantier"),
-    ("%(count)d chantier annulé.", "%(count)d chantiers annulés."),
+    ngettext_lazy("%(count)d chantier annulé.", "%(count)d chantiers annulés.", "count"),
     lambda item, user: works_cancel(works=item, user=user),
     lambda item: item.work_status not in (WorkStatus.CANCELLED, WorkStatus.COMPLETED),
     _("Annuler ce chantier ? Les habitants concernés peuvent en être avertis."),
@@ -58,13 +60,14 @@ class WorksAdmin(ContentAdmin):
     transitions = (*ContentAdmin.transitions, CANCEL)
     actions = [*ContentAdmin.actions, "cancel_selected"]
     date_hierarchy = "start_at"
+    start_at_short = short_datetime("start_at", _("début"))
     list_display = [
         "title",
         "status",
         "work_status",
         "urgency",
-        "start_at",
-        "publish_at",
+        "start_at_short",
+        "publish_at_short",
         "organization",
         "areas_list",
     ]

@@ -82,7 +82,7 @@ def test_statement_timeout_is_a_503_and_writes_nothing(
     assert response["Retry-After"] == "5"
     assert response.json() == {
         "error": "timeout",
-        "message": "The request took too long and was cancelled; retry later.",
+        "message": "La requête a pris trop de temps et a été annulée ; réessayez plus tard.",
     }
     assert took < 2
     news.refresh_from_db()

@@ -59,7 +59,7 @@ def _first_page(client: APIClient):
 def _assert_cursor_expired(client: APIClient, first) -> None:
     response = client.get(first.json()["next"])
     assert response.status_code == 400, response.content[:500]
-    assert "expired" in response.json()["fields"]["cursor"][0]
+    assert "a expiré" in response.json()["fields"]["cursor"][0]
 
 
 def test_feed_snapshot_of_another_release_is_rebuilt_not_500(live_cache, caplog):

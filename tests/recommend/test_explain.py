@@ -10,6 +10,7 @@ from apps.recommend.engine.candidates import ALERT, CandidateRecord, Candidates
 from apps.recommend.engine.context import Place, ResidentProfile, build_context
 from apps.recommend.engine.explain import Labels, explain, format_distance
 from apps.recommend.engine.ranking import RankConfig, Stage1Ranker, rank
+from apps.recommend.online.feed_service import reason_translator
 from tests.recommend.builders import (
     CENTRE_AREA,
     CULTURE,
@@ -39,7 +40,15 @@ LABELS_EN = Labels(
 def reasons_for(cands, context, *, language="fr", labels=LABELS_FR, ranker=None):
     ranking = rank(cands, context, now_s=NOW_S, ranker=ranker or Stage1Ranker())
     rows = np.arange(len(cands))
-    explained = explain(ranking, cands, context, rows, labels=labels, language=language)
+    explained = explain(
+        ranking,
+        cands,
+        context,
+        rows,
+        labels=labels,
+        language=language,
+        translate=reason_translator(language),
+    )
     return {int(cands.item_id[r]): explained[k] for k, r in enumerate(rows)}
 
 

@@ -106,17 +106,19 @@ def test_an_expired_or_tampered_cursor_is_a_400():
     tampered = cursor[:-3] + ("AAA" if not cursor.endswith("AAA") else "BBB")
     response = client.get(URL, {"cursor": tampered})
     assert response.status_code == 400
-    assert response.json()["fields"]["cursor"] == ["Invalid cursor."]
+    assert response.json()["fields"]["cursor"] == ["Curseur invalide."]
+    english = client.get(URL, {"cursor": tampered}, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["fields"]["cursor"] == ["Invalid cursor."]
 
     with time_machine.travel(timezone.now() + timedelta(minutes=31)):
         response = client.get(URL, {"cursor": cursor})
     assert response.status_code == 400
-    assert "expired" in response.json()["fields"]["cursor"][0]
+    assert "a expiré" in response.json()["fields"]["cursor"][0]
 
     cache.clear()  # the snapshot is gone (evicted, or the cache restarted)
     response = client.get(URL, {"cursor": cursor})
     assert response.status_code == 400
-    assert "expired" in response.json()["fields"]["cursor"][0]
+    assert "a expiré" in response.json()["fields"]["cursor"][0]
 
 
 def test_a_personal_cursor_answers_only_its_device():

@@ -14,6 +14,7 @@ from modeltranslation.admin import TabbedTranslationAdmin
 
 from apps.core.admin.forms import URL_OVERRIDES, GeometryCheckedForm
 from apps.core.admin.lifecycle import LifecycleMixin
+from apps.core.admin.lists import FittingListMixin, short_datetime
 from apps.core.admin.panels import change_form_panels
 from apps.core.admin.permissions import OrganizationScopedMixin
 from apps.core.admin.saving import ServiceSaveMixin, changed_values
@@ -56,6 +57,7 @@ class ContentForm(GeometryCheckedForm):
 
 
 class ContentAdmin(
+    FittingListMixin,
     OrganizationScopedMixin,
     ServiceSaveMixin,
     LifecycleMixin,
@@ -76,7 +78,7 @@ class ContentAdmin(
         "title",
         "status",
         "urgency",
-        "publish_at",
+        "publish_at_short",
         "organization",
         "category",
         "areas_list",
@@ -101,6 +103,7 @@ class ContentAdmin(
     ]
     actions = ["publish_selected", "schedule_selected", "archive_selected", "unpublish_selected"]
     list_per_page = 50
+    publish_at_short = short_datetime("publish_at", _("publication le"))
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).prefetch_related("areas")

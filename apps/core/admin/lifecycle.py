@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
 from apps.core.models import Status
 from apps.core.services import (
@@ -39,7 +39,7 @@ class Transition:
     code: str
     label: Any  # the action's name in the list ("Publier")
     button: Any  # the change-form button ("Enregistrer et publier")
-    done: tuple[str, str]  # success message, singular and plural, with %(count)d
+    done: Any  # success message, ``ngettext_lazy`` on the number "count" (%(count)d)
     run: Callable[[Any, Any], Any]  # (item, user) -> calls the service
     available: Callable[[Any], bool]  # whether the button shows for this item
     confirm: Any = None  # a question the button asks before acting, if any
@@ -49,7 +49,7 @@ PUBLISH = Transition(
     "publish",
     _("Publier maintenant"),
     _("Enregistrer et publier"),
-    ("%(count)d contenu publié.", "%(count)d contenus publiés."),
+    ngettext_lazy("%(count)d contenu publié.", "%(count)d contenus publiés.", "count"),
     lambda item, user: content_publish(item=item, user=user),
     lambda item: item.status != Status.PUBLISHED,
 )
@@ -57,7 +57,7 @@ SCHEDULE = Transition(
     "schedule",
     _("Programmer la publication…"),
     _("Enregistrer et programmer…"),
-    ("%(count)d contenu programmé.", "%(count)d contenus programmés."),
+    ngettext_lazy("%(count)d contenu programmé.", "%(count)d contenus programmés.", "count"),
     lambda item, user: None,  # needs a date: see ``LifecycleMixin.schedule_view``
     lambda item: item.status != Status.PUBLISHED,
 )
@@ -65,7 +65,7 @@ ARCHIVE = Transition(
     "archive",
     _("Archiver"),
     _("Enregistrer et archiver"),
-    ("%(count)d contenu archivé.", "%(count)d contenus archivés."),
+    ngettext_lazy("%(count)d contenu archivé.", "%(count)d contenus archivés.", "count"),
     lambda item, user: content_archive(item=item, user=user),
     lambda item: item.status == Status.PUBLISHED,
     _("Archiver ce contenu ? Il disparaîtra de l'application."),
@@ -74,7 +74,11 @@ UNPUBLISH = Transition(
     "unpublish",
     _("Repasser en brouillon"),
     _("Enregistrer et repasser en brouillon"),
-    ("%(count)d contenu repassé en brouillon.", "%(count)d contenus repassés en brouillon."),
+    ngettext_lazy(
+        "%(count)d contenu repassé en brouillon.",
+        "%(count)d contenus repassés en brouillon.",
+        "count",
+    ),
     lambda item, user: content_unpublish(item=item, user=user),
     lambda item: item.status != Status.DRAFT,
     _("Repasser ce contenu en brouillon ? S'il est publié, il disparaîtra de l'application."),
@@ -131,8 +135,7 @@ class LifecycleMixin:
                 done += 1
                 self.log_change(request, item, str(transition.label))  # type: ignore[attr-defined]
         if done:
-            singular, plural = transition.done
-            messages.success(request, ngettext(singular, plural, done) % {"count": done})
+            messages.success(request, transition.done % {"count": done})
         return done
 
     def _transition(self, code: str | None) -> Transition | None:

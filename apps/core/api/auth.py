@@ -32,23 +32,25 @@ class OrganizationApiKeyAuthentication(BaseAuthentication):
         if not header or header[0].lower() != KEYWORD.lower().encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed(_("Expected 'Authorization: Api-Key <key>'."))
+            raise exceptions.AuthenticationFailed(
+                _("En-tête attendu : « Authorization: Api-Key <clé> ».")
+            )
         try:
             raw = header[1].decode("ascii")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed(_("Invalid API key.")) from None
+            raise exceptions.AuthenticationFailed(_("Clé d'API invalide.")) from None
         parts = split_api_key(raw)
         if parts is None:
-            raise exceptions.AuthenticationFailed(_("Invalid API key."))
+            raise exceptions.AuthenticationFailed(_("Clé d'API invalide."))
         key = (
             OrganizationApiKey.objects.select_related("organization")
             .filter(prefix=parts[0])
             .first()
         )
         if key is None or not key.matches(raw):
-            raise exceptions.AuthenticationFailed(_("Invalid API key."))
+            raise exceptions.AuthenticationFailed(_("Clé d'API invalide."))
         if not key.is_active:
-            raise exceptions.AuthenticationFailed(_("This API key was revoked."))
+            raise exceptions.AuthenticationFailed(_("Cette clé d'API a été révoquée."))
         api_key_touch(key=key)
         return AnonymousUser(), key
 

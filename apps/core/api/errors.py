@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -26,7 +27,7 @@ from apps.core.api import unavailable
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request body too large."
+    default_detail = gettext_lazy("Corps de requête trop volumineux.")
     default_code = "payload_too_large"
 
 
@@ -75,11 +76,11 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         response.data = error_body(
-            "invalid", _("Some parameters are invalid."), flatten_fields(exc.detail)
+            "invalid", _("Certains paramètres sont invalides."), flatten_fields(exc.detail)
         )
     elif isinstance(exc, exceptions.APIException):
         detail = exc.detail
-        message = str(detail) if not isinstance(detail, dict | list) else _("Request failed.")
+        message = str(detail) if not isinstance(detail, dict | list) else _("La requête a échoué.")
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         response.data = error_body(str(code), message)
     return response
@@ -88,7 +89,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 for URLs that match no route (``handler404``): JSON under /api/, HTML elsewhere."""
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+        return JsonResponse(error_body("not_found", _("Introuvable.")), status=404)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
@@ -97,7 +98,7 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def json_server_error(request: HttpRequest) -> JsonResponse:
     """500 (``handler500``): JSON under /api/, HTML elsewhere."""
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("server_error", _("Server error.")), status=500)
+        return JsonResponse(error_body("server_error", _("Erreur du serveur.")), status=500)
     from django.views.defaults import server_error
 
     return server_error(request)  # type: ignore[return-value]

@@ -46,7 +46,7 @@ def _positions(coordinates: Any, depth: int) -> list[Any]:
     if depth == 0:
         return [coordinates]
     if not isinstance(coordinates, list):
-        raise serializers.ValidationError(_("Coordinates are nested arrays."))
+        raise serializers.ValidationError(_("Les coordonnées sont des tableaux imbriqués."))
     out: list[Any] = []
     for child in coordinates:
         out.extend(_positions(child, depth - 1))
@@ -55,20 +55,25 @@ def _positions(coordinates: Any, depth: int) -> list[Any]:
 
 def _check_position(position: Any) -> tuple[float, float]:
     if not isinstance(position, list) or len(position) != 2:
-        raise serializers.ValidationError(_("Each position is [longitude, latitude]."))
+        raise serializers.ValidationError(
+            _("Chaque position est une paire de nombres : longitude, latitude.")
+        )
     lon, lat = position
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
-        raise serializers.ValidationError(_("Coordinates are numbers."))
+        raise serializers.ValidationError(_("Les coordonnées sont des nombres."))
     try:
         # An exact integer of hundreds of digits does not fit in a double (OverflowError).
         lon, lat = float(lon), float(lat)
     except OverflowError:
-        raise serializers.ValidationError(_("Coordinates are finite numbers.")) from None
+        raise serializers.ValidationError(_("Les coordonnées sont des nombres finis.")) from None
     if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise serializers.ValidationError(_("Coordinates are finite numbers."))
+        raise serializers.ValidationError(_("Les coordonnées sont des nombres finis."))
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise serializers.ValidationError(
-            _("Longitude is within [-180, 180] and latitude within [-90, 90] (lon, lat order).")
+            _(
+                "La longitude est comprise entre -180 et 180 et la latitude entre -90 et 90 "
+                "(ordre lon, lat)."
+            )
         )
     return lon, lat
 
@@ -76,24 +81,30 @@ def _check_position(position: Any) -> tuple[float, float]:
 def _collect(value: Any, *, nested: bool = False) -> list[tuple[float, float]]:
     """Every position of a GeoJSON geometry object, after checking its structure."""
     if not isinstance(value, dict):
-        raise serializers.ValidationError(_("Expected a GeoJSON geometry object."))
+        raise serializers.ValidationError(_("Un objet géométrie GeoJSON est attendu."))
     if "crs" in value:
         raise serializers.ValidationError(
-            _("The 'crs' member is not allowed: coordinates are WGS 84 lon/lat (RFC 7946).")
+            _(
+                "Le membre « crs » n'est pas accepté : les coordonnées sont en WGS 84 lon/lat "
+                "(RFC 7946)."
+            )
         )
     kind = value.get("type")
     if kind not in GEOMETRY_TYPES or (nested and kind == "GeometryCollection"):
         raise serializers.ValidationError(
-            _("Unknown geometry type; one of: %(types)s.") % {"types": ", ".join(GEOMETRY_TYPES)}
+            _("Type de géométrie inconnu ; types possibles : %(types)s.")
+            % {"types": ", ".join(GEOMETRY_TYPES)}
         )
     if kind == "GeometryCollection":
         members = value.get("geometries")
         if not isinstance(members, list) or not members:
-            raise serializers.ValidationError(_("A GeometryCollection needs 'geometries'."))
+            raise serializers.ValidationError(
+                _("Une GeometryCollection demande le membre « geometries ».")
+            )
         return [pos for member in members for pos in _collect(member, nested=True)]
     coordinates = value.get("coordinates")
     if coordinates is None:
-        raise serializers.ValidationError(_("A geometry needs 'coordinates'."))
+        raise serializers.ValidationError(_("Une géométrie demande le membre « coordinates »."))
     return [_check_position(p) for p in _positions(coordinates, _DEPTH[kind])]
 
 
@@ -101,31 +112,63 @@ def parse_geojson_geometry(value: Any) -> GEOSGeometry:
     """Validate a GeoJSON geometry object and return it as a WGS 84 GEOS geometry."""
     positions = _collect(value)
     if not positions:
-        raise serializers.ValidationError(_("A geometry needs at least one position."))
+        raise serializers.ValidationError(_("Une géométrie demande au moins une position."))
     if len(positions) > settings.API_GEOMETRY_MAX_VERTICES:
         raise serializers.ValidationError(
-            _("Too many vertices (at most %(n)d).") % {"n": settings.API_GEOMETRY_MAX_VERTICES}
+            _("Trop de sommets (%(n)d au plus).") % {"n": settings.API_GEOMETRY_MAX_VERTICES}
         )
     lons = [lon for lon, _lat in positions]
     lats = [lat for _lon, lat in positions]
     diagonal = haversine_m(min(lons), min(lats), max(lons), max(lats))
     if diagonal > settings.API_GEOMETRY_MAX_EXTENT_M:
         raise serializers.ValidationError(
-            _("The geometry spans %(d)d km; at most %(m)d km is plausible.")
+            _("La géométrie s'étend sur %(d)d km ; %(m)d km au plus est plausible.")
             % {"d": diagonal / 1000, "m": settings.API_GEOMETRY_MAX_EXTENT_M / 1000}
         )
     try:
         geometry = GEOSGeometry(json.dumps(value), srid=WGS84)
-    except (GEOSException, GDALException, ValueError, TypeError) as exc:
-        raise serializers.ValidationError(_("Unreadable geometry: %(e)s") % {"e": exc}) from None
+    except (GEOSException, GDALException, ValueError, TypeError):
+        raise serializers.ValidationError(_("Géométrie illisible.")) from None
     geometry.srid = WGS84
     if geometry.empty:
-        raise serializers.ValidationError(_("The geometry is empty."))
+        raise serializers.ValidationError(_("La géométrie est vide."))
     if not geometry.valid:
         raise serializers.ValidationError(
-            _("Invalid geometry: %(reason)s") % {"reason": geometry.valid_reason}
+            _("Géométrie invalide : %(reason)s") % {"reason": invalid_reason(geometry.valid_reason)}
         )
     return geometry
+
+
+#: GEOS's reasons for an invalid geometry (``valid_reason``: "Self-intersection[4.8 45.7]"),
+#: in the request's language; an unlisted reason reads as the generic one.
+_INVALID_REASONS = {
+    "Self-intersection": _("elle se recoupe"),
+    "Ring Self-intersection": _("un anneau se recoupe"),
+    "Too few points": _("trop peu de points"),
+    "Duplicate Rings": _("un anneau est en double"),
+    "Interior is disconnected": _("son intérieur est coupé en morceaux"),
+    "Hole lies outside shell": _("un trou est hors du contour"),
+    "Nested holes": _("des trous sont imbriqués"),
+    "Nested shells": _("des contours sont imbriqués"),
+    "Invalid Coordinate": _("une coordonnée est invalide"),
+    "Ring is not closed": _("un anneau n'est pas fermé"),
+}
+
+
+def invalid_reason(reason: str) -> str:
+    """GEOS's ``valid_reason`` in words, with the point it names as two plain numbers."""
+    name, _bracket, where = reason.partition("[")
+    words = str(_INVALID_REASONS.get(name.strip(), _("sa forme est incorrecte")))
+    numbers = where.rstrip("]").split()
+    try:
+        lon, lat = (float(number) for number in numbers)
+    except ValueError:
+        return words
+    return str(_("%(what)s (vers lon %(lon).6g, lat %(lat).6g)")) % {
+        "what": words,
+        "lon": lon,
+        "lat": lat,
+    }
 
 
 _WKB_TYPES = {
@@ -218,6 +261,6 @@ class GeoJSONGeometryField(GeometryField):
         geometry = parse_geojson_geometry(value)
         if self.geometry_types and geometry.geom_type not in self.geometry_types:
             raise serializers.ValidationError(
-                _("Expected a %(types)s.") % {"types": " or ".join(self.geometry_types)}
+                _("Géométrie attendue : %(types)s.") % {"types": " or ".join(self.geometry_types)}
             )
         return geometry

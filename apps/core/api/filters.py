@@ -45,10 +45,10 @@ class ContentFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
         if cleaned.get("radius") is not None and cleaned.get("near") is None:
-            self.add_error("radius", _("'radius' needs 'near'."))
+            self.add_error("radius", _("« radius » demande « near »."))
         ordering = cleaned.get("ordering") or ""
         if ordering.lstrip("-") == "distance" and cleaned.get("near") is None:
-            self.add_error("ordering", _("Ordering by distance needs 'near'."))
+            self.add_error("ordering", _("Le tri par distance demande « near »."))
         self._resolve_taxonomy(cleaned)
         return cleaned
 
@@ -75,7 +75,11 @@ class ContentFilterForm(forms.Form):
         for name, slugs in wanted.items():
             unknown = [slug for slug in slugs if slug not in found[name]]
             if unknown:
-                self.add_error(name, _("Unknown %(kind)s: %(s)s.") % {"kind": name, "s": unknown})
+                self.add_error(
+                    name,
+                    _("Inconnu dans « %(kind)s » : %(s)s.")
+                    % {"kind": name, "s": ", ".join(unknown)},
+                )
             else:
                 cleaned[name] = [found[name][slug] for slug in slugs]
 

@@ -31,7 +31,7 @@ class ApiBodySizeLimitMiddleware:
                 return JsonResponse(
                     error_body(
                         "payload_too_large",
-                        _("Request body too large (limit %(n)d bytes).")
+                        _("Corps de requête trop volumineux (%(n)d octets au plus).")
                         % {"n": settings.API_MAX_BODY_BYTES},
                     ),
                     status=413,

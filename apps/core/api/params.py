@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib.gis.geos import Point, Polygon
 from django.core.validators import ProhibitNullCharactersValidator, validate_slug
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -39,7 +39,7 @@ def positive_int_param(request: Request, name: str) -> int | None:
     if raw is None:
         return None
     if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_PAGE_DIGITS or int(raw) < 1:
-        raise ValidationError({name: [gettext_now("A positive integer.")]})
+        raise ValidationError({name: [gettext("Un entier positif est attendu.")]})
     return int(raw)
 
 
@@ -93,7 +93,7 @@ def query_params_check(request: Request, *, known: Iterable[str], pages: bool = 
     known = frozenset(known)
     unknown = sorted(set(request.query_params) - known)
     if unknown:
-        raise ValidationError({name: [gettext_now("Unknown query parameter.")] for name in unknown})
+        raise ValidationError({name: [gettext("Paramètre inconnu.")] for name in unknown})
     if pages:
         for name in sorted(PAGE_PARAMETERS & known):
             positive_int_param(request, name)
@@ -116,7 +116,7 @@ class _ParsedField(forms.Field):
     def text(self, value: Any) -> str:
         text = "" if value is None else str(value).strip()
         if "\x00" in text:
-            raise forms.ValidationError(_("Null characters are not allowed."))
+            raise forms.ValidationError(_("Les caractères nuls ne sont pas acceptés."))
         return text
 
 
@@ -134,12 +134,12 @@ class LatLonField(_ParsedField):
             lat, lon = (_float(part) for part in parts)
         except ValueError:
             raise forms.ValidationError(
-                _("Expected 'lat,lon' in degrees, e.g. 45.764,4.8357.")
+                _("Attendu : « lat,lon » en degrés, ex. 45.764,4.8357.")
             ) from None
         if not -90 <= lat <= 90:
-            raise forms.ValidationError(_("Latitude must be within [-90, 90]."))
+            raise forms.ValidationError(_("La latitude est comprise entre -90 et 90."))
         if not -180 <= lon <= 180:
-            raise forms.ValidationError(_("Longitude must be within [-180, 180]."))
+            raise forms.ValidationError(_("La longitude est comprise entre -180 et 180."))
         return point(lon, lat)
 
 
@@ -155,14 +155,14 @@ class BBoxField(_ParsedField):
         except ValueError:
             numbers = []
         if len(numbers) != 4:
-            raise forms.ValidationError(_("Expected four numbers: minlon,minlat,maxlon,maxlat."))
+            raise forms.ValidationError(_("Quatre nombres attendus : minlon,minlat,maxlon,maxlat."))
         min_lon, min_lat, max_lon, max_lat = numbers
         if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
-            raise forms.ValidationError(_("Longitudes must be within [-180, 180]."))
+            raise forms.ValidationError(_("Les longitudes sont comprises entre -180 et 180."))
         if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
-            raise forms.ValidationError(_("Latitudes must be within [-90, 90]."))
+            raise forms.ValidationError(_("Les latitudes sont comprises entre -90 et 90."))
         if min_lon >= max_lon or min_lat >= max_lat:
-            raise forms.ValidationError(_("The minimum must be below the maximum."))
+            raise forms.ValidationError(_("Le minimum doit être inférieur au maximum."))
         return Polygon.from_bbox((min_lon, min_lat, max_lon, max_lat))
 
 
@@ -178,13 +178,13 @@ class CommaListField(_ParsedField):
         text = self.text(value)
         values = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
         if len(values) > MAX_LIST_VALUES:
-            raise forms.ValidationError(_("At most %(n)d values.") % {"n": MAX_LIST_VALUES})
+            raise forms.ValidationError(_("%(n)d valeurs au plus.") % {"n": MAX_LIST_VALUES})
         for item in values:
             if self.allowed is not None and item not in self.allowed:
                 # Params, not a formatted message: django-filter formats it again, and a value
                 # holding "%d" would then raise TypeError (a 500 found by make fuzz).
                 raise forms.ValidationError(
-                    _("Unknown value %(v)r; one of: %(c)s."),
+                    _("Valeur inconnue « %(v)s » ; valeurs possibles : %(c)s."),
                     params={"v": item, "c": ", ".join(self.allowed)},
                 )
             if self.slugs:
@@ -199,7 +199,7 @@ MIN_YEAR, MAX_YEAR = 1970, 2200
 def _plausible(value: Any) -> Any:
     if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
         raise forms.ValidationError(
-            _("Dates are between %(a)d and %(b)d.") % {"a": MIN_YEAR, "b": MAX_YEAR}
+            _("Les dates sont comprises entre %(a)d et %(b)d.") % {"a": MIN_YEAR, "b": MAX_YEAR}
         )
     return value
 
@@ -213,7 +213,7 @@ class LenientDateTimeField(forms.DateTimeField):
         try:
             return _plausible(super().to_python(value))
         except OverflowError:
-            raise forms.ValidationError(_("Enter a valid date/time.")) from None
+            raise forms.ValidationError(_("Saisissez une date et une heure valides.")) from None
 
 
 class PlausibleDateField(forms.DateField):

@@ -44,11 +44,11 @@ def json_check(value: Any) -> None:
         item, depth = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                raise ParseError(_("Text may not contain NUL characters."))
+                raise ParseError(_("Le texte ne peut pas contenir de caractère NUL."))
         elif isinstance(item, dict | list):
             if depth >= MAX_DEPTH:
                 raise ParseError(
-                    _("JSON nested too deeply (at most %(n)d levels).") % {"n": MAX_DEPTH}
+                    _("JSON trop imbriqué (%(n)d niveaux au plus).") % {"n": MAX_DEPTH}
                 )
             if isinstance(item, dict):
                 stack.extend((key, depth + 1) for key in item)
@@ -62,7 +62,10 @@ def json_parse(raw: bytes | str) -> Any:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise ParseError(_("JSON parse error - %(e)s") % {"e": exc}) from None
+        position = {"line": exc.lineno, "column": exc.colno}
+        raise ParseError(
+            _("JSON illisible (ligne %(line)d, colonne %(column)d).") % position
+        ) from None
     json_check(data)
     return data
 
@@ -91,7 +94,9 @@ class BoundedJSONParser(BaseParser):
             try:
                 raw = raw.decode(encoding)
             except (LookupError, UnicodeDecodeError):
-                raise ParseError(_("The body is not valid %(e)s.") % {"e": encoding}) from None
+                raise ParseError(
+                    _("Le corps n'est pas du %(e)s valide.") % {"e": encoding}
+                ) from None
         return json_parse(raw)
 
 

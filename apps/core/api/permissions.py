@@ -47,7 +47,7 @@ class CanPublishContent(permissions.BasePermission):
         if user is None or not user.is_authenticated:
             raise exceptions.NotAuthenticated()
         if not (user.is_superuser or (user.is_staff and user.memberships.exists())):
-            raise exceptions.PermissionDenied(_("You publish for no organization."))
+            raise exceptions.PermissionDenied(_("Vous ne publiez pour aucune organisation."))
         return True
 
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
@@ -61,5 +61,5 @@ class CanPublishContent(permissions.BasePermission):
                 or publishing_organizations(request).filter(pk=obj.organization_id).exists()
             )
         if not allowed:
-            raise exceptions.PermissionDenied(_("This item belongs to another organization."))
+            raise exceptions.PermissionDenied(_("Ce contenu appartient à une autre organisation."))
         return True

@@ -135,7 +135,8 @@ class StrictFormatNegotiation(DefaultContentNegotiation):
             raise exceptions.ValidationError(
                 {
                     "format": [
-                        _("Unknown format %(f)r; one of: %(k)s.") % {"f": requested, "k": known}
+                        _("Format inconnu « %(f)s » ; formats possibles : %(k)s.")
+                        % {"f": requested, "k": known}
                     ]
                 }
             )

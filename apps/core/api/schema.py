@@ -21,11 +21,14 @@ ErrorSerializer = inline_serializer(
     name="Error",
     fields={
         "error": serializers.CharField(
-            help_text="Machine-readable code: `invalid`, `not_authenticated`, "
-            "`authentication_failed`, `permission_denied`, `not_found`, `throttled`, "
-            "`payload_too_large`…"
+            help_text="Machine-readable code, stable (docs/api.md, Errors): `invalid`, "
+            "`not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`, "
+            "`throttled`, `payload_too_large`…"
         ),
-        "message": serializers.CharField(help_text="Human-readable explanation."),
+        "message": serializers.CharField(
+            help_text="Human-readable explanation, in the language negotiated from "
+            "Accept-Language (French by default, or English); its wording may change."
+        ),
         "fields": serializers.DictField(
             child=serializers.ListField(child=serializers.CharField()),
             required=False,

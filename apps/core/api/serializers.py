@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -128,7 +130,9 @@ class ItemTypeField(serializers.Field):
 class UrgencyField(serializers.Field):
     """Urgency as its code (``info``, ``important``, ``alert``); writable."""
 
-    default_error_messages = {"invalid": "One of: " + ", ".join(Urgency.codes()) + "."}
+    default_error_messages = {
+        "invalid": format_lazy(_("Valeurs possibles : {codes}."), codes=", ".join(Urgency.codes()))
+    }
 
     def to_representation(self, value: int) -> str:
         return Urgency(value).code

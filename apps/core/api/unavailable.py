@@ -23,7 +23,7 @@ class TemporarilyUnavailable(APIException):
     """503 with ``Retry-After`` (DRF's handler sends ``wait`` as that header)."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = _("The service is temporarily unavailable; retry later.")
+    default_detail = _("Le service est momentanément indisponible ; réessayez plus tard.")
     default_code = "unavailable"
 
     def __init__(self, detail: str | None = None, code: str | None = None) -> None:
@@ -32,17 +32,17 @@ class TemporarilyUnavailable(APIException):
 
 
 class CacheRequired(TemporarilyUnavailable):
-    default_detail = _("This operation needs the cache, which is unreachable; retry later.")
+    default_detail = _("Cette opération demande le cache, injoignable ; réessayez plus tard.")
     default_code = "cache_unavailable"
 
 
 class DatabaseUnavailable(TemporarilyUnavailable):
-    default_detail = _("The database is unreachable; retry later.")
+    default_detail = _("La base de données est injoignable ; réessayez plus tard.")
     default_code = "database_unavailable"
 
 
 class StatementTimeout(TemporarilyUnavailable):
-    default_detail = _("The request took too long and was cancelled; retry later.")
+    default_detail = _("La requête a pris trop de temps et a été annulée ; réessayez plus tard.")
     default_code = "timeout"
 
 

@@ -315,13 +315,13 @@ class ContentViewSet(KnownQueryParams, JsonErrorsMixin, viewsets.GenericViewSet)
         if isinstance(auth, OrganizationApiKey):
             if requested is not None and requested.pk != auth.organization_id:
                 raise exceptions.PermissionDenied(
-                    _("This API key publishes for another organization.")
+                    _("Cette clé d'API publie pour une autre organisation.")
                 )
             return auth.organization
         allowed = publishing_organizations(self.request)
         if requested is not None:
             if not allowed.filter(pk=requested.pk).exists():
-                raise exceptions.PermissionDenied(_("You do not publish for this organization."))
+                raise exceptions.PermissionDenied(_("Vous ne publiez pas pour cette organisation."))
             return requested
         if item is not None:
             return item.organization
@@ -329,5 +329,5 @@ class ContentViewSet(KnownQueryParams, JsonErrorsMixin, viewsets.GenericViewSet)
         if len(candidates) == 1:
             return candidates[0]
         raise exceptions.ValidationError(
-            {"organization": [_("Say which organization publishes this item.")]}
+            {"organization": [_("Indiquez l'organisation qui publie ce contenu.")]}
         )

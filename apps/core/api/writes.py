@@ -32,7 +32,7 @@ MAX_BODY_LENGTH = 50_000
 def check_year(value: datetime) -> datetime:
     if not MIN_YEAR <= value.year <= MAX_YEAR:
         raise serializers.ValidationError(
-            _("Dates are between %(a)d and %(b)d.") % {"a": MIN_YEAR, "b": MAX_YEAR}
+            _("Les dates sont comprises entre %(a)d et %(b)d.") % {"a": MIN_YEAR, "b": MAX_YEAR}
         )
     return value
 
@@ -44,7 +44,7 @@ class SafeDateTimeField(serializers.DateTimeField):
         try:
             parsed = super().to_internal_value(value)
         except (OverflowError, ValueError):
-            raise serializers.ValidationError(_("Invalid date-time.")) from None
+            raise serializers.ValidationError(_("Date et heure invalides.")) from None
         return check_year(parsed)
 
 
@@ -139,15 +139,15 @@ class ContentWriteSerializer(serializers.Serializer):
         )
         errors: dict[str, str] = {}
         if publish_at and expires_at and expires_at <= publish_at:
-            errors["expires_at"] = _("Expiry must come after publication.")
+            errors["expires_at"] = _("L'expiration doit suivre la publication.")
         status = attrs.get("status")
         now = timezone.now()
         if status == Status.SCHEDULED and (publish_at is None or publish_at <= now):
-            errors["publish_at"] = _("Scheduling needs a future 'publish_at'.")
+            errors["publish_at"] = _("Programmer demande une date « publish_at » à venir.")
         if status == Status.PUBLISHED and attrs.get("publish_at") and attrs["publish_at"] > now:
-            errors["status"] = _("To publish later, use status 'scheduled'.")
+            errors["status"] = _("Pour publier plus tard, utilisez le statut « scheduled ».")
         if expires_at and expires_at <= now and status in (Status.PUBLISHED, Status.SCHEDULED):
-            errors["expires_at"] = _("This item would already be expired.")
+            errors["expires_at"] = _("Ce contenu serait déjà expiré.")
         errors.update(self.validate_type(attrs))
         if errors:
             raise serializers.ValidationError(errors)
@@ -162,7 +162,7 @@ class ContentWriteSerializer(serializers.Serializer):
     ) -> None:
         first, last = self.current(attrs, start), self.current(attrs, end)
         if first and last and last < first:
-            errors[end] = _("'%(end)s' must not come before '%(start)s'.") % {
+            errors[end] = _("« %(end)s » ne doit pas précéder « %(start)s ».") % {
                 "end": end,
                 "start": start,
             }

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.geo import WGS84, IsValidGeometry
 
@@ -87,7 +88,7 @@ class Membership(models.Model):
 
 class AreaKind(models.TextChoices):
     COMMUNE = "commune", _("Commune")
-    DISTRICT = "district", _("Quartier")
+    DISTRICT = "district", pgettext_lazy("type de zone", "Quartier")
 
 
 class Area(models.Model):

@@ -25,7 +25,7 @@ class EventFilterForm(ContentFilterForm):
         cleaned = super().clean()
         after, before = cleaned.get("starts_after"), cleaned.get("starts_before")
         if after and before and before <= after:
-            self.add_error("starts_before", _("'starts_before' must follow 'starts_after'."))
+            self.add_error("starts_before", _("« starts_before » doit suivre « starts_after »."))
         return cleaned
 
 

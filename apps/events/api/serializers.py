@@ -208,7 +208,7 @@ class EventWriteSerializer(ContentWriteSerializer):
         self.check_range(attrs, "age_min", "age_max", errors)
         for index, span in enumerate(attrs.get("extra_dates") or []):
             if span["end_at"] < span["start_at"]:
-                errors[f"extra_dates.{index}.end_at"] = _("A date ends after it starts.")
+                errors[f"extra_dates.{index}.end_at"] = _("Une date finit après son début.")
         if self.current(attrs, "is_free") and self.current(attrs, "price_min") is not None:
-            errors["price_min"] = _("A free event has no price.")
+            errors["price_min"] = _("Un événement gratuit n'a pas de prix.")
         return errors

@@ -25,6 +25,7 @@ from django.utils.timezone import localtime
 from django.utils.timezone import now as timezone_now
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin.lists import FittingListMixin, short_datetime
 from apps.core.disclosure import BASE, MASK, K, disclose
 from apps.core.item_types import ItemType
 from apps.core.registry import content_models
@@ -117,11 +118,11 @@ class NotificationChangeList(ChangeList):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(FittingListMixin, admin.ModelAdmin):
     """Read-only: the list with its counts, and one notification's statistics."""
 
     list_display = [
-        "created_at",
+        "created_at_short",
         "kind",
         "title",
         "item_link",
@@ -133,7 +134,8 @@ class NotificationAdmin(admin.ModelAdmin):
         "capped_count",
         "opened_count",
     ]
-    list_display_links = ["created_at"]
+    list_display_links = ["created_at_short"]
+    created_at_short = short_datetime("created_at", _("créée le"))
     list_filter = ["kind", "urgency", "item_type", ("created_at", admin.DateFieldListFilter)]
     list_per_page = 50
     fields = (
@@ -188,7 +190,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def item_link(self, obj: Notification) -> str:
         if not obj.item_type or obj.item_id is None:
             return "—"
-        label = f"{ItemType.from_code(obj.item_type).title_fr} n° {obj.item_id}"
+        label = f"{ItemType.from_code(obj.item_type).title} n° {obj.item_id}"
         url = item_admin_url(obj.item_type, obj.item_id)
         return format_html('<a href="{}">{}</a>', url, label) if url else label
 

@@ -1,4 +1,4 @@
-"""Why an item is in the feed: reason codes with French and English texts.
+"""Why an item is in the feed: reason codes with texts (French msgids, translated by the caller).
 
 Reasons come from the largest contributions to the item's score (weight x value for stage 1
 and linear models), grouped by reason code; a reason is only given when its fact holds for
@@ -8,7 +8,7 @@ place labelled "Domicile", "Vous suivez Culture" only when they follow Culture.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
@@ -56,60 +56,47 @@ REASON_FEATURES: Mapping[str, tuple[str, ...]] = {
 }
 REASON_CODES = tuple(REASON_FEATURES)
 
-TEXTS: Mapping[str, Mapping[str, str]] = {
-    "fr": {
-        "urgent_alert": "Alerte",
-        "urgent_important": "Important",
-        "near_place": "{distance} de {label}",
-        "near_you": "À {distance} de vous",
-        "on_route": "Sur votre trajet",
-        "follows_category": "Vous suivez {name}",
-        "follows_area": "Dans {name}, que vous suivez",
-        "follows_organization": "Vous suivez {name}",
-        "interest_category": "Vous consultez souvent {name}",
-        "interest_text": "Proche de ce que vous avez consulté",
-        "ongoing": "En cours",
-        "starts_today": "Aujourd'hui",
-        "starts_tomorrow": "Commence demain",
-        "starts_in_days": "Commence dans {days} jours",
-        "works_active": "Travaux en cours",
-        "works_today": "Début des travaux aujourd'hui",
-        "works_tomorrow": "Début des travaux demain",
-        "works_in_days": "Début des travaux dans {days} jours",
-        "popular": "Populaire en ce moment",
-        "recent": "Nouveau",
-        "city_wide": "Concerne toute la ville",
-        "this_category": "cette catégorie",
-        "this_area": "ce quartier",
-        "this_organization": "cet organisme",
-    },
-    "en": {
-        "urgent_alert": "Alert",
-        "urgent_important": "Important",
-        "near_place": "{distance} from {label}",
-        "near_you": "{distance} from you",
-        "on_route": "On your route",
-        "follows_category": "You follow {name}",
-        "follows_area": "In {name}, which you follow",
-        "follows_organization": "You follow {name}",
-        "interest_category": "You often read about {name}",
-        "interest_text": "Like what you have read",
-        "ongoing": "Happening now",
-        "starts_today": "Today",
-        "starts_tomorrow": "Starts tomorrow",
-        "starts_in_days": "Starts in {days} days",
-        "works_active": "Works in progress",
-        "works_today": "Works start today",
-        "works_tomorrow": "Works start tomorrow",
-        "works_in_days": "Works start in {days} days",
-        "popular": "Popular right now",
-        "recent": "New",
-        "city_wide": "Concerns the whole city",
-        "this_category": "this category",
-        "this_area": "this area",
-        "this_organization": "this organization",
-    },
+#: The context of the reasons' msgids in the gettext catalogues (locale/), spelled out in
+#: each ``pgettext`` call below (``makemessages`` reads literals only).
+REASON_CONTEXT = "raison du fil"
+
+
+def pgettext(context: str, text: str) -> str:
+    """Marks ``text`` as a French msgid in ``context`` for ``makemessages``, which looks for this
+    name; translates nothing. The engine imports no Django: ``explain`` gets the caller's
+    ``translate`` (the catalogues' ``pgettext`` in the request's language)."""
+    return text
+
+
+#: What each reason says: French msgids (the source language), translated by the caller.
+TEXTS: Mapping[str, str] = {
+    "urgent_alert": pgettext("raison du fil", "Alerte"),
+    "urgent_important": pgettext("raison du fil", "Important"),
+    "near_place": pgettext("raison du fil", "{distance} de {label}"),
+    "near_you": pgettext("raison du fil", "À {distance} de vous"),
+    "on_route": pgettext("raison du fil", "Sur votre trajet"),
+    "follows_category": pgettext("raison du fil", "Vous suivez {name}"),
+    "follows_area": pgettext("raison du fil", "Dans {name}, que vous suivez"),
+    "follows_organization": pgettext("raison du fil", "Vous suivez {name}"),
+    "interest_category": pgettext("raison du fil", "Vous consultez souvent {name}"),
+    "interest_text": pgettext("raison du fil", "Proche de ce que vous avez consulté"),
+    "ongoing": pgettext("raison du fil", "En cours"),
+    "starts_today": pgettext("raison du fil", "Aujourd'hui"),
+    "starts_tomorrow": pgettext("raison du fil", "Commence demain"),
+    "starts_in_days": pgettext("raison du fil", "Commence dans {days} jours"),
+    "works_active": pgettext("raison du fil", "Travaux en cours"),
+    "works_today": pgettext("raison du fil", "Début des travaux aujourd'hui"),
+    "works_tomorrow": pgettext("raison du fil", "Début des travaux demain"),
+    "works_in_days": pgettext("raison du fil", "Début des travaux dans {days} jours"),
+    "popular": pgettext("raison du fil", "Populaire en ce moment"),
+    "recent": pgettext("raison du fil", "Nouveau"),
+    "city_wide": pgettext("raison du fil", "Concerne toute la ville"),
+    "this_category": pgettext("raison du fil", "cette catégorie"),
+    "this_area": pgettext("raison du fil", "ce quartier"),
+    "this_organization": pgettext("raison du fil", "cet organisme"),
 }
+#: The languages whose number formats the reasons know (decimal comma in French).
+LANGUAGES = ("fr", "en")
 
 
 @dataclass(frozen=True)
@@ -152,10 +139,12 @@ class _Explainer:
         *,
         labels: Labels,
         language: str,
+        translate: Callable[[str, str], str],
         tz: tzinfo,
     ) -> None:
         self.r, self.c, self.ctx, self.labels = ranking, c, ctx, labels
-        self.language, self.t, self.tz = language, TEXTS[language], tz
+        self.t = {key: translate(REASON_CONTEXT, text) for key, text in TEXTS.items()}
+        self.language, self.tz = language, tz
 
     def value(self, row: int, name: str) -> float:
         return float(self.r.features.values[row, FEATURE_INDEX[name]])
@@ -262,6 +251,7 @@ def explain(
     *,
     labels: Labels | None = None,
     language: str = "fr",
+    translate: Callable[[str, str], str] = pgettext,
     tz: tzinfo = PARIS,
     max_reasons: int = 2,
 ) -> list[list[Reason]]:
@@ -270,14 +260,21 @@ def explain(
     Per item: reasons whose fact holds, ordered by their summed contribution to the score;
     those that raised the score are kept (at most ``max_reasons``), or else the single
     strongest true one, so that an item is never shown without a true reason if it has any.
-    A pinned alert always starts with "urgent".
+    A pinned alert always starts with "urgent". ``translate(context, msgid)`` gives the texts
+    in ``language`` (by default they stay in French, the msgids).
     """
     rows = np.asarray(rows, dtype=np.int64)
     if len(rows) == 0:
         return []
-    language = language if language in TEXTS else "fr"
+    language = language if language in LANGUAGES else "fr"
     explainer = _Explainer(
-        ranking, candidates, context, labels=labels or Labels(), language=language, tz=tz
+        ranking,
+        candidates,
+        context,
+        labels=labels or Labels(),
+        language=language,
+        translate=translate,
+        tz=tz,
     )
     contributions = ranking.ranker.contributions(ranking.features.values[rows])
     by_code = {

@@ -13,7 +13,7 @@ reports what was shown through ``POST /api/v1/interactions/``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from apps.core.api.fragments import RenderedItem, items_render
 from apps.core.geo import point as make_point
@@ -54,12 +56,12 @@ from apps.recommend.selectors import PlaceRow, device_dismissed_items
 from apps.recommend.store import ModelStore
 from apps.residents.models import Device
 
-#: How explanations name a saved place without a name of its own.
-PLACE_LABELS: Mapping[str, Mapping[str, str]] = {
-    "home": {"fr": "Domicile", "en": "Home"},
-    "work": {"fr": "Travail", "en": "Work"},
-    "school": {"fr": "École", "en": "School"},
-    "other": {"fr": "Lieu", "en": "Place"},
+#: How explanations name a saved place without a name of its own (msgids of the catalogues).
+PLACE_LABELS: Mapping[str, Promise] = {
+    "home": gettext_lazy("Domicile"),
+    "work": gettext_lazy("Travail"),
+    "school": gettext_lazy("École"),
+    "other": gettext_lazy("Lieu"),
 }
 
 
@@ -183,8 +185,8 @@ def feed_snapshot(*, device: Device | None, point: Point | None) -> Snapshot:
 def _place_label(place: PlaceFact, language: str) -> str:
     if place.name:
         return place.name
-    names = PLACE_LABELS.get(place.label, PLACE_LABELS["other"])
-    return names.get(language, names["fr"])
+    with translation.override(language):
+        return str(PLACE_LABELS.get(place.label, PLACE_LABELS["other"]))
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,13 @@ def feed_page(
         },
     )
     reasons = explain(
-        ranking, snapshot.candidates, context, shown, labels=labels, language=language
+        ranking,
+        snapshot.candidates,
+        context,
+        shown,
+        labels=labels,
+        language=language,
+        translate=reason_translator(language),
     )
     entries = [
         FeedEntry(found[refs[r]], float(snapshot.scores[r]), row_reasons)
@@ -264,3 +272,13 @@ def feed_page(
         next_offset=end if end < len(snapshot) else None,
         previous_offset=max(offset - size, 0) if offset > 0 else None,
     )
+
+
+def reason_translator(language: str) -> Callable[[str, str], str]:
+    """The catalogues' ``pgettext`` in ``language``, for the engine's reasons (``explain``)."""
+
+    def translate(context: str, text: str) -> str:
+        with translation.override(language):
+            return translation.pgettext(context, text)
+
+    return translate

@@ -257,26 +257,26 @@ def cursor_make(snapshot: Snapshot, offset: int) -> str:
 def cursor_open(cursor: str, *, device_id: int | None) -> tuple[Snapshot, int]:
     """The snapshot and offset of ``cursor``; ``CursorError`` when it cannot be used."""
     if len(cursor) > CURSOR_MAX_CHARS:
-        raise CursorError(_("Invalid cursor."))
+        raise CursorError(_("Curseur invalide."))
     try:
         payload: Any = signing.loads(cursor, salt=_SALT, max_age=CURSOR_TTL)
     except signing.SignatureExpired:
-        raise CursorError(_("This cursor has expired: load the feed again without it.")) from None
+        raise CursorError(_("Ce curseur a expiré : rechargez le fil sans lui.")) from None
     except signing.BadSignature:
-        raise CursorError(_("Invalid cursor.")) from None
+        raise CursorError(_("Curseur invalide.")) from None
     if not (
         isinstance(payload, dict)
         and isinstance(payload.get("s"), str)
         and isinstance(payload.get("o"), int)
         and payload["o"] >= 0
     ):
-        raise CursorError(_("Invalid cursor."))
+        raise CursorError(_("Curseur invalide."))
     stored = cache.get(_PREFIX + payload["s"])
     if stored is None and not cache_available():
         raise CacheRequired()  # the snapshot may well exist: 503, retry, rather than "expired"
     snapshot = _usable(stored)
     if snapshot is None:
-        raise CursorError(_("This cursor has expired: load the feed again without it."))
+        raise CursorError(_("Ce curseur a expiré : rechargez le fil sans lui."))
     if snapshot.personalized and snapshot.device_id != device_id:
-        raise CursorError(_("This cursor belongs to another device."))
+        raise CursorError(_("Ce curseur appartient à un autre appareil."))
     return snapshot, payload["o"]

@@ -27,7 +27,7 @@ class StrictInputMixin:
             extra = [key for key in data if key not in writable]
             if extra:
                 raise serializers.ValidationError(
-                    {str(key): [_("Unknown or read-only field.")] for key in extra}
+                    {str(key): [_("Champ inconnu ou en lecture seule.")] for key in extra}
                 )
         return super().to_internal_value(data)  # type: ignore[misc]
 
@@ -88,9 +88,9 @@ class GeoJSONPointField(serializers.Field):
     """A GeoJSON Point in WGS84; ranges checked; no ``crs`` or other members accepted."""
 
     default_error_messages = {
-        "invalid": _('Expected a GeoJSON Point: {{"type": "Point", "coordinates": [lon, lat]}}.'),
-        "longitude": _("Longitude must be between -180 and 180."),
-        "latitude": _("Latitude must be between -90 and 90."),
+        "invalid": _("Un point GeoJSON est attendu (type Point, coordonnées lon, lat)."),
+        "longitude": _("La longitude est comprise entre -180 et 180."),
+        "latitude": _("La latitude est comprise entre -90 et 90."),
     }
 
     def to_internal_value(self, data: Any) -> Point:
@@ -139,7 +139,7 @@ def _timezones() -> frozenset[str]:
 def validate_timezone(value: str) -> None:
     """An IANA time zone name known to the system's tz database (``Europe/Paris``)."""
     if value not in _timezones():
-        raise serializers.ValidationError(_("Unknown IANA time zone (e.g. Europe/Paris)."))
+        raise serializers.ValidationError(_("Fuseau horaire IANA inconnu (ex. Europe/Paris)."))
 
 
 class TimezoneField(StrictCharField):
@@ -160,7 +160,9 @@ class PushTokenField(_JSONTyped, serializers.RegexField):
         super().__init__(
             PUSH_TOKEN_REGEX,
             max_length=1024,
-            error_messages={"invalid": _("Invalid push token (16 to 1024 printable characters).")},
+            error_messages={
+                "invalid": _("Jeton de notification invalide (16 à 1024 caractères imprimables).")
+            },
             **kwargs,
         )
 

@@ -146,7 +146,11 @@ class DevicePreferencesInputSerializer(StrictInputMixin, serializers.Serializer)
         end = attrs.get("quiet_hours_end")
         if start is not None and end is not None and start == end:
             raise serializers.ValidationError(
-                {"quiet_hours_end": [_("Quiet hours must not start and end at the same time.")]}
+                {
+                    "quiet_hours_end": [
+                        _("Les heures calmes ne peuvent pas commencer et finir à la même heure.")
+                    ]
+                }
             )
         return attrs
 
@@ -199,7 +203,7 @@ class InterestsSerializer(StrictInputMixin, serializers.Serializer):
         ):
             resolved[name], unknown = slugs_resolve(model, attrs[name])
             if unknown:
-                errors[name] = [_("Unknown slug: %(s)s.") % {"s": ", ".join(unknown)}]
+                errors[name] = [_("Identifiant inconnu : %(s)s.") % {"s": ", ".join(unknown)}]
         if errors:
             raise serializers.ValidationError(errors)
         return resolved

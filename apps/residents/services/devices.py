@@ -121,7 +121,7 @@ def device_preferences_update(*, device: Device, changes: dict[str, Any]) -> Dev
         raise ValidationError(
             {
                 "quiet_hours_start": [
-                    _("Give both the start and the end of quiet hours, or neither.")
+                    _("Indiquez le début et la fin des heures calmes, ou aucun des deux.")
                 ]
             }
         )

@@ -37,7 +37,8 @@ def place_create(
     _lock_device(device)
     if Place.objects.filter(device=device).count() >= PLACES_MAX:
         raise ValidationError(
-            _("A device keeps at most %(n)d places: delete one first.") % {"n": PLACES_MAX}
+            _("Un appareil garde %(n)d lieux au plus : supprimez-en un d'abord.")
+            % {"n": PLACES_MAX}
         )
     place = Place.objects.create(
         device=device, label=label, name=name, location=location, radius_m=radius_m
@@ -102,7 +103,7 @@ def saved_item_add(*, device: Device, item_type: str, item_id: int) -> tuple[Sav
     Raises ``ValidationError`` on ``id`` when no public item of that type has this id.
     """
     if not model_for(item_type).objects.public().filter(pk=item_id).exists():
-        raise ValidationError({"id": [_("No public item of this type has this id.")]})
+        raise ValidationError({"id": [_("Aucun contenu public de ce type n'a cet identifiant.")]})
     return SavedItem.objects.get_or_create(device=device, item_type=item_type, item_id=item_id)
 
 

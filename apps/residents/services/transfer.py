@@ -49,7 +49,9 @@ def transfer_code_create(*, device: Device) -> tuple[str, datetime]:
 
 
 def _invalid_code() -> ValidationError:
-    return ValidationError({"transfer_code": [_("Invalid, used or expired transfer code.")]})
+    return ValidationError(
+        {"transfer_code": [_("Code de transfert invalide, déjà utilisé ou expiré.")]}
+    )
 
 
 @transaction.atomic

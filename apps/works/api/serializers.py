@@ -91,7 +91,7 @@ class RestrictionSerializer(serializers.Serializer):
 
     def validate_value(self, value: float) -> float:
         if not math.isfinite(value):
-            raise serializers.ValidationError(_("A finite number."))
+            raise serializers.ValidationError(_("Un nombre fini est attendu."))
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +202,7 @@ class WorksWriteSerializer(ContentWriteSerializer):
     def validate_work_status(self, value: str) -> str:
         if value != WorkStatus.CANCELLED:
             raise serializers.ValidationError(
-                _("Only 'cancelled' can be set; the other statuses follow the dates.")
+                _("Seul « cancelled » peut être indiqué ; les autres états suivent les dates.")
             )
         return value
 
@@ -211,12 +211,14 @@ class WorksWriteSerializer(ContentWriteSerializer):
         self.check_range(attrs, "start_at", "end_at", errors)
         impact, state = self.current(attrs, "vehicle_impact"), self.current(attrs, "road_state")
         if impact and state and impact not in ROAD_STATE_IMPACTS.get(state, ()):
-            errors["vehicle_impact"] = _("Does not agree with road_state '%(state)s'.") % {
+            errors["vehicle_impact"] = _("Ne s'accorde pas avec road_state « %(state)s ».") % {
                 "state": state
             }
         for index, period in enumerate(attrs.get("periods") or []):
             if period["end_date"] < period["start_date"]:
-                errors[f"periods.{index}.end_date"] = _("A period ends after it starts.")
+                errors[f"periods.{index}.end_date"] = _("Une période finit après son début.")
             if (period.get("daily_start_time") is None) != (period.get("daily_end_time") is None):
-                errors[f"periods.{index}.daily_end_time"] = _("Give both hours, or none.")
+                errors[f"periods.{index}.daily_end_time"] = _(
+                    "Indiquez les deux heures, ou aucune."
+                )
         return errors

@@ -63,7 +63,9 @@ class FeedQuerySerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("lat" in attrs) != ("lon" in attrs):
             missing = "lon" if "lat" in attrs else "lat"
-            raise serializers.ValidationError({missing: [_("Give both lat and lon, or neither.")]})
+            raise serializers.ValidationError(
+                {missing: [_("Indiquez lat et lon, ou aucune des deux.")]}
+            )
         return attrs
 
 

@@ -50,9 +50,9 @@ class InteractionEventSerializer(StrictInputMixin, serializers.Serializer):
     def validate_at(self, value: Any) -> Any:
         now = timezone.now()
         if value > now + CLOCK_SKEW:
-            raise serializers.ValidationError(_("This time is in the future."))
+            raise serializers.ValidationError(_("Cette heure est dans le futur."))
         if value < now - timedelta(days=settings.RETENTION_DAYS):
-            raise serializers.ValidationError(_("This time is older than the retention period."))
+            raise serializers.ValidationError(_("Cette heure précède la durée de conservation."))
         return value
 
 
@@ -64,7 +64,11 @@ class InteractionBatchSerializer(StrictInputMixin, serializers.Serializer):
     def validate_events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         existing = items_once_public((event["type"], event["id"]) for event in events)
         errors = {
-            str(index): {"id": [_("No %(type)s item has this id.") % {"type": event["type"]}]}
+            str(index): {
+                "id": [
+                    _("Aucun contenu « %(type)s » n'a cet identifiant.") % {"type": event["type"]}
+                ]
+            }
             for index, event in enumerate(events)
             if (event["type"], event["id"]) not in existing
         }

@@ -180,7 +180,9 @@ class TransferCodeView(ResidentAPIView):
     )
     def post(self, request: Request) -> Response:
         if request.data:
-            raise ValidationError({"non_field_errors": [_("This endpoint takes no body.")]})
+            raise ValidationError(
+                {"non_field_errors": [_("Cette adresse ne prend pas de corps de requête.")]}
+            )
         code, expires_at = transfer_code_create(device=self.device)
         body = TransferCodeSerializer({"code": code, "expires_at": expires_at}).data
         return no_store(Response(body, status=status.HTTP_201_CREATED))
