@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0004_search_documents'),
+        ('events', '0005_event_exercise'),
     ]
 
     operations = [
