@@ -64,14 +64,18 @@ venv-dev: os-test $(VENV)/.requirements-dev
 services:  ## Start PostgreSQL/PostGIS and Redis if they are not running
 	@scripts/ensure-services
 
-run: venv  ## Serve the demo city on the embedded SpatiaLite database (http://127.0.0.1:8000)
+# HOST=0.0.0.0 serves the Android emulator (10.0.2.2), the iOS simulator and phones on the LAN;
+# SITE_URL and DJANGO_ALLOWED_HOSTS follow HOST and PORT (scripts/dev_server_env.py).
+run: venv  ## Serve the demo city on the embedded SpatiaLite database (HOST=127.0.0.1 PORT=8000)
 	@set -e; export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
+	server_env=$$($(PY) scripts/dev_server_env.py '$(HOST)' '$(PORT)'); eval "$$server_env"; \
 	$(PY) manage.py migrate --noinput -v0; \
 	$(PY) manage.py seed_demo; \
-	echo "Admin: http://$(HOST):$(PORT)/admin/  API docs: http://$(HOST):$(PORT)/api/v1/docs/"; \
+	echo "Admin: $$SITE_URL/admin/  API docs: $$SITE_URL/api/v1/docs/"; \
+	grep '^# ' <<<"$$server_env" | cut -c3-; \
 	$(PY) manage.py beat_embedded & beat=$$!; \
 	trap 'kill $$beat 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	$(PY) manage.py runserver --noreload $$([[ $$QUARTIER_RUNSERVER_ADDR == \[* ]] && echo -6) "$$QUARTIER_RUNSERVER_ADDR"
 
 test: venv-dev services  ## Run the whole test suite on PostGIS (starts PostGIS and Redis)
 	@$(VENV)/bin/pytest $(PYTEST_ARGS); code=$$?; [ $$code -eq 5 ] && code=0; exit $$code
