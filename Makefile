@@ -12,14 +12,16 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # What the demo and the tests need from the OS (GeoDjango, SpatiaLite, a Python with venv).
 OS_RUN_PKGS := gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev binutils
-OS_TEST_PKGS := redis-server
+# Node.js and npm compile the TypeScript client (make lint); a Node.js from elsewhere (NodeSource,
+# nvm) brings its own npm, which Debian's npm package would conflict with.
+OS_TEST_PKGS := redis-server nodejs $(if $(shell command -v npm),,npm)
 # Installed when apt offers them (Ubuntu ships Chromium only as a snap): browser tests, benchmarks.
 OS_TEST_OPTIONAL_PKGS := chromium wrk
 # PostGIS for the installed PostgreSQL, or the distribution's default pair on a fresh machine.
 PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
 PG_PKGS := $(if $(PG_VERSION),postgresql-$(PG_VERSION)-postgis-3,postgresql postgresql-postgis)
 
-.PHONY: help run test test-fast lint format check bench bench-city fuzz os-run os-test venv venv-dev services clean lock audit
+.PHONY: client client-check help run test test-fast lint format check bench bench-city fuzz os-run os-test venv venv-dev services clean lock audit
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -86,11 +88,37 @@ FAST_MARKS := not slow and not celery_worker and not browser
 test-fast: venv-dev services  ## The suite without `slow`, `celery_worker` and `browser` tests
 	@$(VENV)/bin/pytest -m "$(FAST_MARKS)" $(PYTEST_ARGS); code=$$?; [ $$code -eq 5 ] && code=0; exit $$code
 
-lint: venv-dev  ## ruff (lint and format check), mypy and the import contracts (.importlinter)
+lint: venv-dev  ## ruff, mypy, the import contracts (.importlinter), the TypeScript client (tsc)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
+	@$(MAKE) --no-print-directory client-check
+
+# The typed API client (clients/typescript, docs/api.md "Typed clients"): the OpenAPI schema as
+# the backend makes it, TypeScript types generated from it by openapi-typescript, compiled by tsc.
+# Node packages come from the registry, exactly as package-lock.json pins them (npm ci).
+CLIENT_TS := clients/typescript
+SCHEMA_CMD := DJANGO_SETTINGS_MODULE=backend.settings $(PY) manage.py spectacular --skip-checks \
+	--lang en --validate --fail-on-warn
+
+$(CLIENT_TS)/node_modules/.package-lock.json: $(CLIENT_TS)/package-lock.json $(CLIENT_TS)/package.json
+	cd $(CLIENT_TS) && npm ci --no-audit --no-fund
+
+client: venv-dev $(CLIENT_TS)/node_modules/.package-lock.json  ## Regenerate the TypeScript client from the API schema
+	$(SCHEMA_CMD) --file $(CLIENT_TS)/openapi.yaml
+	cd $(CLIENT_TS) && npm run -s generate && npm run -s check
+
+client-check: venv-dev $(CLIENT_TS)/node_modules/.package-lock.json  ## The TypeScript client matches the API schema and compiles
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(SCHEMA_CMD) --file "$$tmp/openapi.yaml"; \
+	(cd $(CLIENT_TS) && npx --no-install openapi-typescript "$$tmp/openapi.yaml" --output "$$tmp/schema.d.ts" >/dev/null); \
+	if ! diff -u $(CLIENT_TS)/openapi.yaml "$$tmp/openapi.yaml" >"$$tmp/diff" || \
+	   ! diff -u $(CLIENT_TS)/src/schema.d.ts "$$tmp/schema.d.ts" >>"$$tmp/diff"; then \
+		head -40 "$$tmp/diff"; \
+		echo "clients/typescript is behind the API schema: run make client and commit it" >&2; exit 1; \
+	fi; \
+	cd $(CLIENT_TS) && npx --no-install tsc --noEmit && echo "TypeScript client: up to date, compiles"
 
 format: venv-dev  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
