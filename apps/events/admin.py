@@ -10,7 +10,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 
@@ -27,6 +31,8 @@ from apps.core.admin.lifecycle import Transition
 from apps.core.admin.permissions import ScopedInlineMixin, can_edit, is_editor
 from apps.core.admin.saving import changed_values, formset_rows
 from apps.events.models import Accessibility, Event, EventOccurrence, EventStatus, Venue
+from apps.events.recurrence import MAX_OCCURRENCES, RecurrenceError, recurrence_expand
+from apps.events.recurrence_picker import PickerError, picker_choice, picker_rule
 from apps.events.services import EVENT_FIELDS, event_apply, event_cancel, event_postpone
 
 CANCEL = Transition(
@@ -49,8 +55,112 @@ POSTPONE = Transition(
 )
 
 
+#: The preview lists this many dates; the total is given too.
+PREVIEW_DATES = 24
+
+
+class RecurrencePickerWidget(forms.TextInput):
+    """The RRULE text box with the picker around it (``events/recurrence_picker.js``).
+
+    The picker writes the rule the server builds (``recurrence_picker.picker_rule``) into the
+    box and shows the next dates the server computes with the API's bounded validator; the
+    box itself stays, under "Règle personnalisée", for rules the picker cannot express.
+    """
+
+    template_name = "admin/events/recurrence_picker.html"
+
+    class Media:
+        js = ("events/recurrence_picker.js",)
+        css = {"all": ("events/recurrence_picker.css",)}
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["preview_url"] = reverse("admin:events_event_recurrence_preview")
+        context["weekdays"] = [
+            ("MO", _("lundi")),
+            ("TU", _("mardi")),
+            ("WE", _("mercredi")),
+            ("TH", _("jeudi")),
+            ("FR", _("vendredi")),
+            ("SA", _("samedi")),
+            ("SU", _("dimanche")),
+        ]
+        context["positions"] = [
+            ("1", _("1er")),
+            ("2", _("2e")),
+            ("3", _("3e")),
+            ("4", _("4e")),
+            ("-1", _("dernier")),
+        ]
+        return context
+
+
 class EventForm(ContentForm):
     accessibility = ChoiceListField(label=_("Accessibilité"), choices=Accessibility.choices)
+
+
+def _typed_datetime(date_text: str, time_text: str) -> Any:
+    """A date and a time as the admin's fields show them (French formats), made aware."""
+    return forms.SplitDateTimeField().clean([date_text.strip(), time_text.strip() or "00:00"])
+
+
+def recurrence_preview(request: HttpRequest) -> JsonResponse:
+    """The rule the picker stands for and its next dates, computed as the API computes them.
+
+    GET, for the change form's picker: ``pick_*`` fields (or ``rrule`` with
+    ``pick_mode=rule``), ``start_0``/``start_1`` the start as typed, ``extra`` the hand-added
+    dates (``date|time``). A 400 carries a French ``error`` and the ``field`` to blame.
+    """
+
+    def refuse(message: str, field: str) -> JsonResponse:
+        return JsonResponse({"error": message, "field": field}, status=400)
+
+    query = request.GET
+    try:
+        if query.get("pick_mode") == "rule":
+            rule = query.get("rrule", "").strip()
+        else:
+            rule = picker_rule(
+                picker_choice(query, query.getlist("pick_byday")),
+                tz=timezone.get_current_timezone(),
+            )
+    except PickerError as error:
+        return refuse(str(error), error.field)
+    try:
+        start = _typed_datetime(query.get("start_0", ""), query.get("start_1", ""))
+    except ValidationError:
+        return refuse(gettext("Indiquez d'abord la date et l'heure de début."), "start_at")
+    extras = query.getlist("extra")[:MAX_OCCURRENCES]
+    dated: list[tuple[Any, bool]] = []
+    for extra in extras:
+        day, _sep, hour = extra.partition("|")
+        if not day.strip():
+            continue
+        try:
+            dated.append((_typed_datetime(day, hour), True))
+        except ValidationError:
+            return refuse(gettext("Une date supplémentaire est invalide : %s") % day, "extra")
+    try:
+        starts = recurrence_expand(rule=rule, dtstart=start) if rule else [start]
+    except RecurrenceError as error:
+        return refuse(str(error), "rrule")
+    dated += [(moment, False) for moment in starts]
+    dated.sort(key=lambda pair: pair[0])
+    with_time = query.get("has_start_time", "true") != "false"
+    shape = "l j F Y, H:i" if with_time else "l j F Y"
+    return JsonResponse(
+        {
+            "rrule": rule,
+            "total": len(dated),
+            "dates": [
+                {
+                    "label": formats.date_format(timezone.localtime(moment), shape),
+                    "extra": extra,
+                }
+                for moment, extra in dated[:PREVIEW_DATES]
+            ],
+        }
+    )
 
 
 class ExtraDateInline(ScopedInlineMixin, admin.TabularInline):
@@ -142,6 +252,26 @@ class EventAdmin(ContentAdmin):
         publication_fieldset(),
         image_fieldset(),
     )
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "rrule":
+            kwargs["widget"] = RecurrencePickerWidget
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_urls(self) -> list[Any]:
+        own = [
+            path(
+                "recurrence-preview/",
+                self.admin_site.admin_view(self.recurrence_preview_view),
+                name="events_event_recurrence_preview",
+            )
+        ]
+        return own + super().get_urls()
+
+    def recurrence_preview_view(self, request: HttpRequest) -> JsonResponse:
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        return recurrence_preview(request)
 
     @admin.action(description=CANCEL.label, permissions=["change"])
     def cancel_selected(self, request: HttpRequest, queryset: Any) -> None:
