@@ -256,6 +256,10 @@ class EventAdmin(ContentAdmin):
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "rrule":
             kwargs["widget"] = RecurrencePickerWidget
+            kwargs["help_text"] = _(
+                "Choisissez la répétition : la règle (RRULE) s'écrit seule et les dates "
+                "s'affichent avant l'enregistrement."
+            )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_urls(self) -> list[Any]:
