@@ -18,9 +18,45 @@ HOSTILE = {
 
 @pytest.mark.parametrize("raw", HOSTILE.values(), ids=HOSTILE.keys())
 def test_works_admin_json_field_refuses_hostile_json_as_a_form_error(editor_client, mobility, raw):
-    data = _add_data(editor_client, "works", mobility, geometry=LINE, restrictions=raw)
+    data = _add_data(editor_client, "works", mobility, geometry=LINE, lanes=raw)
 
     response = editor_client.post(admin_url("works", "add"), data)
 
     assert "JSON" in _errors(response)
+    assert not Works.objects.exists()
+
+
+HOSTILE_ROWS = {
+    "5,000-digit value": (
+        {
+            "restrictions_type": "reduced-height",
+            "restrictions_value": "9" * 5000,
+            "restrictions_unit": "centimeters",
+        },
+        "Restriction 1, valeur : un nombre",
+    ),
+    "not a number": (
+        {
+            "restrictions_type": "reduced-height",
+            "restrictions_value": "nan",
+            "restrictions_unit": "centimeters",
+        },
+        "Restriction 1, valeur : un nombre",
+    ),
+    "more rows than types": (
+        {"restrictions_type": ["no-trucks"] * 40},
+        "Au plus 15 restrictions",
+    ),
+}
+
+
+@pytest.mark.parametrize("fields,message", HOSTILE_ROWS.values(), ids=HOSTILE_ROWS.keys())
+def test_works_admin_restriction_rows_refuse_hostile_input(
+    editor_client, mobility, fields, message
+):
+    data = _add_data(editor_client, "works", mobility, geometry=LINE, **fields)
+
+    response = editor_client.post(admin_url("works", "add"), data)
+
+    assert message in _errors(response)
     assert not Works.objects.exists()
