@@ -30,7 +30,11 @@ FIELD_LABELS = {"type": _("type"), "value": _("valeur"), "unit": _("unité")}
 
 
 class RestrictionRowsWidget(forms.Widget):
-    """Rows of (type, value, unit) selects; posted as parallel lists ``<name>_type`` …"""
+    """Rows of (type, value, unit); row ``i`` posts ``<name>-<i>-type``, ``-value``, ``-unit``.
+
+    Numbered, not parallel lists: a browser leaves a disabled input out of the post, so the
+    value and unit of a type without a measure are simply absent from their own row.
+    """
 
     template_name = "admin/works/restriction_rows.html"
 
@@ -58,20 +62,22 @@ class RestrictionRowsWidget(forms.Widget):
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
         # Bounded: blank rows aside, more than MAX_ROWS is refused by the field.
-        kinds = data.getlist(f"{name}_type")[: 4 * MAX_ROWS]
-        values = data.getlist(f"{name}_value")
-        units = data.getlist(f"{name}_unit")
-        return [
-            {
-                "type": kind,
-                "value": values[index] if index < len(values) else "",
-                "unit": units[index] if index < len(units) else "",
-            }
-            for index, kind in enumerate(kinds)
-        ]
+        rows = []
+        for index in range(4 * MAX_ROWS):
+            prefix = f"{name}-{index}-"
+            if f"{prefix}type" not in data:
+                break
+            rows.append(
+                {
+                    "type": data.get(f"{prefix}type") or "",
+                    "value": data.get(f"{prefix}value") or "",
+                    "unit": data.get(f"{prefix}unit") or "",
+                }
+            )
+        return rows
 
     def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
-        return f"{name}_type" not in data
+        return f"{name}-0-type" not in data
 
 
 def _units_of(code: str) -> frozenset[str]:

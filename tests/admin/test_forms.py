@@ -100,11 +100,12 @@ def test_works_add_goes_through_works_save(editor_client, city_editor, mobility,
         mobility,
         geometry=LINE,
         road_names="Rue de la République\n\nQuai Saint-Antoine\n",
-        # Restriction rows: a measured one, a blank row (ignored), one without value.
-        restrictions_type=["reduced-height", "", "no-trucks"],
-        restrictions_value=["3,5e2", "", ""],
-        restrictions_unit=["centimeters", "", ""],
         **{
+            # Restriction rows: a measured one, a blank row (ignored), one without value.
+            "restrictions-0-type": "reduced-height",
+            "restrictions-0-value": "3,5e2",
+            "restrictions-0-unit": "centimeters",
+            "restrictions-2-type": "no-trucks",
             "periods-TOTAL_FORMS": "1",
             "periods-0-start_date": timezone.localdate().isoformat(),
             "periods-0-end_date": (timezone.localdate() + timedelta(days=5)).isoformat(),
@@ -235,26 +236,26 @@ WORKS_BAD_INPUT = {
     "end before start": ({"end_at_0": "01/01/2020"}, "La fin doit suivre le début."),
     "restriction value not a number": (
         {
-            "restrictions_type": "reduced-height",
-            "restrictions_value": "haut",
-            "restrictions_unit": "centimeters",
+            "restrictions-0-type": "reduced-height",
+            "restrictions-0-value": "haut",
+            "restrictions-0-unit": "centimeters",
         },
         "Restriction 1, valeur : un nombre",
     ),
     "unknown restriction": (
-        {"restrictions_type": ["no-trucks", "teleport"]},
+        {"restrictions-0-type": "no-trucks", "restrictions-1-type": "teleport"},
         "Restriction 2, type : Type de restriction inconnu : teleport",
     ),
     "restriction unit of another kind": (
         {
-            "restrictions_type": "reduced-height",
-            "restrictions_value": "3500",
-            "restrictions_unit": "kilograms",
+            "restrictions-0-type": "reduced-height",
+            "restrictions-0-value": "3500",
+            "restrictions-0-unit": "kilograms",
         },
         "Restriction 1, unité : Unité kilograms impossible pour reduced-height.",
     ),
     "restriction value without unit": (
-        {"restrictions_type": "reduced-weight", "restrictions_value": "3500"},
+        {"restrictions-0-type": "reduced-weight", "restrictions-0-value": "3500"},
         "Restriction 1, unité : Une valeur de restriction va avec son unité.",
     ),
     "period ending before it starts": (

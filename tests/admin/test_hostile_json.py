@@ -29,22 +29,22 @@ def test_works_admin_json_field_refuses_hostile_json_as_a_form_error(editor_clie
 HOSTILE_ROWS = {
     "5,000-digit value": (
         {
-            "restrictions_type": "reduced-height",
-            "restrictions_value": "9" * 5000,
-            "restrictions_unit": "centimeters",
+            "restrictions-0-type": "reduced-height",
+            "restrictions-0-value": "9" * 5000,
+            "restrictions-0-unit": "centimeters",
         },
         "Restriction 1, valeur : un nombre",
     ),
     "not a number": (
         {
-            "restrictions_type": "reduced-height",
-            "restrictions_value": "nan",
-            "restrictions_unit": "centimeters",
+            "restrictions-0-type": "reduced-height",
+            "restrictions-0-value": "nan",
+            "restrictions-0-unit": "centimeters",
         },
         "Restriction 1, valeur : un nombre",
     ),
     "more rows than types": (
-        {"restrictions_type": ["no-trucks"] * 40},
+        {f"restrictions-{i}-type": "no-trucks" for i in range(40)},
         "Au plus 15 restrictions",
     ),
 }

@@ -1,12 +1,13 @@
-/* Restriction rows of the roadwork form (admin/works/restriction_rows.html): a value and a unit
+/* Restriction rows of the roadwork form (admin/works/restriction_rows.html; row i posts
+ * restrictions-i-type, -value, -unit): a value and a unit
  * only for the types measured in one (height, width, length, weights), with the units of that
  * kind; "Ajouter une restriction" adds a blank row. The server checks everything again. */
 "use strict";
 (function () {
   function fit(row) {
-    const type = row.querySelector('select[name$="_type"]');
-    const value = row.querySelector('input[name$="_value"]');
-    const unit = row.querySelector('select[name$="_unit"]');
+    const type = row.querySelector('select[name$="-type"]');
+    const value = row.querySelector('input[name$="-value"]');
+    const unit = row.querySelector('select[name$="-unit"]');
     const chosen = type.selectedOptions[0];
     const units = chosen && chosen.dataset.units ? chosen.dataset.units.split(" ") : [];
     const measured = units.length > 0;
@@ -28,11 +29,15 @@
     const body = root.querySelector("tbody");
     for (const row of body.rows) fit(row);
     root.addEventListener("change", (event) => {
-      if (event.target.name && event.target.name.endsWith("_type")) fit(event.target.closest("tr"));
+      if (event.target.name && event.target.name.endsWith("-type")) fit(event.target.closest("tr"));
     });
     root.querySelector(".restriction-add").addEventListener("click", () => {
-      const row = body.rows[body.rows.length - 1].cloneNode(true);
-      for (const field of row.querySelectorAll("select, input")) field.value = "";
+      const index = body.rows.length;
+      const row = body.rows[index - 1].cloneNode(true);
+      for (const field of row.querySelectorAll("select, input")) {
+        field.name = field.name.replace(/-\d+-(type|value|unit)$/, `-${index}-$1`);
+        field.value = "";
+      }
       body.append(row);
       fit(row);
       row.querySelector("select").focus();
