@@ -48,7 +48,7 @@ class WorksForm(ContentForm):
         label=_("Restrictions"),
         help_text=_(
             "Une ligne par restriction ; la valeur et l'unité seulement pour les limites de "
-            "gabarit ou de poids. La vitesse se règle dans « limite de vitesse »."
+            "gabarit ou de poids. La vitesse se règle dans « Vitesse limitée »."
         ),
     )
 

@@ -44,7 +44,12 @@ class RestrictionRowsWidget(forms.Widget):
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
-        rows = [row for row in (value or []) if isinstance(row, dict)]
+        # The stored list, or the rows as typed when the form comes back with an error.
+        rows = [
+            row
+            for row in (value or [])
+            if isinstance(row, dict) and any(row.get(key) not in (None, "") for key in row)
+        ]
         context["rows"] = [
             {
                 "type": row.get("type", ""),
