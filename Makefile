@@ -12,9 +12,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # What the demo and the tests need from the OS (GeoDjango, SpatiaLite, a Python with venv).
 OS_RUN_PKGS := gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev binutils
-# Node.js and npm compile the TypeScript client (make lint); a Node.js from elsewhere (NodeSource,
-# nvm) brings its own npm, which Debian's npm package would conflict with.
-OS_TEST_PKGS := redis-server nodejs $(if $(shell command -v npm),,npm)
+# curl and jq run docs/api.md's examples (tests/devserver). Node.js and npm compile the TypeScript
+# client (make lint); a Node.js from elsewhere (NodeSource, nvm) brings its own npm, which
+# Debian's npm package would conflict with.
+OS_TEST_PKGS := redis-server curl jq nodejs $(if $(shell command -v npm),,npm)
 # Installed when apt offers them (Ubuntu ships Chromium only as a snap): browser tests, benchmarks.
 OS_TEST_OPTIONAL_PKGS := chromium wrk
 # PostGIS for the installed PostgreSQL, or the distribution's default pair on a fresh machine.
