@@ -6,6 +6,7 @@ rebuilds the main and recurrence rows from ``start_at``/``end_at`` and ``rrule``
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -95,8 +96,72 @@ class RecurrencePickerWidget(forms.TextInput):
         return context
 
 
+def _typed_date(text: str) -> Any:
+    """A date as the admin shows them (``jj/mm/aaaa``; ISO accepted too)."""
+    return forms.DateField(input_formats=["%d/%m/%Y", "%Y-%m-%d"]).clean(text.strip())
+
+
+class ExcludedDatesField(forms.CharField):
+    """The days the recurrence skips, one per line (``jj/mm/aaaa``); stored as ISO dates.
+
+    The picker's preview fills it: each date has a "Sauter" button, each skipped one a
+    "Rétablir" button.
+    """
+
+    widget = forms.Textarea(attrs={"rows": 2, "cols": 24, "class": "rp-skipped-dates"})
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return "\n".join(
+                date.fromisoformat(day).strftime("%d/%m/%Y") if isinstance(day, str) else day
+                for day in value
+            )
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        if isinstance(value, list | tuple):
+            return sorted({str(day) for day in value})
+        lines = [line.strip() for line in (super().to_python(value) or "").splitlines()]
+        days: set[str] = set()
+        for number, line in enumerate(lines, start=1):
+            if not line:
+                continue
+            try:
+                days.add(_typed_date(line).isoformat())
+            except ValidationError:
+                raise ValidationError(
+                    _(
+                        "Dates sautées, ligne %(n)d : « %(value)s » n'est pas une date "
+                        "(jj/mm/aaaa)."
+                    ),
+                    params={"n": number, "value": line[:20]},
+                ) from None
+            if len(days) > MAX_OCCURRENCES:
+                raise ValidationError(
+                    _("Au plus %(n)d dates sautées."), params={"n": MAX_OCCURRENCES}
+                )
+        return sorted(days)
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(data) != sorted(initial or [])
+        except ValidationError:
+            return True
+
+
 class EventForm(ContentForm):
     accessibility = ChoiceListField(label=_("Accessibilité"), choices=Accessibility.choices)
+    excluded_dates = ExcludedDatesField(
+        label=_("Dates sautées"),
+        help_text=_(
+            "Jours où la récurrence n'a pas lieu (jour férié, relâche), un par ligne "
+            "(jj/mm/aaaa) ; ou bouton « Sauter » dans l'aperçu des dates."
+        ),
+    )
 
 
 def _typed_datetime(date_text: str, time_text: str) -> Any:
@@ -130,34 +195,56 @@ def recurrence_preview(request: HttpRequest) -> JsonResponse:
         start = _typed_datetime(query.get("start_0", ""), query.get("start_1", ""))
     except ValidationError:
         return refuse(gettext("Indiquez d'abord la date et l'heure de début."), "start_at")
+    skipped: set[str] = set()
+    for line in query.get("skip", "").splitlines()[: MAX_OCCURRENCES + 1]:
+        if not line.strip():
+            continue
+        try:
+            skipped.add(_typed_date(line).isoformat())
+        except ValidationError:
+            return refuse(
+                gettext("Dates sautées : « %s » n'est pas une date (jj/mm/aaaa).") % line[:20],
+                "excluded_dates",
+            )
     extras = query.getlist("extra")[:MAX_OCCURRENCES]
-    dated: list[tuple[Any, bool]] = []
+    dated: list[tuple[Any, str]] = []
     for extra in extras:
         day, _sep, hour = extra.partition("|")
         if not day.strip():
             continue
         try:
-            dated.append((_typed_datetime(day, hour), True))
+            dated.append((_typed_datetime(day, hour), "extra"))
         except ValidationError:
             return refuse(gettext("Une date supplémentaire est invalide : %s") % day, "extra")
     try:
         starts = recurrence_expand(rule=rule, dtstart=start) if rule else [start]
     except RecurrenceError as error:
         return refuse(str(error), "rrule")
-    dated += [(moment, False) for moment in starts]
+    if rule and starts[0].date().isoformat() in skipped:
+        return refuse(
+            gettext("La première date ne peut pas être sautée : avancez plutôt le début."),
+            "excluded_dates",
+        )
+    dated += [
+        (moment, "skipped" if rule and moment.date().isoformat() in skipped else "rule")
+        for moment in starts
+    ]
     dated.sort(key=lambda pair: pair[0])
     with_time = query.get("has_start_time", "true") != "false"
     shape = "l j F Y, H:i" if with_time else "l j F Y"
     return JsonResponse(
         {
             "rrule": rule,
-            "total": len(dated),
+            "total": sum(kind != "skipped" for _moment, kind in dated),
             "dates": [
                 {
                     "label": formats.date_format(timezone.localtime(moment), shape),
-                    "extra": extra,
+                    "day": timezone.localtime(moment).strftime("%d/%m/%Y"),
+                    "extra": kind == "extra",
+                    "skipped": kind == "skipped",
+                    "first": kind != "extra" and moment == starts[0],
                 }
-                for moment, extra in dated[:PREVIEW_DATES]
+                for moment, kind in dated[:PREVIEW_DATES]
             ],
         }
     )
@@ -218,6 +305,7 @@ class EventAdmin(ContentAdmin):
                     ("start_at", "has_start_time"),
                     ("end_at", "has_end_time"),
                     "rrule",
+                    "excluded_dates",
                 ],
                 "description": _(
                     "Annulation et report par les boutons ou les actions ; les dates "

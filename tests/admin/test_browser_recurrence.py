@@ -1,4 +1,5 @@
-"""An editor creates a weekly event with the recurrence picker and sees its dates before saving.
+"""An editor creates a weekly event with the recurrence picker, sees its dates before saving
+and skips one.
 
 Chromium through Playwright on the live test server, offline (tests/admin/test_browser.py's
 ``OfflinePage``). Screenshots of each step go to ``test-artifacts/recurrence-picker/`` (ignored
@@ -35,6 +36,7 @@ def test_editor_creates_a_weekly_event_with_the_picker_and_sees_its_dates(
 ):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     first = next_saturday()
+    third = first + timedelta(weeks=2)
     editor = OfflinePage(chromium, live_server.url)
     try:
         editor.login(city_editor.username)
@@ -66,9 +68,13 @@ def test_editor_creates_a_weekly_event_with_the_picker_and_sees_its_dates(
         dates = picker.locator(".rp-dates li")
         expect(dates).to_have_count(8)
         expect(picker.locator(".rp-status")).to_have_text("8 dates, dont les suivantes :")
-        expect(dates.first).to_have_text(f"samedi {first.day} " + _month_year(first) + ", 09:00")
+        expect(dates.first.locator(".rp-label")).to_have_text(
+            f"samedi {first.day} " + _month_year(first) + ", 09:00"
+        )
         last = first + timedelta(weeks=7)
-        expect(dates.last).to_have_text(f"samedi {last.day} " + _month_year(last) + ", 09:00")
+        expect(dates.last.locator(".rp-label")).to_have_text(
+            f"samedi {last.day} " + _month_year(last) + ", 09:00"
+        )
         expect(page.locator("#id_rrule")).to_have_value("FREQ=WEEKLY;BYDAY=SA;COUNT=8")
         page.screenshot(path=ARTIFACTS / "2-weekly-preview.png", full_page=False)
 
@@ -85,9 +91,17 @@ def test_editor_creates_a_weekly_event_with_the_picker_and_sees_its_dates(
         expect(page.locator("#id_rrule")).to_have_value("FREQ=WEEKLY;BYDAY=SA;COUNT=8")
         expect(dates).to_have_count(8)
 
+        # Skip the third Saturday from the preview (a holiday): struck out, not counted.
+        dates.nth(2).get_by_role("button", name="Sauter").click()
+        expect(picker.locator(".rp-status")).to_have_text("7 dates, dont les suivantes :")
+        expect(dates.nth(2)).to_have_class("rp-skipped")
+        expect(page.locator("#id_excluded_dates")).to_have_value(third.strftime("%d/%m/%Y"))
+        expect(dates.first.get_by_role("button")).to_have_count(0)  # the start stays
+        page.screenshot(path=ARTIFACTS / "4-skipped-date.png", full_page=False)
+
         page.click("input[name=_save]")
         expect(page.locator("ul.messagelist li.success")).to_be_visible()
-        page.screenshot(path=ARTIFACTS / "4-saved.png", full_page=False)
+        page.screenshot(path=ARTIFACTS / "5-saved.png", full_page=False)
     finally:
         editor.close()
 
@@ -96,7 +110,8 @@ def test_editor_creates_a_weekly_event_with_the_picker_and_sees_its_dates(
     starts = sorted(
         timezone.localtime(o.start_at).date() for o in EventOccurrence.objects.filter(event=event)
     )
-    assert starts == [first + timedelta(weeks=n) for n in range(8)]
+    assert event.excluded_dates == [third.isoformat()]
+    assert starts == [first + timedelta(weeks=n) for n in range(8) if n != 2]
     assert not editor.blocked or all("tile" in url for url in editor.blocked)
 
 

@@ -156,7 +156,13 @@ def test_preview_merges_the_extra_dates(editor_client):
     query = {**WEEKLY_SATURDAYS, "extra": ["09/12/2026|18:30:00"]}
     body = editor_client.get(PREVIEW, query).json()
     assert body["total"] == 9
-    assert body["dates"][1] == {"label": "mercredi 9 décembre 2026, 18:30", "extra": True}
+    extra = body["dates"][1]
+    assert (extra["label"], extra["extra"], extra["skipped"], extra["first"]) == (
+        "mercredi 9 décembre 2026, 18:30",
+        True,
+        False,
+        False,
+    )
 
 
 @pytest.mark.django_db

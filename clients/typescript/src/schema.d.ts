@@ -996,6 +996,8 @@ export interface components {
              * @description Ex. FREQ=WEEKLY;BYDAY=SA;COUNT=8 — laisser vide pour une date unique.
              */
             rrule?: string;
+            /** @description Local dates the rule skips (iCalendar EXDATE), left out of `occurrences`. */
+            readonly excluded_dates: string[];
             readonly offers: components["schemas"]["Offers"];
             /**
              * Âge minimum
@@ -1158,6 +1160,8 @@ export interface components {
             rrule?: string;
             /** @description Dates added by hand (iCalendar RDATE); replaces the stored ones. */
             extra_dates?: components["schemas"]["EventDate"][];
+            /** @description Local dates (`YYYY-MM-DD`) the rule skips (iCalendar EXDATE); replaces the stored ones. The first date (`start_at`) cannot be skipped. */
+            excluded_dates?: string[];
             venue?: components["schemas"]["VenueWrite"] | null;
             event_status?: components["schemas"]["EventStatusEnum"];
             attendance_mode?: components["schemas"]["AttendanceModeEnum"];
@@ -1225,6 +1229,8 @@ export interface components {
             rrule?: string;
             /** @description Dates added by hand (iCalendar RDATE); replaces the stored ones. */
             extra_dates?: components["schemas"]["EventDateRequest"][];
+            /** @description Local dates (`YYYY-MM-DD`) the rule skips (iCalendar EXDATE); replaces the stored ones. The first date (`start_at`) cannot be skipped. */
+            excluded_dates?: string[];
             venue?: components["schemas"]["VenueWriteRequest"] | null;
             event_status?: components["schemas"]["EventStatusEnum"];
             attendance_mode?: components["schemas"]["AttendanceModeEnum"];
@@ -1976,6 +1982,8 @@ export interface components {
             rrule?: string;
             /** @description Dates added by hand (iCalendar RDATE); replaces the stored ones. */
             extra_dates?: components["schemas"]["EventDateRequest"][];
+            /** @description Local dates (`YYYY-MM-DD`) the rule skips (iCalendar EXDATE); replaces the stored ones. The first date (`start_at`) cannot be skipped. */
+            excluded_dates?: string[];
             venue?: components["schemas"]["VenueWriteRequest"] | null;
             event_status?: components["schemas"]["EventStatusEnum"];
             attendance_mode?: components["schemas"]["AttendanceModeEnum"];
@@ -3216,6 +3224,8 @@ export interface components {
              * @description Ex. FREQ=WEEKLY;BYDAY=SA;COUNT=8 — laisser vide pour une date unique.
              */
             rrule?: string;
+            /** @description Local dates the rule skips (iCalendar EXDATE), left out of `occurrences`. */
+            readonly excluded_dates: string[];
             readonly offers: components["schemas"]["Offers"];
             /**
              * Âge minimum

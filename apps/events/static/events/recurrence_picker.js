@@ -60,6 +60,7 @@
     const status = root.querySelector(".rp-status");
     const list = root.querySelector(".rp-dates");
     const unit = root.querySelector(".rp-unit");
+    const skipped = form.elements.namedItem("excluded_dates");
     let mode = "picker";
     let timer = null;
     let pending = null;
@@ -103,6 +104,7 @@
           params.append(element.name, element.value);
         }
       }
+      params.set("skip", skipped ? skipped.value : "");
       params.set("start_0", formValue("start_at_0"));
       params.set("start_1", formValue("start_at_1"));
       const hasTime = form.elements.namedItem("has_start_time");
@@ -141,8 +143,26 @@
           : root.dataset.single;
         for (const date of body.dates) {
           const item = document.createElement("li");
-          item.textContent = date.extra ? `${date.label} ${root.dataset.extra}` : date.label;
-          if (date.extra) item.classList.add("rp-extra");
+          const label = document.createElement("span");
+          label.className = "rp-label";
+          label.textContent = date.label;
+          if (date.extra) {
+            item.classList.add("rp-extra");
+            label.textContent = `${date.label} ${root.dataset.extra}`;
+          }
+          if (date.skipped) {
+            item.classList.add("rp-skipped");
+            label.textContent = `${date.label} ${root.dataset.skippedLabel}`;
+          }
+          item.append(label);
+          if (body.rrule && skipped && !date.extra && !date.first) {
+            const toggle = document.createElement("button");
+            toggle.type = "button";
+            toggle.className = "rp-skip";
+            toggle.textContent = date.skipped ? root.dataset.restore : root.dataset.skip;
+            toggle.addEventListener("click", () => toggleSkip(date.day, !date.skipped));
+            item.append(" ", toggle);
+          }
           list.append(item);
         }
         if (body.total > body.dates.length) {
@@ -156,6 +176,14 @@
           status.textContent = root.dataset.failed;
         }
       }
+    }
+
+    function toggleSkip(day, skip) {
+      const days = skipped.value.split(/\n/).map((line) => line.trim()).filter(Boolean);
+      const kept = days.filter((line) => line !== day);
+      if (skip) kept.push(day);
+      skipped.value = kept.join("\n");
+      refresh();
     }
 
     function later() {
@@ -189,7 +217,7 @@
       later();
     });
     form.addEventListener("input", (event) => {
-      if (!root.contains(event.target) && /start_at|has_start_time/.test(event.target.name || "")) later();
+      if (!root.contains(event.target) && /start_at|has_start_time|excluded_dates/.test(event.target.name || "")) later();
     });
     form.addEventListener("change", (event) => {
       if (!root.contains(event.target) && /start_at|has_start_time|DELETE/.test(event.target.name || "")) later();
