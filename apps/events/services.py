@@ -97,12 +97,16 @@ def event_save(
         event.geometry = event.venue.location
     if event.end_at is not None and event.start_at is not None and event.end_at < event.start_at:
         raise ValidationError({"end_at": _("La fin doit suivre le début.")})
-    event.excluded_dates = sorted(set(event.excluded_dates or []))
+    days = event.excluded_dates or []
+    # Anything but a list of texts is left as it is for the model's validator to refuse.
+    readable = isinstance(days, list) and all(isinstance(day, str) for day in days)
+    if readable:
+        event.excluded_dates = sorted(set(days))
     spans = event_expand(
         start_at=event.start_at,
         end_at=event.end_at,
         rrule=event.rrule,
-        excluded=event.excluded_dates,
+        excluded=event.excluded_dates if readable else (),
     )
     if extra_dates is None and event.pk is not None:
         extra_dates = list(

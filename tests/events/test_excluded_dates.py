@@ -124,3 +124,13 @@ def test_admin_preview_marks_the_skipped_dates(client, city_editor):
     assert garbage.json()["error"] == (
         "Dates sautées : « demain » n'est pas une date (jj/mm/aaaa)."
     )
+
+
+@pytest.mark.parametrize("days", [[{"day": 1}], "2027-02-20", [20270220], ["2027-02-30"]])
+def test_a_malformed_list_is_a_validation_error_not_a_crash(mobility, days):
+    event = published_event(start_at=FIRST, end_at=FIRST + timedelta(hours=2), rrule=WEEKLY)
+    with pytest.raises(ValidationError) as refused:
+        event_apply(event=event, data={"excluded_dates": days})
+    assert "excluded_dates" in refused.value.message_dict
+    event.refresh_from_db()
+    assert event.excluded_dates == [] and len(local_days(event)) == 8
