@@ -13,7 +13,10 @@ PORT ?= 8000
 # What the demo and the tests need from the OS (GeoDjango, SpatiaLite, a Python with venv).
 OS_RUN_PKGS := gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev binutils fonts-dejavu-core
 # gettext: `make messages` (makemessages, compilemessages); the compiled .mo files are committed.
-OS_TEST_PKGS := redis-server gettext
+# curl and jq run docs/api.md's examples (tests/devserver). Node.js and npm compile the TypeScript
+# client (make lint); a Node.js from elsewhere (NodeSource, nvm) brings its own npm, which
+# Debian's npm package would conflict with.
+OS_TEST_PKGS := redis-server gettext curl jq nodejs $(if $(shell command -v npm),,npm)
 # Installed when apt offers them (Ubuntu ships Chromium only as a snap): browser tests, benchmarks.
 OS_TEST_OPTIONAL_PKGS := chromium wrk
 # PostGIS for the installed PostgreSQL, or the distribution's default pair on a fresh machine.
@@ -24,7 +27,7 @@ PG_PKGS := $(if $(PG_VERSION),postgresql-$(PG_VERSION)-postgis-3,postgresql post
 MESSAGES_IGNORE := --ignore=.venv --ignore=tests --ignore=testing --ignore=var --ignore=media \
 	--ignore=staticfiles --ignore=bench/results
 
-.PHONY: messages site-test-assets help run test test-fast lint format check bench bench-city fuzz os-run os-test venv venv-dev services clean lock audit
+.PHONY: messages site-test-assets client client-check help run test test-fast lint format check bench bench-city fuzz os-run os-test venv venv-dev services clean lock audit
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -83,14 +86,18 @@ messages: venv os-test  ## Re-extract the French msgids into locale/*/django.po 
 services:  ## Start PostgreSQL/PostGIS and Redis if they are not running
 	@scripts/ensure-services
 
-run: venv  ## Serve the demo city on the embedded SpatiaLite database (http://127.0.0.1:8000)
+# HOST=0.0.0.0 serves the Android emulator (10.0.2.2), the iOS simulator and phones on the LAN;
+# SITE_URL and DJANGO_ALLOWED_HOSTS follow HOST and PORT (scripts/dev_server_env.py).
+run: venv  ## Serve the demo city on the embedded SpatiaLite database (HOST=127.0.0.1 PORT=8000)
 	@set -e; export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
+	server_env=$$($(PY) scripts/dev_server_env.py '$(HOST)' '$(PORT)'); eval "$$server_env"; \
 	$(PY) manage.py migrate --noinput -v0; \
 	$(PY) manage.py seed_demo; \
-	echo "Admin: http://$(HOST):$(PORT)/admin/  API docs: http://$(HOST):$(PORT)/api/v1/docs/"; \
+	echo "Admin: $$SITE_URL/admin/  API docs: $$SITE_URL/api/v1/docs/"; \
+	grep '^# ' <<<"$$server_env" | cut -c3-; \
 	$(PY) manage.py beat_embedded & beat=$$!; \
 	trap 'kill $$beat 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	$(PY) manage.py runserver --noreload $$([[ $$QUARTIER_RUNSERVER_ADDR == \[* ]] && echo -6) "$$QUARTIER_RUNSERVER_ADDR"
 
 test: venv-dev services  ## Run the whole test suite on PostGIS (starts PostGIS and Redis)
 	@$(VENV)/bin/pytest $(PYTEST_ARGS); code=$$?; [ $$code -eq 5 ] && code=0; exit $$code
@@ -101,11 +108,37 @@ FAST_MARKS := not slow and not celery_worker and not browser
 test-fast: venv-dev services  ## The suite without `slow`, `celery_worker` and `browser` tests
 	@$(VENV)/bin/pytest -m "$(FAST_MARKS)" $(PYTEST_ARGS); code=$$?; [ $$code -eq 5 ] && code=0; exit $$code
 
-lint: venv-dev  ## ruff (lint and format check), mypy and the import contracts (.importlinter)
+lint: venv-dev  ## ruff, mypy, the import contracts (.importlinter), the TypeScript client (tsc)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
+	@$(MAKE) --no-print-directory client-check
+
+# The typed API client (clients/typescript, docs/api.md "Typed clients"): the OpenAPI schema as
+# the backend makes it, TypeScript types generated from it by openapi-typescript, compiled by tsc.
+# Node packages come from the registry, exactly as package-lock.json pins them (npm ci).
+CLIENT_TS := clients/typescript
+SCHEMA_CMD := DJANGO_SETTINGS_MODULE=backend.settings $(PY) manage.py spectacular --skip-checks \
+	--lang en --validate --fail-on-warn
+
+$(CLIENT_TS)/node_modules/.package-lock.json: $(CLIENT_TS)/package-lock.json $(CLIENT_TS)/package.json
+	cd $(CLIENT_TS) && npm ci --no-audit --no-fund
+
+client: venv-dev $(CLIENT_TS)/node_modules/.package-lock.json  ## Regenerate the TypeScript client from the API schema
+	$(SCHEMA_CMD) --file $(CLIENT_TS)/openapi.yaml
+	cd $(CLIENT_TS) && npm run -s generate && npm run -s check
+
+client-check: venv-dev $(CLIENT_TS)/node_modules/.package-lock.json  ## The TypeScript client matches the API schema and compiles
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(SCHEMA_CMD) --file "$$tmp/openapi.yaml"; \
+	(cd $(CLIENT_TS) && npx --no-install openapi-typescript "$$tmp/openapi.yaml" --output "$$tmp/schema.d.ts" >/dev/null); \
+	if ! diff -u $(CLIENT_TS)/openapi.yaml "$$tmp/openapi.yaml" >"$$tmp/diff" || \
+	   ! diff -u $(CLIENT_TS)/src/schema.d.ts "$$tmp/schema.d.ts" >>"$$tmp/diff"; then \
+		head -40 "$$tmp/diff"; \
+		echo "clients/typescript is behind the API schema: run make client and commit it" >&2; exit 1; \
+	fi; \
+	cd $(CLIENT_TS) && npx --no-install tsc --noEmit && echo "TypeScript client: up to date, compiles"
 
 format: venv-dev  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

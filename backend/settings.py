@@ -62,6 +62,11 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "FEED_ITEM_INDEX": (bool, True),
     "FEED_INDEX_BACKGROUND": (bool, True),
     "SITE_URL": (str, "http://127.0.0.1:8000"),
+    # Dev servers reached under several names (make run HOST=0.0.0.0): absolute URLs follow
+    # the request's host (apps/core/api/site_url.py).
+    "SITE_URL_FROM_REQUEST": (bool, False),
+    # Web apps on other origins that may call the API from a browser (django-cors-headers).
+    "CORS_ALLOWED_ORIGINS": (list, []),
     "STAFF_LOGIN_FAILURE_LIMIT": (int, 5),
     "STAFF_LOGIN_COOLOFF_MINUTES": (int, 15),
     "STAFF_SESSION_MAX_AGE_S": (int, 10 * 3600),
@@ -111,6 +116,7 @@ DEBUG: bool = env("DJANGO_DEBUG")
 ALLOWED_HOSTS: list[str] = env("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS: list[str] = env("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL: str = env("SITE_URL").rstrip("/")
+SITE_URL_FROM_REQUEST: bool = env("SITE_URL_FROM_REQUEST")
 
 INSTALLED_APPS = [
     # modeltranslation must precede the admin so translated fields show in forms.
@@ -130,6 +136,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "leaflet",
     "django_static_jquery_ui",
+    "corsheaders",
     "apps.core",
     "apps.news",
     "apps.works",
@@ -144,7 +151,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every API response, errors included, carries its CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "apps.core.api.site_url.RequestSiteURLMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.api.middleware.ApiBodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -327,6 +337,10 @@ if set(_rate_overrides) - set(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]):
         f"API_THROTTLE_RATES: unknown scope in {sorted(_rate_overrides)}; known: "
         f"{sorted(REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])}"
     )
+# A developer's emulator or phone registers again at every reinstall or wiped app data, all
+# from one address: with DJANGO_DEBUG on (make run) the per-address limit is loose.
+if DEBUG:
+    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["registration"] = "1000/hour"
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update(_rate_overrides)
 # Anonymous content lists and details are cached, rendered, in CACHE_URL for at most this many
 # seconds (writes invalidate them at once: apps/core/api/response_cache.py); 0 turns it off.
@@ -391,6 +405,25 @@ SPECTACULAR_SETTINGS = {
 # distance (bounding-box diagonal); larger ones are typing or projection mistakes.
 API_GEOMETRY_MAX_VERTICES = 5000
 API_GEOMETRY_MAX_EXTENT_M = 100_000
+
+# --- CORS (django-cors-headers) -------------------------------------------------------------
+# Browsers on these origins (scheme://host[:port], e.g. http://localhost:5173 for a web app's
+# dev server) may call /api/ from their pages; nothing else. Reading needs no credentials and
+# writes authenticate with a header (API key, device token), so no cookie crosses origins.
+CORS_ALLOWED_ORIGINS: list[str] = env("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "accept-language",
+    "authorization",
+    "content-type",
+    "if-modified-since",
+    "if-none-match",
+    "x-firebase-appcheck",
+)
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After", "X-Cache", "WWW-Authenticate", "Content-Disposition"]
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 # --- Celery ---------------------------------------------------------------------------------
 # CELERY_BROKER_URL unset -> tasks run eagerly in the calling process (embedded mode).

@@ -97,6 +97,15 @@ def _extra_dates(event: Event, *, with_rule_dates: bool) -> list[datetime]:
     ]
 
 
+def _skipped(event: Event) -> list[date | datetime]:
+    """The EXDATEs: each skipped day at the start's local time (the rule's instances)."""
+    at = _local(event.start_at)
+    return [
+        _start(event, datetime.combine(date.fromisoformat(day), at.time(), tzinfo=at.tzinfo))
+        for day in event.excluded_dates or []
+    ]
+
+
 def event_component(event: Event) -> icalendar.Event:
     """One VEVENT for ``event`` and all its occurrences."""
     component = icalendar.Event()
@@ -114,6 +123,9 @@ def event_component(event: Event) -> icalendar.Event:
     rule = _rule(event)
     if rule:
         component.add("rrule", icalendar.vRecur.from_ical(rule))
+        skipped = _skipped(event)
+        if skipped:
+            component.add("exdate", skipped)
     extras = _extra_dates(event, with_rule_dates=bool(event.rrule) and not rule)
     if extras:
         component.add("rdate", [_start(event, moment) for moment in extras])

@@ -10,7 +10,7 @@ indexed queries, and ``last_end_at`` (the end of the series) says when the event
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from django.contrib.gis.db import models
@@ -85,6 +85,26 @@ def validate_rrule(value: str) -> None:
         raise ValidationError(str(exc), code=exc.code) from None
 
 
+def validate_excluded_dates(value: object) -> None:
+    """Local dates (``YYYY-MM-DD``) the recurrence skips (iCalendar EXDATE), each once."""
+    from apps.events.recurrence import MAX_OCCURRENCES
+
+    if not isinstance(value, list) or len(value) > MAX_OCCURRENCES:
+        raise ValidationError(
+            _("Dates sautées : une liste d'au plus %(n)d dates."), params={"n": MAX_OCCURRENCES}
+        )
+    for item in value:
+        try:
+            if not isinstance(item, str) or len(item) != 10:
+                raise ValueError
+            date.fromisoformat(item)
+        except ValueError:
+            raise ValidationError(
+                _("Dates sautées : « %(value)s » n'est pas une date AAAA-MM-JJ."),
+                params={"value": str(item)[:20]},
+            ) from None
+
+
 class Venue(models.Model):
     """A place where events happen (OpenAgenda ``location``, schema.org ``Place``)."""
 
@@ -145,6 +165,7 @@ class Event(PublishableContent):
         "start_at",
         "end_at",
         "rrule",
+        "excluded_dates",
         "event_status",
     )
 
@@ -160,6 +181,13 @@ class Event(PublishableContent):
         blank=True,
         validators=[validate_rrule],
         help_text=_("Ex. FREQ=WEEKLY;BYDAY=SA;COUNT=8 — laisser vide pour une date unique."),
+    )
+    excluded_dates = models.JSONField(
+        _("dates sautées"),
+        default=list,
+        blank=True,
+        validators=[validate_excluded_dates],
+        help_text=_("Dates de la récurrence qui n'ont pas lieu (jour férié, relâche)."),
     )
     last_end_at = models.DateTimeField(_("fin de la série"), editable=False, db_index=True)
     venue = models.ForeignKey(

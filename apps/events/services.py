@@ -29,6 +29,7 @@ EVENT_FIELDS: tuple[str, ...] = (
     "has_start_time",
     "has_end_time",
     "rrule",
+    "excluded_dates",
     "attendance_mode",
     "online_url",
     "is_free",
@@ -47,12 +48,16 @@ EVENT_FIELDS: tuple[str, ...] = (
 DIRECT_STATUSES = (EventStatus.SCHEDULED, EventStatus.RESCHEDULED)
 
 
-def event_expand(*, start_at: datetime, end_at: datetime, rrule: str) -> list[Span]:
+def event_expand(
+    *, start_at: datetime, end_at: datetime, rrule: str, excluded: Iterable[str] = ()
+) -> list[Span]:
     """The occurrences of a first (start, end) repeated by ``rrule``, in local wall-clock time.
 
     Expansion happens in the site's time zone so that a weekly 18:00 event stays at 18:00
     across daylight-saving changes; ``recurrence_expand`` bounds the work and the count
-    (``HORIZON``, ``MAX_OCCURRENCES``) and refuses a rule with no date.
+    (``HORIZON``, ``MAX_OCCURRENCES``) and refuses a rule with no date. ``excluded`` (local
+    ``YYYY-MM-DD`` dates, iCalendar EXDATE) removes the rule's dates on those days; the first
+    date, the event's own start, cannot be skipped (move the start instead).
     """
     if not rrule:
         return [(start_at, end_at)]
@@ -61,7 +66,18 @@ def event_expand(*, start_at: datetime, end_at: datetime, rrule: str) -> list[Sp
         starts = recurrence_expand(rule=rrule, dtstart=timezone.localtime(start_at))
     except RecurrenceError as exc:
         raise ValidationError({"rrule": ValidationError(str(exc), code=exc.code)}) from None
-    return [(start, start + duration) for start in starts]
+    skipped = set(excluded)
+    if skipped and starts[0].date().isoformat() in skipped:
+        raise ValidationError(
+            {
+                "excluded_dates": _(
+                    "La première date ne peut pas être sautée : avancez plutôt le début."
+                )
+            }
+        )
+    return [
+        (start, start + duration) for start in starts if start.date().isoformat() not in skipped
+    ]
 
 
 @transaction.atomic
@@ -81,7 +97,17 @@ def event_save(
         event.geometry = event.venue.location
     if event.end_at is not None and event.start_at is not None and event.end_at < event.start_at:
         raise ValidationError({"end_at": _("La fin doit suivre le début.")})
-    spans = event_expand(start_at=event.start_at, end_at=event.end_at, rrule=event.rrule)
+    days = event.excluded_dates or []
+    # Anything but a list of texts is left as it is for the model's validator to refuse.
+    readable = isinstance(days, list) and all(isinstance(day, str) for day in days)
+    if readable:
+        event.excluded_dates = sorted(set(days))
+    spans = event_expand(
+        start_at=event.start_at,
+        end_at=event.end_at,
+        rrule=event.rrule,
+        excluded=event.excluded_dates if readable else (),
+    )
     if extra_dates is None and event.pk is not None:
         extra_dates = list(
             event.occurrences.filter(origin=EventOccurrence.Origin.EXTRA).values_list(

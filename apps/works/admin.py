@@ -23,6 +23,7 @@ from apps.core.admin.lifecycle import Transition
 from apps.core.admin.lists import short_datetime
 from apps.core.admin.permissions import ScopedInlineMixin
 from apps.core.admin.saving import changed_values, formset_rows
+from apps.works.admin_widgets import RestrictionsField, WorksPeriodForm
 from apps.works.models import Works, WorksPeriod, WorkStatus
 from apps.works.services import WORKS_FIELDS, works_apply, works_cancel
 
@@ -45,10 +46,18 @@ class WorksForm(ContentForm):
         required=False,
         help_text=_("Une voie par ligne, ex. « Rue de la République »."),
     )
+    restrictions = RestrictionsField(
+        label=_("Restrictions"),
+        help_text=_(
+            "Une ligne par restriction ; la valeur et l'unité seulement pour les limites de "
+            "gabarit ou de poids. La vitesse se règle dans « Vitesse limitée »."
+        ),
+    )
 
 
 class WorksPeriodInline(ScopedInlineMixin, admin.TabularInline):
     model = WorksPeriod
+    form = WorksPeriodForm
     extra = 0
     fields = ("start_date", "end_date", "weekdays", "daily_start_time", "daily_end_time")
 

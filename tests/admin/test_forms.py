@@ -100,12 +100,16 @@ def test_works_add_goes_through_works_save(editor_client, city_editor, mobility,
         mobility,
         geometry=LINE,
         road_names="Rue de la République\n\nQuai Saint-Antoine\n",
-        restrictions='[{"type": "reduced-height", "value": 350, "unit": "centimeters"}]',
         **{
+            # Restriction rows: a measured one, a blank row (ignored), one without value.
+            "restrictions-0-type": "reduced-height",
+            "restrictions-0-value": "3,5e2",
+            "restrictions-0-unit": "centimeters",
+            "restrictions-2-type": "no-trucks",
             "periods-TOTAL_FORMS": "1",
             "periods-0-start_date": timezone.localdate().isoformat(),
             "periods-0-end_date": (timezone.localdate() + timedelta(days=5)).isoformat(),
-            "periods-0-weekdays": "12345",
+            "periods-0-weekdays": ["1", "2", "3", "4", "5"],
             "periods-0-daily_start_time": "21:00",
             "periods-0-daily_end_time": "05:00",
         },
@@ -121,7 +125,10 @@ def test_works_add_goes_through_works_save(editor_client, city_editor, mobility,
     assert works.work_status == WorkStatus.ACTIVE  # computed by works_save from the dates
     assert list(works.areas.all()) == [centre]  # computed by content_save from the line
     assert works.road_names == ["Rue de la République", "Quai Saint-Antoine"]
-    assert works.restrictions == [{"type": "reduced-height", "value": 350, "unit": "centimeters"}]
+    assert works.restrictions == [
+        {"type": "reduced-height", "value": 350, "unit": "centimeters"},
+        {"type": "no-trucks"},
+    ]
     (period,) = works.periods.all()
     assert (period.weekdays, period.is_overnight) == ("12345", True)
     assert LogEntry.objects.filter(object_id=str(works.pk), action_flag=ADDITION).exists()
@@ -134,7 +141,7 @@ def test_works_change_replaces_periods(editor_client, city, mobility):
     dropped = WorksPeriod.objects.create(works=works, start_date=today, end_date=today)
     data = _change_data(editor_client, "works", works)
     forms = {data[f"periods-{i}-id"]: i for i in range(2)}
-    data[f"periods-{forms[str(kept.pk)]}-weekdays"] = "67"
+    data[f"periods-{forms[str(kept.pk)]}-weekdays"] = ["7", "6"]  # two checkboxes
     data[f"periods-{forms[str(dropped.pk)]}-DELETE"] = "on"
 
     response = editor_client.post(admin_url("works", "change", works.pk), data)
@@ -227,25 +234,55 @@ WORKS_BAD_INPUT = {
     "coordinates out of range": ({"geometry": FAR_AWAY}, "hors limites"),
     "geometry that is not GeoJSON": ({"geometry": "pas une géométrie"}, "géométrique non valide"),
     "end before start": ({"end_at_0": "01/01/2020"}, "La fin doit suivre le début."),
-    "restrictions not JSON": ({"restrictions": '[{"type": '}, "JSON"),
-    "unknown restriction": ({"restrictions": '[{"type": "teleport"}]'}, "inconnu"),
+    "restriction value not a number": (
+        {
+            "restrictions-0-type": "reduced-height",
+            "restrictions-0-value": "haut",
+            "restrictions-0-unit": "centimeters",
+        },
+        "Restriction 1, valeur : un nombre",
+    ),
+    "unknown restriction": (
+        {"restrictions-0-type": "no-trucks", "restrictions-1-type": "teleport"},
+        "Restriction 2, type : Type de restriction inconnu : teleport",
+    ),
+    "restriction unit of another kind": (
+        {
+            "restrictions-0-type": "reduced-height",
+            "restrictions-0-value": "3500",
+            "restrictions-0-unit": "kilograms",
+        },
+        "Restriction 1, unité : Unité kilograms impossible pour reduced-height.",
+    ),
+    "restriction value without unit": (
+        {"restrictions-0-type": "reduced-weight", "restrictions-0-value": "3500"},
+        "Restriction 1, unité : Une valeur de restriction va avec son unité.",
+    ),
     "period ending before it starts": (
         {
             "periods-TOTAL_FORMS": "1",
             "periods-0-start_date": "2030-06-10",
             "periods-0-end_date": "2030-06-01",
-            "periods-0-weekdays": "1234567",
+            "periods-0-weekdays": list("1234567"),
         },
         "La fin de période doit suivre son début.",
     ),
-    "weekdays out of order": (
+    "period without a weekday": (
         {
             "periods-TOTAL_FORMS": "1",
             "periods-0-start_date": "2030-06-01",
             "periods-0-end_date": "2030-06-10",
-            "periods-0-weekdays": "71",
         },
-        "Jours ISO",
+        "Jours : cochez au moins un jour de la semaine.",
+    ),
+    "period with a day that is not one": (
+        {
+            "periods-TOTAL_FORMS": "1",
+            "periods-0-start_date": "2030-06-01",
+            "periods-0-end_date": "2030-06-10",
+            "periods-0-weekdays": ["1", "8"],
+        },
+        "8",
     ),
 }
 

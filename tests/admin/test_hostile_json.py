@@ -18,9 +18,45 @@ HOSTILE = {
 
 @pytest.mark.parametrize("raw", HOSTILE.values(), ids=HOSTILE.keys())
 def test_works_admin_json_field_refuses_hostile_json_as_a_form_error(editor_client, mobility, raw):
-    data = _add_data(editor_client, "works", mobility, geometry=LINE, restrictions=raw)
+    data = _add_data(editor_client, "works", mobility, geometry=LINE, lanes=raw)
 
     response = editor_client.post(admin_url("works", "add"), data)
 
     assert "JSON" in _errors(response)
+    assert not Works.objects.exists()
+
+
+HOSTILE_ROWS = {
+    "5,000-digit value": (
+        {
+            "restrictions-0-type": "reduced-height",
+            "restrictions-0-value": "9" * 5000,
+            "restrictions-0-unit": "centimeters",
+        },
+        "Restriction 1, valeur : un nombre",
+    ),
+    "not a number": (
+        {
+            "restrictions-0-type": "reduced-height",
+            "restrictions-0-value": "nan",
+            "restrictions-0-unit": "centimeters",
+        },
+        "Restriction 1, valeur : un nombre",
+    ),
+    "more rows than types": (
+        {f"restrictions-{i}-type": "no-trucks" for i in range(40)},
+        "Au plus 15 restrictions",
+    ),
+}
+
+
+@pytest.mark.parametrize("fields,message", HOSTILE_ROWS.values(), ids=HOSTILE_ROWS.keys())
+def test_works_admin_restriction_rows_refuse_hostile_input(
+    editor_client, mobility, fields, message
+):
+    data = _add_data(editor_client, "works", mobility, geometry=LINE, **fields)
+
+    response = editor_client.post(admin_url("works", "add"), data)
+
+    assert message in _errors(response)
     assert not Works.objects.exists()

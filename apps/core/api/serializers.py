@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.fields import GeoJSONGeometryField
+from apps.core.api.site_url import site_url
 from apps.core.item_types import ItemType
 from apps.core.models import Area, Category, Organization, PublishableContent, Urgency
 from apps.core.pages import item_page_url
@@ -38,11 +38,12 @@ class TextField(serializers.CharField):
 
 
 def absolute_url(path: str) -> str:
-    return settings.SITE_URL + path
+    """``path`` under the origin of absolute URLs (``SITE_URL``, or the request's: site_url.py)."""
+    return site_url() + path
 
 
 def item_url(item: PublishableContent) -> str:
-    """The absolute API URL of an item's detail (``SITE_URL`` + ``/api/v1/<type>/<id>/``)."""
+    """The absolute API URL of an item's detail (``site_url()`` + ``/api/v1/<type>/<id>/``)."""
     return absolute_url(reverse(f"{item.type_code}-detail", args=[item.pk]))
 
 

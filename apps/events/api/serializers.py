@@ -110,6 +110,11 @@ class EventDetailSerializer(ContentDetailMixin, EventListItemSerializer):
     offers = OffersSerializer(source="*", read_only=True)
     registration = RegistrationSerializer(source="*", read_only=True)
     ical_url = serializers.SerializerMethodField()
+    excluded_dates = serializers.ListField(
+        child=serializers.DateField(),
+        read_only=True,
+        help_text="Local dates the rule skips (iCalendar EXDATE), left out of `occurrences`.",
+    )
 
     class Meta(EventListItemSerializer.Meta):
         fields = (
@@ -117,6 +122,7 @@ class EventDetailSerializer(ContentDetailMixin, EventListItemSerializer):
             *ContentDetailMixin.detail_fields,
             "occurrences",
             "rrule",
+            "excluded_dates",
             "offers",
             "age_min",
             "age_max",
@@ -171,6 +177,15 @@ class EventWriteSerializer(ContentWriteSerializer):
         max_length=MAX_OCCURRENCES,
         help_text="Dates added by hand (iCalendar RDATE); replaces the stored ones.",
     )
+    excluded_dates = serializers.ListField(
+        child=serializers.DateField(),
+        required=False,
+        max_length=MAX_OCCURRENCES,
+        help_text=(
+            "Local dates (`YYYY-MM-DD`) the rule skips (iCalendar EXDATE); replaces the stored "
+            "ones. The first date (`start_at`) cannot be skipped."
+        ),
+    )
     venue = VenueWriteSerializer(required=False, allow_null=True)
     event_status = serializers.ChoiceField(choices=EventStatus.choices, required=False)
     attendance_mode = serializers.ChoiceField(choices=AttendanceMode.choices, required=False)
@@ -201,6 +216,9 @@ class EventWriteSerializer(ContentWriteSerializer):
             ).data
         ]
         return data
+
+    def validate_excluded_dates(self, value: list[Any]) -> list[str]:
+        return sorted({day.isoformat() for day in value})
 
     def validate_type(self, attrs: dict[str, Any]) -> dict[str, str]:
         errors: dict[str, str] = {}
