@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0004_search_documents'),
+        ('events', '0006_event_status_label'),
     ]
 
     operations = [
