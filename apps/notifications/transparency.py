@@ -35,7 +35,7 @@ LISTED_KINDS = (Kind.NEW, Kind.UPDATE, Kind.REMINDER)
 def register_notifications(*, since: datetime | None = None) -> QuerySet[Notification]:
     """The listed notifications, newest first sent first (``id`` breaks ties)."""
     rows = Notification.objects.filter(
-        kind__in=LISTED_KINDS, reached__gt=0, first_sent_at__isnull=False
+        kind__in=LISTED_KINDS, reached__gt=0, first_sent_at__isnull=False, exercise=False
     ).exclude(item_type="")
     if since is not None:
         rows = rows.filter(first_sent_at__gte=since)

@@ -200,3 +200,15 @@ def test_the_list_costs_the_same_queries_for_2_or_5_pushes(
     with django_assert_num_queries(4):
         answer = Client().get(API)
     assert len(answer.json()["results"]) == count
+
+
+def test_drills_are_not_in_the_register(publish, mobility, city):
+    for _ in range(5):
+        phone(follows=[mobility])
+    real = publish(WorksFactory(organization=city, category=mobility, notify=True))
+    drill = publish(WorksFactory(organization=city, category=mobility, notify=True))
+    Notification.objects.filter(pk=drill.pk).update(exercise=True)
+
+    results = Client().get(API).json()["results"]
+
+    assert [r["id"] for r in results] == [real.pk]
