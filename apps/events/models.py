@@ -25,12 +25,14 @@ from apps.core.models import ContentQuerySet, PublishableContent
 
 
 class EventStatus(models.TextChoices):
-    """schema.org ``eventStatus``."""
+    """schema.org ``eventStatus``, plus OpenAgenda's ``full`` (status 5, no schema.org value)."""
 
     SCHEDULED = "scheduled", _("Programmé")
     CANCELLED = "cancelled", _("Annulé")
     POSTPONED = "postponed", _("Reporté (date à venir)")
     RESCHEDULED = "rescheduled", _("Reprogrammé")
+    MOVED_ONLINE = "moved_online", _("Déplacé en ligne")
+    FULL = "full", _("Complet")
 
 
 class AttendanceMode(models.TextChoices):

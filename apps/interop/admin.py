@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.interop.models import Source
+from apps.interop.openagenda.admin import agendas_visible
 from apps.interop.sources.services import SourceError, source_run
 
 INDEX_TEMPLATE = "admin/interop/index.html"
@@ -31,7 +32,10 @@ def source_warnings(request: HttpRequest | None) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_active or not user.has_perm("interop.view_source"):
         return {}
-    return {"failing": list(_visible(user).exclude(last_error="")[:10])}
+    context: dict[str, Any] = {"failing": list(_visible(user).exclude(last_error="")[:10])}
+    if user.has_perm("interop.view_agendasource"):
+        context["failing_agendas"] = list(agendas_visible(user).exclude(last_error="")[:10])
+    return context
 
 
 @admin.register(Source)

@@ -79,3 +79,9 @@ class SourceItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.external_id}"
+
+
+# OpenAgenda (apps/interop/openagenda/models.py), re-exported as the app's models.
+from apps.interop.openagenda.models import AgendaItem, AgendaSource  # noqa: E402
+
+__all__ = ["AgendaItem", "AgendaSource", "Source", "SourceFormat", "SourceItem"]

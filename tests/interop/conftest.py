@@ -22,3 +22,13 @@ def standards_dir() -> Path:
 def wzdx_definitions() -> dict:
     path = STANDARDS / "wzdx-4.2/schemas/RoadEventFeature.json"
     return json.loads(path.read_text())["definitions"]
+
+
+@pytest.fixture
+def fake_openagenda():
+    """A running fake OpenAgenda v3 server (testing/fakeopenagenda.py)."""
+    from testing.fakeopenagenda import FakeOpenAgenda
+
+    server = FakeOpenAgenda(STANDARDS).start()
+    yield server
+    server.stop()
