@@ -296,6 +296,7 @@ REST_FRAMEWORK = {
         "interactions": "120/min",  # interaction batches, per device
         "feed": "300/min",  # feed pages, per device (per client IP for anonymous callers)
         "publishing": "600/min",  # content writes, per API key or staff user
+        "geocode": GEOCODER_API_RATE,  # the geocoding proxy, per IP (docs/interop.md)
     },
     # Reverse proxies in front of the app: the client IP (registration throttle) is taken
     # that many hops from the right of X-Forwarded-For; 0 = REMOTE_ADDR (no proxy, unspoofable).
