@@ -32,3 +32,13 @@ def fake_openagenda():
     server = FakeOpenAgenda(STANDARDS).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def fake_geocoder():
+    """A running fake BAN-compatible geocoder (testing/fakegeocoder.py)."""
+    from testing.fakegeocoder import FakeGeocoder
+
+    server = FakeGeocoder().start()
+    yield server
+    server.stop()
