@@ -199,3 +199,62 @@ def test_geocode_staff_endpoint_falls_back_to_builtin_when_remote_fails(remote, 
     assert body["features"][0]["properties"]["label"].startswith("rue de la République")
     assert client.get("/admin/geocode/", {"q": "ab"}).status_code == 400
     assert client.get("/admin/geocode/", {"q": ADDRESS, "limit": "99"}).status_code == 400
+
+
+def test_geocode_import_streets_merges_sections_and_finds_them(db, tmp_path, settings):
+    import json
+    import shutil
+    import subprocess
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.interop.geocoding.services import geocode
+    from apps.interop.models import Street
+
+    if not shutil.which("ogr2ogr"):
+        pytest.skip("gdal-bin (ogr2ogr) needed")
+    sections = [
+        ("Rue Pasteur", [[CENTRE_LON, CENTRE_LAT], [CENTRE_LON, CENTRE_LAT + 0.002]]),
+        ("Rue Pasteur", [[CENTRE_LON, CENTRE_LAT + 0.002], [CENTRE_LON, CENTRE_LAT + 0.004]]),
+        (
+            "Quai de Saône",
+            [[CENTRE_LON - 0.01, CENTRE_LAT], [CENTRE_LON - 0.01, CENTRE_LAT + 0.01]],
+        ),
+        ("", [[CENTRE_LON, CENTRE_LAT], [CENTRE_LON + 0.001, CENTRE_LAT]]),
+    ]
+    source = tmp_path / "troncons.geojson"
+    source.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"NOM_1_G": name},
+                        "geometry": {"type": "LineString", "coordinates": coords},
+                    }
+                    for name, coords in sections
+                ],
+            }
+        )
+    )
+    shp = tmp_path / "troncons.shp"
+    subprocess.run(
+        ["ogr2ogr", "-f", "ESRI Shapefile", "-t_srs", "EPSG:2154", str(shp), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    out = StringIO()
+    args = (str(shp), "--name-field", "NOM_1_G", "--city", "Lyonnay", "--postal-code", "69990")
+    call_command("import_streets", *args, stdout=out)
+    assert out.getvalue().strip() == "2 streets"
+    call_command("import_streets", *args, stdout=StringIO())
+    assert Street.objects.count() == 2
+    pasteur = Street.objects.get(name="Rue Pasteur")
+    assert len(pasteur.geometry) == 2
+    assert pasteur.geometry.extent[3] == pytest.approx(CENTRE_LAT + 0.004, abs=1e-6)
+    settings.GEOCODER_BACKEND = "builtin"
+    best = geocode(query="quai de saone").places[0]
+    assert best.label == "Quai de Saône, 69990 Lyonnay"
