@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.interop.models import Source
-from apps.interop.openagenda.admin import agendas_visible
+from apps.interop.openagenda.admin import agendas_visible, exports_failing
 from apps.interop.sources.services import SourceError, source_run
 
 INDEX_TEMPLATE = "admin/interop/index.html"
@@ -35,6 +35,8 @@ def source_warnings(request: HttpRequest | None) -> dict[str, Any]:
     context: dict[str, Any] = {"failing": list(_visible(user).exclude(last_error="")[:10])}
     if user.has_perm("interop.view_agendasource"):
         context["failing_agendas"] = list(agendas_visible(user).exclude(last_error="")[:10])
+    if user.has_perm("interop.view_agendaexport"):
+        context["failing_exports"] = list(exports_failing(user)[:10])
     return context
 
 

@@ -7,3 +7,6 @@ class InteropConfig(AppConfig):
     name = "apps.interop"
     verbose_name = "Interopérabilité"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.interop import receivers  # noqa: F401  (the OpenAgenda export outbox)

@@ -84,6 +84,20 @@ class SourceItem(models.Model):
 # OpenAgenda (apps/interop/openagenda/models.py), re-exported as the app's models.
 # The built-in geocoder's streets (apps/interop/geocoding/models.py), likewise.
 from apps.interop.geocoding.models import Street  # noqa: E402
-from apps.interop.openagenda.models import AgendaItem, AgendaSource  # noqa: E402
+from apps.interop.openagenda.models import (  # noqa: E402
+    AgendaExport,
+    AgendaItem,
+    AgendaLocation,
+    AgendaSource,
+)
 
-__all__ = ["AgendaItem", "AgendaSource", "Source", "SourceFormat", "SourceItem", "Street"]
+__all__ = [
+    "AgendaExport",
+    "AgendaItem",
+    "AgendaLocation",
+    "AgendaSource",
+    "Source",
+    "SourceFormat",
+    "SourceItem",
+    "Street",
+]

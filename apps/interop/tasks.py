@@ -1,4 +1,4 @@
-"""Periodic tasks of interop: poll the enabled import sources and OpenAgenda agendas."""
+"""Tasks of interop: poll import sources and OpenAgenda agendas, send OpenAgenda exports."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 from celery import shared_task
 
 from apps.interop.models import AgendaSource, Source
+from apps.interop.openagenda.export import export_send, exports_due
 from apps.interop.openagenda.sync import AgendaError, agenda_run
 from apps.interop.sources.services import SourceError, source_run
 
@@ -50,4 +51,19 @@ def agendas_poll() -> int:
     ids = list(AgendaSource.objects.filter(enabled=True).values_list("pk", flat=True))
     for pk in ids:
         agenda_poll.delay(pk)
+    return len(ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def agenda_export_send(export_id: int) -> None:
+    """Send one OpenAgenda export; a failure is recorded on it and retried by the sweep."""
+    export_send(export_id=export_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def agenda_exports_retry() -> int:
+    """Enqueue the OpenAgenda exports whose retry is due (beat, every minute)."""
+    ids = exports_due()
+    for pk in ids:
+        agenda_export_send.delay(pk)
     return len(ids)

@@ -53,6 +53,8 @@ class Mapped:
     data: dict[str, Any]
     extras: dict[str, Any] = field(default_factory=dict)
     removed: bool = False
+    #: The OpenAgenda uid of the event's location (to send our events back at that place).
+    location_uid: int | None = None
 
 
 def _text(value: dict[str, str] | None, lang: str) -> str:
@@ -142,4 +144,5 @@ def event_map(event: dict[str, Any]) -> Mapped:
         "image_url": image.get("src") or "",
         "source_url": source_url[:500],
     }
-    return Mapped(uid=uid, data=data, extras=extras, removed=removed)
+    location_uid = (event.get("location") or {}).get("uid")
+    return Mapped(uid=uid, data=data, extras=extras, removed=removed, location_uid=location_uid)

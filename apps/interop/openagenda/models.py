@@ -48,6 +48,20 @@ class AgendaSource(models.Model):
         help_text=_("Comme pour un événement saisi ici : à la publication et aux changements."),
     )
     enabled = models.BooleanField(_("activée"), default=True)
+    export_enabled = models.BooleanField(
+        _("envoyer les événements de l'organisation"),
+        default=False,
+        help_text=_(
+            "Les événements publiés ici par l'organisation sont envoyés à cet agenda (clé "
+            "secrète oa_sk_… nécessaire), puis mis à jour et retirés avec eux."
+        ),
+    )
+    export_location_uid = models.BigIntegerField(
+        _("lieu OpenAgenda par défaut (uid)"),
+        null=True,
+        blank=True,
+        help_text=_("Pour un événement dont le lieu n'est pas encore connu de l'agenda."),
+    )
     last_run_at = models.DateTimeField(_("dernière exécution"), null=True, blank=True)
     last_success_at = models.DateTimeField(_("dernier succès"), null=True, blank=True)
     created_count = models.PositiveIntegerField(_("créés"), default=0)
@@ -94,3 +108,74 @@ class AgendaItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.event_uid}"
+
+
+class AgendaLocation(models.Model):
+    """An OpenAgenda location uid of one of our venues, per agenda (learnt on import)."""
+
+    source = models.ForeignKey(AgendaSource, on_delete=models.CASCADE, related_name="locations")
+    venue = models.ForeignKey("events.Venue", on_delete=models.CASCADE, related_name="+")
+    location_uid = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "venue"], name="interop_agenda_location_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.venue_id}→{self.location_uid}"
+
+
+class AgendaExport(models.Model):
+    """The outbox of the export: what to send to an agenda for one of our events.
+
+    One row per (agenda, event): a new change replaces the pending operation, so a burst of
+    edits sends the latest state once. ``ext_id`` is our event id, OpenAgenda's external id
+    under the key ``EXT_KEY``; it outlives the event, so a deletion can still be sent.
+    """
+
+    class Operation(models.TextChoices):
+        SET = "set", _("envoi")
+        DELETE = "delete", _("retrait")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("à envoyer")
+        DONE = "done", _("envoyé")
+        FAILED = "failed", _("en échec")
+
+    source = models.ForeignKey(AgendaSource, on_delete=models.CASCADE, related_name="exports")
+    ext_id = models.CharField(max_length=40)
+    event = models.ForeignKey(
+        "events.Event",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("événement"),
+    )
+    title = models.CharField(_("titre"), max_length=200, blank=True)
+    operation = models.CharField(_("opération"), max_length=6, choices=Operation.choices)
+    state = models.CharField(
+        _("état"), max_length=7, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("essais"), default=0)
+    next_attempt_at = models.DateTimeField(_("prochain essai"), null=True, blank=True)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    event_uid = models.BigIntegerField(_("uid OpenAgenda"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("envoi vers OpenAgenda")
+        verbose_name_plural = _("envois vers OpenAgenda")
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "ext_id"], name="interop_agenda_export_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.ext_id} {self.operation} {self.state}"

@@ -26,9 +26,10 @@ from apps.core.models import Status
 from apps.core.services import content_archive, content_publish, content_unpublish
 from apps.events.models import Event, Venue
 from apps.events.services import event_apply, venue_upsert
+from apps.interop.openagenda import export
 from apps.interop.openagenda.client import OpenAgendaClient, OpenAgendaError
 from apps.interop.openagenda.mapping import Mapped, MappingError, event_map
-from apps.interop.openagenda.models import AgendaItem, AgendaSource
+from apps.interop.openagenda.models import AgendaItem, AgendaLocation, AgendaSource
 from apps.interop.standards import InvalidDocumentError
 
 logger = logging.getLogger(__name__)
@@ -88,13 +89,27 @@ def _fingerprint(mapped: Mapped, source: AgendaSource) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _venue(venue: dict[str, Any] | None, venues: dict[str, Venue]) -> dict[str, Any] | Venue | None:
-    """The venue mapping, or the ``Venue`` already upserted from the same mapping in this run."""
+def _venue(
+    venue: dict[str, Any] | None,
+    venues: dict[str, Venue],
+    *,
+    source: AgendaSource,
+    location_uid: int | None,
+) -> dict[str, Any] | Venue | None:
+    """The venue mapping, or the ``Venue`` already upserted from the same mapping in this run.
+
+    The first time in a run, the venue's OpenAgenda location uid is remembered for this
+    agenda (``AgendaLocation``), so that our own events at that venue can be sent back there.
+    """
     if venue is None:
         return None
     key = json.dumps(venue, sort_keys=True, default=lambda v: getattr(v, "ewkt", None) or str(v))
     if key not in venues:
         venues[key] = venue_upsert(**venue)
+        if location_uid is not None:
+            AgendaLocation.objects.update_or_create(
+                source=source, venue=venues[key], defaults={"location_uid": location_uid}
+            )
     return venues[key]
 
 
@@ -123,7 +138,12 @@ def agenda_event_apply(
         else Event(uuid=event_uuid(source=source, uid=mapped.uid), status=Status.DRAFT)
     )
     data = {**mapped.data, "category": source.category, "notify": source.notify}
-    data["venue"] = _venue(data["venue"], {} if venues is None else venues)
+    data["venue"] = _venue(
+        data["venue"],
+        {} if venues is None else venues,
+        source=source,
+        location_uid=mapped.location_uid,
+    )
     event_apply(event=event, data=data, organization=source.organization)
     # Published as soon as it is applied, as a staff edit would, when the city moderates the
     # agenda; otherwise it waits as a draft for an editor (who may publish it: later updates
@@ -163,6 +183,14 @@ def agenda_import(*, source: AgendaSource, events: list[Mapped]) -> AgendaReport
 
     One transaction: an event the events services refuse rolls the whole import back.
     """
+    token = export.importing.set(True)
+    try:
+        return _import(source=source, events=events)
+    finally:
+        export.importing.reset(token)
+
+
+def _import(*, source: AgendaSource, events: list[Mapped]) -> AgendaReport:
     report = AgendaReport()
     items = {i.event_uid: i for i in source.items.select_related("event")}
     seen: set[int] = set()
