@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 
 from apps.core.api.errors import error_body
 from apps.core.api.params import KnownQueryParams
+from apps.core.api.schema import ErrorSerializer
 from apps.core.api.throttles import PublicReadThrottle
 from apps.interop.geocoding.backends import MAX_QUERY, MAX_RESULTS, GeocoderError
 from apps.interop.geocoding.services import GeocodingOffError, geocode
@@ -104,11 +105,19 @@ class GeocodeView(KnownQueryParams, APIView):
                 ),
                 examples=[OpenApiExample("rue de la République", value=EXAMPLE)],
             ),
-            400: OpenApiResponse(description="Missing or invalid `q`, `limit`, `lat`/`lon`."),
-            404: OpenApiResponse(description="Geocoding is not enabled by this city."),
-            429: OpenApiResponse(description="Too many requests: wait `Retry-After` seconds."),
-            502: OpenApiResponse(description="The remote geocoder failed."),
-            504: OpenApiResponse(description="The remote geocoder did not answer in time."),
+            400: OpenApiResponse(
+                ErrorSerializer, description="Missing or invalid `q`, `limit`, `lat`/`lon`."
+            ),
+            404: OpenApiResponse(
+                ErrorSerializer, description="Geocoding is not enabled by this city."
+            ),
+            429: OpenApiResponse(
+                ErrorSerializer, description="Too many requests: wait `Retry-After` seconds."
+            ),
+            502: OpenApiResponse(ErrorSerializer, description="The remote geocoder failed."),
+            504: OpenApiResponse(
+                ErrorSerializer, description="The remote geocoder did not answer in time."
+            ),
         },
     )
     def get(self, request: Request) -> Response:
