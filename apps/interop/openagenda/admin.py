@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from apps.interop.openagenda.export import exports_enqueue
 from apps.interop.openagenda.models import AgendaExport, AgendaItem, AgendaSource
 from apps.interop.openagenda.sync import AgendaError, agenda_run
 
@@ -195,14 +196,11 @@ class AgendaExportAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Réessayer l'envoi"), permissions=["change"])
     def retry(self, request: HttpRequest, queryset: QuerySet[AgendaExport]) -> None:
-        from apps.interop.tasks import agenda_export_send
-
         ids = list(queryset.exclude(state=AgendaExport.State.DONE).values_list("pk", flat=True))
         AgendaExport.objects.filter(pk__in=ids).update(
             state=AgendaExport.State.PENDING, attempts=0, next_attempt_at=timezone.now()
         )
-        for pk in ids:
-            agenda_export_send.delay(pk)
+        exports_enqueue(ids=ids)
         self.message_user(
             request,
             ngettext("%(n)d envoi relancé.", "%(n)d envois relancés.", len(ids)) % {"n": len(ids)},

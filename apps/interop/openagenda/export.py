@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,6 +41,7 @@ RETRY_DELAYS = (
     timedelta(hours=1),
     timedelta(hours=4),
 )
+SEND_TASK = "apps.interop.tasks.agenda_export_send"
 #: Answers a retry cannot change.
 FINAL_STATUSES = {400, 401, 403, 422}
 #: Set while an agenda is imported: the events it writes are OpenAgenda's, never sent back.
@@ -140,11 +142,17 @@ def exports_record(*, event_id: int, removed: bool = False) -> list[AgendaExport
         row.save()
         rows.append(row)
     if rows:
-        from apps.interop.tasks import agenda_export_send
-
         ids = [row.pk for row in rows]
-        transaction.on_commit(lambda: [agenda_export_send.delay(pk) for pk in ids])
+        transaction.on_commit(lambda: exports_enqueue(ids=ids))
     return rows
+
+
+def exports_enqueue(*, ids: list[int]) -> None:
+    """Enqueue the sending task of each row; found by name (``apps.interop.tasks`` imports
+    this module), the task object itself so that eager mode runs it in process."""
+    task = current_app.tasks[SEND_TASK]
+    for pk in ids:
+        task.delay(pk)
 
 
 def _record(row: AgendaExport, stamp: Any, **fields: Any) -> None:
