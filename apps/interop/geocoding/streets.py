@@ -59,7 +59,7 @@ def streets_import(
         if isinstance(geos, LineString):
             lines[name].append(geos)
         elif isinstance(geos, MultiLineString):
-            lines[name].extend(geos)
+            lines[name].extend(part for part in geos if isinstance(part, LineString))
         else:
             raise StreetImportError(f"« {name} » : {geos.geom_type}, une ligne est attendue.")
     for name, parts in lines.items():
