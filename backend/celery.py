@@ -26,6 +26,7 @@ BEAT_SCHEDULE: tuple[tuple[str, str, float | crontab, str], ...] = (
     ("interop-sources-poll",    "apps.interop.tasks.sources_poll",                   15 * 60.0,                  "default"),
     ("openagenda-poll",         "apps.interop.tasks.agendas_poll",                   30 * 60.0,                  "default"),
     ("openagenda-export-retry", "apps.interop.tasks.agenda_exports_retry",           60.0,                       "default"),
+    ("interop-dialog-sweep",    "apps.interop.tasks.dialog_sweep_tick",              60.0,                       "default"),
     ("residents-purge",         "apps.residents.tasks.residents_purge_tick",         crontab(hour=3, minute=17), "default"),
     ("interactions-purge",      "apps.recommend.tasks.interactions_purge_tick",      crontab(hour=3, minute=37), "default"),
     ("item-popularity-refresh", "apps.recommend.tasks.item_popularity_refresh_tick", 600.0,                      "default"),

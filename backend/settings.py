@@ -43,6 +43,7 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "NOTIFY_STUCK_PENDING_S": (int, 300),
     "NOTIFY_EVENT_REMINDER_LEAD_MINUTES": (int, 180),
     "NOTIFY_WORKS_REMINDER_HOUR": (int, 18),
+    "NOTIFY_OPEN_WINDOW_DAYS": (int, 30),
     "RETENTION_DAYS": (int, 180),
     "DEVICE_INACTIVE_DAYS": (int, 270),
     "ERASURE_LOG_PATH": (str, str(VAR_DIR / "erasures.jsonl")),
@@ -77,6 +78,12 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "GEOCODER_TIMEOUT_S": (float, 3.0),
     "GEOCODER_API_ENABLED": (bool, False),
     "GEOCODER_API_RATE": (str, "30/min"),
+    # DiaLog outbound (docs/interop.md "Linking DiaLog").
+    "DIALOG_URL": (str, "https://dialog.beta.gouv.fr"),
+    "DIALOG_TIMEOUT_S": (float, 10.0),
+    "DIALOG_MAX_ATTEMPTS": (int, 10),
+    "DIALOG_RETRY_BASE_S": (float, 2.0),
+    "DIALOG_STUCK_S": (int, 300),
 }
 env = environ.Env(**SCHEMA)
 env_file = BASE_DIR / ".env"
@@ -297,6 +304,7 @@ REST_FRAMEWORK = {
         "feed": "300/min",  # feed pages, per device (per client IP for anonymous callers)
         "publishing": "600/min",  # content writes, per API key or staff user
         "geocode": GEOCODER_API_RATE,  # the geocoding proxy, per IP (docs/interop.md)
+        "opens": "120/min",  # open reports from pushes, per IP (they carry no device id)
     },
     # Reverse proxies in front of the app: the client IP (registration throttle) is taken
     # that many hops from the right of X-Forwarded-For; 0 = REMOTE_ADDR (no proxy, unspoofable).
@@ -412,6 +420,9 @@ NOTIFY_STUCK_PENDING_S: int = env("NOTIFY_STUCK_PENDING_S")
 # the evening before they start, for residents whose home they reach.
 NOTIFY_EVENT_REMINDER_LEAD = timedelta(minutes=env("NOTIFY_EVENT_REMINDER_LEAD_MINUTES"))
 NOTIFY_WORKS_REMINDER_HOUR: int = env("NOTIFY_WORKS_REMINDER_HOUR")
+# Opens from push (apps.notifications.services.opens): an open reported this long after the
+# notification was created is not counted any more (its single-use tickets are purged).
+NOTIFY_OPEN_WINDOW_DAYS: int = env("NOTIFY_OPEN_WINDOW_DAYS")
 
 # --- Residents and privacy ------------------------------------------------------------------
 RETENTION_DAYS: int = env("RETENTION_DAYS")
@@ -424,6 +435,14 @@ RECOMMENDER_MODEL_DIR: str = env("RECOMMENDER_MODEL_DIR")
 # --- Interop (docs/interop.md) --------------------------------------------------------------
 INTEROP_STANDARDS_DIR: str = env("INTEROP_STANDARDS_DIR")
 INTEROP_PUBLISHER: str = env("INTEROP_PUBLISHER")
+# DiaLog: its API's base URL; per request timeout; attempts of a change (backoff from
+# DIALOG_RETRY_BASE_S doubling, at most 5 min); after how long the sweeper takes back a
+# change whose worker died mid-request, or re-enqueues a lost one.
+DIALOG_URL: str = env("DIALOG_URL")
+DIALOG_TIMEOUT_S: float = env("DIALOG_TIMEOUT_S")
+DIALOG_MAX_ATTEMPTS: int = env("DIALOG_MAX_ATTEMPTS")
+DIALOG_RETRY_BASE_S: float = env("DIALOG_RETRY_BASE_S")
+DIALOG_STUCK_S: int = env("DIALOG_STUCK_S")
 
 # --- Security -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

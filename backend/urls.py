@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from apps.core.media import media_urlpatterns
 from apps.core.views import HealthView
 from apps.interop.geocoding.views import staff_geocode
+from apps.notifications.views import notification_register_page
 
 api_v1: list[URLPattern | URLResolver] = [
     path("health/", HealthView.as_view(), name="health"),
@@ -30,6 +31,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/geocode/", admin.site.admin_view(staff_geocode), name="staff-geocode"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path(
+        "transparence/notifications/",
+        notification_register_page,
+        name="transparency-notifications-page",
+    ),
 ]
 if settings.DEBUG:
     # Uploaded media with nosniff, a sandbox CSP and downloads for documents (apps.core.media).

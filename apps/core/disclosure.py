@@ -123,6 +123,16 @@ def cell_key(total: int | Decimal | None) -> int:
     return int(total or 0) % KEY_MODULUS
 
 
+def counter_key(scope: str, count: int) -> int:
+    """The key of an anonymous counter, which has no set of devices behind it (opens from push,
+    ``apps.notifications.services.opens``): drawn from the secret, the counter's scope and its
+    value, so the same value always shows the same number and each next value is rounded
+    independently, as two device sets that differ by one are."""
+    message = f"quartier.disclosure.counter.v1:{scope}:{count}".encode()
+    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") % KEY_MODULUS
+
+
 def keys_combined(keys: Iterable[int]) -> int:
     """The key of the union of disjoint sets, from their keys."""
     return sum(keys) % KEY_MODULUS

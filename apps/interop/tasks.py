@@ -1,4 +1,5 @@
-"""Tasks of interop: poll import sources and OpenAgenda agendas, send OpenAgenda exports."""
+"""Tasks of interop: poll import sources and OpenAgenda agendas; send the DiaLog and OpenAgenda
+outboxes."""
 
 from __future__ import annotations
 
@@ -67,3 +68,21 @@ def agenda_exports_retry() -> int:
     for pk in ids:
         agenda_export_send.delay(pk)
     return len(ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dialog_sync(regulation_id: int) -> dict[str, int]:
+    """Send the due DiaLog changes of one regulation (enqueued on commit and by the sweeper)."""
+    from dataclasses import asdict
+
+    from apps.interop.dialog.services import regulation_sync
+
+    return asdict(regulation_sync(regulation_id=regulation_id))
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dialog_sweep_tick() -> dict[str, int]:
+    """Take back stuck DiaLog changes and re-enqueue lost ones (beat, every minute)."""
+    from apps.interop.dialog.services import dialog_sweep
+
+    return dialog_sweep()

@@ -20,6 +20,7 @@ the bench city against the same rule checked in Python.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -38,12 +39,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, JSONObject, Least, Round
+from django.db.models.functions import Cast, Coalesce, JSONObject, Least, Round
 from django.utils import timezone
 
-from apps.core.disclosure import cell_key, key_sum
+from apps.core.disclosure import Cell, cell_key, key_sum
 from apps.core.geo import DistanceM, DWithinM
 from apps.core.models import Area, AreaKind, PublishableContent, Urgency
+from apps.notifications import policy, timing
+from apps.notifications.models import Delivery, DeliveryStatus
 from apps.residents.models import AreaFollow, CategoryFollow, Device, Place, SavedItem
 
 
@@ -179,6 +182,54 @@ def reach_cells(item: PublishableContent) -> list[tuple[str, int, int]]:
         .order_by("-n", "area_name")
     )
     return [(row["area_name"] or "", row["n"], cell_key(row["key"])) for row in rows]
+
+
+def budget_spent_cell(item: PublishableContent, *, now: datetime | None = None) -> Cell:
+    """How many devices of ``item``'s audience would get it in a digest rather than as a push
+    because their limits are used up now (``policy.budget``), with their disclosure key: for an
+    information item, the week's information budget or the daily cap; for an important one,
+    the daily important limit or the daily cap; alerts are never held back (one query).
+
+    The day and the week are the city's (``TIME_ZONE``): a preview, not the send-time rule,
+    which uses each device's own zone."""
+    if item.urgency >= Urgency.ALERT:
+        return Cell(0)
+    now = now or timezone.now()
+    day = timing.day_start(now, "")
+    capped = Delivery.objects.filter(
+        device_id=OuterRef("pk"),
+        status=DeliveryStatus.SENT,
+        notification__kind__in=policy.CAPPED_KINDS,
+        notification__urgency__lt=Urgency.ALERT,
+    )
+
+    def counted(rows: QuerySet[Any]) -> Subquery:
+        return Subquery(
+            rows.order_by().values("device_id").annotate(n=Count("pk")).values("n")[:1],
+            output_field=IntegerField(),
+        )
+
+    today = Coalesce(counted(capped.filter(sent_at__gte=day)), 0)
+    if item.urgency >= Urgency.IMPORTANT:
+        limited = counted(
+            capped.filter(sent_at__gte=day, notification__urgency__gte=Urgency.IMPORTANT)
+        )
+        spent = Q(used_today__gte=F("max_pushes_per_day")) | Q(
+            used_limited__gte=F("important_per_day")
+        )
+    else:
+        week = timing.week_start(now, "")
+        limited = counted(
+            capped.filter(sent_at__gte=week, notification__urgency__lt=Urgency.IMPORTANT)
+        )
+        spent = Q(used_today__gte=F("max_pushes_per_day")) | Q(used_limited__gte=F("info_per_week"))
+    row = (
+        audience(item)
+        .annotate(used_today=today, used_limited=Coalesce(limited, 0))
+        .filter(spent)
+        .aggregate(n=Count("pk"), key=key_sum("pk"))
+    )
+    return Cell(row["n"] or 0, cell_key(row["key"]))
 
 
 def saved_audience(item_type: str, item_id: int) -> QuerySet[Device]:

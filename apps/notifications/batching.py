@@ -19,8 +19,8 @@ from django.db.models import F, Lookup, Q
 
 from apps.notifications.models import Delivery, DeliveryStatus, Notification
 
-#: What the batch reads of a device: sending rules (token, switch, quiet hours, daily cap,
-#: time zone) and the push (token, language).
+#: What the batch reads of a device: sending rules (token, switch, quiet hours, daily cap and
+#: budget, digest day, time zone) and the push (token, language).
 DEVICE_FIELDS = (
     "push_token",
     "push_token_active",
@@ -30,6 +30,10 @@ DEVICE_FIELDS = (
     "quiet_hours_start",
     "quiet_hours_end",
     "max_pushes_per_day",
+    "info_per_week",
+    "important_per_day",
+    "weekly_digest_day",
+    "weekly_digest_time",
 )
 DELIVERY_FIELDS = ("id", "notification_id", "device_id", "status", "attempts", "not_before")
 

@@ -34,4 +34,5 @@ class Reason(TextChoices):
     NO_TOKEN = "no_token", _("Plus de jeton actif")
     DISABLED = "disabled", _("Notifications désactivées")
     CAPPED = "capped", _("Plafond quotidien (résumé)")
+    BUDGET = "budget", _("Budget hebdomadaire (résumé)")
     EXPIRED = "expired", _("Contenu retiré avant l'envoi")

@@ -39,6 +39,7 @@ __all__ = [
     "ItemType",
     "Kind",
     "Notification",
+    "OpenTicket",
     "Reason",
 ]
 
@@ -62,6 +63,13 @@ class Notification(models.Model):
     #: ``{"fr": {"title": …, "body": …}, "en": {…}}``
     texts = models.JSONField(default=dict)
     targeted = models.PositiveIntegerField(_("appareils ciblés"), default=0)
+    #: Opens from the push reported by the app, every device counted (``OpenTicket``): a bare
+    #: counter, nothing says which device opened.
+    opens = models.PositiveIntegerField(_("ouvertures"), default=0, editable=False)
+    #: Devices the push was handed to FCM for, and when the first was: kept after the
+    #: deliveries are purged (``retention``), for the public register (``transparency``).
+    reached = models.PositiveIntegerField(_("appareils atteints"), default=0, editable=False)
+    first_sent_at = models.DateTimeField(_("premier envoi"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -155,3 +163,29 @@ class Delivery(models.Model):
             "item_id": notification.item_id,
             "texts": notification.texts,
         }
+
+
+class OpenTicket(models.Model):
+    """A single-use ticket to count one open of a push, with nothing that names the device.
+
+    Each push about an item carries a random ticket in its data (``open_ticket``); only the
+    SHA-256 of the tickets of pushes actually handed to FCM is stored, in a shuffled bulk
+    insert, with no device, no delivery and no time. When the app reports an open, the ticket
+    is deleted and ``Notification.opens`` goes up by one: a ticket counts once, and what is
+    left in the database (a counter) cannot say who opened. The ticket itself lives only in
+    the push, on the phone. Tickets of notifications older than ``NOTIFY_OPEN_WINDOW_DAYS``
+    are purged (``retention``).
+    """
+
+    digest = models.BinaryField(primary_key=True, max_length=32)
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="+", db_index=True
+    )
+
+    class Meta:
+        verbose_name = _("ticket d'ouverture")
+        verbose_name_plural = _("tickets d'ouverture")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"ticket of {self.notification_id}"

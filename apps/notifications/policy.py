@@ -5,9 +5,10 @@ Before sending (``before_send``), in this order: a row that already used its
 ``NOTIFY_MAX_ATTEMPTS`` fails (``retries_exhausted``); a device with notifications off, or
 without a live token, is skipped; a push about an item no longer public is skipped
 (``expired``); a non-alert push (not a staff test) in the device's quiet hours is held until they
-end; the rest may go. Then ``daily_cap`` lets each device receive at most its
-``max_pushes_per_day`` pushes of capped kinds a local day (alerts are never capped); the excess
-is skipped (``capped``) and folded into a digest.
+end; the rest may go. Then ``budget`` applies the device's limits to pushes of capped kinds
+(alerts are never capped): at most ``max_pushes_per_day`` a local day, ``important_per_day``
+important ones a local day (``capped``), and ``info_per_week`` information pushes a local week
+(``budget``); the excess is skipped and folded into a digest (daily, or weekly by choice).
 
 After a result (``after_result``): sent; dead token (fail, deactivate the token); bad payload
 (fail, keep the token); otherwise retried — auth errors ``AUTH_RETRY_S`` later, quota and
@@ -129,26 +130,61 @@ def before_send(candidate: Candidate, *, now: datetime, max_attempts: int) -> Be
 
 @dataclass(frozen=True, slots=True)
 class CapEntry:
-    """One row that may go: its device, that device's daily limit, whether the cap applies."""
+    """One row that may go: its device, that device's limits, whether the cap applies and the
+    push's urgency."""
 
     device_id: int
     limit: int
     capped_kind: bool
+    urgency: int = Urgency.INFO
+    info_per_week: int = 1_000
+    important_per_day: int = 1_000
+
+
+@dataclass(slots=True)
+class Used:
+    """Pushes of capped kinds a device already received: today (all, and important ones) and
+    this week (information ones), in its local calendar."""
+
+    today: int = 0
+    important_today: int = 0
+    info_week: int = 0
+
+
+def budget(entries: Sequence[CapEntry], *, used: Mapping[int, Used]) -> list[Reason | None]:
+    """Per entry, in order, None when it may go, else why not: ``capped`` (over the daily cap
+    or the daily important limit) or ``budget`` (over the weekly information budget). Earlier
+    entries go first and count for later ones; a push held back counts for nothing."""
+    counts: dict[int, Used] = defaultdict(Used)
+    for device_id, u in used.items():
+        counts[device_id] = Used(u.today, u.important_today, u.info_week)
+    verdicts: list[Reason | None] = []
+    for entry in entries:
+        if not entry.capped_kind or entry.urgency >= Urgency.ALERT:
+            verdicts.append(None)
+            continue
+        c = counts[entry.device_id]
+        important = entry.urgency >= Urgency.IMPORTANT
+        if c.today >= entry.limit or (important and c.important_today >= entry.important_per_day):
+            verdicts.append(Reason.CAPPED)
+            continue
+        if not important and c.info_week >= entry.info_per_week:
+            verdicts.append(Reason.BUDGET)
+            continue
+        c.today += 1
+        if important:
+            c.important_today += 1
+        else:
+            c.info_week += 1
+        verdicts.append(None)
+    return verdicts
 
 
 def daily_cap(entries: Sequence[CapEntry], *, sent_today: Mapping[int, int]) -> list[bool]:
-    """Per entry, in order, whether it is over its device's cap (given the pushes of capped
-    kinds each device received since its local midnight); earlier entries go first."""
-    counts: dict[int, int] = defaultdict(int, sent_today)
-    over: list[bool] = []
-    for entry in entries:
-        if entry.capped_kind:
-            if counts[entry.device_id] >= entry.limit:
-                over.append(True)
-                continue
-            counts[entry.device_id] += 1
-        over.append(False)
-    return over
+    """Per entry, whether it is over its device's daily cap alone (``budget`` with only the
+    daily counts): kept for the callers that know no more than that."""
+    used = {device_id: Used(today=count) for device_id, count in sent_today.items()}
+    return [verdict is not None for verdict in budget(entries, used=used)]
 
 
 def after_result(

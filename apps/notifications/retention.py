@@ -5,7 +5,9 @@ data. Finished deliveries are kept ``RETENTION_DAYS`` (the interaction log's per
 "what did I receive" and the statistics), then deleted in batches by a daily beat task.
 Notifications about items are not personal and stay with their counters (``targeted``); digests
 and test pushes are addressed to one device and go with their last delivery, and with the
-device when it is erased (``device_notifications_forget``).
+device when it is erased (``device_notifications_forget``). The open tickets of a notification
+(``services.opens``) expire ``NOTIFY_OPEN_WINDOW_DAYS`` after it was created: an open reported
+later is not counted.
 """
 
 from __future__ import annotations
@@ -16,16 +18,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification
+from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, OpenTicket
 
 FINISHED = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
 PERSONAL_KINDS = (Kind.DIGEST, Kind.TEST)
 
 
 def deliveries_purge(*, now: datetime | None = None, batch: int = 10_000) -> dict[str, int]:
-    """Delete finished deliveries created more than ``RETENTION_DAYS`` ago, and the digests and
-    test pushes left without deliveries; return the counts."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.RETENTION_DAYS)
+    """Delete finished deliveries created more than ``RETENTION_DAYS`` ago, the digests and
+    test pushes left without deliveries, and expired open tickets; return the counts."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.RETENTION_DAYS)
     purged = 0
     while True:
         with transaction.atomic():
@@ -41,7 +44,9 @@ def deliveries_purge(*, now: datetime | None = None, batch: int = 10_000) -> dic
     orphans, _ = Notification.objects.filter(
         kind__in=PERSONAL_KINDS, deliveries__isnull=True
     ).delete()
-    return {"deliveries": purged, "personal_notifications": orphans}
+    window = now - timedelta(days=settings.NOTIFY_OPEN_WINDOW_DAYS)
+    tickets, _ = OpenTicket.objects.filter(notification__created_at__lt=window).delete()
+    return {"deliveries": purged, "personal_notifications": orphans, "open_tickets": tickets}
 
 
 def device_notifications_forget(*, device_id: int) -> int:

@@ -18,8 +18,6 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    Exists,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -30,13 +28,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
-from apps.core.disclosure import Cell, DistinctDevicesCell, cell_key, cell_unpack, key_sum
-from apps.core.item_types import ItemType
+from apps.core.disclosure import cell_key, counter_key, key_sum
 from apps.core.registry import content_models
 from apps.notifications import services
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
-from apps.recommend.codes import Action, Context
-from apps.recommend.models import Interaction
 from apps.residents.models import Device
 
 #: A scheduled notifying item this late (seconds) is reported (the sweeper's alarm uses it too).
@@ -48,7 +43,13 @@ FAILED_REASONS = (
     Reason.AUTH_ERROR,
     Reason.RETRIES_EXHAUSTED,
 )
-SKIPPED_REASONS = (Reason.NO_TOKEN, Reason.DISABLED, Reason.CAPPED, Reason.EXPIRED)
+SKIPPED_REASONS = (
+    Reason.NO_TOKEN,
+    Reason.DISABLED,
+    Reason.CAPPED,
+    Reason.BUDGET,
+    Reason.EXPIRED,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,47 +113,10 @@ class NotificationStats:
         return self.reasons(SKIPPED_REASONS)
 
 
-def _interaction_item_type() -> Case:
-    """``Notification.item_type`` (``"works"``) as the interaction log's code (2)."""
-    return Case(
-        *[
-            When(item_type=code, then=Value(int(ItemType.from_code(code))))
-            for code in content_models()
-        ],
-        default=Value(None),
-        output_field=IntegerField(),
-    )
-
-
-def _opened(ids: Collection[int]) -> dict[int, Cell]:
-    """Per notification about an item: distinct devices it was sent to that opened the item
-    from a push since the notification was created, and their disclosure key (one query)."""
-    received = Delivery.objects.filter(
-        notification_id=OuterRef(OuterRef("pk")),
-        device_id=OuterRef("device_id"),
-        status=DeliveryStatus.SENT,
-    )
-    opens = Interaction.objects.filter(
-        Exists(received),
-        item_type=OuterRef("interaction_item_type"),
-        item_id=OuterRef("item_id"),
-        action=Action.OPEN,
-        context=Context.PUSH,
-        at__gte=OuterRef("created_at"),
-    )
-    rows = (
-        Notification.objects.filter(pk__in=list(ids), item_id__isnull=False)
-        .exclude(item_type="")
-        .annotate(interaction_item_type=_interaction_item_type())
-        .annotate(opened=DistinctDevicesCell(opens))
-        .values_list("pk", "opened")
-    )
-    return {pk: cell_unpack(packed) for pk, packed in rows}
-
-
 def notification_stats(notifications: Iterable[Notification]) -> dict[int, NotificationStats]:
-    """Statistics of ``notifications`` by id: two queries whatever their number (deliveries
-    counted with conditional ``COUNT`` grouped by notification, and the opens)."""
+    """Statistics of ``notifications`` by id: one query whatever their number (deliveries
+    counted with conditional ``COUNT`` grouped by notification); the opens are the
+    notifications' own counters (``services.opens``: every device, none known)."""
     wanted = {n.pk: n for n in notifications}
     if not wanted:
         return {}
@@ -174,12 +138,10 @@ def notification_stats(notifications: Iterable[Notification]) -> dict[int, Notif
         one.by_status = {s: row[f"status_{s}"] for s in DeliveryStatus.values}
         one.by_reason = {r: row[f"reason_{r}"] for r in Reason.values}
         one.keys = {name[4:]: cell_key(row[name]) for name in keys}
-    with_item = [pk for pk, n in wanted.items() if n.item_type and n.item_id is not None]
-    if with_item:
-        opened = _opened(with_item)
-        for pk in with_item:
-            cell = opened.get(pk, Cell(0))
-            stats[pk].opened, stats[pk].keys["opened"] = cell.count, cell.key
+    for pk, n in wanted.items():
+        if n.item_type and n.item_id is not None:
+            stats[pk].opened = n.opens
+            stats[pk].keys["opened"] = counter_key(f"opens:{pk}", n.opens)
     return stats
 
 

@@ -60,6 +60,8 @@ T: dict[str, dict[str, str]] = {
         "works_reminder_body": "{title} — à partir du {when}.",
         "digest_title": "{n} autres informations aujourd'hui",
         "digest_one": "1 autre information aujourd'hui",
+        "digest_week_title": "{n} autres informations cette semaine",
+        "digest_week_one": "1 autre information cette semaine",
         "test_title": "Notification de test",
         "test_body": "Si vous lisez ceci, les notifications de Quartier fonctionnent.",
         "at": "à",
@@ -81,6 +83,8 @@ T: dict[str, dict[str, str]] = {
         "works_reminder_body": "{title} — from {when}.",
         "digest_title": "{n} more updates today",
         "digest_one": "1 more update today",
+        "digest_week_title": "{n} more updates this week",
+        "digest_week_one": "1 more update this week",
         "test_title": "Test notification",
         "test_body": "If you can read this, Quartier notifications work.",
         "at": "at",
@@ -209,13 +213,19 @@ def works_reminder_texts(item: Any) -> dict[str, dict[str, str]]:
     return _texts(build)
 
 
-def digest_texts(titles: Mapping[str, Iterable[str]]) -> dict[str, dict[str, str]]:
-    """The day's capped pushes in one: ``titles`` maps a language to the items' titles."""
+def digest_texts(
+    titles: Mapping[str, Iterable[str]], *, weekly: bool = False
+) -> dict[str, dict[str, str]]:
+    """The day's (or, ``weekly``, the week's) held-back pushes in one: ``titles`` maps a
+    language to the items' titles."""
+    one, many = (
+        ("digest_week_one", "digest_week_title") if weekly else ("digest_one", "digest_title")
+    )
 
     def build(lang: str) -> tuple[str, str]:
         names = list(titles.get(lang) or titles.get("fr") or [])
         n = len(names)
-        head = T[lang]["digest_one"] if n == 1 else T[lang]["digest_title"].format(n=n)
+        head = T[lang][one] if n == 1 else T[lang][many].format(n=n)
         return head, " · ".join(names)
 
     return _texts(build)

@@ -80,3 +80,22 @@ def digest_at(now: datetime, tz_name: str) -> datetime:
     if now < evening - timedelta(minutes=30):
         return evening
     return _at(local.date() + timedelta(days=1), DIGEST_MORNING, tz)
+
+
+def week_start(now: datetime, tz_name: str) -> datetime:
+    """Monday 00:00 (UTC instant) of the device's current local week: the budget's window."""
+    tz = zone(tz_name)
+    local = now.astimezone(tz).date()
+    return _at(local - timedelta(days=local.weekday()), time(0, 0), tz)
+
+
+def weekly_digest_at(now: datetime, tz_name: str, weekday: int, moment: time) -> datetime:
+    """The next local ``weekday`` (0 = Monday) at ``moment`` strictly after ``now`` (or less
+    than 30 minutes before it, as for the daily digest): when a weekly digest goes out."""
+    tz = zone(tz_name)
+    local = now.astimezone(tz).date()
+    day = local + timedelta(days=(weekday - local.weekday()) % 7)
+    at = _at(day, moment, tz)
+    if at - timedelta(minutes=30) <= now:
+        at = _at(day + timedelta(days=7), moment, tz)
+    return at

@@ -8,7 +8,7 @@ must follow the same rule; a test fails otherwise.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -87,6 +87,23 @@ class Device(models.Model):
     min_urgency = models.PositiveSmallIntegerField(
         _("urgence minimale"), choices=Urgency.choices, default=Urgency.INFO
     )
+    #: The notification budget (docs/notifications.md, "Budget"): ``info`` pushes a local
+    #: week (Monday to Sunday), ``important`` pushes a local day; alerts are never counted.
+    #: The excess goes into the daily digest, or the weekly one on ``weekly_digest_day``.
+    #: Database defaults too: the bulk loaders (bench city, test kit) insert devices in SQL.
+    info_per_week = models.PositiveSmallIntegerField(
+        _("informations par semaine au plus"), default=3, db_default=3
+    )
+    important_per_day = models.PositiveSmallIntegerField(
+        _("notifications importantes par jour au plus"), default=2, db_default=2
+    )
+    #: 0 = Monday … 6 = Sunday: the weekly digest's day; None = the daily digest.
+    weekly_digest_day = models.PositiveSmallIntegerField(
+        _("jour du résumé hebdomadaire"), null=True, blank=True
+    )
+    weekly_digest_time = models.TimeField(
+        _("heure du résumé hebdomadaire"), default=time(18, 0), db_default=time(18, 0)
+    )
     personalization_consent = models.BooleanField(_("personnalisation acceptée"), default=False)
     personalization_consent_at = models.DateTimeField(null=True, blank=True)
     remind_saved_events = models.BooleanField(_("rappels des événements"), default=True)
@@ -111,6 +128,14 @@ class Device(models.Model):
             models.CheckConstraint(
                 condition=Q(max_pushes_per_day__gte=1, max_pushes_per_day__lte=50),
                 name="device_max_pushes_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(info_per_week__lte=50, important_per_day__lte=50),
+                name="device_budget_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekly_digest_day__isnull=True) | Q(weekly_digest_day__lte=6),
+                name="device_weekly_digest_day_range",
             ),
         ]
         indexes = [

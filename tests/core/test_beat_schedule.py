@@ -12,6 +12,8 @@ PREVIOUS = {
     # Issue 15 (OpenAgenda): the agendas' poll and the export outbox's retries.
     "openagenda-poll": ("apps.interop.tasks.agendas_poll", 1800.0),
     "openagenda-export-retry": ("apps.interop.tasks.agenda_exports_retry", 60.0),
+    # Added with the DiaLog outbox (issue 14).
+    "interop-dialog-sweep": ("apps.interop.tasks.dialog_sweep_tick", 60.0),
     "residents-purge": ("apps.residents.tasks.residents_purge_tick", crontab(hour=3, minute=17)),
     "interactions-purge": (
         "apps.recommend.tasks.interactions_purge_tick",

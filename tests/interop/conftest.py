@@ -42,3 +42,23 @@ def fake_geocoder():
     server = FakeGeocoder().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_dialog_server():
+    """The fake DiaLog (``testing.fakedialog``), one per session, served from a thread."""
+    from testing.fakedialog import FakeDialog
+
+    fake = FakeDialog().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_dialog(fake_dialog_server, settings):
+    """The fake DiaLog emptied, with ``DIALOG_URL`` pointing at it and a short timeout."""
+    fake_dialog_server.reset()
+    settings.DIALOG_URL = fake_dialog_server.url
+    settings.DIALOG_TIMEOUT_S = 1.0
+    yield fake_dialog_server
+    fake_dialog_server.reset()

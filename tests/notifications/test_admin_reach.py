@@ -139,7 +139,7 @@ def test_published_item_links_to_its_notification_statistics(
     assert editor_client.get(url).status_code == 200
 
 
-def test_preview_costs_two_queries(
+def test_preview_costs_three_queries(
     editor_client, works, audience_of_works, django_assert_max_num_queries
 ):
     url = admin_url("works", "change", works.pk)
@@ -157,8 +157,10 @@ def test_preview_costs_two_queries(
         html = editor_client.get(url).content.decode()
 
     assert f"Environ {shown_for(audience_of_works)} appareils" in html
-    # the audience by area (its sum is the count) and the item's notifications
-    assert len(with_panel) - len(without) == 2
+    # the audience by area (its sum is the count), the devices whose budget is spent, and the
+    # item's notifications
+    assert len(with_panel) - len(without) == 3
+    assert "recevraient un résumé" not in html  # nobody's budget is spent
 
 
 # --- who sees what ---------------------------------------------------------------------------

@@ -4,10 +4,10 @@ a constant number of queries on the list, read-only."""
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,7 +15,6 @@ from apps.core.services import content_publish
 from apps.notifications.admin.notifications import NotificationAdmin
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
 from apps.notifications.selectors import notification_stats
-from apps.recommend.services import interactions_log
 from tests.disclosure_support import shown_for
 from tests.factories import NewsFactory, WorksFactory
 from tests.notifications.helpers import FAR, phone
@@ -38,22 +37,24 @@ def quiet_now() -> dict:
     }
 
 
-def opened(device, item, *, context="push", at=None):
-    """The resident opened ``item`` in the app (through the interaction log service)."""
-    interactions_log(
-        device=device,
-        events=[
-            {
-                "type": item.type_code,
-                "id": item.pk,
-                "action": "open",
-                "context": context,
-                "position": None,
-                "at": at or timezone.now(),
-                "event_id": uuid.uuid4(),
-            }
-        ],
+def opened(fake_fcm, device, notification) -> bool:
+    """The resident opened ``notification``'s push: the app reports the open with the ticket
+    the push carried (``POST /api/v1/opens/``, no credentials). A device that never received
+    the push has no ticket and reports a made-up one. Returns whether it counted."""
+    tickets = [
+        m["message"]["data"]["open_ticket"]
+        for m in fake_fcm.messages
+        if m["token"] == device.push_token
+        and m["message"]["data"].get("notification_id") == str(notification.pk)
+    ]
+    ticket = tickets[-1] if tickets else "made-up-ticket-0000"
+    response = Client().post(
+        "/api/v1/opens/",
+        {"notification_id": notification.pk, "ticket": ticket},
+        content_type="application/json",
     )
+    assert response.status_code == 200, response.content
+    return response.json()["counted"]
 
 
 def cell(html: str, column: str, row: int) -> str:
@@ -87,15 +88,15 @@ def sent_works(fcm_settings, fake_fcm, city, mobility, culture, django_capture_o
     return works, notification, phones
 
 
-def test_statistics_are_counted_from_the_deliveries_and_the_opens(sent_works):
-    works, notification, phones = sent_works
+def test_statistics_are_counted_from_the_deliveries_and_the_opens(sent_works, fake_fcm):
+    _works, notification, phones = sent_works
     for device in phones["sent"][:5]:
-        opened(device, works)
-    opened(phones["sent"][0], works)  # twice: one device
-    opened(phones["sent"][5], works, context="feed")  # not from a push
-    opened(phones["sent"][6], works, at=notification.created_at - timedelta(minutes=1))
-    opened(phones["capped"][0], works)  # never received it
-    opened(phones["far"][0], works)
+        assert opened(fake_fcm, device, notification)
+    assert not opened(fake_fcm, phones["sent"][0], notification)  # twice: the ticket is used
+    assert not opened(fake_fcm, phones["capped"][0], notification)  # never received it
+    assert not opened(fake_fcm, phones["far"][0], notification)
+    assert not opened(fake_fcm, phones["dead"][0], notification)  # its push failed
+    notification.refresh_from_db()
 
     stats = notification_stats([notification])[notification.pk]
 
@@ -115,10 +116,10 @@ def test_statistics_are_counted_from_the_deliveries_and_the_opens(sent_works):
     assert rows.filter(status=DeliveryStatus.SKIPPED, reason=Reason.CAPPED).count() == 6
 
 
-def test_changelist_shows_each_notifications_counts(sent_works, superuser_client):
+def test_changelist_shows_each_notifications_counts(sent_works, superuser_client, fake_fcm):
     works, notification, phones = sent_works
     for device in phones["sent"][:6]:
-        opened(device, works)
+        assert opened(fake_fcm, device, notification)
 
     response = superuser_client.get(CHANGELIST, {"kind__exact": Kind.NEW})
 
@@ -146,9 +147,9 @@ def test_changelist_shows_each_notifications_counts(sent_works, superuser_client
     assert cell(html, "opened_count", 1) == "masqué"
 
 
-def test_change_view_shows_statistics_and_never_a_device(sent_works, superuser_client):
-    works, notification, phones = sent_works
-    opened(phones["sent"][0], works)
+def test_change_view_shows_statistics_and_never_a_device(sent_works, superuser_client, fake_fcm):
+    _works, notification, phones = sent_works
+    assert opened(fake_fcm, phones["sent"][0], notification)
 
     response = superuser_client.get(change_url(notification))
 
@@ -172,6 +173,7 @@ def test_change_view_shows_statistics_and_never_a_device(sent_works, superuser_c
         "Plus de jeton actif": "masqué",
         "Notifications désactivées": "masqué",
         "Plafond quotidien (résumé)": shown_for(phones["capped"]),
+        "Budget hebdomadaire (résumé)": "masqué",
         "Contenu retiré avant l&#x27;envoi": "masqué",
         "Échecs": "5",
         "Jeton invalide": "5",
@@ -202,9 +204,10 @@ def test_small_counts_are_masked(
 
 
 #: Session, user, the verified TOTP device (django-otp), Django's two counts (filtered and
-#: total), the page, the statistics of the page and its opens, the memberships (sidebar), the
-#: warnings banner: one late-send query per content type and one for stuck deliveries.
-CHANGELIST_QUERIES = 13
+#: total), the page, the statistics of the page (the opens are the notifications' own counters),
+#: the memberships (sidebar), the warnings banner: one late-send query per content type and one
+#: for stuck deliveries.
+CHANGELIST_QUERIES = 12
 
 
 @pytest.mark.parametrize("count", [2, 9])
@@ -218,7 +221,7 @@ def test_changelist_queries_do_not_grow_with_rows(
     django_assert_num_queries,
 ):
     for _ in range(5):
-        phone(follows=[mobility], max_pushes_per_day=50)
+        phone(follows=[mobility], max_pushes_per_day=50, info_per_week=50)
     for _ in range(count):
         item = NewsFactory(organization=city, category=mobility, notify=True)
         with django_capture_on_commit_callbacks(execute=True):
@@ -241,7 +244,7 @@ def test_editor_changelist_queries_do_not_grow_with_rows(
     django_capture_on_commit_callbacks,
     django_assert_num_queries,
 ):
-    phone(follows=[mobility], max_pushes_per_day=50)
+    phone(follows=[mobility], max_pushes_per_day=50, info_per_week=50)
     for _ in range(count):
         item = NewsFactory(organization=city, category=mobility, notify=True)
         with django_capture_on_commit_callbacks(execute=True):

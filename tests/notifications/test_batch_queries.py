@@ -46,8 +46,11 @@ def test_a_batch_costs_the_same_queries_for_3_or_300_deliveries(
 
     statements = [sql for sql in large if not sql.startswith(("SAVEPOINT", "RELEASE"))]
     # Claim (deliveries with devices, then their notification), is the item still public,
-    # the daily cap (non-alerts only), mark sending; then mark sent.
-    assert len(statements) == (6 if urgency == Urgency.INFO else 5)
+    # the daily cap (non-alerts only), mark sending; then mark sent, store the open tickets
+    # (one INSERT for the whole batch) and count the reach on the notification.
+    assert len(statements) == (8 if urgency == Urgency.INFO else 7)
+    assert statements[-2].startswith('INSERT INTO "notifications_openticket"')
+    assert statements[-1].startswith('UPDATE "notifications_notification" SET "reached"')
     assert len(small) == len(large)
     assert "FOR UPDATE OF" in statements[0] and "SKIP LOCKED" in statements[0]
     assert "= ANY(" in statements[0]

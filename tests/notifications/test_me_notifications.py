@@ -191,7 +191,7 @@ def test_other_devices_pushes_are_never_visible(
 def test_pages_newest_first_and_since(
     city, mobility, log_backend, django_capture_on_commit_callbacks
 ):
-    me = phone_resident(at=HOME, follows=[mobility], max_pushes_per_day=50)
+    me = phone_resident(at=HOME, follows=[mobility], max_pushes_per_day=50, info_per_week=50)
     start = timezone.now()
     for n in range(5):
         with time_machine.travel(start + timedelta(minutes=n)):
@@ -217,7 +217,7 @@ def test_query_count_does_not_grow_with_the_page(
     django_capture_on_commit_callbacks,
     django_assert_num_queries,
 ):
-    me = phone_resident(at=HOME, follows=[mobility], max_pushes_per_day=50)
+    me = phone_resident(at=HOME, follows=[mobility], max_pushes_per_day=50, info_per_week=50)
     factories = [NewsFactory, WorksFactory, EventFactory]
     for n in range(pushes):
         item = factories[n % 3](organization=city, category=mobility, notify=True)

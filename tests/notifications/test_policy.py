@@ -8,6 +8,7 @@ and transient errors retried after ``Retry-After`` or a backoff, until the attem
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -188,6 +189,7 @@ def test_fcm_options_follow_urgency_and_tag(mobility, fcm_settings, fake_fcm, pu
     assert message["android"]["notification"]["tag"] == f"works-{works.pk}"
     assert message["apns"]["headers"]["apns-collapse-id"] == f"works-{works.pk}"
     assert message["apns"]["headers"]["apns-priority"] == "10"
+    ticket = message["data"].pop("open_ticket")
     assert message["data"] == {
         "kind": "new",
         "notification_id": str(Delivery.objects.get().notification_id),
@@ -195,3 +197,4 @@ def test_fcm_options_follow_urgency_and_tag(mobility, fcm_settings, fake_fcm, pu
         "id": str(works.pk),
         "lang": "en",
     }
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", ticket)  # 128 random bits (services.opens)

@@ -37,7 +37,7 @@ def test_a_fractional_retry_after_is_never_anticipated(django_capture_on_commit_
     report = services.BatchReport()
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        sending._record([claimed], [result], now, report)
+        sending._record([claimed], [sending._push_for(claimed)], [result], now, report)
 
     delivery.refresh_from_db()
     assert (delivery.status, report.retried) == (DeliveryStatus.PENDING, 1)

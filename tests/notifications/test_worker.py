@@ -142,6 +142,58 @@ def test_publishing_a_roadwork_pushes_its_audience_once_each_through_a_real_work
     assert fake_fcm.recorder.unauthorized == 0
 
 
+def _rows(model) -> list[tuple]:
+    """Every row of ``model``, every column, sorted: to compare a table before and after."""
+    return sorted(model.objects.values_list(*[f.attname for f in model._meta.concrete_fields]))
+
+
+def test_an_open_is_counted_for_a_device_without_consent_and_nothing_links_it(worker, fake_fcm):
+    """Issue 18, item 4: through the real worker and the fake FCM, a resident who refused
+    personalization opens the push; the city's statistics count it, and the database keeps
+    nothing that says which device opened (only the notification's counter moved)."""
+    from django.test import Client
+
+    from apps.notifications.models import OpenTicket
+    from apps.notifications.selectors import notification_stats
+    from apps.recommend.models import Interaction
+
+    mobility = CategoryFactory(slug="mobilite")
+    refuses = phone(follows=[mobility], personalization_consent=False)
+    others = [phone(follows=[mobility], personalization_consent=False) for _ in range(3)]
+    works = WorksFactory(category=mobility, notify=True)
+    content_publish(item=works)
+    notification = Notification.objects.get(kind=Kind.NEW, item_type="works", item_id=works.pk)
+    wait_for(settled([notification.pk]), worker)
+    by_token = {m["token"]: m["message"]["data"] for m in fake_fcm.messages}
+    assert set(by_token) == {d.push_token for d in [refuses, *others]}
+    assert OpenTicket.objects.filter(notification=notification).count() == 4
+    tables = (Delivery, Device, Interaction, OpenTicket)
+    before = {model: _rows(model) for model in tables}
+
+    # The app reports the open with the push's data, and no credentials at all.
+    data = by_token[refuses.push_token]
+    body = {"notification_id": int(data["notification_id"]), "ticket": data["open_ticket"]}
+    answer = Client().post("/api/v1/opens/", body, content_type="application/json")
+    again = Client().post("/api/v1/opens/", body, content_type="application/json")
+
+    assert (answer.status_code, answer.json()) == (200, {"counted": True})
+    assert (again.status_code, again.json()) == (200, {"counted": False})  # once per ticket
+    notification.refresh_from_db()
+    assert notification.opens == 1
+    assert notification_stats([notification])[notification.pk].opened == 1
+    # What changed: one anonymous ticket digest is gone, and the counter. Deliveries (still
+    # "sent", same rows, same times), devices and the interaction log are untouched, and the
+    # ticket left no trace in any of them.
+    after = {model: _rows(model) for model in tables}
+    assert after[Delivery] == before[Delivery]
+    assert after[Device] == before[Device]
+    assert after[Interaction] == before[Interaction] == []
+    assert len(after[OpenTicket]) == len(before[OpenTicket]) - 1
+    assert {f.name for f in OpenTicket._meta.get_fields()} == {"digest", "notification"}
+    for model in (Delivery, Device, Notification):
+        assert data["open_ticket"] not in repr(_rows(model))
+
+
 def test_a_scheduled_item_is_published_and_pushed_by_the_lifecycle_tick(worker, fake_fcm):
     from backend.celery import app
 

@@ -43,12 +43,24 @@ def reach_shown(groups: list[tuple[str, int, int]]) -> tuple[Shown, list[tuple[s
     return shown["total"], [(groups[i][0], shown[f"area:{i}"]) for i in order]
 
 
+def budget_shown(groups: list[tuple[str, int, int]], spent: Cell) -> Shown | None:
+    """Of the reach (``reach_cells``), the devices whose limits would turn the push into a
+    digest, as staff see it (within the total's relation); None when there are none."""
+    total = Cell(sum(n for _name, n, _key in groups), keys_combined(k for *_r, k in groups))
+    if spent.count == 0:
+        return None
+    shown = disclose({"total": total, "budget": spent}, [Relation("total", ("budget",))])
+    return shown["budget"]
+
+
 @register_change_form_panel
 def reach_preview(request: HttpRequest, obj: Any, model: type) -> str | None:
     """The panel's HTML for a saved item; nothing on the add form."""
     if obj is None or obj.pk is None:
         return None
-    total, areas = reach_shown(audience.reach_cells(obj))
+    cells = audience.reach_cells(obj)
+    total, areas = reach_shown(cells)
+    budget = None if total.masked else budget_shown(cells, audience.budget_spent_cell(obj))
     notifications: list[Any] = []
     more_url = None
     if can_view_notifications(request.user):
@@ -65,6 +77,7 @@ def reach_preview(request: HttpRequest, obj: Any, model: type) -> str | None:
         "total": total,
         "few": total.masked,
         "areas": areas,
+        "budget": budget,
         "notify": obj.notify,
         "published": obj.status == Status.PUBLISHED,
         "scheduled": obj.status == Status.SCHEDULED,

@@ -73,3 +73,22 @@ class ReceivedNotificationSerializer(serializers.Serializer):
             category=getattr(delivery, "category_name", "") or "",
             language=self._language(),
         )
+
+
+class OpenReportSerializer(serializers.Serializer):
+    """``POST /api/v1/opens/``: the push's ``notification_id`` and ``open_ticket`` as received."""
+
+    notification_id = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The `notification_id` of the push's data."
+    )
+    ticket = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{16,64}$",
+        help_text="The `open_ticket` of the push's data, as received.",
+    )
+
+
+class OpenReportResultSerializer(serializers.Serializer):
+    counted = serializers.BooleanField(
+        help_text="Whether this report counted an open: false for a ticket already used, "
+        "expired or unknown (report once; the answer needs no retry)."
+    )

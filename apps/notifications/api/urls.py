@@ -2,8 +2,23 @@
 
 from django.urls import path
 
-from apps.notifications.api.views import ReceivedNotificationListView
+from apps.notifications.api.transparency import (
+    NotificationRegisterCsvView,
+    NotificationRegisterView,
+)
+from apps.notifications.api.views import OpenReportView, ReceivedNotificationListView
 
 urlpatterns = [
     path("me/notifications/", ReceivedNotificationListView.as_view(), name="me-notifications"),
+    path("opens/", OpenReportView.as_view(), name="opens"),
+    path(
+        "transparency/notifications/",
+        NotificationRegisterView.as_view(),
+        name="transparency-notifications",
+    ),
+    path(
+        "transparency/notifications.csv",
+        NotificationRegisterCsvView.as_view(),
+        name="transparency-notifications-csv",
+    ),
 ]

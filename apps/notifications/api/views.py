@@ -1,4 +1,5 @@
-"""``GET /api/v1/me/notifications/``: the pushes the calling device received, newest first."""
+"""``GET /api/v1/me/notifications/``: the pushes the calling device received, newest first;
+``POST /api/v1/opens/``: an open of a push, counted without knowing which device."""
 
 from __future__ import annotations
 
@@ -9,14 +10,22 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.core.api.pagination import ListPagination
-from apps.core.api.params import LenientDateTimeField
-from apps.notifications.api.serializers import ReceivedNotificationSerializer
+from apps.core.api.params import KnownQueryParams, LenientDateTimeField
+from apps.core.api.throttles import PublicReadThrottle
+from apps.notifications.api.serializers import (
+    OpenReportResultSerializer,
+    OpenReportSerializer,
+    ReceivedNotificationSerializer,
+)
 from apps.notifications.models import Delivery
 from apps.notifications.selectors import device_received
+from apps.notifications.services.opens import open_report
 from apps.residents.api.schema import error_responses
 from apps.residents.api.views.base import ResidentAPIView, no_store
 
@@ -64,3 +73,40 @@ class ReceivedNotificationListView(ResidentAPIView, GenericAPIView):
         context = {"language": self.device.language}
         data = ReceivedNotificationSerializer(page, many=True, context=context).data
         return no_store(self.get_paginated_response(data))
+
+
+class OpensThrottle(PublicReadThrottle):
+    """Scope ``opens``: open reports, per client IP (they carry no device credentials)."""
+
+    scope = "opens"
+
+
+class OpenReportView(KnownQueryParams, APIView):
+    """No credentials on purpose: the request must not say which device opened the push."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [OpensThrottle]
+
+    @extend_schema(
+        operation_id="opens_report",
+        summary="Report that a push was opened",
+        description="Send it once when the resident opens a push about an item, with the "
+        "`notification_id` and `open_ticket` of the push's data, and **no** `Authorization` "
+        "header: the open is counted for the city's statistics (every device, consent or "
+        "not) and nothing records which device it was. A ticket counts once; a used, "
+        "expired (`NOTIFY_OPEN_WINDOW_DAYS`) or unknown ticket answers `counted: false`. "
+        "Reporting the open in `POST /interactions/` too is still what personalises the "
+        "feed, for residents who accepted it.",
+        request=OpenReportSerializer,
+        responses={200: OpenReportResultSerializer, **error_responses(400, 413, 415, 429)},
+        tags=["notifications"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = OpenReportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        counted = open_report(
+            notification_id=serializer.validated_data["notification_id"],
+            ticket=serializer.validated_data["ticket"],
+        )
+        return no_store(Response(OpenReportResultSerializer({"counted": counted}).data))

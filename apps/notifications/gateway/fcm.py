@@ -113,6 +113,9 @@ def payload_size(push: OutgoingPush) -> int:
 
 
 _SIZE_PLACEHOLDER = "t"
+#: The data key of a push's open ticket (``apps.notifications.services.opens``): random
+#: URL-safe text, so pushes that differ by it alone have bodies of the same size.
+OPEN_TICKET_KEY = "open_ticket"
 
 
 def _json_bytes(text: str) -> int:
@@ -122,9 +125,10 @@ def _json_bytes(text: str) -> int:
 def payload_sizes(pushes: Sequence[OutgoingPush]) -> list[int | ValueError]:
     """``payload_size`` of each push, or the ValueError the SDK raises for it.
 
-    A fan-out sends one text to many tokens: pushes that differ only by their token are encoded
-    once, and each token adds its own JSON length (the token appears once in the body, and the
-    SDK checks only that it is a non-empty string).
+    A fan-out sends one text to many tokens: pushes that differ only by their token (and their
+    open ticket, URL-safe text of one length, so of one JSON size) are encoded once, and each
+    token adds its own JSON length (the token appears once in the body, and the SDK checks only
+    that it is a non-empty string).
     """
     bases: dict[tuple[Any, ...], int | ValueError] = {}
     placeholder = _json_bytes(_SIZE_PLACEHOLDER)
@@ -134,7 +138,7 @@ def payload_sizes(pushes: Sequence[OutgoingPush]) -> list[int | ValueError]:
             push.title,
             push.body,
             push.urgency,
-            tuple(push.data.items()),
+            tuple((k, len(v) if k == OPEN_TICKET_KEY else v) for k, v in push.data.items()),
             push.tag,
             push.language,
             push.ttl_s,

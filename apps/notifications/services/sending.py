@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.core.models import Status, Urgency
@@ -28,6 +29,7 @@ from apps.notifications.gateway.push import (
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification, Reason
 from apps.notifications.policy import CAPPED_KINDS, ITEM_KINDS, Verdict
 from apps.notifications.services.common import logger
+from apps.notifications.services.opens import ticket_new, tickets_store
 from apps.residents.models import Device
 
 # --------------------------------------------------------------------------------------------
@@ -88,25 +90,35 @@ def _public_items(rows: Sequence[Delivery], now: datetime) -> set[tuple[str, int
     return public
 
 
-def _sent_today(rows: Sequence[Delivery], now: datetime) -> dict[int, int]:
-    """Pushes of capped kinds each device of ``rows`` received since its local midnight."""
+def _used(rows: Sequence[Delivery], now: datetime) -> dict[int, policy.Used]:
+    """What each device of ``rows`` already received of capped kinds (non-alerts), in its own
+    calendar: since its local midnight (all; important ones) and since its local Monday
+    (information ones). One query, from the earliest start."""
     devices = {row.device_id: row.device for row in rows}
     if not devices:
         return {}
-    starts = {pk: timing.day_start(now, d.timezone) for pk, d in devices.items()}
-    earliest = min(starts.values())
-    counts: dict[int, int] = defaultdict(int)
+    days = {pk: timing.day_start(now, d.timezone) for pk, d in devices.items()}
+    weeks = {pk: timing.week_start(now, d.timezone) for pk, d in devices.items()}
+    earliest = min(min(days.values()), min(weeks.values()))
+    used: dict[int, policy.Used] = defaultdict(policy.Used)
     sent = Delivery.objects.filter(
         device_id__in=list(devices),
         sent_at__gte=earliest,
         status=DeliveryStatus.SENT,
         notification__kind__in=CAPPED_KINDS,
         notification__urgency__lt=Urgency.ALERT,
-    ).values_list("device_id", "sent_at")
-    for device_id, sent_at in sent:
-        if sent_at is not None and sent_at >= starts[device_id]:
-            counts[device_id] += 1
-    return counts
+    ).values_list("device_id", "sent_at", "notification__urgency")
+    for device_id, sent_at, urgency in sent:
+        if sent_at is None:
+            continue
+        u = used[device_id]
+        if sent_at >= days[device_id]:
+            u.today += 1
+            if urgency >= Urgency.IMPORTANT:
+                u.important_today += 1
+        if urgency < Urgency.IMPORTANT and sent_at >= weeks[device_id]:
+            u.info_week += 1
+    return used
 
 
 def _push_for(row: Delivery) -> OutgoingPush:
@@ -114,7 +126,8 @@ def _push_for(row: Delivery) -> OutgoingPush:
     text = n.text_for(device.language)
     data = {"kind": n.kind, "notification_id": str(n.pk)}
     if n.item_type and n.item_id is not None:
-        data.update(type=n.item_type, id=str(n.item_id))
+        # The single-use ticket the app reports an open with (``services.opens``).
+        data.update(type=n.item_type, id=str(n.item_id), open_ticket=ticket_new())
     return OutgoingPush(
         token=device.push_token or "",
         title=text["title"],
@@ -173,15 +186,17 @@ def _claim(ids: Sequence[int], now: datetime, report: BatchReport) -> list[Deliv
             device_id=row.device_id,
             limit=row.device.max_pushes_per_day,
             capped_kind=policy.is_capped(row.notification.kind, row.notification.urgency),
+            urgency=row.notification.urgency,
+            info_per_week=row.device.info_per_week,
+            important_per_day=row.device.important_per_day,
         )
         for row in candidates
     ]
-    counts = _sent_today(
-        [r for r, e in zip(candidates, entries, strict=True) if e.capped_kind], now
-    )
-    over = policy.daily_cap(entries, sent_today=counts)
-    capped = [row for row, is_over in zip(candidates, over, strict=True) if is_over]
-    sending = [row for row, is_over in zip(candidates, over, strict=True) if not is_over]
+    used = _used([r for r, e in zip(candidates, entries, strict=True) if e.capped_kind], now)
+    verdicts = policy.budget(entries, used=used)
+    capped = [row for row, v in zip(candidates, verdicts, strict=True) if v is Reason.CAPPED]
+    budgeted = [row for row, v in zip(candidates, verdicts, strict=True) if v is Reason.BUDGET]
+    sending = [row for row, v in zip(candidates, verdicts, strict=True) if v is None]
     for reason, pks in skipped.items():
         Delivery.objects.filter(pk__in=pks).update(
             status=DeliveryStatus.SKIPPED, reason=reason, updated_at=now
@@ -192,11 +207,13 @@ def _claim(ids: Sequence[int], now: datetime, report: BatchReport) -> list[Deliv
         )
     if held:
         Delivery.objects.bulk_update(held, ["status", "not_before"])
-    if capped:
-        Delivery.objects.filter(pk__in=[r.pk for r in capped]).update(
-            status=DeliveryStatus.SKIPPED, reason=Reason.CAPPED, updated_at=now
-        )
-        _digest(capped, now)
+    for reason, over in ((Reason.CAPPED, capped), (Reason.BUDGET, budgeted)):
+        if over:
+            Delivery.objects.filter(pk__in=[r.pk for r in over]).update(
+                status=DeliveryStatus.SKIPPED, reason=reason, updated_at=now
+            )
+    if capped or budgeted:
+        _digest([*capped, *budgeted], now)
     if sending:
         Delivery.objects.filter(batching.ids_in([r.pk for r in sending])).update(
             status=DeliveryStatus.SENDING,
@@ -206,36 +223,65 @@ def _claim(ids: Sequence[int], now: datetime, report: BatchReport) -> list[Deliv
         )
         for row in sending:
             row.attempts += 1
-    report.held, report.capped = len(held), len(capped)
+    report.held, report.capped = len(held), len(capped) + len(budgeted)
     report.skipped = sum(len(pks) for pks in skipped.values())
     report.failed = len(exhausted)
     return sending
 
 
-def _digest(capped: Sequence[Delivery], now: datetime) -> None:
-    """Fold each capped device's excess of the day into one digest push, held until
-    ``timing.digest_at`` (one digest per device and send time)."""
-    devices = {row.device_id: row.device for row in capped}
-    starts = {pk: timing.day_start(now, d.timezone) for pk, d in devices.items()}
-    titles: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+def _digest_plan(device: Device, now: datetime) -> tuple[datetime, datetime, datetime]:
+    """Where a device's held-back pushes go: ``(send at, daily window start, budget window
+    start)``. Daily digest: everything held back since local midnight; weekly digest (the
+    resident chose a day): the budget's excess since local Monday goes there instead."""
+    day = timing.day_start(now, device.timezone)
+    if device.weekly_digest_day is None:
+        return timing.digest_at(now, device.timezone), day, day
+    at = timing.weekly_digest_at(
+        now, device.timezone, device.weekly_digest_day, device.weekly_digest_time
+    )
+    return at, day, timing.week_start(now, device.timezone)
+
+
+def _digest(held_back: Sequence[Delivery], now: datetime) -> None:
+    """Fold each device's pushes held back by its limits into one digest push, held until its
+    send time (one digest per device and send time): the day's ``capped`` ones into the daily
+    digest; the ``budget`` ones into the daily digest too, or into the weekly one on the day
+    the resident chose (docs/notifications.md, "Budget")."""
+    devices = {row.device_id: row.device for row in held_back}
+    plans = {pk: _digest_plan(d, now) for pk, d in devices.items()}
+    earliest = min(min(day, week) for _at, day, week in plans.values())
+    titles: dict[tuple[int, datetime], dict[str, list[str]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     rows = (
         Delivery.objects.filter(
             device_id__in=list(devices),
-            reason=Reason.CAPPED,
-            updated_at__gte=min(starts.values()),
+            reason__in=[Reason.CAPPED, Reason.BUDGET],
+            updated_at__gte=earliest,
         )
         .select_related("notification")
         .order_by("pk")
     )
+    weekly: set[tuple[int, datetime]] = set()
     for row in rows:
-        if row.updated_at < starts[row.device_id]:
-            continue
+        device = devices[row.device_id]
+        weekly_at, day, week = plans[row.device_id]
+        if row.reason == Reason.BUDGET and device.weekly_digest_day is not None:
+            if row.updated_at < week:
+                continue
+            at = weekly_at
+            weekly.add((row.device_id, at))
+        else:
+            if row.updated_at < day:
+                continue
+            at = timing.digest_at(now, device.timezone)
         for language in texts.LANGUAGES:
-            titles[row.device_id][language].append(row.notification.text_for(language)["title"])
-    for device_id, device in devices.items():
-        at = timing.digest_at(now, device.timezone)
+            titles[(row.device_id, at)][language].append(
+                row.notification.text_for(language)["title"]
+            )
+    for (device_id, at), by_language in titles.items():
         key = f"digest:{device_id}:{at:%Y%m%dT%H%M}"
-        body = texts.digest_texts(titles[device_id])
+        body = texts.digest_texts(by_language, weekly=(device_id, at) in weekly)
         notification, _created = Notification.objects.update_or_create(
             key=key,
             defaults={"texts": body},
@@ -255,20 +301,30 @@ def _digest(capped: Sequence[Delivery], now: datetime) -> None:
 
 
 def _record(
-    sending: Sequence[Delivery], results: Sequence[PushResult], now: datetime, report: BatchReport
+    sending: Sequence[Delivery],
+    pushes: Sequence[OutgoingPush],
+    results: Sequence[PushResult],
+    now: datetime,
+    report: BatchReport,
 ) -> None:
-    """Write each outcome as ``policy.after_result`` decides; deactivate dead tokens; schedule
+    """Write each outcome as ``policy.after_result`` decides; store the open tickets of the
+    pushes sent and count them on their notification; deactivate dead tokens; schedule
     retries."""
     max_attempts = settings.NOTIFY_MAX_ATTEMPTS
     sent: list[int] = []
     failed: dict[tuple[str, str], list[int]] = defaultdict(list)
     dead: list[tuple[int, str]] = []
     delays: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for row, result in zip(sending, results, strict=True):
+    tickets: list[tuple[int, str]] = []
+    sending_sent: list[Delivery] = []
+    for row, push, result in zip(sending, pushes, results, strict=True):
         report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
         after = policy.after_result(result, attempts=row.attempts, max_attempts=max_attempts)
         if after.verdict is Verdict.SENT:
             sent.append(row.pk)
+            sending_sent.append(row)
+            if "open_ticket" in push.data:
+                tickets.append((row.notification_id, push.data["open_ticket"]))
         elif after.verdict is Verdict.FAIL:
             failed[(str(after.reason), after.error_code)].append(row.pk)
             if after.deactivate_token:
@@ -280,6 +336,11 @@ def _record(
             Delivery.objects.filter(batching.ids_in(sent)).update(
                 status=DeliveryStatus.SENT, sent_at=now, updated_at=now, error_code=""
             )
+            tickets_store(tickets)
+            for notification_id, count in Counter(r.notification_id for r in sending_sent).items():
+                Notification.objects.filter(pk=notification_id).update(
+                    reached=F("reached") + count, first_sent_at=Coalesce("first_sent_at", now)
+                )
         for (reason, code), pks in failed.items():
             Delivery.objects.filter(pk__in=pks).update(
                 status=DeliveryStatus.FAILED, reason=reason, error_code=code, updated_at=now
@@ -354,5 +415,5 @@ def deliveries_send(*, ids: Sequence[int]) -> BatchReport:
     pushes = [_push_for(row) for row in sending]
     results = _send(pushes)
     _log_batch(results)
-    _record(sending, results, timezone.now(), report)
+    _record(sending, pushes, results, timezone.now(), report)
     return report

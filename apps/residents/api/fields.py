@@ -167,3 +167,16 @@ class PushTokenField(_JSONTyped, serializers.RegexField):
 
 #: Ids are PostgreSQL bigints.
 MAX_ID = 2**63 - 1
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+        "example": "18:00:00",
+        "description": "A local wall-clock time in the device's time zone (no offset).",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A time of day in the device's zone: ``HH:MM[:SS]``, documented as such (OpenAPI's
+    ``format: time`` would demand an offset)."""

@@ -13,6 +13,7 @@ from apps.core.models import Area, Category, Organization
 from apps.residents.api.fields import (
     MAX_ID,
     GeoJSONPointField,
+    LocalTimeField,
     PushTokenField,
     StrictBooleanField,
     StrictCharField,
@@ -57,6 +58,9 @@ class DeviceProfileSerializer(serializers.ModelSerializer):
 
     min_urgency = UrgencyCodeField(help_text="Least urgent pushes received.")
     has_push_token = serializers.SerializerMethodField()
+    quiet_hours_start = LocalTimeField(read_only=True, allow_null=True)
+    quiet_hours_end = LocalTimeField(read_only=True, allow_null=True)
+    weekly_digest_time = LocalTimeField(read_only=True)
 
     class Meta:
         model = Device
@@ -69,6 +73,10 @@ class DeviceProfileSerializer(serializers.ModelSerializer):
             "quiet_hours_start",
             "quiet_hours_end",
             "max_pushes_per_day",
+            "info_per_week",
+            "important_per_day",
+            "weekly_digest_day",
+            "weekly_digest_time",
             "min_urgency",
             "personalization_consent",
             "personalization_consent_at",
@@ -100,6 +108,30 @@ class DevicePreferencesInputSerializer(StrictInputMixin, serializers.Serializer)
         help_text="Local time (HH:MM) pushes resume; may be earlier than the start (overnight).",
     )
     max_pushes_per_day = StrictIntegerField(required=False, min_value=1, max_value=50)
+    info_per_week = StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=50,
+        help_text="Information pushes a week (Monday to Sunday, local time) at most; the "
+        "excess goes into the digest. 0: information only in digests. Default 3.",
+    )
+    important_per_day = StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=50,
+        help_text="Important pushes a day at most (alerts are never limited). Default 2.",
+    )
+    weekly_digest_day = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=6,
+        help_text="0 (Monday) to 6 (Sunday): the information beyond the weekly budget comes "
+        "in one weekly digest that day; null: in the daily digest.",
+    )
+    weekly_digest_time = LocalTimeField(
+        required=False, help_text="Local time (HH:MM) of the weekly digest. Default 18:00."
+    )
     min_urgency = UrgencyCodeField(required=False)
     personalization_consent = StrictBooleanField(
         required=False,

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('interop', '0002_openagenda'),
+        ('interop', '0003_openagenda'),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('events', '0005_event_status_full'),
-        ('interop', '0003_streets'),
+        ('interop', '0004_streets'),
     ]
 
     operations = [

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('core', '0003_search_configuration'),
         ('events', '0005_event_status_full'),
-        ('interop', '0001_sources'),
+        ('interop', '0002_dialog'),
     ]
 
     operations = [

@@ -1,0 +1,1 @@
+"""DiaLog outbound: linked organisations' roadworks sent as regulations (docs/interop.md)."""
