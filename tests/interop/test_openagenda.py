@@ -306,3 +306,16 @@ def test_openagenda_poll_is_on_the_beat_schedule():
 
     tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert "apps.interop.tasks.agendas_poll" in tasks
+
+
+def test_openagenda_import_takes_no_savepoint_per_event(source, fake_openagenda):
+    """As the roadworks import: one transaction, no savepoint per event (bench/README.md)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fake_openagenda.agendas[AGENDA] = [agenda_event(i, slots=2) for i in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        assert agenda_run(source=source).created == 3
+    savepoints = [q["sql"] for q in queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == 1  # the import's own block, nested in the test's transaction
+    assert connection.features.uses_savepoints  # restored
