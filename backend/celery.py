@@ -24,6 +24,8 @@ BEAT_SCHEDULE: tuple[tuple[str, str, float | crontab, str], ...] = (
     ("content-lifecycle",       "apps.core.tasks.content_lifecycle_tick",            60.0,                       "default"),
     ("works-status",            "apps.works.tasks.works_status_tick",                300.0,                      "default"),
     ("interop-sources-poll",    "apps.interop.tasks.sources_poll",                   15 * 60.0,                  "default"),
+    ("openagenda-poll",         "apps.interop.tasks.agendas_poll",                   30 * 60.0,                  "default"),
+    ("openagenda-export-retry", "apps.interop.tasks.agenda_exports_retry",           60.0,                       "default"),
     ("interop-dialog-sweep",    "apps.interop.tasks.dialog_sweep_tick",              60.0,                       "default"),
     ("cap-sources-poll",        "apps.alerts.tasks.cap_sources_poll",                60.0,                       "default"),
     ("residents-purge",         "apps.residents.tasks.residents_purge_tick",         crontab(hour=3, minute=17), "default"),

@@ -78,6 +78,15 @@ SCHEMA: dict[str, tuple[type, object]] = {
     # Interop (docs/interop.md): the standards' schema files, the open feeds' publisher name.
     "INTEROP_STANDARDS_DIR": (str, str(BASE_DIR.parent / "shared" / "standards")),
     "INTEROP_PUBLISHER": (str, ""),
+    # OpenAgenda import (docs/interop.md, "OpenAgenda"): seconds to wait for one answer.
+    "OPENAGENDA_TIMEOUT_S": (float, 10.0),
+    # Geocoding (docs/interop.md, "Geocoding"): backend builtin | geoplateforme | addok | off,
+    # the remote endpoint (BAN-compatible /search/), its timeout, the public proxy and its rate.
+    "GEOCODER_BACKEND": (str, "builtin"),
+    "GEOCODER_URL": (str, "https://data.geopf.fr/geocodage"),
+    "GEOCODER_TIMEOUT_S": (float, 3.0),
+    "GEOCODER_API_ENABLED": (bool, False),
+    "GEOCODER_API_RATE": (str, "30/min"),
     # DiaLog outbound (docs/interop.md "Linking DiaLog").
     "DIALOG_URL": (str, "https://dialog.beta.gouv.fr"),
     "DIALOG_TIMEOUT_S": (float, 10.0),
@@ -117,6 +126,12 @@ ALLOWED_HOSTS: list[str] = env("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS: list[str] = env("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL: str = env("SITE_URL").rstrip("/")
 SITE_URL_FROM_REQUEST: bool = env("SITE_URL_FROM_REQUEST")
+OPENAGENDA_TIMEOUT_S: float = env("OPENAGENDA_TIMEOUT_S")
+GEOCODER_BACKEND: str = env("GEOCODER_BACKEND")
+GEOCODER_URL: str = env("GEOCODER_URL").rstrip("/")
+GEOCODER_TIMEOUT_S: float = env("GEOCODER_TIMEOUT_S")
+GEOCODER_API_ENABLED: bool = env("GEOCODER_API_ENABLED")
+GEOCODER_API_RATE: str = env("GEOCODER_API_RATE")
 
 INSTALLED_APPS = [
     # modeltranslation must precede the admin so translated fields show in forms.
@@ -323,6 +338,7 @@ REST_FRAMEWORK = {
         "interactions": "120/min",  # interaction batches, per device
         "feed": "300/min",  # feed pages, per device (per client IP for anonymous callers)
         "publishing": "600/min",  # content writes, per API key or staff user
+        "geocode": GEOCODER_API_RATE,  # the geocoding proxy, per IP (docs/interop.md)
         "opens": "120/min",  # open reports from pushes, per IP (they carry no device id)
     },
     # Reverse proxies in front of the app: the client IP (registration throttle) is taken

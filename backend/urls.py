@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.core.media import media_urlpatterns
 from apps.core.views import HealthView
+from apps.interop.geocoding.views import staff_geocode
 from apps.notifications.views import notification_register_page
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -27,6 +28,8 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns: list[URLPattern | URLResolver] = [
     # The second sign-in step (TOTP), before the admin's own catch-all.
     path("admin/mfa/", include("apps.core.admin.mfa")),
+    # The map search box's geocoder (staff only; apps/interop/geocoding/views.py).
+    path("admin/geocode/", admin.site.admin_view(staff_geocode), name="staff-geocode"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path(

@@ -26,6 +26,8 @@ from apps.demo.content import events_seed, news_seed, works_seed
 from apps.demo.context import Login, SeedContext, SeedReport, demo_data, demo_map, demo_uuids
 from apps.demo.residents import residents_seed
 from apps.events.models import Event, Venue
+from apps.interop.geocoding.services import street_save
+from apps.interop.models import Street
 from apps.news.models import News
 from apps.works.models import Works
 
@@ -55,6 +57,20 @@ def _areas(ctx: SeedContext) -> None:
             },
         )
         ctx.tally("areas", created)
+
+
+def _streets(ctx: SeedContext) -> None:
+    """The streets, for the built-in geocoder (``rue de la République`` finds its line)."""
+    commune = demo_data("city")["commune"]
+    for name in ctx.city.streets:
+        created = not Street.objects.filter(name=name, city=commune["name"]).exists()
+        street_save(
+            name=name,
+            geometry=ctx.city.street_multiline(name),
+            postal_code=commune["postal_code"],
+            city=commune["name"],
+        )
+        ctx.tally("streets", created)
 
 
 def _organizations_and_categories(ctx: SeedContext) -> None:
@@ -162,6 +178,7 @@ def demo_seed(*, now: datetime | None = None) -> SeedReport:
     """
     ctx = SeedContext(now=now or timezone.now(), city=demo_map(), report=SeedReport())
     _areas(ctx)
+    _streets(ctx)
     _organizations_and_categories(ctx)
     _staff(ctx)
     _venues(ctx)

@@ -28,6 +28,8 @@ _STATUS: dict[str, str] = {
     EventStatus.POSTPONED: "TENTATIVE",
     EventStatus.SCHEDULED: "CONFIRMED",
     EventStatus.RESCHEDULED: "CONFIRMED",
+    EventStatus.MOVED_ONLINE: "CONFIRMED",
+    EventStatus.FULL: "CONFIRMED",
 }
 
 

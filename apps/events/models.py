@@ -25,13 +25,15 @@ from apps.core.models import ContentQuerySet, PublishableContent
 
 
 class EventStatus(models.TextChoices):
-    """schema.org ``eventStatus``."""
+    """schema.org ``eventStatus``, plus OpenAgenda's ``full`` (status 5, no schema.org value)."""
 
     # "Prévu", not "Programmé": that is the publication status of every content.
     SCHEDULED = "scheduled", _("Prévu")
     CANCELLED = "cancelled", _("Annulé")
     POSTPONED = "postponed", _("Reporté (date à venir)")
     RESCHEDULED = "rescheduled", _("Reprogrammé")
+    MOVED_ONLINE = "moved_online", _("Déplacé en ligne")
+    FULL = "full", _("Complet")
 
 
 class AttendanceMode(models.TextChoices):

@@ -45,7 +45,12 @@ EVENT_FIELDS: tuple[str, ...] = (
     "registration_url",
 )
 #: Statuses a write sets directly; cancelling and postponing an existing event are transitions.
-DIRECT_STATUSES = (EventStatus.SCHEDULED, EventStatus.RESCHEDULED)
+DIRECT_STATUSES = (
+    EventStatus.SCHEDULED,
+    EventStatus.RESCHEDULED,
+    EventStatus.MOVED_ONLINE,
+    EventStatus.FULL,
+)
 
 
 def event_expand(

@@ -23,6 +23,7 @@ from apps.core.models import Organization
 from apps.interop import diffusion  # noqa: F401  (registers the works' "Diffusion" panel)
 from apps.interop.dialog.services import dialog_link_save
 from apps.interop.models import DialogLink, Source
+from apps.interop.openagenda.admin import agendas_visible, exports_failing
 from apps.interop.sources.services import SourceError, source_run
 
 INDEX_TEMPLATE = "admin/interop/index.html"
@@ -39,7 +40,12 @@ def source_warnings(request: HttpRequest | None) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_active or not user.has_perm("interop.view_source"):
         return {}
-    return {"failing": list(_visible(user).exclude(last_error="")[:10])}
+    context: dict[str, Any] = {"failing": list(_visible(user).exclude(last_error="")[:10])}
+    if user.has_perm("interop.view_agendasource"):
+        context["failing_agendas"] = list(agendas_visible(user).exclude(last_error="")[:10])
+    if user.has_perm("interop.view_agendaexport"):
+        context["failing_exports"] = list(exports_failing(user)[:10])
+    return context
 
 
 @admin.register(Source)

@@ -11,3 +11,6 @@ class InteropConfig(AppConfig):
     def ready(self) -> None:
         from apps.interop import tasks  # noqa: F401  (registers the tasks enqueued by name)
         from apps.interop.dialog import receivers  # noqa: F401  (connects the DiaLog outbox)
+        from apps.interop.openagenda import (  # noqa: F401
+            receivers as openagenda_receivers,  # connects the OpenAgenda export outbox
+        )

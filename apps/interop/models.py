@@ -203,3 +203,31 @@ class DialogChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.regulation_id}:{self.action}:{self.status}"
+
+
+# OpenAgenda (apps/interop/openagenda/models.py), re-exported as the app's models.
+# The built-in geocoder's streets (apps/interop/geocoding/models.py), likewise.
+from apps.interop.geocoding.models import Street  # noqa: E402
+from apps.interop.openagenda.models import (  # noqa: E402
+    AgendaExport,
+    AgendaItem,
+    AgendaLocation,
+    AgendaSource,
+)
+
+__all__ = [
+    "AgendaExport",
+    "AgendaItem",
+    "AgendaLocation",
+    "AgendaSource",
+    "ChangeAction",
+    "ChangeStatus",
+    "DialogChange",
+    "DialogLink",
+    "DialogRegulation",
+    "RemoteState",
+    "Source",
+    "SourceFormat",
+    "SourceItem",
+    "Street",
+]

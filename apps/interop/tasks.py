@@ -1,4 +1,5 @@
-"""Tasks of interop: poll the enabled import sources; send the DiaLog outbox."""
+"""Tasks of interop: poll import sources and OpenAgenda agendas; send the DiaLog and OpenAgenda
+outboxes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import logging
 
 from celery import shared_task
 
-from apps.interop.models import Source
+from apps.interop.models import AgendaSource, Source
+from apps.interop.openagenda.export import export_send, exports_due
+from apps.interop.openagenda.sync import AgendaError, agenda_run
 from apps.interop.sources.services import SourceError, source_run
 
 logger = logging.getLogger(__name__)
@@ -30,6 +33,40 @@ def sources_poll() -> int:
     ids = list(Source.objects.filter(enabled=True).values_list("pk", flat=True))
     for pk in ids:
         source_poll.delay(pk)
+    return len(ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def agenda_poll(source_id: int) -> None:
+    """Import one OpenAgenda agenda; a failure is recorded on it (and shown to staff)."""
+    source = AgendaSource.objects.filter(pk=source_id, enabled=True).first()
+    if source is None:
+        return
+    with contextlib.suppress(AgendaError):
+        agenda_run(source=source)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def agendas_poll() -> int:
+    """Enqueue one import per enabled OpenAgenda agenda (beat, every 30 minutes)."""
+    ids = list(AgendaSource.objects.filter(enabled=True).values_list("pk", flat=True))
+    for pk in ids:
+        agenda_poll.delay(pk)
+    return len(ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def agenda_export_send(export_id: int) -> None:
+    """Send one OpenAgenda export; a failure is recorded on it and retried by the sweep."""
+    export_send(export_id=export_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def agenda_exports_retry() -> int:
+    """Enqueue the OpenAgenda exports whose retry is due (beat, every minute)."""
+    ids = exports_due()
+    for pk in ids:
+        agenda_export_send.delay(pk)
     return len(ids)
 
 

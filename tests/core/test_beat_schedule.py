@@ -9,6 +9,9 @@ PREVIOUS = {
     "content-lifecycle": ("apps.core.tasks.content_lifecycle_tick", 60.0),
     "works-status": ("apps.works.tasks.works_status_tick", 300.0),
     "interop-sources-poll": ("apps.interop.tasks.sources_poll", 900.0),
+    # Issue 15 (OpenAgenda): the agendas' poll and the export outbox's retries.
+    "openagenda-poll": ("apps.interop.tasks.agendas_poll", 1800.0),
+    "openagenda-export-retry": ("apps.interop.tasks.agenda_exports_retry", 60.0),
     # Added with the DiaLog outbox (issue 14).
     "interop-dialog-sweep": ("apps.interop.tasks.dialog_sweep_tick", 60.0),
     "residents-purge": ("apps.residents.tasks.residents_purge_tick", crontab(hour=3, minute=17)),

@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.gis.geos import Point
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory, TestCase
 from django.utils import timezone
@@ -16,6 +17,7 @@ from apps.core.models import Area, AreaKind, Category, Membership, Organization,
 from apps.core.services import content_lifecycle_run
 from apps.demo.context import demo_data
 from apps.events.models import Event, EventOccurrence, EventStatus, Venue
+from apps.interop.models import Street
 from apps.news.models import News
 from apps.works.models import Works, WorksPeriod, WorkStatus
 
@@ -95,6 +97,23 @@ class SeedDemoContentTests(TestCase):
         # Deleted items leave tombstones, so that syncing API clients drop them too.
         removed = Tombstone.objects.filter(reason=Tombstone.Reason.DELETED)
         assert removed.count() == before["News"] + before["Works"] + before["Event"]
+
+    def test_geocoder_finds_rue_de_la_republique_offline(self):
+        from apps.interop.geocoding.services import geocode
+
+        answer = geocode(query="12 rue de la Republique")
+        assert answer.backend == "builtin"
+        best = answer.places[0]
+        assert (best.kind, best.label) == ("housenumber", "12 rue de la République, 69990 Lyonnay")
+        street = Street.objects.get(name="rue de la République")
+        point = Point(best.lon, best.lat, srid=4326)
+        assert street.geometry.distance(point) < 1e-9  # on the street's line
+        assert self.commune.geometry.contains(point)
+        # The theatre at that address is found too.
+        assert any(p.kind == "venue" and "Théâtre" in p.label for p in answer.places)
+        # A street name typed in lower case finds the street; a district its area.
+        assert geocode(query="rue de la république").places[0].kind == "street"
+        assert geocode(query="saint clair").places[0].label == "Saint-Clair"
 
     def test_counts_by_type_match_the_brief(self):
         assert 6 <= Area.objects.filter(kind=AreaKind.DISTRICT).count() <= 10

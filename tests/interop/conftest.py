@@ -24,6 +24,26 @@ def wzdx_definitions() -> dict:
     return json.loads(path.read_text())["definitions"]
 
 
+@pytest.fixture
+def fake_openagenda():
+    """A running fake OpenAgenda v3 server (testing/fakeopenagenda.py)."""
+    from testing.fakeopenagenda import FakeOpenAgenda
+
+    server = FakeOpenAgenda(STANDARDS).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_geocoder():
+    """A running fake BAN-compatible geocoder (testing/fakegeocoder.py)."""
+    from testing.fakegeocoder import FakeGeocoder
+
+    server = FakeGeocoder().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def fake_dialog_server():
     """The fake DiaLog (``testing.fakedialog``), one per session, served from a thread."""

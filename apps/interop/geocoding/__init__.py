@@ -1,0 +1,1 @@
+"""Geocoding: addresses and street names to positions, for staff and app developers."""
