@@ -16,8 +16,8 @@ each sampled device's pushes in time order under two rules, both through
 A push held back goes into that day's digest (one digest a day at most). Reported per device and
 per week: item pushes, digests, and both together, as the median and the 95th percentile over
 the sampled devices (devices the month never reached count as 0), and the share of pushes that
-became digest lines. Alerts are never limited: their weekly count is shown apart. Quiet hours only delay pushes and are ignored. The replay reads the
-database and writes nothing.
+became digest lines. Alerts are never limited: their weekly count is shown apart. Quiet hours
+only delay pushes and are ignored. The replay reads the database and writes nothing.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def _setup_django(database: str) -> None:
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q`` quantile (0–1) of ``values``, nearest rank."""
+    """The ``q`` quantile (0 to 1) of ``values``, nearest rank."""
     ordered = sorted(values)
     if not ordered:
         return 0.0
@@ -136,9 +136,12 @@ def run(**options: Any) -> dict[str, Any]:
             notify=True, published_at__gte=since, published_at__lte=now
         ).order_by("published_at")
         for item in published.iterator(chunk_size=200):
+            at = item.published_at
+            if at is None:  # filtered out above; for the type checker
+                continue
             items += 1
             for pk in audience(item).filter(pk__in=ids).values_list("pk", flat=True):
-                received[pk].append((item.published_at, int(item.urgency)))
+                received[pk].append((at, int(item.urgency)))
     weeks = options["days"] / 7
     rows: dict[str, dict[str, list[float]]] = {
         "before": defaultdict(list),

@@ -15,4 +15,5 @@ class CoreConfig(AppConfig):
             admin_api_keys,  # noqa: F401
             checks,  # noqa: F401 - registers the production start-up checks
             receivers,  # noqa: F401 - connects signal receivers
+            tasks,  # noqa: F401 - registers the tasks found by name (fragments' re-render)
         )

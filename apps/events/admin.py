@@ -15,9 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 from leaflet.admin import LeafletGeoAdminMixin
 
 from apps.core.admin.content import (
@@ -165,6 +164,13 @@ class EventForm(ContentForm):
         ),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "Gratuit" is a statement the editor makes, not a default: unticked on a new event
+        # (the model's default still serves API writes that leave it out).
+        if self.instance.pk is None and "is_free" not in (kwargs.get("initial") or {}):
+            self.initial["is_free"] = False
+
 
 def _typed_datetime(date_text: str, time_text: str) -> Any:
     """A date and a time as the admin's fields show them (French formats), made aware."""
@@ -250,13 +256,6 @@ def recurrence_preview(request: HttpRequest) -> JsonResponse:
             ],
         }
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # "Gratuit" is a statement the editor makes, not a default: unticked on a new event
-        # (the model's default still serves API writes that leave it out).
-        if self.instance.pk is None and "is_free" not in (kwargs.get("initial") or {}):
-            self.initial["is_free"] = False
 
 
 class ExtraDateInline(ScopedInlineMixin, admin.TabularInline):

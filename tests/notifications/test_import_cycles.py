@@ -31,7 +31,19 @@ def test_notifications_imports_have_no_cycle(graph):
 
 
 @pytest.mark.parametrize(
-    "app", ["core", "news", "works", "events", "residents", "recommend", "interop", "demo"]
+    "app",
+    [
+        "core",
+        "news",
+        "works",
+        "events",
+        "residents",
+        "recommend",
+        "interop",
+        "alerts",
+        "site",
+        "demo",
+    ],
 )
 def test_no_app_imports_have_a_cycle(graph, app):
     """Issue 12's acceptance, for every app: no module of ``apps`` imports its way back to

@@ -38,6 +38,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import translation
@@ -52,8 +53,11 @@ from apps.core.api.fragment_store import (
     store_get,
     store_put,
 )
+from apps.core.api.item_refs import ItemVersion, refs_fetch
 
 logger = logging.getLogger(__name__)
+#: The background re-render (``apps.core.tasks.fragments_render``), found by name.
+RENDER_TASK = "apps.core.tasks.fragments_render"
 
 KEY = "frag:{kind}:{type}:{id}:{language}"
 GENERATION_KEY = "frag:gen:{type}"
@@ -69,6 +73,8 @@ def _distance_follows() -> str:
 
     fields = list(ContentListItemSerializer.Meta.fields)
     return fields[fields.index("distance_m") - 1]
+
+
 _NO_SPLIT = -1
 #: Response header: how many of the response's items came pre-rendered, ``hits/items``.
 FRAGMENTS_HEADER = "X-Fragments"
@@ -96,10 +102,12 @@ def fragments_rerender(type_codes: Sequence[str] | None = None) -> None:
     ``core.tasks.fragments_render``); with the broker down they are rendered on demand."""
 
     def enqueue() -> None:
-        from apps.core.tasks import fragments_render
-
+        # By name from the registry (``CoreConfig.ready`` imports ``apps.core.tasks``), as
+        # ``apps.notifications.enqueue`` does: the task calls this module, so importing it
+        # here would be an import cycle. The task object runs eagerly where Celery does.
         try:
-            fragments_render.delay(list(type_codes) if type_codes else None)
+            render = current_app.tasks[RENDER_TASK]
+            render.delay(list(type_codes) if type_codes else None)
         except Exception:
             logger.warning("could not enqueue the fragments re-render", exc_info=True)
 
@@ -249,16 +257,6 @@ def _decode_fragment(
         organization_name=org,
         hit=True,
     )
-
-
-@dataclass(frozen=True)
-class ItemVersion:
-    """What SQL says about a public item now: its version and distance to the request's point."""
-
-    type_code: str
-    id: int
-    updated_at: datetime | None
-    distance_m: float | None = None
 
 
 def _language(language: str | None) -> str:
@@ -452,8 +450,6 @@ def items_versions(
     One statement per call (every type in one ``UNION ALL``, ids as ``bigint[]``), prepared
     once per connection on PostgreSQL; ``None`` for refs that are not public now.
     """
-    from apps.core.api.item_refs import refs_fetch
-
     rows = refs_fetch(refs, near=near)
     return [rows.get(ref) for ref in refs]
 

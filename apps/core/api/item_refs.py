@@ -13,6 +13,7 @@ querysets, one per type.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,17 @@ from django.utils import timezone
 from apps.core.geo import annotate_distance_m
 from apps.core.prepared import bigint_array, run_prepared
 from apps.core.registry import content_models
+
+
+@dataclass(frozen=True)
+class ItemVersion:
+    """What SQL says about a public item now: its version and distance to the request's point."""
+
+    type_code: str
+    id: int
+    updated_at: datetime | None
+    distance_m: float | None = None
+
 
 #: Stand-ins compiled into the statement, replaced per call (no real id or coordinate).
 _IDS = [-7_000_000_004]
@@ -112,7 +124,6 @@ _STATEMENTS: dict[bool, _RefsStatement] = {}
 
 def refs_fetch(refs: Sequence[tuple[str, int]], *, near: Any = None) -> dict[tuple[str, int], Any]:
     """``{(type, id): ItemVersion}`` for the refs that are public now (one statement)."""
-    from apps.core.api.fragments import ItemVersion
 
     wanted: dict[str, list[int]] = {}
     for type_code, pk in refs:
