@@ -182,6 +182,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/feeds/alerts.cap.atom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public alerts as an Atom feed of CAP 1.2 messages
+         * @description One entry per alert in force (urgency `alert`, and `important` when the city chose so), and per alert lifted in the last 24 hours (its `Cancel`). Each entry links its CAP 1.2 document (`application/cap+xml`). Drills are never listed. Register its URL with aggregators (Google Public Alerts…). docs/alerts.md.
+         */
+        get: operations["feeds_alerts_cap_atom"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feeds/alerts/{identifier}.cap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One CAP 1.2 message, as published
+         * @description The CAP 1.2 `alert` document, frozen when it was sent: an update or a cancel is a new message whose `references` name the earlier ones.
+         */
+        get: operations["feeds_alerts_cap_message"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/feeds/works.cifs.xml": {
         parameters: {
             query?: never;
@@ -234,6 +274,26 @@ export interface paths {
          * @description Published roadworks as a WZDx 4.2 `WorkZoneFeed`: one `work-zone` road event per occurrence and line, `detour` road events for detours, lon/lat, dates in UTC. Navigation apps and road-data aggregators read it to route around work zones (closed lanes, restrictions, speed limits). docs/interop.md has the mapping.
          */
         get: operations["feeds_works_wzdx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/geocode/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Geocode an address or a street name
+         * @description A proxy to the city's geocoder (Géoplateforme, addok or the built-in search over the city's own streets, venues and areas). Stores and logs nothing. Rate-limited per client IP; 404 when the city has not enabled it.
+         */
+        get: operations["geocode"];
         put?: never;
         post?: never;
         delete?: never;
@@ -308,6 +368,54 @@ export interface paths {
          * @description Any subset of the preferences. Unknown or read-only fields are a 400. Withdrawing `personalization_consent` erases the interaction log.
          */
         patch: operations["me_update"];
+        trace?: never;
+    };
+    "/api/v1/me/drill/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Is this phone a test device for drill alerts?
+         * @description A ``/me/`` route: everything it reads or writes is scoped to ``self.device``.
+         */
+        get: operations["me_drill_status"];
+        /**
+         * Enrol this phone as a test device (confirm the code it shows)
+         * @description Drill alerts (status Exercise, texts prefixed EXERCICE) reach only the enrolled test devices. Get a code with POST /me/drill/code/, then confirm it here.
+         */
+        put: operations["me_drill_enrol"];
+        post?: never;
+        /**
+         * Stop receiving drill alerts on this phone
+         * @description A ``/me/`` route: everything it reads or writes is scoped to ``self.device``.
+         */
+        delete: operations["me_drill_leave"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/drill/code/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get the code that enrols this phone as a test device
+         * @description A ``/me/`` route: everything it reads or writes is scoped to ``self.device``.
+         */
+        post: operations["me_drill_code_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/me/export/": {
@@ -570,6 +678,26 @@ export interface paths {
         patch: operations["news_partial_update"];
         trace?: never;
     };
+    "/api/v1/opens/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report that a push was opened
+         * @description Send it once when the resident opens a push about an item, with the `notification_id` and `open_ticket` of the push's data, and **no** `Authorization` header: the open is counted for the city's statistics (every device, consent or not) and nothing records which device it was. A ticket counts once; a used, expired (`NOTIFY_OPEN_WINDOW_DAYS`) or unknown ticket answers `counted: false`. Reporting the open in `POST /interactions/` too is still what personalises the feed, for residents who accepted it.
+         */
+        post: operations["opens_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations/": {
         parameters: {
             query?: never;
@@ -602,6 +730,46 @@ export interface paths {
          * @description For incremental sync with `updated_since`: after fetching changed items, fetch the removals since the same time and drop them locally. An item that comes back is listed again by `updated_since` and leaves this list. Oldest removal first.
          */
         get: operations["removed_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transparency/notifications/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public register of pushes
+         * @description Every push the city sent about an item (publications, updates, reminders; not staff tests, digests or drills), newest first: the item, its publisher, the targeting criteria (areas touched, category, urgency), the number of devices reached (rounded to 5, null below 5) and when. Also as CSV (`/transparency/notifications.csv`) and as a web page (`/transparence/notifications/`).
+         */
+        get: operations["transparency_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transparency/notifications.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public register of pushes, as CSV
+         * @description The whole register (or since a time), one line per push, UTF-8 with a header line: `id`, `kind`, `sent_at`, `item_type`, `item_id`, `title_fr`, `title_en`, `publisher`, `category_fr`, `category_en`, `areas`, `city_wide`, `urgency`, `reached`. `reached` is empty when masked; `areas` are joined with ` | `.
+         */
+        get: operations["transparency_notifications_csv"];
         put?: never;
         post?: never;
         delete?: never;
@@ -667,11 +835,11 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description * `motor` - Handicap moteur
-         *     * `visual` - Handicap visuel
-         *     * `hearing` - Handicap auditif
-         *     * `intellectual` - Handicap mental
-         *     * `psychic` - Handicap psychique
+         * @description * `motor` - Motor disability
+         *     * `visual` - Visual impairment
+         *     * `hearing` - Hearing impairment
+         *     * `intellectual` - Intellectual disability
+         *     * `psychic` - Psychosocial disability
          * @enum {string}
          */
         AccessibilityEnum: "motor" | "visual" | "hearing" | "intellectual" | "psychic";
@@ -688,48 +856,46 @@ export interface components {
         ActionEnum: "impression" | "open" | "save" | "unsave" | "like" | "share" | "dismiss";
         Area: {
             readonly id: number;
-            /** Identifiant */
+            /** Identifier */
             slug: string;
-            /** Nom */
             name: string;
             /** Type */
             kind: components["schemas"]["AreaKindEnum"];
             /** Code (INSEE, IRIS…) */
             code?: string;
-            /** Identifiant */
+            /** Identifier */
             readonly parent: string | null;
             readonly geometry: components["schemas"]["GeoJSONGeometry"];
             /** Format: date-time */
             readonly updated_at: string;
         };
         /**
-         * @description * `commune` - Commune
-         *     * `district` - Quartier
+         * @description * `commune` - Municipality
+         *     * `district` - District
          * @enum {string}
          */
         AreaKindEnum: "commune" | "district";
         /** @description An area an item touches. */
         AreaRef: {
-            /** Identifiant */
+            /** Identifier */
             slug: string;
-            /** Nom */
             name: string;
             /** Type */
             kind: components["schemas"]["AreaKindEnum"];
         };
         /**
-         * @description * `offline` - Sur place
-         *     * `online` - En ligne
-         *     * `mixed` - Sur place et en ligne
+         * @description * `offline` - In person
+         *     * `online` - Online
+         *     * `mixed` - In person and online
          * @enum {string}
          */
         AttendanceModeEnum: "offline" | "online" | "mixed";
         /**
-         * @description * `everyone` - Tout public
-         *     * `children` - Enfants
-         *     * `teens` - Adolescents
-         *     * `families` - Familles
-         *     * `adults` - Adultes
+         * @description * `everyone` - Everyone
+         *     * `children` - Children
+         *     * `teens` - Teenagers
+         *     * `families` - Families
+         *     * `adults` - Adults
          *     * `seniors` - Seniors
          * @enum {string}
          */
@@ -751,35 +917,25 @@ export interface components {
          */
         CacheEnum: "ok" | "local" | "unavailable";
         Category: {
-            /** Identifiant */
+            /** Identifier */
             slug: string;
-            /** Nom */
             name: string;
-            /** Couleur */
             colour?: string;
-            /**
-             * Icône
-             * @description Nom d'icône Material Symbols.
-             */
+            /** @description Material Symbols icon name. */
             icon?: string;
             /**
-             * Ordre
+             * Order
              * Format: int64
              */
             position?: number;
         };
         /** @description A category as embedded in items: enough to label and colour a marker. */
         CategoryRef: {
-            /** Identifiant */
+            /** Identifier */
             slug: string;
-            /** Nom */
             name: string;
-            /** Couleur */
             colour?: string;
-            /**
-             * Icône
-             * @description Nom d'icône Material Symbols.
-             */
+            /** @description Material Symbols icon name. */
             icon?: string;
         };
         /**
@@ -821,26 +977,34 @@ export interface components {
         /** @description The calling device's preferences (``GET /me/``). */
         DeviceProfile: {
             readonly id: number;
-            /** Plateforme */
             readonly platform: components["schemas"]["PlatformEnum"];
-            /** Langue */
             readonly language: components["schemas"]["LanguageEnum"];
-            /** Fuseau horaire */
+            /** Time zone */
             readonly timezone: string;
             /** Notifications */
             readonly notifications_enabled: boolean;
             /**
-             * Début des heures calmes
-             * Format: time
+             * @description A local wall-clock time in the device's time zone (no offset).
+             * @example 18:00:00
              */
             readonly quiet_hours_start: string | null;
             /**
-             * Fin des heures calmes
-             * Format: time
+             * @description A local wall-clock time in the device's time zone (no offset).
+             * @example 18:00:00
              */
             readonly quiet_hours_end: string | null;
-            /** Notifications par jour au plus */
+            /** Notifications a day at most */
             readonly max_pushes_per_day: number;
+            /** Maximum updates per week */
+            readonly info_per_week: number;
+            /** Maximum important notifications per day */
+            readonly important_per_day: number;
+            readonly weekly_digest_day: number | null;
+            /**
+             * @description A local wall-clock time in the device's time zone (no offset).
+             * @example 18:00:00
+             */
+            readonly weekly_digest_time: string;
             /**
              * @description Least urgent pushes received.
              *
@@ -849,17 +1013,17 @@ export interface components {
              *     * `alert` - alert
              */
             min_urgency: components["schemas"]["UrgencyEnum"];
-            /** Personnalisation acceptée */
+            /** Personalisation accepted */
             readonly personalization_consent: boolean;
             /** Format: date-time */
             readonly personalization_consent_at: string | null;
-            /** Rappels des événements */
+            /** Event reminders */
             readonly remind_saved_events: boolean;
-            /** Rappels des travaux */
+            /** Roadworks reminders */
             readonly remind_works_near_home: boolean;
             readonly has_push_token: boolean;
             /**
-             * Créé le
+             * Created on
              * Format: date-time
              */
             readonly created_at: string;
@@ -886,21 +1050,36 @@ export interface components {
             token: string;
         };
         /**
-         * @description * `undefined` - Les deux sens
-         *     * `northbound` - Vers le nord
-         *     * `eastbound` - Vers l'est
-         *     * `southbound` - Vers le sud
-         *     * `westbound` - Vers l'ouest
-         *     * `inner-loop` - Boucle intérieure
-         *     * `outer-loop` - Boucle extérieure
-         *     * `unknown` - Inconnu
+         * @description * `undefined` - Both directions
+         *     * `northbound` - Northbound
+         *     * `eastbound` - Eastbound
+         *     * `southbound` - Southbound
+         *     * `westbound` - Westbound
+         *     * `inner-loop` - Inner loop
+         *     * `outer-loop` - Outer loop
+         *     * `unknown` - Unknown
          * @enum {string}
          */
         DirectionEnum: "undefined" | "northbound" | "eastbound" | "southbound" | "westbound" | "inner-loop" | "outer-loop" | "unknown";
+        DrillCode: {
+            /** @description Show it on screen: the resident confirms it (PUT /me/drill/) or a staff member types it in the admin. One use, 15 minutes. */
+            code: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        DrillEnrolInputRequest: {
+            code: string;
+        };
+        DrillStatus: {
+            /** @description Whether drill alerts reach this phone. */
+            enrolled: boolean;
+            /** Format: date-time */
+            enrolled_at: string | null;
+        };
         Error: {
-            /** @description Machine-readable code: `invalid`, `not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`, `throttled`, `payload_too_large`… */
+            /** @description Machine-readable code, stable (docs/api.md, Errors): `invalid`, `not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`, `throttled`, `payload_too_large`… */
             error: string;
-            /** @description Human-readable explanation. */
+            /** @description Human-readable explanation, in the language negotiated from Accept-Language (French by default, or English); its wording may change. */
             message: string;
             /** @description For `invalid`: messages per parameter or body field (dotted names). */
             fields?: {
@@ -930,36 +1109,44 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
             /**
-             * Début
+             * Start
              * Format: date-time
              */
             start_at: string;
             /**
-             * Fin
+             * End
              * Format: date-time
              */
             end_at: string;
             /**
-             * Heure de début connue
-             * @description Sinon, toute la journée.
+             * Start time known
+             * @description Otherwise, all day.
              */
             has_start_time?: boolean;
-            /** Heure de fin connue */
+            /** End time known */
             has_end_time?: boolean;
             /**
              * Format: date-time
@@ -970,52 +1157,50 @@ export interface components {
             readonly next_end_at: string | null;
             readonly is_recurring: boolean;
             readonly venue: components["schemas"]["Venue"] | null;
-            /** État */
+            /** State */
             event_status?: components["schemas"]["EventStatusEnum"];
-            /** Gratuit */
+            /** Free */
             is_free?: boolean;
-            /** Public */
             audience?: components["schemas"]["AudienceEnum"];
-            /** Participation */
+            /** Attendance */
             attendance_mode?: components["schemas"]["AttendanceModeEnum"];
             readonly body: string;
             readonly areas: components["schemas"]["AreaRef"][];
             /**
-             * Expire le
+             * Expires on
              * Format: date-time
              */
             expires_at?: string | null;
             /**
-             * Créé le
+             * Created on
              * Format: date-time
              */
             readonly created_at: string;
             readonly occurrences: components["schemas"]["EventOccurrence"][];
             /**
-             * Récurrence (RRULE)
-             * @description Ex. FREQ=WEEKLY;BYDAY=SA;COUNT=8 — laisser vide pour une date unique.
+             * Recurrence (RRULE)
+             * @description E.g. FREQ=WEEKLY;BYDAY=SA;COUNT=8 — leave empty for a single date.
              */
             rrule?: string;
             /** @description Local dates the rule skips (iCalendar EXDATE), left out of `occurrences`. */
             readonly excluded_dates: string[];
             readonly offers: components["schemas"]["Offers"];
             /**
-             * Âge minimum
+             * Minimum age
              * Format: int64
              */
             age_min?: number | null;
             /**
-             * Âge maximum
+             * Maximum age
              * Format: int64
              */
             age_max?: number | null;
-            /** Accessibilité */
             accessibility?: unknown;
-            /** Lien de diffusion */
+            /** Streaming link */
             online_url?: string;
             readonly registration: components["schemas"]["Registration"];
             /**
-             * Révision
+             * Revision
              * @description iCalendar SEQUENCE.
              */
             readonly sequence: number;
@@ -1033,36 +1218,44 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
             /**
-             * Début
+             * Start
              * Format: date-time
              */
             start_at: string;
             /**
-             * Fin
+             * End
              * Format: date-time
              */
             end_at: string;
             /**
-             * Heure de début connue
-             * @description Sinon, toute la journée.
+             * Start time known
+             * @description Otherwise, all day.
              */
             has_start_time?: boolean;
-            /** Heure de fin connue */
+            /** End time known */
             has_end_time?: boolean;
             /**
              * Format: date-time
@@ -1073,35 +1266,36 @@ export interface components {
             readonly next_end_at: string | null;
             readonly is_recurring: boolean;
             readonly venue: components["schemas"]["VenueRef"] | null;
-            /** État */
+            /** State */
             event_status?: components["schemas"]["EventStatusEnum"];
-            /** Gratuit */
+            /** Free */
             is_free?: boolean;
-            /** Public */
             audience?: components["schemas"]["AudienceEnum"];
-            /** Participation */
+            /** Attendance */
             attendance_mode?: components["schemas"]["AttendanceModeEnum"];
         };
         EventOccurrence: {
             /**
-             * Début
+             * Start
              * Format: date-time
              */
             start_at: string;
             /**
-             * Fin
+             * End
              * Format: date-time
              */
             end_at: string;
         };
         /**
-         * @description * `scheduled` - Programmé
-         *     * `cancelled` - Annulé
-         *     * `postponed` - Reporté (date à venir)
-         *     * `rescheduled` - Reprogrammé
+         * @description * `scheduled` - Scheduled
+         *     * `cancelled` - Cancelled
+         *     * `postponed` - Postponed (date to come)
+         *     * `rescheduled` - Rescheduled
+         *     * `moved_online` - Déplacé en ligne
+         *     * `full` - Complet
          * @enum {string}
          */
-        EventStatusEnum: "scheduled" | "cancelled" | "postponed" | "rescheduled";
+        EventStatusEnum: "scheduled" | "cancelled" | "postponed" | "rescheduled" | "moved_online" | "full";
         /** @description Publishing body of an event: the shared fields plus dates, venue, offers, audience. */
         EventWrite: {
             readonly id: number;
@@ -1109,12 +1303,17 @@ export interface components {
             /** Format: uri */
             readonly url: string;
             /**
+             * Format: uri
+             * @description The item's public web page (404 until it is published).
+             */
+            readonly share_url: string;
+            /**
              * @description Lifecycle step to take: `draft` (withdraw), `scheduled` (needs a future `publish_at`), `published` (now), `archived`. New items start as drafts.
              *
-             *     * `draft` - Brouillon
-             *     * `scheduled` - Programmé
-             *     * `published` - Publié
-             *     * `archived` - Archivé
+             *     * `draft` - Draft
+             *     * `scheduled` - Scheduled
+             *     * `published` - Published
+             *     * `archived` - Archived
              */
             status?: components["schemas"]["PublicationStatusEnum"];
             title_fr: string;
@@ -1126,10 +1325,10 @@ export interface components {
             image_alt_fr?: string | null;
             image_alt_en?: string | null;
             image_credit?: string | null;
-            /** Identifiant */
+            /** Identifier */
             category: string;
             /**
-             * Identifiant
+             * Identifier
              * @description Publisher slug. Implied by an API key; required for staff who belong to several organizations.
              */
             organization?: string;
@@ -1186,10 +1385,10 @@ export interface components {
             /**
              * @description Lifecycle step to take: `draft` (withdraw), `scheduled` (needs a future `publish_at`), `published` (now), `archived`. New items start as drafts.
              *
-             *     * `draft` - Brouillon
-             *     * `scheduled` - Programmé
-             *     * `published` - Publié
-             *     * `archived` - Archivé
+             *     * `draft` - Draft
+             *     * `scheduled` - Scheduled
+             *     * `published` - Published
+             *     * `archived` - Archived
              */
             status?: components["schemas"]["PublicationStatusEnum"];
             title_fr: string;
@@ -1201,10 +1400,10 @@ export interface components {
             image_alt_fr?: string | null;
             image_alt_en?: string | null;
             image_credit?: string | null;
-            /** Identifiant */
+            /** Identifier */
             category: string;
             /**
-             * Identifiant
+             * Identifier
              * @description Publisher slug. Implied by an API key; required for staff who belong to several organizations.
              */
             organization?: string;
@@ -1263,36 +1462,44 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
             /**
-             * Début
+             * Start
              * Format: date-time
              */
             start_at: string;
             /**
-             * Fin
+             * End
              * Format: date-time
              */
             end_at: string;
             /**
-             * Heure de début connue
-             * @description Sinon, toute la journée.
+             * Start time known
+             * @description Otherwise, all day.
              */
             has_start_time?: boolean;
-            /** Heure de fin connue */
+            /** End time known */
             has_end_time?: boolean;
             /**
              * Format: date-time
@@ -1303,13 +1510,12 @@ export interface components {
             readonly next_end_at: string | null;
             readonly is_recurring: boolean;
             readonly venue: components["schemas"]["VenueRef"] | null;
-            /** État */
+            /** State */
             event_status?: components["schemas"]["EventStatusEnum"];
-            /** Gratuit */
+            /** Free */
             is_free?: boolean;
-            /** Public */
             audience?: components["schemas"]["AudienceEnum"];
-            /** Participation */
+            /** Attendance */
             attendance_mode?: components["schemas"]["AttendanceModeEnum"];
             /**
              * Format: double
@@ -1409,6 +1615,13 @@ export interface components {
                 coordinates: number[][][][];
             })[];
         };
+        GeocodeFeatureCollection: {
+            type: string;
+            features: {
+                [key: string]: unknown;
+            }[];
+            backend: string;
+        };
         HealthReport: {
             status: components["schemas"]["HealthStatusEnum"];
             database: components["schemas"]["DatabaseEnum"];
@@ -1423,10 +1636,10 @@ export interface components {
          */
         HealthStatusEnum: "ok" | "degraded" | "unavailable";
         /**
-         * @description * `road` - Chaussée
-         *     * `sidewalk` - Trottoir
-         *     * `bike_lane` - Piste cyclable
-         *     * `parking` - Stationnement
+         * @description * `road` - Roadway
+         *     * `sidewalk` - Sidewalk
+         *     * `bike_lane` - Bike lane
+         *     * `parking` - Parking
          *     * `bus` - Bus
          * @enum {string}
          */
@@ -1496,29 +1709,29 @@ export interface components {
             restrictions?: components["schemas"]["RestrictionRequest"][];
         };
         /**
-         * @description * `open` - Ouverte
-         *     * `closed` - Fermée
-         *     * `shift-left` - Déportée à gauche
-         *     * `shift-right` - Déportée à droite
-         *     * `merge-left` - Rabattement à gauche
-         *     * `merge-right` - Rabattement à droite
-         *     * `alternating-flow` - Alternat
+         * @description * `open` - Open
+         *     * `closed` - Closed
+         *     * `shift-left` - Shifted left
+         *     * `shift-right` - Shifted right
+         *     * `merge-left` - Merge left
+         *     * `merge-right` - Merge right
+         *     * `alternating-flow` - Alternating one way
          * @enum {string}
          */
         LaneStatusEnum: "open" | "closed" | "shift-left" | "shift-right" | "merge-left" | "merge-right" | "alternating-flow";
         /**
-         * @description * `general` - Voie de circulation
-         *     * `exit-lane` - Voie de sortie
-         *     * `exit-ramp` - Bretelle de sortie
-         *     * `entrance-lane` - Voie d'insertion
-         *     * `entrance-ramp` - Bretelle d'entrée
-         *     * `sidewalk` - Trottoir
-         *     * `bike-lane` - Piste cyclable
-         *     * `shoulder` - Accotement
-         *     * `parking` - Stationnement
-         *     * `median` - Terre-plein central
-         *     * `two-way-center-turn-lane` - Voie centrale de tourne-à-gauche
-         *     * `center-left-turn-lane` - Voie de tourne-à-gauche
+         * @description * `general` - General lane
+         *     * `exit-lane` - Exit lane
+         *     * `exit-ramp` - Exit ramp
+         *     * `entrance-lane` - Entrance lane
+         *     * `entrance-ramp` - Entrance ramp
+         *     * `sidewalk` - Sidewalk
+         *     * `bike-lane` - Bike lane
+         *     * `shoulder` - Shoulder
+         *     * `parking` - Parking
+         *     * `median` - Median
+         *     * `two-way-center-turn-lane` - Two-way centre turn lane
+         *     * `center-left-turn-lane` - Left turn lane
          * @enum {string}
          */
         LaneTypeEnum: "general" | "exit-lane" | "exit-ramp" | "entrance-lane" | "entrance-ramp" | "sidewalk" | "bike-lane" | "shoulder" | "parking" | "median" | "two-way-center-turn-lane" | "center-left-turn-lane";
@@ -1543,29 +1756,37 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
             readonly body: string;
             readonly areas: components["schemas"]["AreaRef"][];
             /**
-             * Expire le
+             * Expires on
              * Format: date-time
              */
             expires_at?: string | null;
             /**
-             * Créé le
+             * Created on
              * Format: date-time
              */
             readonly created_at: string;
@@ -1587,18 +1808,26 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
             /**
@@ -1612,7 +1841,7 @@ export interface components {
         NewsLink: {
             title: string;
             /**
-             * Adresse
+             * Address
              * Format: uri
              */
             url: string;
@@ -1640,18 +1869,26 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
         };
@@ -1662,12 +1899,17 @@ export interface components {
             /** Format: uri */
             readonly url: string;
             /**
+             * Format: uri
+             * @description The item's public web page (404 until it is published).
+             */
+            readonly share_url: string;
+            /**
              * @description Lifecycle step to take: `draft` (withdraw), `scheduled` (needs a future `publish_at`), `published` (now), `archived`. New items start as drafts.
              *
-             *     * `draft` - Brouillon
-             *     * `scheduled` - Programmé
-             *     * `published` - Publié
-             *     * `archived` - Archivé
+             *     * `draft` - Draft
+             *     * `scheduled` - Scheduled
+             *     * `published` - Published
+             *     * `archived` - Archived
              */
             status?: components["schemas"]["PublicationStatusEnum"];
             title_fr: string;
@@ -1679,10 +1921,10 @@ export interface components {
             image_alt_fr?: string | null;
             image_alt_en?: string | null;
             image_credit?: string | null;
-            /** Identifiant */
+            /** Identifier */
             category: string;
             /**
-             * Identifiant
+             * Identifier
              * @description Publisher slug. Implied by an API key; required for staff who belong to several organizations.
              */
             organization?: string;
@@ -1707,10 +1949,10 @@ export interface components {
             /**
              * @description Lifecycle step to take: `draft` (withdraw), `scheduled` (needs a future `publish_at`), `published` (now), `archived`. New items start as drafts.
              *
-             *     * `draft` - Brouillon
-             *     * `scheduled` - Programmé
-             *     * `published` - Publié
-             *     * `archived` - Archivé
+             *     * `draft` - Draft
+             *     * `scheduled` - Scheduled
+             *     * `published` - Published
+             *     * `archived` - Archived
              */
             status?: components["schemas"]["PublicationStatusEnum"];
             title_fr: string;
@@ -1722,10 +1964,10 @@ export interface components {
             image_alt_fr?: string | null;
             image_alt_en?: string | null;
             image_credit?: string | null;
-            /** Identifiant */
+            /** Identifier */
             category: string;
             /**
-             * Identifiant
+             * Identifier
              * @description Publisher slug. Implied by an API key; required for staff who belong to several organizations.
              */
             organization?: string;
@@ -1746,35 +1988,45 @@ export interface components {
             price_info: string;
             ticket_url: string;
         };
+        /** @description ``POST /api/v1/opens/``: the push's ``notification_id`` and ``open_ticket`` as received. */
+        OpenReportRequest: {
+            /**
+             * Format: int64
+             * @description The `notification_id` of the push's data.
+             */
+            notification_id: number;
+            /** @description The `open_ticket` of the push's data, as received. */
+            ticket: string;
+        };
+        OpenReportResult: {
+            /** @description Whether this report counted an open: false for a ticket already used, expired or unknown (report once; the answer needs no retry). */
+            counted: boolean;
+        };
         Organization: {
-            /** Identifiant */
+            /** Identifier */
             slug: string;
-            /** Nom */
             name: string;
             /** Type */
             kind?: components["schemas"]["OrganizationKindEnum"];
-            /** Site web */
             website?: string;
-            /** Courriel de contact */
+            /** Contact email */
             email?: string;
-            /** Téléphone */
             phone?: string;
         };
         /**
-         * @description * `city` - Ville
-         *     * `service` - Service municipal
-         *     * `intercommunality` - Intercommunalité
-         *     * `utility` - Concessionnaire / opérateur
+         * @description * `city` - City
+         *     * `service` - City department
+         *     * `intercommunality` - Inter-municipal authority
+         *     * `utility` - Utility / operator
          *     * `association` - Association
-         *     * `other` - Autre
+         *     * `other` - Other
          * @enum {string}
          */
         OrganizationKindEnum: "city" | "service" | "intercommunality" | "utility" | "association" | "other";
         /** @description The publisher of an item. */
         OrganizationRef: {
-            /** Identifiant */
+            /** Identifier */
             slug: string;
-            /** Nom */
             name: string;
         };
         PaginatedAreaList: {
@@ -1867,6 +2119,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["ReceivedNotification"][];
         };
+        PaginatedRegisterEntryList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["RegisterEntry"][];
+        };
         PaginatedRemovedItemList: {
             /** @example 123 */
             count: number;
@@ -1928,6 +2195,17 @@ export interface components {
              */
             quiet_hours_end?: string | null;
             max_pushes_per_day?: number;
+            /** @description Information pushes a week (Monday to Sunday, local time) at most; the excess goes into the digest. 0: information only in digests. Default 3. */
+            info_per_week?: number;
+            /** @description Important pushes a day at most (alerts are never limited). Default 2. */
+            important_per_day?: number;
+            /** @description 0 (Monday) to 6 (Sunday): the information beyond the weekly budget comes in one weekly digest that day; null: in the daily digest. */
+            weekly_digest_day?: number | null;
+            /**
+             * @description Local time (HH:MM) of the weekly digest. Default 18:00.
+             * @example 18:00:00
+             */
+            weekly_digest_time?: string;
             min_urgency?: components["schemas"]["UrgencyEnum"];
             /** @description Consent to a personalized feed and to the interaction log; withdrawing it erases the log. */
             personalization_consent?: boolean;
@@ -1939,10 +2217,10 @@ export interface components {
             /**
              * @description Lifecycle step to take: `draft` (withdraw), `scheduled` (needs a future `publish_at`), `published` (now), `archived`. New items start as drafts.
              *
-             *     * `draft` - Brouillon
-             *     * `scheduled` - Programmé
-             *     * `published` - Publié
-             *     * `archived` - Archivé
+             *     * `draft` - Draft
+             *     * `scheduled` - Scheduled
+             *     * `published` - Published
+             *     * `archived` - Archived
              */
             status?: components["schemas"]["PublicationStatusEnum"];
             title_fr?: string;
@@ -1954,10 +2232,10 @@ export interface components {
             image_alt_fr?: string | null;
             image_alt_en?: string | null;
             image_credit?: string | null;
-            /** Identifiant */
+            /** Identifier */
             category?: string;
             /**
-             * Identifiant
+             * Identifier
              * @description Publisher slug. Implied by an API key; required for staff who belong to several organizations.
              */
             organization?: string;
@@ -2006,10 +2284,10 @@ export interface components {
             /**
              * @description Lifecycle step to take: `draft` (withdraw), `scheduled` (needs a future `publish_at`), `published` (now), `archived`. New items start as drafts.
              *
-             *     * `draft` - Brouillon
-             *     * `scheduled` - Programmé
-             *     * `published` - Publié
-             *     * `archived` - Archivé
+             *     * `draft` - Draft
+             *     * `scheduled` - Scheduled
+             *     * `published` - Published
+             *     * `archived` - Archived
              */
             status?: components["schemas"]["PublicationStatusEnum"];
             title_fr?: string;
@@ -2021,10 +2299,10 @@ export interface components {
             image_alt_fr?: string | null;
             image_alt_en?: string | null;
             image_credit?: string | null;
-            /** Identifiant */
+            /** Identifier */
             category?: string;
             /**
-             * Identifiant
+             * Identifier
              * @description Publisher slug. Implied by an API key; required for staff who belong to several organizations.
              */
             organization?: string;
@@ -2063,10 +2341,10 @@ export interface components {
             /**
              * @description Lifecycle step to take: `draft` (withdraw), `scheduled` (needs a future `publish_at`), `published` (now), `archived`. New items start as drafts.
              *
-             *     * `draft` - Brouillon
-             *     * `scheduled` - Programmé
-             *     * `published` - Publié
-             *     * `archived` - Archivé
+             *     * `draft` - Draft
+             *     * `scheduled` - Scheduled
+             *     * `published` - Published
+             *     * `archived` - Archived
              */
             status?: components["schemas"]["PublicationStatusEnum"];
             title_fr?: string;
@@ -2078,10 +2356,10 @@ export interface components {
             image_alt_fr?: string | null;
             image_alt_en?: string | null;
             image_credit?: string | null;
-            /** Identifiant */
+            /** Identifier */
             category?: string;
             /**
-             * Identifiant
+             * Identifier
              * @description Publisher slug. Implied by an API key; required for staff who belong to several organizations.
              */
             organization?: string;
@@ -2101,10 +2379,10 @@ export interface components {
             /**
              * @description Follows the dates; only `cancelled` can be set (and not undone).
              *
-             *     * `planned` - Prévu
-             *     * `active` - En cours
-             *     * `completed` - Terminé
-             *     * `cancelled` - Annulé
+             *     * `planned` - Scheduled
+             *     * `active` - Active
+             *     * `completed` - Finished
+             *     * `cancelled` - Cancelled
              */
             work_status?: components["schemas"]["WorkStatusEnum"];
             severity?: components["schemas"]["SeverityEnum"];
@@ -2113,18 +2391,18 @@ export interface components {
             /**
              * @description WZDx detail of `road_state` (must agree with it); blank = the plain one.
              *
-             *     * `all-lanes-closed` - Toutes voies fermées
-             *     * `some-lanes-closed` - Voies fermées
-             *     * `some-lanes-closed-merge-left` - Rabattement à gauche
-             *     * `some-lanes-closed-merge-right` - Rabattement à droite
-             *     * `some-lanes-closed-split` - Voies fermées, circulation scindée
-             *     * `all-lanes-open` - Toutes voies ouvertes
-             *     * `all-lanes-open-shift-left` - Voies déportées à gauche
-             *     * `all-lanes-open-shift-right` - Voies déportées à droite
-             *     * `alternating-one-way` - Alternat
-             *     * `flagging` - Alternat manuel (piquets K10)
-             *     * `temporary-traffic-signal` - Feux de chantier
-             *     * `unknown` - Inconnu
+             *     * `all-lanes-closed` - All lanes closed
+             *     * `some-lanes-closed` - Some lanes closed
+             *     * `some-lanes-closed-merge-left` - Merge left
+             *     * `some-lanes-closed-merge-right` - Merge right
+             *     * `some-lanes-closed-split` - Lanes closed, traffic split
+             *     * `all-lanes-open` - All lanes open
+             *     * `all-lanes-open-shift-left` - Lanes shifted left
+             *     * `all-lanes-open-shift-right` - Lanes shifted right
+             *     * `alternating-one-way` - Alternating one way
+             *     * `flagging` - Flagging
+             *     * `temporary-traffic-signal` - Temporary traffic signal
+             *     * `unknown` - Unknown
              */
             vehicle_impact?: components["schemas"]["VehicleImpactEnum"] | components["schemas"]["BlankEnum"];
             direction?: components["schemas"]["DirectionEnum"];
@@ -2148,7 +2426,6 @@ export interface components {
             readonly id: number;
             /** Type */
             readonly label: components["schemas"]["PlaceLabelEnum"];
-            /** Nom */
             readonly name: string;
             /** @description The stored point: snapped to the 0.001° grid (about 100 m). */
             location: {
@@ -2162,7 +2439,7 @@ export interface components {
                  */
                 coordinates: number[];
             };
-            /** Rayon (m) */
+            /** Radius (m) */
             readonly radius_m: number;
             /** Format: date-time */
             readonly created_at: string;
@@ -2170,10 +2447,10 @@ export interface components {
             readonly updated_at: string;
         };
         /**
-         * @description * `home` - Domicile
-         *     * `work` - Travail
-         *     * `school` - École
-         *     * `other` - Autre
+         * @description * `home` - Home
+         *     * `work` - Work
+         *     * `school` - School
+         *     * `other` - Other
          * @enum {string}
          */
         PlaceLabelEnum: "home" | "work" | "school" | "other";
@@ -2205,10 +2482,10 @@ export interface components {
          */
         PlatformEnum: "android" | "ios" | "web";
         /**
-         * @description * `draft` - Brouillon
-         *     * `scheduled` - Programmé
-         *     * `published` - Publié
-         *     * `archived` - Archivé
+         * @description * `draft` - Draft
+         *     * `scheduled` - Scheduled
+         *     * `published` - Published
+         *     * `archived` - Archived
          * @enum {string}
          */
         PublicationStatusEnum: "draft" | "scheduled" | "published" | "archived";
@@ -2218,9 +2495,9 @@ export interface components {
             push_token: string | null;
         };
         /**
-         * @description * `deleted` - supprimé
-         *     * `archived` - archivé
-         *     * `unpublished` - dépublié
+         * @description * `deleted` - deleted
+         *     * `archived` - archived
+         *     * `unpublished` - unpublished
          * @enum {string}
          */
         ReasonEnum: "deleted" | "archived" | "unpublished";
@@ -2229,9 +2506,9 @@ export interface components {
             id: number;
         };
         /**
-         * @description * `news` - Actualité
-         *     * `works` - Travaux
-         *     * `events` - Événement
+         * @description * `news` - News
+         *     * `works` - Roadworks
+         *     * `events` - Event
          * @enum {string}
          */
         ReceivedItemTypeEnum: "news" | "works" | "events";
@@ -2247,9 +2524,9 @@ export interface components {
              * @description `new` (publication), `update` (a material change that replaced the earlier push), `reminder`, `digest` (the day's pushes beyond the daily cap), `test`.
              *
              *     * `new` - Publication
-             *     * `update` - Mise à jour
-             *     * `reminder` - Rappel
-             *     * `digest` - Résumé
+             *     * `update` - Update
+             *     * `reminder` - Reminder
+             *     * `digest` - Summary
              *     * `test` - Test
              */
             kind: components["schemas"]["ReceivedNotificationKindEnum"];
@@ -2265,13 +2542,39 @@ export interface components {
         };
         /**
          * @description * `new` - Publication
-         *     * `update` - Mise à jour
-         *     * `reminder` - Rappel
-         *     * `digest` - Résumé
+         *     * `update` - Update
+         *     * `reminder` - Reminder
+         *     * `digest` - Summary
          *     * `test` - Test
          * @enum {string}
          */
         ReceivedNotificationKindEnum: "new" | "update" | "reminder" | "digest" | "test";
+        /** @description One push of the public register (the schema of ``RegisterEntry.as_json``). */
+        RegisterEntry: {
+            /** @description The notification's id. */
+            id: number;
+            kind: components["schemas"]["RegisterEntryKindEnum"];
+            /**
+             * Format: date-time
+             * @description When the first device was sent it.
+             */
+            sent_at: string;
+            item: components["schemas"]["_Item"];
+            /** @description The title the push carried. */
+            title: components["schemas"]["_Texts"];
+            /** @description The organization that published the item. */
+            publisher: string | null;
+            targeting: components["schemas"]["_Targeting"];
+            /** @description Devices reached, rounded to 5; null when masked (fewer than 5). */
+            reached: number | null;
+        };
+        /**
+         * @description * `new` - new
+         *     * `update` - update
+         *     * `reminder` - reminder
+         * @enum {string}
+         */
+        RegisterEntryKindEnum: "new" | "update" | "reminder";
         Registration: {
             required: boolean;
             url: string;
@@ -2315,10 +2618,10 @@ export interface components {
             unit?: string;
         };
         /**
-         * @description * `closed` - Route fermée
-         *     * `some_lanes_closed` - Voies réduites
-         *     * `single_lane_alternating` - Circulation alternée
-         *     * `all_lanes_open` - Circulation maintenue
+         * @description * `closed` - Road closed
+         *     * `some_lanes_closed` - Lanes closed
+         *     * `single_lane_alternating` - Alternating single lane
+         *     * `all_lanes_open` - All lanes open
          * @enum {string}
          */
         RoadStateEnum: "closed" | "some_lanes_closed" | "single_lane_alternating" | "all_lanes_open";
@@ -2338,9 +2641,9 @@ export interface components {
             id: number;
         };
         /**
-         * @description * `minor` - Faible
-         *     * `moderate` - Modérée
-         *     * `major` - Forte
+         * @description * `minor` - Low
+         *     * `moderate` - Moderate
+         *     * `major` - High
          * @enum {string}
          */
         SeverityEnum: "minor" | "moderate" | "major";
@@ -2358,44 +2661,38 @@ export interface components {
          */
         UrgencyEnum: "info" | "important" | "alert";
         /**
-         * @description * `all-lanes-closed` - Toutes voies fermées
-         *     * `some-lanes-closed` - Voies fermées
-         *     * `some-lanes-closed-merge-left` - Rabattement à gauche
-         *     * `some-lanes-closed-merge-right` - Rabattement à droite
-         *     * `some-lanes-closed-split` - Voies fermées, circulation scindée
-         *     * `all-lanes-open` - Toutes voies ouvertes
-         *     * `all-lanes-open-shift-left` - Voies déportées à gauche
-         *     * `all-lanes-open-shift-right` - Voies déportées à droite
-         *     * `alternating-one-way` - Alternat
-         *     * `flagging` - Alternat manuel (piquets K10)
-         *     * `temporary-traffic-signal` - Feux de chantier
-         *     * `unknown` - Inconnu
+         * @description * `all-lanes-closed` - All lanes closed
+         *     * `some-lanes-closed` - Some lanes closed
+         *     * `some-lanes-closed-merge-left` - Merge left
+         *     * `some-lanes-closed-merge-right` - Merge right
+         *     * `some-lanes-closed-split` - Lanes closed, traffic split
+         *     * `all-lanes-open` - All lanes open
+         *     * `all-lanes-open-shift-left` - Lanes shifted left
+         *     * `all-lanes-open-shift-right` - Lanes shifted right
+         *     * `alternating-one-way` - Alternating one way
+         *     * `flagging` - Flagging
+         *     * `temporary-traffic-signal` - Temporary traffic signal
+         *     * `unknown` - Unknown
          * @enum {string}
          */
         VehicleImpactEnum: "all-lanes-closed" | "some-lanes-closed" | "some-lanes-closed-merge-left" | "some-lanes-closed-merge-right" | "some-lanes-closed-split" | "all-lanes-open" | "all-lanes-open-shift-left" | "all-lanes-open-shift-right" | "alternating-one-way" | "flagging" | "temporary-traffic-signal" | "unknown";
         /** @description A venue with its position (GeoJSON Point) and accessibility. */
         Venue: {
-            /** Nom */
             name: string;
-            /** Adresse */
             address: string;
-            /** Code postal */
+            /** Postcode */
             postal_code?: string;
-            /** Commune */
+            /** Municipality */
             city?: string;
             location: components["schemas"]["GeoJSONGeometry"];
-            /** Site web */
             website?: string;
-            /** Accessibilité */
             accessibility?: unknown;
         };
         /** @description Where an event happens, as shown in lists. */
         VenueRef: {
-            /** Nom */
             name: string;
-            /** Adresse */
             address: string;
-            /** Commune */
+            /** Municipality */
             city?: string;
         };
         /** @description A venue by name and address: reused when it exists, created otherwise. */
@@ -2419,20 +2716,20 @@ export interface components {
             accessibility?: components["schemas"]["AccessibilityEnum"][];
         };
         /**
-         * @description * `planned` - Prévu
-         *     * `active` - En cours
-         *     * `completed` - Terminé
-         *     * `cancelled` - Annulé
+         * @description * `planned` - Scheduled
+         *     * `active` - Active
+         *     * `completed` - Finished
+         *     * `cancelled` - Cancelled
          * @enum {string}
          */
         WorkStatusEnum: "planned" | "active" | "completed" | "cancelled";
         /**
-         * @description * `road_construction` - Aménagement de voirie
-         *     * `road_maintenance` - Entretien de voirie
-         *     * `utility` - Réseaux (eau, gaz, électricité, fibre)
-         *     * `building` - Chantier de construction
-         *     * `green_space` - Espaces verts, élagage
-         *     * `other` - Autre
+         * @description * `road_construction` - Road improvement
+         *     * `road_maintenance` - Road maintenance
+         *     * `utility` - Utilities (water, gas, power, fibre)
+         *     * `building` - Building site
+         *     * `green_space` - Green spaces, pruning
+         *     * `other` - Other
          * @enum {string}
          */
         WorkTypeEnum: "road_construction" | "road_maintenance" | "utility" | "building" | "green_space" | "other";
@@ -2447,90 +2744,93 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
             /**
-             * Début
+             * Start
              * Format: date-time
              */
             start_at: string;
             /**
-             * Fin
+             * End
              * Format: date-time
              */
             end_at: string;
-            /** État du chantier */
+            /** Roadworks state */
             work_status?: components["schemas"]["WorkStatusEnum"];
-            /** Nature des travaux */
+            /** Kind of works */
             work_type?: components["schemas"]["WorkTypeEnum"];
-            /** Gêne */
+            /** Disruption */
             severity?: components["schemas"]["SeverityEnum"];
-            /** Circulation */
+            /** Traffic */
             road_state?: components["schemas"]["RoadStateEnum"];
             readonly impacts: components["schemas"]["ImpactsEnum"][];
-            /** Travaux de nuit */
+            /** Night works */
             night_work?: boolean;
             readonly body: string;
             readonly areas: components["schemas"]["AreaRef"][];
             /**
-             * Expire le
+             * Expires on
              * Format: date-time
              */
             expires_at?: string | null;
             /**
-             * Créé le
+             * Created on
              * Format: date-time
              */
             readonly created_at: string;
             readonly periods: components["schemas"]["WorksPeriod"][];
             /**
-             * Impact sur la circulation (WZDx)
-             * @description Détail facultatif de la circulation ; vide = la valeur simple.
+             * Vehicle impact (WZDx)
+             * @description Optional traffic detail; empty = the simple value.
              *
-             *     * `all-lanes-closed` - Toutes voies fermées
-             *     * `some-lanes-closed` - Voies fermées
-             *     * `some-lanes-closed-merge-left` - Rabattement à gauche
-             *     * `some-lanes-closed-merge-right` - Rabattement à droite
-             *     * `some-lanes-closed-split` - Voies fermées, circulation scindée
-             *     * `all-lanes-open` - Toutes voies ouvertes
-             *     * `all-lanes-open-shift-left` - Voies déportées à gauche
-             *     * `all-lanes-open-shift-right` - Voies déportées à droite
-             *     * `alternating-one-way` - Alternat
-             *     * `flagging` - Alternat manuel (piquets K10)
-             *     * `temporary-traffic-signal` - Feux de chantier
-             *     * `unknown` - Inconnu
+             *     * `all-lanes-closed` - All lanes closed
+             *     * `some-lanes-closed` - Some lanes closed
+             *     * `some-lanes-closed-merge-left` - Merge left
+             *     * `some-lanes-closed-merge-right` - Merge right
+             *     * `some-lanes-closed-split` - Lanes closed, traffic split
+             *     * `all-lanes-open` - All lanes open
+             *     * `all-lanes-open-shift-left` - Lanes shifted left
+             *     * `all-lanes-open-shift-right` - Lanes shifted right
+             *     * `alternating-one-way` - Alternating one way
+             *     * `flagging` - Flagging
+             *     * `temporary-traffic-signal` - Temporary traffic signal
+             *     * `unknown` - Unknown
              */
             vehicle_impact?: components["schemas"]["VehicleImpactEnum"] | components["schemas"]["BlankEnum"];
-            /** Sens concerné */
             direction?: components["schemas"]["DirectionEnum"];
-            /**
-             * Voies fermées
-             * Format: int64
-             */
+            /** Format: int64 */
             lanes_closed?: number | null;
             readonly lanes: components["schemas"]["Lane"][];
-            /** Voies concernées */
+            /** Roads concerned */
             road_names?: unknown;
             readonly restrictions: components["schemas"]["Restriction"][];
             /**
-             * Vitesse limitée (km/h)
+             * Speed limit (km/h)
              * Format: int64
              */
             reduced_speed_limit_kph?: number | null;
             readonly detour: components["schemas"]["Detour"];
-            /** Entreprise */
             contractor?: string;
         };
         /** @description A works item of the feed: its list fields, score and reasons. */
@@ -2548,40 +2848,48 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
             /**
-             * Début
+             * Start
              * Format: date-time
              */
             start_at: string;
             /**
-             * Fin
+             * End
              * Format: date-time
              */
             end_at: string;
-            /** État du chantier */
+            /** Roadworks state */
             work_status?: components["schemas"]["WorkStatusEnum"];
-            /** Nature des travaux */
+            /** Kind of works */
             work_type?: components["schemas"]["WorkTypeEnum"];
-            /** Gêne */
+            /** Disruption */
             severity?: components["schemas"]["SeverityEnum"];
-            /** Circulation */
+            /** Traffic */
             road_state?: components["schemas"]["RoadStateEnum"];
             readonly impacts: components["schemas"]["ImpactsEnum"][];
-            /** Travaux de nuit */
+            /** Night works */
             night_work?: boolean;
             /**
              * Format: double
@@ -2602,62 +2910,70 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
             /**
-             * Début
+             * Start
              * Format: date-time
              */
             start_at: string;
             /**
-             * Fin
+             * End
              * Format: date-time
              */
             end_at: string;
-            /** État du chantier */
+            /** Roadworks state */
             work_status?: components["schemas"]["WorkStatusEnum"];
-            /** Nature des travaux */
+            /** Kind of works */
             work_type?: components["schemas"]["WorkTypeEnum"];
-            /** Gêne */
+            /** Disruption */
             severity?: components["schemas"]["SeverityEnum"];
-            /** Circulation */
+            /** Traffic */
             road_state?: components["schemas"]["RoadStateEnum"];
             readonly impacts: components["schemas"]["ImpactsEnum"][];
-            /** Travaux de nuit */
+            /** Night works */
             night_work?: boolean;
         };
         /** @description When the work happens: dates, ISO weekdays (``12345`` = Monday to Friday), hours. */
         WorksPeriod: {
             /**
-             * Du
+             * From
              * Format: date
              */
             start_date: string;
             /**
-             * Au
+             * To
              * Format: date
              */
             end_date: string;
             weekdays?: string;
             /**
-             * De
+             * From
              * Format: time
              */
             daily_start_time?: string | null;
             /**
-             * À
+             * To
              * Format: time
              */
             daily_end_time?: string | null;
@@ -2665,23 +2981,23 @@ export interface components {
         /** @description When the work happens: dates, ISO weekdays (``12345`` = Monday to Friday), hours. */
         WorksPeriodRequest: {
             /**
-             * Du
+             * From
              * Format: date
              */
             start_date: string;
             /**
-             * Au
+             * To
              * Format: date
              */
             end_date: string;
             weekdays?: string;
             /**
-             * De
+             * From
              * Format: time
              */
             daily_start_time?: string | null;
             /**
-             * À
+             * To
              * Format: time
              */
             daily_end_time?: string | null;
@@ -2693,12 +3009,17 @@ export interface components {
             /** Format: uri */
             readonly url: string;
             /**
+             * Format: uri
+             * @description The item's public web page (404 until it is published).
+             */
+            readonly share_url: string;
+            /**
              * @description Lifecycle step to take: `draft` (withdraw), `scheduled` (needs a future `publish_at`), `published` (now), `archived`. New items start as drafts.
              *
-             *     * `draft` - Brouillon
-             *     * `scheduled` - Programmé
-             *     * `published` - Publié
-             *     * `archived` - Archivé
+             *     * `draft` - Draft
+             *     * `scheduled` - Scheduled
+             *     * `published` - Published
+             *     * `archived` - Archived
              */
             status?: components["schemas"]["PublicationStatusEnum"];
             title_fr: string;
@@ -2710,10 +3031,10 @@ export interface components {
             image_alt_fr?: string | null;
             image_alt_en?: string | null;
             image_credit?: string | null;
-            /** Identifiant */
+            /** Identifier */
             category: string;
             /**
-             * Identifiant
+             * Identifier
              * @description Publisher slug. Implied by an API key; required for staff who belong to several organizations.
              */
             organization?: string;
@@ -2739,10 +3060,10 @@ export interface components {
             /**
              * @description Follows the dates; only `cancelled` can be set (and not undone).
              *
-             *     * `planned` - Prévu
-             *     * `active` - En cours
-             *     * `completed` - Terminé
-             *     * `cancelled` - Annulé
+             *     * `planned` - Scheduled
+             *     * `active` - Active
+             *     * `completed` - Finished
+             *     * `cancelled` - Cancelled
              */
             work_status?: components["schemas"]["WorkStatusEnum"];
             severity?: components["schemas"]["SeverityEnum"];
@@ -2751,18 +3072,18 @@ export interface components {
             /**
              * @description WZDx detail of `road_state` (must agree with it); blank = the plain one.
              *
-             *     * `all-lanes-closed` - Toutes voies fermées
-             *     * `some-lanes-closed` - Voies fermées
-             *     * `some-lanes-closed-merge-left` - Rabattement à gauche
-             *     * `some-lanes-closed-merge-right` - Rabattement à droite
-             *     * `some-lanes-closed-split` - Voies fermées, circulation scindée
-             *     * `all-lanes-open` - Toutes voies ouvertes
-             *     * `all-lanes-open-shift-left` - Voies déportées à gauche
-             *     * `all-lanes-open-shift-right` - Voies déportées à droite
-             *     * `alternating-one-way` - Alternat
-             *     * `flagging` - Alternat manuel (piquets K10)
-             *     * `temporary-traffic-signal` - Feux de chantier
-             *     * `unknown` - Inconnu
+             *     * `all-lanes-closed` - All lanes closed
+             *     * `some-lanes-closed` - Some lanes closed
+             *     * `some-lanes-closed-merge-left` - Merge left
+             *     * `some-lanes-closed-merge-right` - Merge right
+             *     * `some-lanes-closed-split` - Lanes closed, traffic split
+             *     * `all-lanes-open` - All lanes open
+             *     * `all-lanes-open-shift-left` - Lanes shifted left
+             *     * `all-lanes-open-shift-right` - Lanes shifted right
+             *     * `alternating-one-way` - Alternating one way
+             *     * `flagging` - Flagging
+             *     * `temporary-traffic-signal` - Temporary traffic signal
+             *     * `unknown` - Unknown
              */
             vehicle_impact?: components["schemas"]["VehicleImpactEnum"] | components["schemas"]["BlankEnum"];
             direction?: components["schemas"]["DirectionEnum"];
@@ -2787,10 +3108,10 @@ export interface components {
             /**
              * @description Lifecycle step to take: `draft` (withdraw), `scheduled` (needs a future `publish_at`), `published` (now), `archived`. New items start as drafts.
              *
-             *     * `draft` - Brouillon
-             *     * `scheduled` - Programmé
-             *     * `published` - Publié
-             *     * `archived` - Archivé
+             *     * `draft` - Draft
+             *     * `scheduled` - Scheduled
+             *     * `published` - Published
+             *     * `archived` - Archived
              */
             status?: components["schemas"]["PublicationStatusEnum"];
             title_fr: string;
@@ -2802,10 +3123,10 @@ export interface components {
             image_alt_fr?: string | null;
             image_alt_en?: string | null;
             image_credit?: string | null;
-            /** Identifiant */
+            /** Identifier */
             category: string;
             /**
-             * Identifiant
+             * Identifier
              * @description Publisher slug. Implied by an API key; required for staff who belong to several organizations.
              */
             organization?: string;
@@ -2825,10 +3146,10 @@ export interface components {
             /**
              * @description Follows the dates; only `cancelled` can be set (and not undone).
              *
-             *     * `planned` - Prévu
-             *     * `active` - En cours
-             *     * `completed` - Terminé
-             *     * `cancelled` - Annulé
+             *     * `planned` - Scheduled
+             *     * `active` - Active
+             *     * `completed` - Finished
+             *     * `cancelled` - Cancelled
              */
             work_status?: components["schemas"]["WorkStatusEnum"];
             severity?: components["schemas"]["SeverityEnum"];
@@ -2837,18 +3158,18 @@ export interface components {
             /**
              * @description WZDx detail of `road_state` (must agree with it); blank = the plain one.
              *
-             *     * `all-lanes-closed` - Toutes voies fermées
-             *     * `some-lanes-closed` - Voies fermées
-             *     * `some-lanes-closed-merge-left` - Rabattement à gauche
-             *     * `some-lanes-closed-merge-right` - Rabattement à droite
-             *     * `some-lanes-closed-split` - Voies fermées, circulation scindée
-             *     * `all-lanes-open` - Toutes voies ouvertes
-             *     * `all-lanes-open-shift-left` - Voies déportées à gauche
-             *     * `all-lanes-open-shift-right` - Voies déportées à droite
-             *     * `alternating-one-way` - Alternat
-             *     * `flagging` - Alternat manuel (piquets K10)
-             *     * `temporary-traffic-signal` - Feux de chantier
-             *     * `unknown` - Inconnu
+             *     * `all-lanes-closed` - All lanes closed
+             *     * `some-lanes-closed` - Some lanes closed
+             *     * `some-lanes-closed-merge-left` - Merge left
+             *     * `some-lanes-closed-merge-right` - Merge right
+             *     * `some-lanes-closed-split` - Lanes closed, traffic split
+             *     * `all-lanes-open` - All lanes open
+             *     * `all-lanes-open-shift-left` - Lanes shifted left
+             *     * `all-lanes-open-shift-right` - Lanes shifted right
+             *     * `alternating-one-way` - Alternating one way
+             *     * `flagging` - Flagging
+             *     * `temporary-traffic-signal` - Temporary traffic signal
+             *     * `unknown` - Unknown
              */
             vehicle_impact?: components["schemas"]["VehicleImpactEnum"] | components["schemas"]["BlankEnum"];
             direction?: components["schemas"]["DirectionEnum"];
@@ -2868,17 +3189,32 @@ export interface components {
             /** @description Replaces the stored periods. */
             periods?: components["schemas"]["WorksPeriodRequest"][];
         };
+        _Item: {
+            type: string;
+            id: number;
+        };
+        _Targeting: {
+            /** @description Districts the item touches (its geometry). */
+            areas: string[];
+            /** @description The item has no place: the whole city. */
+            city_wide: boolean;
+            category: components["schemas"]["_Texts"] | null;
+            urgency: components["schemas"]["UrgencyEnum"];
+        };
+        _Texts: {
+            fr: string;
+            en: string;
+        };
         AreaProperties: {
             readonly id: number;
-            /** Identifiant */
+            /** Identifier */
             slug: string;
-            /** Nom */
             name: string;
             /** Type */
             kind: components["schemas"]["AreaKindEnum"];
             /** Code (INSEE, IRIS…) */
             code?: string;
-            /** Identifiant */
+            /** Identifier */
             readonly parent: string | null;
             /** Format: date-time */
             readonly updated_at: string;
@@ -2893,18 +3229,26 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
         };
@@ -2918,29 +3262,37 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
             readonly body: string;
             readonly areas: components["schemas"]["AreaRef"][];
             /**
-             * Expire le
+             * Expires on
              * Format: date-time
              */
             expires_at?: string | null;
             /**
-             * Créé le
+             * Created on
              * Format: date-time
              */
             readonly created_at: string;
@@ -2957,40 +3309,48 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
             /**
-             * Début
+             * Start
              * Format: date-time
              */
             start_at: string;
             /**
-             * Fin
+             * End
              * Format: date-time
              */
             end_at: string;
-            /** État du chantier */
+            /** Roadworks state */
             work_status?: components["schemas"]["WorkStatusEnum"];
-            /** Nature des travaux */
+            /** Kind of works */
             work_type?: components["schemas"]["WorkTypeEnum"];
-            /** Gêne */
+            /** Disruption */
             severity?: components["schemas"]["SeverityEnum"];
-            /** Circulation */
+            /** Traffic */
             road_state?: components["schemas"]["RoadStateEnum"];
             readonly impacts: components["schemas"]["ImpactsEnum"][];
-            /** Travaux de nuit */
+            /** Night works */
             night_work?: boolean;
         };
         /** @description Roadworks with periods, lanes, roads, restrictions and the detour. */
@@ -3003,90 +3363,93 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
             /**
-             * Début
+             * Start
              * Format: date-time
              */
             start_at: string;
             /**
-             * Fin
+             * End
              * Format: date-time
              */
             end_at: string;
-            /** État du chantier */
+            /** Roadworks state */
             work_status?: components["schemas"]["WorkStatusEnum"];
-            /** Nature des travaux */
+            /** Kind of works */
             work_type?: components["schemas"]["WorkTypeEnum"];
-            /** Gêne */
+            /** Disruption */
             severity?: components["schemas"]["SeverityEnum"];
-            /** Circulation */
+            /** Traffic */
             road_state?: components["schemas"]["RoadStateEnum"];
             readonly impacts: components["schemas"]["ImpactsEnum"][];
-            /** Travaux de nuit */
+            /** Night works */
             night_work?: boolean;
             readonly body: string;
             readonly areas: components["schemas"]["AreaRef"][];
             /**
-             * Expire le
+             * Expires on
              * Format: date-time
              */
             expires_at?: string | null;
             /**
-             * Créé le
+             * Created on
              * Format: date-time
              */
             readonly created_at: string;
             readonly periods: components["schemas"]["WorksPeriod"][];
             /**
-             * Impact sur la circulation (WZDx)
-             * @description Détail facultatif de la circulation ; vide = la valeur simple.
+             * Vehicle impact (WZDx)
+             * @description Optional traffic detail; empty = the simple value.
              *
-             *     * `all-lanes-closed` - Toutes voies fermées
-             *     * `some-lanes-closed` - Voies fermées
-             *     * `some-lanes-closed-merge-left` - Rabattement à gauche
-             *     * `some-lanes-closed-merge-right` - Rabattement à droite
-             *     * `some-lanes-closed-split` - Voies fermées, circulation scindée
-             *     * `all-lanes-open` - Toutes voies ouvertes
-             *     * `all-lanes-open-shift-left` - Voies déportées à gauche
-             *     * `all-lanes-open-shift-right` - Voies déportées à droite
-             *     * `alternating-one-way` - Alternat
-             *     * `flagging` - Alternat manuel (piquets K10)
-             *     * `temporary-traffic-signal` - Feux de chantier
-             *     * `unknown` - Inconnu
+             *     * `all-lanes-closed` - All lanes closed
+             *     * `some-lanes-closed` - Some lanes closed
+             *     * `some-lanes-closed-merge-left` - Merge left
+             *     * `some-lanes-closed-merge-right` - Merge right
+             *     * `some-lanes-closed-split` - Lanes closed, traffic split
+             *     * `all-lanes-open` - All lanes open
+             *     * `all-lanes-open-shift-left` - Lanes shifted left
+             *     * `all-lanes-open-shift-right` - Lanes shifted right
+             *     * `alternating-one-way` - Alternating one way
+             *     * `flagging` - Flagging
+             *     * `temporary-traffic-signal` - Temporary traffic signal
+             *     * `unknown` - Unknown
              */
             vehicle_impact?: components["schemas"]["VehicleImpactEnum"] | components["schemas"]["BlankEnum"];
-            /** Sens concerné */
             direction?: components["schemas"]["DirectionEnum"];
-            /**
-             * Voies fermées
-             * Format: int64
-             */
+            /** Format: int64 */
             lanes_closed?: number | null;
             readonly lanes: components["schemas"]["Lane"][];
-            /** Voies concernées */
+            /** Roads concerned */
             road_names?: unknown;
             readonly restrictions: components["schemas"]["Restriction"][];
             /**
-             * Vitesse limitée (km/h)
+             * Speed limit (km/h)
              * Format: int64
              */
             reduced_speed_limit_kph?: number | null;
             readonly detour: components["schemas"]["Detour"];
-            /** Entreprise */
             contractor?: string;
         };
         /** @description An event in lists and feeds: first and next dates, venue, price, audience, status. */
@@ -3099,36 +3462,44 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
             /**
-             * Début
+             * Start
              * Format: date-time
              */
             start_at: string;
             /**
-             * Fin
+             * End
              * Format: date-time
              */
             end_at: string;
             /**
-             * Heure de début connue
-             * @description Sinon, toute la journée.
+             * Start time known
+             * @description Otherwise, all day.
              */
             has_start_time?: boolean;
-            /** Heure de fin connue */
+            /** End time known */
             has_end_time?: boolean;
             /**
              * Format: date-time
@@ -3139,13 +3510,12 @@ export interface components {
             readonly next_end_at: string | null;
             readonly is_recurring: boolean;
             readonly venue: components["schemas"]["VenueRef"] | null;
-            /** État */
+            /** State */
             event_status?: components["schemas"]["EventStatusEnum"];
-            /** Gratuit */
+            /** Free */
             is_free?: boolean;
-            /** Public */
             audience?: components["schemas"]["AudienceEnum"];
-            /** Participation */
+            /** Attendance */
             attendance_mode?: components["schemas"]["AttendanceModeEnum"];
         };
         /** @description An event with every occurrence, the full venue, offers, audience and accessibility. */
@@ -3158,36 +3528,44 @@ export interface components {
             readonly organization: components["schemas"]["OrganizationRef"];
             readonly urgency: components["schemas"]["UrgencyEnum"];
             /**
-             * Publication le
+             * Publish on
              * Format: date-time
              */
             publish_at?: string | null;
             /**
-             * Modifié le
+             * Updated on
              * Format: date-time
              */
             readonly updated_at: string;
             readonly image: components["schemas"]["ItemImage"] | null;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
             readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
             /**
-             * Début
+             * Start
              * Format: date-time
              */
             start_at: string;
             /**
-             * Fin
+             * End
              * Format: date-time
              */
             end_at: string;
             /**
-             * Heure de début connue
-             * @description Sinon, toute la journée.
+             * Start time known
+             * @description Otherwise, all day.
              */
             has_start_time?: boolean;
-            /** Heure de fin connue */
+            /** End time known */
             has_end_time?: boolean;
             /**
              * Format: date-time
@@ -3198,52 +3576,50 @@ export interface components {
             readonly next_end_at: string | null;
             readonly is_recurring: boolean;
             readonly venue: components["schemas"]["Venue"] | null;
-            /** État */
+            /** State */
             event_status?: components["schemas"]["EventStatusEnum"];
-            /** Gratuit */
+            /** Free */
             is_free?: boolean;
-            /** Public */
             audience?: components["schemas"]["AudienceEnum"];
-            /** Participation */
+            /** Attendance */
             attendance_mode?: components["schemas"]["AttendanceModeEnum"];
             readonly body: string;
             readonly areas: components["schemas"]["AreaRef"][];
             /**
-             * Expire le
+             * Expires on
              * Format: date-time
              */
             expires_at?: string | null;
             /**
-             * Créé le
+             * Created on
              * Format: date-time
              */
             readonly created_at: string;
             readonly occurrences: components["schemas"]["EventOccurrence"][];
             /**
-             * Récurrence (RRULE)
-             * @description Ex. FREQ=WEEKLY;BYDAY=SA;COUNT=8 — laisser vide pour une date unique.
+             * Recurrence (RRULE)
+             * @description E.g. FREQ=WEEKLY;BYDAY=SA;COUNT=8 — leave empty for a single date.
              */
             rrule?: string;
             /** @description Local dates the rule skips (iCalendar EXDATE), left out of `occurrences`. */
             readonly excluded_dates: string[];
             readonly offers: components["schemas"]["Offers"];
             /**
-             * Âge minimum
+             * Minimum age
              * Format: int64
              */
             age_min?: number | null;
             /**
-             * Âge maximum
+             * Maximum age
              * Format: int64
              */
             age_max?: number | null;
-            /** Accessibilité */
             accessibility?: unknown;
-            /** Lien de diffusion */
+            /** Streaming link */
             online_url?: string;
             readonly registration: components["schemas"]["Registration"];
             /**
-             * Révision
+             * Revision
              * @description iCalendar SEQUENCE.
              */
             readonly sequence: number;
@@ -3267,8 +3643,8 @@ export interface operations {
                 /**
                  * @description Only this kind.
                  *
-                 *     * `commune` - Commune
-                 *     * `district` - Quartier
+                 *     * `commune` - Municipality
+                 *     * `district` - District
                  */
                 kind?: "commune" | "district";
                 /** @description A page number within the paginated result set. */
@@ -4082,6 +4458,81 @@ export interface operations {
             };
         };
     };
+    feeds_alerts_cap_atom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/atom+xml": string;
+                };
+            };
+            /** @description Not modified (`If-None-Match` matched). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Too many requests; retry after the `Retry-After` header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    feeds_alerts_cap_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The message's CAP `identifier`. */
+                identifier: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/cap+xml": string;
+                };
+            };
+            /** @description No such message. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; retry after the `Retry-After` header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     feeds_works_cifs: {
         parameters: {
             query?: {
@@ -4214,6 +4665,79 @@ export interface operations {
             };
             /** @description Too many requests; retry after the `Retry-After` header's seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    geocode: {
+        parameters: {
+            query: {
+                /** @description Prefer places near here. */
+                lat?: number;
+                /** @description 1 to 10, default 5. */
+                limit?: number;
+                /** @description With `lat`. */
+                lon?: number;
+                /** @description 3 to 200 characters. */
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeocodeFeatureCollection"];
+                };
+            };
+            /** @description Missing or invalid `q`, `limit`, `lat`/`lon`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Geocoding is not enabled by this city. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The remote geocoder failed. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The remote geocoder did not answer in time. */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4477,6 +5001,238 @@ export interface operations {
             };
             /** @description The body must be JSON. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    me_drill_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrillStatus"];
+                };
+            };
+            /** @description Missing, unknown or revoked device token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (e.g. another organization's content). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    me_drill_enrol: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DrillEnrolInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrillStatus"];
+                };
+            };
+            /** @description Invalid input (the error shape lists each field). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked device token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (e.g. another organization's content). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body must be JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    me_drill_leave: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, unknown or revoked device token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (e.g. another organization's content). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    me_drill_code_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrillCode"];
+                };
+            };
+            /** @description Invalid input (the error shape lists each field). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked device token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (e.g. another organization's content). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5957,6 +6713,65 @@ export interface operations {
             };
         };
     };
+    opens_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpenReportRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenReportResult"];
+                };
+            };
+            /** @description Invalid input (the error shape lists each field). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body must be JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     organizations_list: {
         parameters: {
             query?: {
@@ -6077,6 +6892,99 @@ export interface operations {
                 };
             };
             /** @description Too many requests; retry after the `Retry-After` header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    transparency_notifications: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /** @description Only pushes first sent at or after this ISO 8601 time (with its offset). */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedRegisterEntryList"];
+                };
+            };
+            /** @description Invalid input (the error shape lists each field). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not owned by the calling device, or no such page. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    transparency_notifications_csv: {
+        parameters: {
+            query?: {
+                /** @description Only pushes first sent at or after this ISO 8601 time (with its offset). */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input (the error shape lists each field). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
             429: {
                 headers: {
                     [name: string]: unknown;
