@@ -187,6 +187,8 @@ class Event(PublishableContent):
     excluded_dates = models.JSONField(
         _("dates sautées"),
         default=list,
+        # Bulk loaders (bench city) insert rows in SQL.
+        db_default=models.Value([], output_field=models.JSONField()),
         blank=True,
         validators=[validate_excluded_dates],
         help_text=_("Dates de la récurrence qui n'ont pas lieu (jour férié, relâche)."),

@@ -65,14 +65,18 @@ class Notification(models.Model):
     targeted = models.PositiveIntegerField(_("appareils ciblés"), default=0)
     #: Opens from the push reported by the app, every device counted (``OpenTicket``): a bare
     #: counter, nothing says which device opened.
-    opens = models.PositiveIntegerField(_("ouvertures"), default=0, editable=False)
+    opens = models.PositiveIntegerField(
+        _("ouvertures"), default=0, db_default=0, editable=False
+    )
     #: Devices the push was handed to FCM for, and when the first was: kept after the
     #: deliveries are purged (``retention``), for the public register (``transparency``).
-    reached = models.PositiveIntegerField(_("appareils atteints"), default=0, editable=False)
+    reached = models.PositiveIntegerField(
+        _("appareils atteints"), default=0, db_default=0, editable=False
+    )
     first_sent_at = models.DateTimeField(_("premier envoi"), null=True, blank=True, editable=False)
     #: A drill (the item's ``exercise`` flag): texts prefixed EXERCICE, and its deliveries can
     #: only be test devices (``audience.drill_only``, applied again when they are inserted).
-    exercise = models.BooleanField(_("exercice"), default=False)
+    exercise = models.BooleanField(_("exercice"), default=False, db_default=False)
     #: When the transaction that created it committed (the publication's commit): the start of
     #: the delivery report's clock (``apps.alerts``). Empty for rows made before it existed.
     committed_at = models.DateTimeField(_("validée le"), null=True, blank=True, editable=False)

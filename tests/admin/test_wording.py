@@ -87,10 +87,12 @@ def test_free_is_not_ticked_on_a_new_event(editor_client, city_items):
     assert change["is_free"] == "on"  # an existing event keeps what was said
 
 
-def test_view_site_is_hidden_while_no_page_is_served_at_the_root(editor_client, client):
-    assert client.get("/").status_code == 404
+def test_view_site_leads_to_the_public_site_served_at_the_root(editor_client, client):
+    """"Voir le site" is shown only when a page is served at ``/``: the public site's home
+    (apps/site) is, so the link is there and does not lead to a 404."""
+    assert client.get("/").status_code == 200
     html = editor_client.get(reverse("admin:index")).content.decode()
-    assert "Voir le site" not in html
+    assert re.search(r'<a href="/">Voir le site</a>', html), html[:2000]
 
 
 def test_reach_panel_after_publication_says_who_is_concerned(editor_client, city, mobility):

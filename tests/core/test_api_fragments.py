@@ -236,7 +236,9 @@ def test_a_release_with_another_serializer_never_reads_older_fragments(content, 
     from apps.core.api import fragment_store
 
     serializer = list_item_serializer("news")
-    monkeypatch.setitem(fragment_store._VERSIONS, serializer, "another-release")
+    monkeypatch.setitem(
+        fragment_store._VERSIONS, (serializer, fragment_store.site_url()), "another-release"
+    )
     assert serializer_version(serializer) == "another-release"
     assert _get("/api/v1/news/").json()["results"][0]["title"] == "Nouvelle version"
 

@@ -19,6 +19,7 @@ from django.core.cache import cache, caches
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
+from apps.core.api.site_url import site_url
 from apps.core.cache import OUTAGE_ERRORS, FailOpenRedisCache
 
 #: Bump when the stored layout (header or body) changes.
@@ -77,23 +78,28 @@ def _field_tree(serializer: serializers.BaseSerializer) -> list[Any]:
     return tree
 
 
-_VERSIONS: dict[type, str] = {}
+_VERSIONS: dict[tuple[type, str], str] = {}
 
 
 def serializer_version(serializer_class: type[serializers.Serializer]) -> str:
-    """What a fragment of ``serializer_class`` depends on besides the item, as a short hash."""
-    version = _VERSIONS.get(serializer_class)
+    """What a fragment of ``serializer_class`` depends on besides the item, as a short hash.
+
+    The origin of absolute URLs is the one in effect now (``site_url``): ``SITE_URL``, or the
+    request's host on a dev server with ``SITE_URL_FROM_REQUEST``, so that a fragment made for
+    one host is never served to another."""
+    origin = site_url()
+    version = _VERSIONS.get((serializer_class, origin))
     if version is None:
         tree = _field_tree(serializer_class())
         basis = [
             FRAGMENT_FORMAT,
             f"{serializer_class.__module__}.{serializer_class.__qualname__}",
             tree,
-            settings.SITE_URL,
+            origin,
             settings.MEDIA_URL,
         ]
         digest = hashlib.sha256(orjson.dumps(basis, default=str)).hexdigest()[:12]
-        version = _VERSIONS[serializer_class] = digest
+        version = _VERSIONS[(serializer_class, origin)] = digest
     return version
 
 

@@ -174,6 +174,7 @@ class PublishableContent(models.Model):
     exercise = models.BooleanField(
         _("exercice"),
         default=False,
+        db_default=False,  # bulk loaders (bench city) insert rows in SQL
         help_text=_(
             "Alerte d'exercice : textes préfixés « EXERCICE », envoyée aux seuls appareils "
             "inscrits comme appareils de test (docs/alerts.md)."
