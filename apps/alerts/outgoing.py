@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from apps.alerts.cap.build import AlertContent, AreaContent, InfoText
 from apps.alerts.cap.geometry import cap_shapes, ring_text
 from apps.core.models import Area, AreaKind, PublishableContent, Urgency
+from apps.core.pages import item_page_url
 
 #: CAP categories (§3.2.2) by a word of our category's slug, first match wins.
 CATEGORY_WORDS: tuple[tuple[str, str], ...] = (
@@ -58,12 +59,8 @@ _INSTRUCTION = re.compile(r"^\s*(consignes|instructions?)\s*:?", re.IGNORECASE |
 
 
 def public_url(item: PublishableContent) -> str:
-    """The item's public page, ``{SITE_URL}/{type}/{id}-{slug}/`` (the public site's scheme).
-
-    A local copy until ``apps.site`` is merged: the lead unifies them (preamble).
-    """
-    title = getattr(item, "title_fr", None) or item.title
-    return f"{settings.SITE_URL}/{item.type_code}/{item.pk}-{slugify(title)}/"
+    """The item's public page (``apps.core.pages``, the public site's address): CAP's web."""
+    return item_page_url(item)
 
 
 def cap_sender() -> str:

@@ -65,9 +65,7 @@ class Notification(models.Model):
     targeted = models.PositiveIntegerField(_("appareils ciblés"), default=0)
     #: Opens from the push reported by the app, every device counted (``OpenTicket``): a bare
     #: counter, nothing says which device opened.
-    opens = models.PositiveIntegerField(
-        _("ouvertures"), default=0, db_default=0, editable=False
-    )
+    opens = models.PositiveIntegerField(_("ouvertures"), default=0, db_default=0, editable=False)
     #: Devices the push was handed to FCM for, and when the first was: kept after the
     #: deliveries are purged (``retention``), for the public register (``transparency``).
     reached = models.PositiveIntegerField(

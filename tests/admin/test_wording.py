@@ -88,7 +88,7 @@ def test_free_is_not_ticked_on_a_new_event(editor_client, city_items):
 
 
 def test_view_site_leads_to_the_public_site_served_at_the_root(editor_client, client):
-    """"Voir le site" is shown only when a page is served at ``/``: the public site's home
+    """ "Voir le site" is shown only when a page is served at ``/``: the public site's home
     (apps/site) is, so the link is there and does not lead to a 404."""
     assert client.get("/").status_code == 200
     html = editor_client.get(reverse("admin:index")).content.decode()

@@ -1291,8 +1291,8 @@ export interface components {
          *     * `cancelled` - Cancelled
          *     * `postponed` - Postponed (date to come)
          *     * `rescheduled` - Rescheduled
-         *     * `moved_online` - Déplacé en ligne
-         *     * `full` - Complet
+         *     * `moved_online` - Moved online
+         *     * `full` - Full
          * @enum {string}
          */
         EventStatusEnum: "scheduled" | "cancelled" | "postponed" | "rescheduled" | "moved_online" | "full";
