@@ -18,7 +18,8 @@ import random
 import secrets
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import transaction
+from django.db.models import F
 
 from apps.notifications.models import Notification, OpenTicket
 
@@ -48,19 +49,14 @@ def tickets_store(tickets: Iterable[tuple[int, str]]) -> int:
 
 def open_report(*, notification_id: int, ticket: str) -> bool:
     """Count one open of ``notification_id`` if ``ticket`` is one of its unused tickets; return
-    whether it counted. One statement: the ticket is consumed and the counter incremented
-    together, so two concurrent reports of one ticket count once."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH used AS (
-                DELETE FROM {OpenTicket._meta.db_table}
-                WHERE digest = %s AND notification_id = %s
-                RETURNING notification_id
-            )
-            UPDATE {Notification._meta.db_table} SET opens = opens + 1
-            WHERE id IN (SELECT notification_id FROM used)
-            """,
-            [ticket_digest(ticket), notification_id],
-        )
-        return cursor.rowcount == 1
+    whether it counted. The ticket is consumed and the counter incremented in one transaction:
+    of two concurrent reports of one ticket, the second deletes nothing (it waits for the
+    first's row lock), so a ticket counts once."""
+    with transaction.atomic():
+        used, _by_model = OpenTicket.objects.filter(
+            digest=ticket_digest(ticket), notification_id=notification_id
+        ).delete()
+        if not used:
+            return False
+        Notification.objects.filter(pk=notification_id).update(opens=F("opens") + 1)
+    return True
