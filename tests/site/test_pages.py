@@ -220,7 +220,8 @@ def test_malformed_page_addresses_are_quick_404s(client, path):
     assert response.status_code == 404
     html = response.content.decode()
     language = "en" if path.startswith("/en/") else "fr"
-    assert f'<html lang="{language}">' in html and "Page introuvable" in html  # the kind page
+    title = {"fr": "Page introuvable", "en": "Page not found"}[language]
+    assert f'<html lang="{language}">' in html and title in html  # the kind page
     assert '<p class="site-name">Ville de Lyonnay</p>' in html
 
 
