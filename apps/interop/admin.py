@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -24,15 +24,14 @@ from apps.interop import diffusion  # noqa: F401  (registers the works' "Diffusi
 from apps.interop.dialog.services import dialog_link_save
 from apps.interop.models import DialogLink, Source
 from apps.interop.openagenda.admin import agendas_visible, exports_failing
+from apps.interop.source_admin import SourceRunAdminMixin, sources_visible
 from apps.interop.sources.services import SourceError, source_run
 
 INDEX_TEMPLATE = "admin/interop/index.html"
 
 
 def _visible(user: Any) -> QuerySet[Source]:
-    if user.is_superuser:
-        return Source.objects.all()
-    return Source.objects.filter(organization__memberships__user=user)
+    return sources_visible(Source, user)
 
 
 def source_warnings(request: HttpRequest | None) -> dict[str, Any]:
@@ -49,7 +48,7 @@ def source_warnings(request: HttpRequest | None) -> dict[str, Any]:
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(SourceRunAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "format",
@@ -88,36 +87,13 @@ class SourceAdmin(admin.ModelAdmin):
         ),
     )
     actions = ["run_now"]
+    run_error = SourceError
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
-        return _visible(request.user).select_related("organization")
+    def run_source(self, source: Source) -> Any:
+        return source_run(source=source)
 
-    @admin.display(description=_("erreur"))
-    def error_short(self, obj: Source) -> str:
-        return obj.last_error[:120]
-
-    @admin.action(description=_("Importer maintenant"), permissions=["change"])
-    def run_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
-        done = 0
-        for source in queryset:
-            try:
-                source_run(source=source)
-                done += 1
-            except SourceError as exc:
-                self.message_user(request, f"{source.name} : {exc}", messages.ERROR)
-        if done:
-            self.message_user(
-                request,
-                ngettext("%(n)d source importée.", "%(n)d sources importées.", done) % {"n": done},
-                messages.SUCCESS,
-            )
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
-        for source in _visible(request.user).exclude(last_error=""):
-            self.message_user(
-                request, f"{source.name} : {source.last_error[:300]}", messages.WARNING
-            )
-        return super().changelist_view(request, extra_context)
+    def run_done_message(self, n: int) -> str:
+        return ngettext("%(n)d source importée.", "%(n)d sources importées.", n) % {"n": n}
 
 
 class DialogLinkForm(forms.ModelForm):

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from apps.interop.openagenda.export import exports_enqueue
 from apps.interop.openagenda.models import AgendaExport, AgendaItem, AgendaSource
 from apps.interop.openagenda.sync import AgendaError, agenda_run
+from apps.interop.source_admin import SourceRunAdminMixin, sources_visible
 
 
 class KeyInput(forms.PasswordInput):
@@ -62,13 +63,11 @@ def exports_failing(user: Any) -> QuerySet[AgendaExport]:
 
 
 def agendas_visible(user: Any) -> QuerySet[AgendaSource]:
-    if user.is_superuser:
-        return AgendaSource.objects.all()
-    return AgendaSource.objects.filter(organization__memberships__user=user)
+    return sources_visible(AgendaSource, user)
 
 
 @admin.register(AgendaSource)
-class AgendaSourceAdmin(admin.ModelAdmin):
+class AgendaSourceAdmin(SourceRunAdminMixin, admin.ModelAdmin):
     form = AgendaSourceForm
     list_display = [
         "name",
@@ -110,36 +109,13 @@ class AgendaSourceAdmin(admin.ModelAdmin):
         ),
     )
     actions = ["run_now"]
+    run_error = AgendaError
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[AgendaSource]:
-        return agendas_visible(request.user).select_related("organization")
+    def run_source(self, source: AgendaSource) -> Any:
+        return agenda_run(source=source)
 
-    @admin.display(description=_("erreur"))
-    def error_short(self, obj: AgendaSource) -> str:
-        return obj.last_error[:120]
-
-    @admin.action(description=_("Importer maintenant"), permissions=["change"])
-    def run_now(self, request: HttpRequest, queryset: QuerySet[AgendaSource]) -> None:
-        done = 0
-        for source in queryset:
-            try:
-                agenda_run(source=source)
-                done += 1
-            except AgendaError as exc:
-                self.message_user(request, f"{source.name} : {exc}", messages.ERROR)
-        if done:
-            self.message_user(
-                request,
-                ngettext("%(n)d agenda importé.", "%(n)d agendas importés.", done) % {"n": done},
-                messages.SUCCESS,
-            )
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
-        for source in agendas_visible(request.user).exclude(last_error=""):
-            self.message_user(
-                request, f"{source.name} : {source.last_error[:300]}", messages.WARNING
-            )
-        return super().changelist_view(request, extra_context)
+    def run_done_message(self, n: int) -> str:
+        return ngettext("%(n)d agenda importé.", "%(n)d agendas importés.", n) % {"n": n}
 
 
 @admin.register(AgendaItem)

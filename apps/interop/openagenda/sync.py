@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -30,7 +29,7 @@ from apps.interop.openagenda import export
 from apps.interop.openagenda.client import OpenAgendaClient, OpenAgendaError
 from apps.interop.openagenda.mapping import Mapped, MappingError, event_map
 from apps.interop.openagenda.models import AgendaItem, AgendaLocation, AgendaSource
-from apps.interop.sources.services import _without_savepoints as without_savepoints
+from apps.interop.sources.services import ImportReport, without_savepoints
 from apps.interop.standards import InvalidDocumentError
 
 logger = logging.getLogger(__name__)
@@ -42,12 +41,8 @@ class AgendaError(Exception):
     """An agenda could not be imported; nothing was changed."""
 
 
-@dataclass
-class AgendaReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    withdrawn: int = 0
+#: An agenda's run counts what a feed's run counts (``sources.services``).
+AgendaReport = ImportReport
 
 
 def event_uuid(*, source: AgendaSource, uid: int) -> uuid.UUID:

@@ -156,7 +156,7 @@ def _withdraw(item: SourceItem) -> None:
 
 
 @contextmanager
-def _without_savepoints() -> Iterator[None]:
+def without_savepoints() -> Iterator[None]:
     """Nested atomic blocks take no savepoint inside the block (this thread's connection only).
 
     An import is one transaction, applied whole or rolled back whole, so the savepoints of the
@@ -184,7 +184,7 @@ def source_import(*, source: Source, records: list[WorksRecord]) -> ImportReport
     report = ImportReport()
     items = {i.external_id: i for i in source.items.select_related("works")}
     seen: set[str] = set()
-    with _without_savepoints():
+    with without_savepoints():
         for record in records:
             if record.source_id in seen or record.geometry is None:
                 continue
