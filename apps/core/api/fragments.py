@@ -30,6 +30,7 @@ miss (``apps.core.cache`` fails open) and responses are rendered live.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -67,6 +68,7 @@ _DISTANCE_SENTINEL = -7_123_456_789
 _DISTANCE_MARK = b',"distance_m":' + str(_DISTANCE_SENTINEL).encode()
 
 
+@functools.cache
 def _distance_follows() -> str:
     """The list field that ``distance_m`` follows in the live serializer's order."""
     from apps.core.api.serializers import ContentListItemSerializer

@@ -6,7 +6,7 @@ random single-use ticket (``open_ticket`` in its data). When the batch is record
 digests of the tickets of pushes FCM accepted are stored (``OpenTicket``: digest and
 notification only, inserted in a shuffled order). The app reports an open with the ticket
 (``POST /api/v1/opens/``, no device credentials): the digest is deleted and the notification's
-counter goes up, in one statement. A ticket counts once; a replayed, forged or expired ticket
+counter goes up, in one transaction. A ticket counts once; a replayed, forged or expired ticket
 counts nothing; and what stays in the database is a number. Tickets expire with their
 notification's open window (``retention.deliveries_purge``).
 """
