@@ -180,13 +180,6 @@ def budget(entries: Sequence[CapEntry], *, used: Mapping[int, Used]) -> list[Rea
     return verdicts
 
 
-def daily_cap(entries: Sequence[CapEntry], *, sent_today: Mapping[int, int]) -> list[bool]:
-    """Per entry, whether it is over its device's daily cap alone (``budget`` with only the
-    daily counts): kept for the callers that know no more than that."""
-    used = {device_id: Used(today=count) for device_id, count in sent_today.items()}
-    return [verdict is not None for verdict in budget(entries, used=used)]
-
-
 def after_result(
     result: PushResult,
     *,

@@ -127,11 +127,17 @@ def test_is_capped_spares_alerts_tests_and_digests():
     assert not policy.is_capped(Kind.DIGEST, Urgency.INFO)
 
 
+def daily_cap(entries: list[CapEntry], *, sent_today: dict[int, int]) -> list[bool]:
+    """``policy.budget`` with only the day's counts: whether each entry is held back."""
+    used = {device_id: policy.Used(today=count) for device_id, count in sent_today.items()}
+    return [verdict is not None for verdict in policy.budget(entries, used=used)]
+
+
 def test_daily_cap_lets_through_up_to_the_limit_counting_what_was_sent_today():
     entries = [CapEntry(device_id=1, limit=3, capped_kind=True)] * 3 + [
         CapEntry(device_id=2, limit=3, capped_kind=True)
     ]
-    assert policy.daily_cap(entries, sent_today={1: 1}) == [False, False, True, False]
+    assert daily_cap(entries, sent_today={1: 1}) == [False, False, True, False]
 
 
 def test_daily_cap_never_holds_back_an_uncapped_kind_nor_counts_it():
@@ -141,7 +147,7 @@ def test_daily_cap_never_holds_back_an_uncapped_kind_nor_counts_it():
         CapEntry(device_id=1, limit=1, capped_kind=False),
         CapEntry(device_id=1, limit=1, capped_kind=True),
     ]
-    assert policy.daily_cap(entries, sent_today={}) == [False, False, False, True]
+    assert daily_cap(entries, sent_today={}) == [False, False, False, True]
 
 
 @given(
@@ -151,7 +157,7 @@ def test_daily_cap_never_holds_back_an_uncapped_kind_nor_counts_it():
 )
 def test_daily_cap_sends_at_most_the_rest_of_the_day(sent, limit, rows):
     entries = [CapEntry(device_id=7, limit=limit, capped_kind=capped) for capped in rows]
-    over = policy.daily_cap(entries, sent_today={7: sent})
+    over = daily_cap(entries, sent_today={7: sent})
     going = [e for e, o in zip(entries, over, strict=True) if not o and e.capped_kind]
     assert len(going) == min(sum(rows), max(0, limit - sent))
     assert all(not o for e, o in zip(entries, over, strict=True) if not e.capped_kind)
