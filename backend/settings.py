@@ -152,6 +152,8 @@ INSTALLED_APPS = [
     "leaflet",
     "django_static_jquery_ui",
     "corsheaders",
+    # The audit trail (docs/privacy.md, "Audit trail"): one history table per audited model.
+    "simple_history",
     "apps.core",
     "apps.news",
     "apps.works",
@@ -177,6 +179,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the audit trail records the signed-in staff user of each change.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -17,3 +17,4 @@ class CoreConfig(AppConfig):
             receivers,  # noqa: F401 - connects signal receivers
             tasks,  # noqa: F401 - registers the tasks found by name (fragments' re-render)
         )
+        from apps.core.audit import actors  # noqa: F401 - who acted, on every history row

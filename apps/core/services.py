@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core import signals
+from apps.core.audit.actors import with_user
 from apps.core.models import (
     Area,
     Organization,
@@ -135,6 +136,7 @@ def content_save(*, item: PublishableContent, user: Any = None) -> list[str]:
     item.full_clean()
     if item.pk is None and user is not None and user.is_authenticated:
         item.created_by = user
+    with_user(item, user)
     item.save()
     content_areas_refresh(item=item)
     changes = _changed(before, _material_snapshot(item)) if before is not None else []
@@ -170,6 +172,7 @@ def content_publish(
     fresh.published_at = now
     if fresh.publish_at is None or fresh.publish_at > now:
         fresh.publish_at = now
+    with_user(fresh, user)
     fresh.save(update_fields=["status", "published_at", "publish_at", "updated_at"])
     Tombstone.objects.filter(item_type=fresh.type_code, item_id=fresh.pk).delete()
     _sync_instance(item, fresh, ["status", "published_at", "publish_at", "updated_at"])
@@ -193,6 +196,7 @@ def content_schedule(
         raise ValidationError(_("La date d'expiration doit suivre la publication."))
     fresh.status = Status.SCHEDULED
     fresh.publish_at = publish_at
+    with_user(fresh, user)
     fresh.save(update_fields=["status", "publish_at", "updated_at"])
     _sync_instance(item, fresh, ["status", "publish_at", "updated_at"])
     _saved(fresh)
@@ -229,6 +233,7 @@ def content_archive(*, item: PublishableContent, user: Any = None) -> Publishabl
         return fresh
     if fresh.status != Status.PUBLISHED:
         raise ValidationError(_("Seul un contenu publié peut être archivé."))
+    with_user(fresh, user)
     return _leave_public(item, fresh, Status.ARCHIVED, Tombstone.Reason.ARCHIVED)
 
 
@@ -238,6 +243,7 @@ def content_unpublish(*, item: PublishableContent, user: Any = None) -> Publisha
     fresh = _locked(item)
     if fresh.status == Status.DRAFT:
         return fresh
+    with_user(fresh, user)
     return _leave_public(item, fresh, Status.DRAFT, Tombstone.Reason.UNPUBLISHED)
 
 
@@ -254,6 +260,7 @@ def content_delete(*, item: PublishableContent, user: Any = None) -> None:
     signals.content_removed.send(
         sender=type(fresh), item_type=type_code, item_id=pk, reason=Tombstone.Reason.DELETED
     )
+    with_user(fresh, user)
     fresh.delete()
     signals.content_saved.send(sender=type(fresh), item_type=type_code, item_id=pk)
 
@@ -415,6 +422,7 @@ def api_key_create(
         created_by=user if user is not None and user.is_authenticated else None,
     )
     key.full_clean()
+    with_user(key, user)
     key.save()
     logger.info("api key %s created for %s", prefix, organization.slug)
     return key, raw
@@ -425,6 +433,7 @@ def api_key_revoke(*, key: OrganizationApiKey, user: Any = None) -> Organization
     """Revoke a key for good (idempotent); requests using it get 401 from then on."""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
+        with_user(key, user)
         key.save(update_fields=["revoked_at"])
         logger.info("api key %s revoked", key.prefix)
     return key

@@ -2,10 +2,13 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from apps.core.models import Category
+from apps.core.models import Category, audited_translated
 
 
 @register(Category)
 class CategoryTranslationOptions(TranslationOptions):
     fields = ("name",)
     required_languages = ("fr",)
+
+
+audited_translated(Category)

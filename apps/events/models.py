@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.geo import WGS84
 from apps.core.item_types import ItemType
-from apps.core.models import ContentQuerySet, PublishableContent
+from apps.core.models import ContentQuerySet, PublishableContent, audited
 
 
 class EventStatus(models.TextChoices):
@@ -119,6 +119,8 @@ class Venue(models.Model):
     accessibility = models.JSONField(
         _("accessibilité"), default=list, blank=True, validators=[validate_accessibility]
     )
+
+    history = audited()
 
     class Meta:
         ordering = ["name"]
@@ -275,6 +277,8 @@ class EventOccurrence(models.Model):
     start_at = models.DateTimeField(_("début"))
     end_at = models.DateTimeField(_("fin"))
     origin = models.CharField(max_length=5, choices=Origin.choices, default=Origin.EXTRA)
+
+    history = audited()
 
     class Meta:
         ordering = ["start_at", "id"]

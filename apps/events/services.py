@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.audit.actors import bulk_create_with_audit, bulk_update_with_audit, with_user
 from apps.core.models import Organization
 from apps.core.services import CONTENT_FIELDS, content_apply, content_save
 from apps.events.models import Event, EventOccurrence, EventStatus, Venue
@@ -125,22 +126,40 @@ def event_save(
             raise ValidationError(_("La fin d'une date doit suivre son début."))
     event.last_end_at = max(end for _start, end in [*spans, *extras])
     changes = content_save(item=event, user=user)
-    event.occurrences.all().delete()
-    seen: set[datetime] = set()
-    rows = []
+    wanted: dict[datetime, tuple[datetime, str]] = {}
     for index, (start, end) in enumerate(spans):
         origin = EventOccurrence.Origin.MAIN if index == 0 else EventOccurrence.Origin.RULE
-        rows.append(EventOccurrence(event=event, start_at=start, end_at=end, origin=origin))
-        seen.add(start)
+        wanted.setdefault(start, (end, origin))
     for start, end in extras:
-        if start not in seen:
-            rows.append(EventOccurrence(event=event, start_at=start, end_at=end))
-            seen.add(start)
-    EventOccurrence.objects.bulk_create(rows)
+        wanted.setdefault(start, (end, EventOccurrence.Origin.EXTRA))
+    _occurrences_replace(event, wanted, user)
     if changes:
         Event.objects.filter(pk=event.pk).update(sequence=F("sequence") + 1)
         event.refresh_from_db(fields=["sequence"])
     return changes
+
+
+def _occurrences_replace(
+    event: Event, wanted: dict[datetime, tuple[datetime, str]], user: Any
+) -> None:
+    """Make the event's dates ``wanted`` (start → end, origin), touching only what differs:
+    the audit trail then shows the dates added, moved and removed, not a rewrite of all."""
+    existing = {o.start_at: o for o in event.occurrences.all()}
+    for start, occurrence in existing.items():
+        if start not in wanted:
+            with_user(occurrence, user).delete()
+    changed, added = [], []
+    for start, (end, origin) in wanted.items():
+        occurrence = existing.get(start)
+        if occurrence is None:
+            added.append(EventOccurrence(event=event, start_at=start, end_at=end, origin=origin))
+        elif (occurrence.end_at, occurrence.origin) != (end, origin):
+            occurrence.end_at, occurrence.origin = end, origin
+            changed.append(occurrence)
+    if changed:
+        bulk_update_with_audit(EventOccurrence, changed, ["end_at", "origin"], user=user)
+    if added:
+        bulk_create_with_audit(EventOccurrence, added, user=user)
 
 
 def _set_status(event: Event, status: str, user: Any) -> list[str]:

@@ -2,6 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
+from apps.core.models import audited_translated
 from apps.events.models import Event
 
 
@@ -9,3 +10,7 @@ from apps.events.models import Event
 class EventTranslationOptions(TranslationOptions):
     fields = ("title", "summary", "body", "image_alt", "price_info")
     required_languages = ("fr",)
+
+
+# After the translation options, so the history table has the fr/en columns.
+audited_translated(Event)

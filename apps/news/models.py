@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.item_types import ItemType
-from apps.core.models import PublishableContent
+from apps.core.models import PublishableContent, audited
 from apps.news.attachments import ALLOWED_CONTENT_TYPES
 
 
@@ -55,6 +55,7 @@ class NewsAttachment(models.Model):
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
 
     objects = NewsAttachmentQuerySet.as_manager()
+    history = audited()
 
     class Meta:
         ordering = ["position", "id"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.core.audit.actors import with_user
 from apps.core.models import Organization
 from apps.core.services import CONTENT_FIELDS, content_apply, content_save
 from apps.news.models import News, NewsLink
@@ -22,12 +23,13 @@ def news_save(
     """Save an article (see ``content_save``); ``links`` replaces its links when given."""
     changes = content_save(item=news, user=user)
     if links is not None:
-        news.links.all().delete()
+        for old in news.links.all():
+            with_user(old, user).delete()
         for position, link in enumerate(links):
             link.news = news
             link.position = position
             link.full_clean()
-            link.save()
+            with_user(link, user).save()
     return changes
 
 

@@ -2,6 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
+from apps.core.models import audited_translated
 from apps.news.models import News, NewsLink
 
 
@@ -14,3 +15,8 @@ class NewsTranslationOptions(TranslationOptions):
 @register(NewsLink)
 class NewsLinkTranslationOptions(TranslationOptions):
     fields = ("title",)
+
+
+# After the translation options, so the history tables have the fr/en columns.
+audited_translated(News)
+audited_translated(NewsLink)

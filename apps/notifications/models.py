@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.item_types import ItemType
-from apps.core.models import Urgency
+from apps.core.models import Urgency, audited
 from apps.notifications.codes import DeliveryStatus, Kind, Reason
 from apps.residents.models import Device
 
@@ -82,6 +82,10 @@ class Notification(models.Model):
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
+
+    # Creation (who triggered it, for which item, to how many devices) and the first send
+    # (``services.sending``); the opens counter is not a change of the notification.
+    history = audited(excluded=("opens",))
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.geo import WGS84, IsValidGeometry
 from apps.core.item_types import ItemType
-from apps.core.models import ContentQuerySet, PublishableContent
+from apps.core.models import ContentQuerySet, PublishableContent, audited
 
 
 class WorkType(models.TextChoices):
@@ -453,6 +453,8 @@ class WorksPeriod(models.Model):
     )
     daily_start_time = models.TimeField(_("de"), null=True, blank=True)
     daily_end_time = models.TimeField(_("à"), null=True, blank=True)
+
+    history = audited()
 
     class Meta:
         ordering = ["start_date", "id"]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core import signals
+from apps.core.audit.actors import with_user
 from apps.core.models import Organization
 from apps.core.services import CONTENT_FIELDS, content_apply, content_save
 from apps.works.models import Impact, Works, WorksPeriod, WorkStatus
@@ -69,11 +70,12 @@ def works_save(
         works.work_status = _status_for_dates(works, timezone.now())
     changes = content_save(item=works, user=user)
     if periods is not None:
-        works.periods.all().delete()
+        for old in works.periods.all():
+            with_user(old, user).delete()
         for period in periods:
             period.works = works
             period.full_clean()
-            period.save()
+            with_user(period, user).save()
     return changes
 
 
@@ -86,6 +88,7 @@ def works_cancel(*, works: Works, user: Any = None) -> Works:
     if fresh.work_status == WorkStatus.COMPLETED:
         raise ValidationError(_("Des travaux terminés ne peuvent pas être annulés."))
     fresh.work_status = WorkStatus.CANCELLED
+    with_user(fresh, user)
     fresh.save(update_fields=["work_status", "updated_at"])
     works.work_status = fresh.work_status
     if fresh.is_public:

@@ -2,12 +2,14 @@
 
 from .api_keys import OrganizationApiKey
 from .content import ContentQuerySet, PublishableContent, Status, Urgency
+from .history import AuditedHistory, audited, audited_translated
 from .sync import Tombstone
 from .taxonomy import Area, AreaKind, Category, Membership, Organization
 
 __all__ = [
     "Area",
     "AreaKind",
+    "AuditedHistory",
     "Category",
     "ContentQuerySet",
     "Membership",
@@ -17,4 +19,6 @@ __all__ = [
     "Status",
     "Tombstone",
     "Urgency",
+    "audited",
+    "audited_translated",
 ]

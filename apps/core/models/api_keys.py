@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.models.history import audited
+
 PREFIX_LENGTH = 10
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -70,6 +72,8 @@ class OrganizationApiKey(models.Model):
     revoked_at = models.DateTimeField(_("révoquée le"), null=True, blank=True, editable=False)
 
     objects = OrganizationApiKeyQuerySet.as_manager()
+    # The hash of the secret stays out of the trail; each use is not a change.
+    history = audited(excluded=("hashed_key", "last_used_at"))
 
     class Meta:
         ordering = ["organization", "name", "id"]

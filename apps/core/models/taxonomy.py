@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from apps.core.geo import WGS84, IsValidGeometry
+from apps.core.models.history import audited
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Couleur au format #RRGGBB."))
 
@@ -49,6 +50,7 @@ class Organization(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = OrganizationQuerySet.as_manager()
+    history = audited()
 
     class Meta:
         ordering = ["name"]
@@ -74,6 +76,8 @@ class Membership(models.Model):
     )
     role = models.CharField(_("rôle"), max_length=10, choices=Role.choices, default=Role.EDITOR)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    history = audited()
 
     class Meta:
         constraints = [
@@ -109,6 +113,8 @@ class Area(models.Model):
     geometry = models.MultiPolygonField(_("contour"), srid=WGS84)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = audited()
 
     class Meta:
         ordering = ["kind", "name"]

@@ -14,8 +14,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
+from apps.core.audit.actors import actor_fields
 from apps.core.models import Status, Urgency
 from apps.core.registry import content_models
 from apps.notifications import batching, enqueue, policy, texts, timing
@@ -341,6 +343,7 @@ def _record(
                 Notification.objects.filter(pk=notification_id).update(
                     reached=F("reached") + count, first_sent_at=Coalesce("first_sent_at", now)
                 )
+            _first_sends_record({r.notification_id for r in sending_sent}, now)
         for (reason, code), pks in failed.items():
             Delivery.objects.filter(pk__in=pks).update(
                 status=DeliveryStatus.FAILED, reason=reason, error_code=code, updated_at=now
@@ -363,6 +366,22 @@ def _record(
     report.sent = len(sent)
     report.failed += sum(len(pks) for pks in failed.values())
     report.retried = sum(len(pks) for pks in delays.values())
+
+
+def _first_sends_record(notification_ids: set[int], now: datetime) -> None:
+    """Add a "sent" row to the audit trail of the notifications whose first push went out now
+    (when; the devices reached by this first batch; the whole count is on the row itself)."""
+    first = list(Notification.objects.filter(pk__in=notification_ids, first_sent_at=now))
+    if first:
+        with translation.override("fr"):
+            reason = gettext("premier envoi")
+        Notification.history.bulk_history_create(  # type: ignore[attr-defined]
+            first,
+            update=True,
+            default_date=now,
+            default_change_reason=reason,
+            custom_historical_attrs=actor_fields(None, None),
+        )
 
 
 def _send(pushes: Sequence[OutgoingPush]) -> list[PushResult]:
