@@ -265,6 +265,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Internationalisation -------------------------------------------------------------------
+# The audit trail is read-only in the admin: a "revert" would write around the services.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "fr"

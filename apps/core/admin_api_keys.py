@@ -15,12 +15,13 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.audit.admin import AuditHistoryMixin
 from apps.core.models import Organization, OrganizationApiKey
 from apps.core.services import api_key_create, api_key_revoke
 
 
 @admin.register(OrganizationApiKey)
-class OrganizationApiKeyAdmin(admin.ModelAdmin):
+class OrganizationApiKeyAdmin(AuditHistoryMixin):
     list_display = ("name", "organization", "prefix", "created_at", "last_used_at", "revoked_at")
     list_filter = ("organization",)
     fields = ("organization", "name", "prefix", "created_at", "last_used_at", "revoked_at")

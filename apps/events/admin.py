@@ -32,6 +32,7 @@ from apps.core.admin.lifecycle import Transition
 from apps.core.admin.lists import short_datetime
 from apps.core.admin.permissions import ScopedInlineMixin, can_edit, is_editor
 from apps.core.admin.saving import changed_values, formset_rows
+from apps.core.audit.admin import AuditHistoryMixin
 from apps.events.models import Accessibility, Event, EventOccurrence, EventStatus, Venue
 from apps.events.recurrence import MAX_OCCURRENCES, RecurrenceError, recurrence_expand
 from apps.events.recurrence_picker import PickerError, picker_choice, picker_rule
@@ -398,7 +399,7 @@ class VenueForm(GeometryCheckedForm):
 
 
 @admin.register(Venue)
-class VenueAdmin(LeafletGeoAdminMixin, admin.ModelAdmin):
+class VenueAdmin(AuditHistoryMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
     """Venues are shared by every organization: members add and edit them, superusers delete."""
 
     form = VenueForm

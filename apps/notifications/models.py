@@ -84,8 +84,11 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
 
     # Creation (who triggered it, for which item, to how many devices) and the first send
-    # (``services.sending``); the opens counter is not a change of the notification.
-    history = audited(excluded=("opens",))
+    # (``services.sending``). Not the opens counter (not a change), nor the key (a staff test
+    # push names its device there, which erasure must not leave behind in the trail).
+    history = audited(excluded=("opens", "key"))
+    #: Device counts: rounded and masked in the trail's export, as on every staff page.
+    audit_masked_counts: ClassVar[tuple[str, ...]] = ("targeted", "reached")
 
     class Meta:
         ordering = ["-created_at", "-id"]

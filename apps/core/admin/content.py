@@ -18,6 +18,7 @@ from apps.core.admin.lists import FittingListMixin, short_datetime
 from apps.core.admin.panels import change_form_panels
 from apps.core.admin.permissions import OrganizationScopedMixin
 from apps.core.admin.saving import ServiceSaveMixin, changed_values
+from apps.core.audit.admin import AuditHistoryMixin
 from apps.core.services import CONTENT_FIELDS, content_apply, content_delete
 
 
@@ -57,6 +58,7 @@ class ContentForm(GeometryCheckedForm):
 
 
 class ContentAdmin(
+    AuditHistoryMixin,
     FittingListMixin,
     OrganizationScopedMixin,
     ServiceSaveMixin,

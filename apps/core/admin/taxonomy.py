@@ -18,6 +18,7 @@ from modeltranslation.admin import TabbedTranslationAdmin
 from apps.core.admin.forms import URL_OVERRIDES, GeometryCheckedForm
 from apps.core.admin.permissions import MembersMayViewMixin, is_editor, organization_ids
 from apps.core.admin.saving import ServiceSaveMixin
+from apps.core.audit.admin import AuditExportAdminMixin, AuditHistoryMixin
 from apps.core.models import Area, Category, Membership, Organization
 from apps.core.services import area_save
 
@@ -34,7 +35,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(AuditExportAdminMixin, AuditHistoryMixin):
     formfield_overrides = URL_OVERRIDES
     list_display = ("name", "slug", "kind", "members_count")
     list_filter = ("kind",)
@@ -74,7 +75,9 @@ class AreaForm(GeometryCheckedForm):
 
 
 @admin.register(Area)
-class AreaAdmin(MembersMayViewMixin, ServiceSaveMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
+class AreaAdmin(
+    AuditHistoryMixin, MembersMayViewMixin, ServiceSaveMixin, LeafletGeoAdminMixin, admin.ModelAdmin
+):
     form = AreaForm
     change_form_template = "admin/quartier/map_change_form.html"
     list_display = ("name", "kind", "code", "parent")
@@ -107,7 +110,7 @@ class AreaAdmin(MembersMayViewMixin, ServiceSaveMixin, LeafletGeoAdminMixin, adm
 
 
 @admin.register(Category)
-class CategoryAdmin(MembersMayViewMixin, TabbedTranslationAdmin):
+class CategoryAdmin(AuditHistoryMixin, MembersMayViewMixin, TabbedTranslationAdmin):
     list_display = ("name", "slug", "colour", "icon", "position")
     search_fields = ("name_fr", "name_en", "slug")
     prepopulated_fields = {"slug": ("name_fr",)}

@@ -26,6 +26,7 @@ from django.utils.timezone import now as timezone_now
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin.lists import FittingListMixin, short_datetime
+from apps.core.audit.admin import AuditHistoryMixin
 from apps.core.disclosure import BASE, MASK, K, disclose
 from apps.core.item_types import ItemType
 from apps.core.registry import content_models
@@ -118,7 +119,7 @@ class NotificationChangeList(ChangeList):
 
 
 @admin.register(Notification)
-class NotificationAdmin(FittingListMixin, admin.ModelAdmin):
+class NotificationAdmin(AuditHistoryMixin, FittingListMixin, admin.ModelAdmin):
     """Read-only: the list with its counts, and one notification's statistics."""
 
     list_display = [
