@@ -33,6 +33,7 @@ from apps.alerts.cap.parse import IncomingAlert, cap_parse, signature_error
 from apps.alerts.cap.schema import cap_errors
 from apps.alerts.fetch import FetchError, fetch
 from apps.alerts.models import CapInbound, CapSource, Outcome, SourceKind
+from apps.core.audit.actors import acting_as, import_label
 from apps.core.geo import WGS84
 from apps.core.models import Area, AreaKind, Status, Urgency
 from apps.core.services import content_archive, content_delete
@@ -174,7 +175,8 @@ def cap_document_receive(*, source: CapSource, document: bytes, url: str = "") -
     """Read one CAP document from ``source`` (see the module's docstring); None when these
     bytes were read from this source before (or by a concurrent poll at the same moment)."""
     try:
-        return _receive(source=source, document=document, url=url)
+        with acting_as(import_label(source.name)):
+            return _receive(source=source, document=document, url=url)
     except IntegrityError:  # another poll of the same source recorded it first
         return None
 

@@ -42,6 +42,12 @@ def acting_as(label: str) -> Iterator[None]:
         _actor.reset(token)
 
 
+def import_label(name: str) -> str:
+    """The actor of the changes an import of the source ``name`` makes."""
+    with translation.override("fr"):
+        return gettext("import « %(name)s »") % {"name": name}
+
+
 def _request() -> Any:
     return getattr(HistoricalRecords.context, "request", None)
 

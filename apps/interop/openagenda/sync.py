@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from apps.core.audit.actors import acting_as, import_label
 from apps.core.models import Status
 from apps.core.services import content_archive, content_publish, content_unpublish
 from apps.events.models import Event, Venue
@@ -183,7 +184,7 @@ def agenda_import(*, source: AgendaSource, events: list[Mapped]) -> AgendaReport
     try:
         # One transaction applied whole or not at all: the services' nested atomic blocks need
         # no savepoint (about 15 per event, two round trips each: bench/README.md).
-        with without_savepoints():
+        with without_savepoints(), acting_as(import_label(source.name)):
             return _import(source=source, events=events)
     finally:
         export.importing.reset(token)

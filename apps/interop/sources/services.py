@@ -25,6 +25,7 @@ from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from apps.core.audit.actors import acting_as, import_label
 from apps.core.models import Status
 from apps.core.services import content_archive, content_publish, content_unpublish
 from apps.interop import standards
@@ -184,7 +185,7 @@ def source_import(*, source: Source, records: list[WorksRecord]) -> ImportReport
     report = ImportReport()
     items = {i.external_id: i for i in source.items.select_related("works")}
     seen: set[str] = set()
-    with without_savepoints():
+    with without_savepoints(), acting_as(import_label(source.name)):
         for record in records:
             if record.source_id in seen or record.geometry is None:
                 continue
