@@ -10,6 +10,7 @@ reference data, in the trail of the whole city only).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from django.apps import apps
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry, WKTWriter
 from django.core.exceptions import ValidationError
 from django.db.models import Max, Model, Q, QuerySet
 from django.utils import timezone
@@ -188,7 +189,7 @@ def _value(field: Any, value: Any, row: Any, masked: tuple[str, ...]) -> str:
         shown = count_show(Cell(int(value), counter_key(f"{field.name}:{row.id}", int(value))))
         return str(shown)
     if isinstance(value, GEOSGeometry):
-        return f"{value.geom_type} ({value.num_points} points)"
+        return geometry_text(value)
     if isinstance(value, datetime):
         return timezone.localtime(value).isoformat(timespec="seconds")
     if field.choices:
@@ -198,6 +199,23 @@ def _value(field: Any, value: Any, row: Any, masked: tuple[str, ...]) -> str:
     if field.is_relation:
         return f"#{value}"
     return str(value)
+
+
+#: Geometries up to this many points are written out (WKT); larger ones are summarised.
+WKT_MAX_POINTS = 50
+
+
+def geometry_text(geometry: GEOSGeometry) -> str:
+    """A geometry as a reader of the export can compare: its WKT (1e-6 degrees, ~10 cm) when
+    small, else its type, size and a fingerprint that changes whenever it does."""
+    if geometry.num_points <= WKT_MAX_POINTS:
+        return WKTWriter(precision=6).write(geometry).decode()
+    fingerprint = hashlib.sha256(bytes(geometry.wkb)).hexdigest()[:12]
+    return _("%(kind)s de %(points)d points (empreinte %(fingerprint)s)") % {
+        "kind": geometry.geom_type,
+        "points": geometry.num_points,
+        "fingerprint": fingerprint,
+    }
 
 
 def _label(row: Any) -> str:
