@@ -111,7 +111,9 @@ class AuditExportForm(forms.Form):
     item_id = forms.IntegerField(
         label=gettext_lazy("Numéro du contenu"), required=False, min_value=1, max_value=2**62
     )
-    format = forms.ChoiceField(label=gettext_lazy("Format"), choices=FORMATS, initial="csv")
+    format = forms.ChoiceField(
+        label=gettext_lazy("Format"), choices=FORMATS, initial="csv", required=False
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -179,7 +181,7 @@ class AuditExportAdminMixin:
         form = AuditExportForm(request.GET or None, user=request.user)
         if request.GET and form.is_valid():
             flt = form.cleaned_data["filter"]
-            fmt = form.cleaned_data["format"]
+            fmt = form.cleaned_data["format"] or "csv"
             rows = trail_rows(flt)
             stamp = f"{flt.since:%Y%m%d}-{flt.until:%Y%m%d}"
             if fmt == "json":
