@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.audit.actors import with_user
 from apps.core.models import PublishableContent, Urgency
 from apps.events.selectors import occurrences_starting
 from apps.notifications import audience as audiences
@@ -48,7 +49,7 @@ def _create(
         return None
     try:
         with transaction.atomic():
-            return Notification.objects.create(
+            notification = Notification(
                 key=key,
                 kind=kind,
                 item_type=item_type,
@@ -59,6 +60,8 @@ def _create(
                 exercise=exercise,
                 created_by=user if user is not None and user.is_authenticated else None,
             )
+            with_user(notification, user).save(force_insert=True)
+            return notification
     except IntegrityError:  # a concurrent trigger created it first
         return None
 
@@ -121,6 +124,9 @@ def item_notify(
         tag=tag,
         texts_=body,
         exercise=item.exercise,
+        # Whoever published or changed the item triggered the push (the services record the
+        # staff user on the item for its audit trail; signals pass that same instance).
+        user=getattr(item, "_history_user", None),
     )
     if notification is None:
         return None
