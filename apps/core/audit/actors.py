@@ -86,7 +86,11 @@ def actor_fields(user: Any, organization_id: int | None) -> dict[str, str]:
     """``history_actor`` and ``history_role`` of a row made by ``user`` (or by no one)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return {"history_actor": automaton_label(), "history_role": ""}
-    name = (user.get_full_name() or user.get_username())[:LABEL_LENGTH]
+    # The agent's name is communicable (CADA); a login that is an e-mail address is not.
+    username = user.get_username()
+    with translation.override("fr"):
+        fallback = username if "@" not in username else gettext("agent n° %(id)d") % {"id": user.pk}
+    name = (user.get_full_name() or fallback)[:LABEL_LENGTH]
     return {"history_actor": name, "history_role": staff_role(user, organization_id)[:60]}
 
 
