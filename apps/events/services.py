@@ -148,14 +148,15 @@ def _occurrences_replace(
     for start, occurrence in existing.items():
         if start not in wanted:
             with_user(occurrence, user).delete()
-    changed, added = [], []
+    changed: list[EventOccurrence] = []
+    added: list[EventOccurrence] = []
     for start, (end, origin) in wanted.items():
-        occurrence = existing.get(start)
-        if occurrence is None:
+        found = existing.get(start)
+        if found is None:
             added.append(EventOccurrence(event=event, start_at=start, end_at=end, origin=origin))
-        elif (occurrence.end_at, occurrence.origin) != (end, origin):
-            occurrence.end_at, occurrence.origin = end, origin
-            changed.append(occurrence)
+        elif (found.end_at, found.origin) != (end, origin):
+            found.end_at, found.origin = end, origin
+            changed.append(found)
     if changed:
         bulk_update_with_audit(EventOccurrence, changed, ["end_at", "origin"], user=user)
     if added:

@@ -12,7 +12,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -48,7 +49,7 @@ class AuditHistoryMixin(SimpleHistoryAdmin):
         obj = self.get_queryset(request).filter(pk=object_id).first()
         if obj is not None:
             return obj
-        history = self.model.history.model  # type: ignore[attr-defined]
+        history = self.model.history.model
         last = history.objects.filter(id=object_id).order_by("-history_id").first()
         if last is None:
             raise Http404
@@ -118,14 +119,18 @@ class AuditExportForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["organization"].queryset = Organization.objects.editable_by(user)
-        self.fields["organization"].required = not user.is_superuser
-        self.fields["item_type"].choices = [("", "—")] + [
+        organization = self.fields["organization"]
+        assert isinstance(organization, forms.ModelChoiceField)
+        organization.queryset = Organization.objects.editable_by(user)
+        organization.required = not user.is_superuser
+        item_type = self.fields["item_type"]
+        assert isinstance(item_type, forms.ChoiceField)
+        item_type.choices = [("", "—")] + [
             (code, str(model._meta.verbose_name)) for code, model in content_by_code().items()
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         organization = data.get("organization")
@@ -175,7 +180,7 @@ class AuditExportAdminMixin:
         view = self.admin_site.admin_view(self.audit_export_view)  # type: ignore[attr-defined]
         return [path("audit-export/", view, name="core_audit_export"), *urls]
 
-    def audit_export_view(self, request: HttpRequest) -> HttpResponse:
+    def audit_export_view(self, request: HttpRequest) -> HttpResponseBase:
         if not can_export(request.user):
             raise PermissionDenied
         form = AuditExportForm(request.GET or None, user=request.user)

@@ -166,7 +166,7 @@ def translated_originals(source: type[Model]) -> set[str]:
     except ImportError:  # pragma: no cover - modeltranslation is installed
         return set()
     try:
-        return set(translator.get_options_for_model(source).fields)
+        return set(translator.get_options_for_model(source).fields)  # type: ignore[attr-defined]
     except NotRegistered:
         return set()
 

@@ -375,7 +375,7 @@ def _first_sends_record(notification_ids: set[int], now: datetime) -> None:
     if first:
         with translation.override("fr"):
             reason = gettext("premier envoi")
-        Notification.history.bulk_history_create(  # type: ignore[attr-defined]
+        Notification.history.bulk_history_create(
             first,
             update=True,
             default_date=now,
