@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import ModelDelta
 
 from apps.core.admin.permissions import is_editor, organization_ids
 from apps.core.audit import export
@@ -73,6 +74,12 @@ class AuditHistoryMixin(SimpleHistoryAdmin):
         self.history_visible(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def history_view_title(self, request: HttpRequest, obj: Any) -> str:
+        return _("Historique : %(object)s") % {"object": obj}
+
+    def history_form_view_title(self, request: HttpRequest, obj: Any) -> str:
+        return _("Version enregistrée : %(object)s") % {"object": obj}
+
     def set_history_delta_changes(
         self, request: HttpRequest, historical_records: Any, foreign_keys_are_objs: bool = True
     ) -> None:
@@ -88,9 +95,21 @@ class AuditHistoryMixin(SimpleHistoryAdmin):
                 delta = previous.diff_against(
                     current, excluded_fields=hidden, foreign_keys_are_objs=foreign_keys_are_objs
                 )
+                # An empty text that was NULL before ("None → ") is not a change.
+                changes = [c for c in delta.changes if not _both_empty(c.old, c.new)]
+                delta = ModelDelta(
+                    changes=changes,
+                    changed_fields=[c.field for c in changes],
+                    old_record=delta.old_record,
+                    new_record=delta.new_record,
+                )
                 helper = self.get_historical_record_context_helper(request, previous)
                 previous.history_delta_changes = helper.context_for_delta_changes(delta)
             previous = current
+
+
+def _both_empty(old: Any, new: Any) -> bool:
+    return old in (None, "") and new in (None, "")
 
 
 FORMATS = [("csv", "CSV"), ("json", "JSON")]
@@ -123,6 +142,9 @@ class AuditExportForm(forms.Form):
         assert isinstance(organization, forms.ModelChoiceField)
         organization.queryset = Organization.objects.editable_by(user)
         organization.required = not user.is_superuser
+        mine = organization_ids(user)
+        if not user.is_superuser and len(mine) == 1:
+            organization.initial = next(iter(mine))
         item_type = self.fields["item_type"]
         assert isinstance(item_type, forms.ChoiceField)
         item_type.choices = [("", "—")] + [
