@@ -70,16 +70,25 @@ def automaton_label() -> str:
 def staff_role(user: Any, organization_id: int | None) -> str:
     """The agent's role (communicable under the CADA rules): administrator, or their
     membership role in the organization the row belongs to."""
+    cache: dict[int | None, str] | None = getattr(user, "_audit_roles", None)
+    if cache is None:  # on the user object, so for one request or one task
+        cache = {}
+        user._audit_roles = cache
+    if organization_id in cache:  # one query per user and organization, not per row
+        return cache[organization_id]
     with translation.override("fr"):
         if user.is_superuser:
-            return gettext("administrateur")
-        memberships = Membership.objects.filter(user=user)
-        if organization_id is not None:
-            memberships = memberships.filter(organization_id=organization_id)
-        roles = sorted(
-            {str(Membership.Role(r).label) for r in memberships.values_list("role", flat=True)}
-        )
-        return ", ".join(roles) or gettext("agent")
+            role = gettext("administrateur")
+        else:
+            memberships = Membership.objects.filter(user=user)
+            if organization_id is not None:
+                memberships = memberships.filter(organization_id=organization_id)
+            labels = {
+                str(Membership.Role(r).label) for r in memberships.values_list("role", flat=True)
+            }
+            role = ", ".join(sorted(labels)) or gettext("agent")
+    cache[organization_id] = role
+    return role
 
 
 def actor_fields(user: Any, organization_id: int | None) -> dict[str, str]:
