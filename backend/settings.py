@@ -51,6 +51,8 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "API_THROTTLE_RATES": (dict, {}),
     "API_CACHE_SECONDS": (int, 60),
     "API_FRAGMENT_SECONDS": (int, 7 * 24 * 3600),
+    "RELATED_ITEMS": (int, 4),
+    "RELATED_NEARBY_M": (int, 1500),
     "DB_PLAN_CACHE_MODE": (str, "auto"),
     "API_DIAGNOSTICS": (bool, False),
     "APP_CHECK_REQUIRED": (bool, False),
@@ -364,6 +366,9 @@ API_CACHE_SECONDS: int = env("API_CACHE_SECONDS")
 # Pre-rendered item JSON (apps/core/api/fragments.py) lives this long in CACHE_URL unless read
 # stale earlier (item version, serializer version, taxonomy generation, validity end); 0: off.
 API_FRAGMENT_SECONDS: int = env("API_FRAGMENT_SECONDS")
+# Related items of a detail (apps/core/related.py): how many, and how far "nearby" reaches.
+RELATED_ITEMS: int = max(0, min(env("RELATED_ITEMS"), 10))
+RELATED_NEARBY_M: int = max(0, min(env("RELATED_NEARBY_M"), 20_000))
 # plan_cache_mode of the connections' prepared statements (apps/core/prepared.py): auto,
 # force_generic_plan or force_custom_plan (bench/README.md, "Plans that stay prepared").
 DB_PLAN_CACHE_MODE: str = env("DB_PLAN_CACHE_MODE")
