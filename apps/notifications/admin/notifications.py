@@ -1,4 +1,5 @@
-"""The notifications in the admin: a read-only list and page of statistics, and the test push.
+"""The notifications in the admin: a read-only list and page of statistics (with charts,
+``charts``), and the test push.
 
 The list computes the statistics of the page it shows, in two queries whatever its length
 (``selectors.notification_stats``); every count goes through ``apps.core.disclosure``
@@ -35,6 +36,7 @@ from apps.notifications.admin.access import (
     can_view_notifications,
     visible_notifications,
 )
+from apps.notifications.admin.charts import notification_charts
 from apps.notifications.models import (
     Delivery,
     DeliveryStatus,
@@ -275,6 +277,8 @@ class NotificationAdmin(FittingListMixin, admin.ModelAdmin):
     ) -> Any:
         if obj is not None:
             context["statistics"] = statistics_rows(obj, self._stats(obj))
+            if obj.kind != Kind.TEST:  # one phone the sender chose: nothing to chart
+                context["charts"] = notification_charts(obj, self._stats(obj))
             context["small_count"] = K
             context["base"] = BASE
         return super().render_change_form(request, context, add, change, form_url, obj)
