@@ -37,6 +37,7 @@ from apps.notifications.admin.access import (
     visible_notifications,
 )
 from apps.notifications.admin.charts import notification_charts
+from apps.notifications.admin.dashboard import dashboard_view
 from apps.notifications.models import (
     Delivery,
     DeliveryStatus,
@@ -287,12 +288,20 @@ class NotificationAdmin(FittingListMixin, admin.ModelAdmin):
         opts = self.model._meta
         own = [
             path(
+                "dashboard/",
+                self.admin_site.admin_view(self.dashboard_view),
+                name=f"{opts.app_label}_{opts.model_name}_dashboard",
+            ),
+            path(
                 "test-push/",
                 self.admin_site.admin_view(self.test_push_view),
                 name=f"{opts.app_label}_{opts.model_name}_test_push",
-            )
+            ),
         ]
         return own + super().get_urls()
+
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        return dashboard_view(request, self.admin_site)
 
     def test_push_view(self, request: HttpRequest) -> HttpResponse:
         """Send the test push to the device typed in the form, at once; report the outcome."""
