@@ -20,6 +20,9 @@ COLUMNS_HEIGHT = 180
 #: Room left of the plot for the scale, and under it for the labels.
 MARGIN_LEFT = 48
 MARGIN_BOTTOM = 22
+#: Room above the plot (the top label of the scale) and right of it (the last time label).
+MARGIN_TOP = 10
+MARGIN_RIGHT = 30
 #: A horizontal bar chart: one row per bar.
 ROW_HEIGHT = 22
 BARS_WIDTH = 640
@@ -110,13 +113,18 @@ def columns_chart(
     """A column chart (a time series): one column per ``(label, shown)``, in order. Only every
     ``labels_every``-th label is written under the axis (all of them are in the table)."""
     chart = Chart(
-        chart_id, title, summary, "columns", COLUMNS_WIDTH, COLUMNS_HEIGHT + MARGIN_BOTTOM
+        chart_id,
+        title,
+        summary,
+        "columns",
+        COLUMNS_WIDTH,
+        MARGIN_TOP + COLUMNS_HEIGHT + MARGIN_BOTTOM,
     )
     chart.label_header, chart.value_header = label_header, value_header
     if not bars:
         return chart
     top = _scale([shown for _label, shown in bars])
-    plot_width = COLUMNS_WIDTH - MARGIN_LEFT
+    plot_width = COLUMNS_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     step = plot_width / len(bars)
     gap = min(step * 0.15, 4.0)
     every = labels_every or max(1, math.ceil(len(bars) / 6))
@@ -129,17 +137,18 @@ def columns_chart(
                 text=str(shown),
                 masked=shown.masked,
                 x=round(x, 2),
-                y=round(COLUMNS_HEIGHT - height, 2),
+                y=round(MARGIN_TOP + COLUMNS_HEIGHT - height, 2),
                 width=round(step - gap, 2),
                 height=round(height, 2),
                 label_x=round(x + (step - gap) / 2, 2),
-                label_y=COLUMNS_HEIGHT + 15,
+                label_y=MARGIN_TOP + COLUMNS_HEIGHT + 15,
                 show_label=index % every == 0,
             )
         )
+    fractions = (0.0, 0.5, 1.0) if top % 2 == 0 else (0.0, 1.0)
     chart.ticks = [
-        (round(COLUMNS_HEIGHT * (1 - fraction), 2), _tick_label(round(top * fraction)))
-        for fraction in (0.0, 0.5, 1.0)
+        (round(MARGIN_TOP + COLUMNS_HEIGHT * (1 - f), 2), _tick_label(round(top * f)))
+        for f in fractions
     ]
     return chart
 
@@ -192,6 +201,9 @@ class MapArea:
     masked: bool
     path: str
     fill: str
+    #: Where the name is written: the middle of the area's box.
+    label_x: float = 0.0
+    label_y: float = 0.0
 
 
 @dataclass
@@ -254,9 +266,11 @@ def area_map(
         height = math.ceil(span_y * scale + 2 * MAP_PADDING)
         offset_x = (MAP_WIDTH - span_x * scale) / 2
 
+        def project(lon: float, lat: float) -> tuple[float, float]:
+            return offset_x + (lon - west) * squeeze * scale, MAP_PADDING + (north - lat) * scale
+
         def xy(lon: float, lat: float) -> str:
-            x = offset_x + (lon - west) * squeeze * scale
-            y = MAP_PADDING + (north - lat) * scale
+            x, y = project(lon, lat)
             return f"{x:.1f},{y:.1f}"
 
         top = nice_ceiling(max((s.value or 0 for _n, _o, s in areas), default=0))
@@ -271,7 +285,20 @@ def area_map(
                 for polygon in outline
                 for ring in polygon
             )
-            projected.append(MapArea(name, str(shown), shown.masked, path, _shade(shown, top)))
+            corners = [project(lon, lat) for p in outline for r in p for lon, lat in r]
+            middle_x = (min(c[0] for c in corners) + max(c[0] for c in corners)) / 2
+            middle_y = (min(c[1] for c in corners) + max(c[1] for c in corners)) / 2
+            projected.append(
+                MapArea(
+                    name,
+                    str(shown),
+                    shown.masked,
+                    path,
+                    _shade(shown, top),
+                    round(middle_x, 1),
+                    round(middle_y, 1),
+                )
+            )
     result = AreaMap(
         chart_id,
         title,

@@ -149,6 +149,10 @@ def dashboard_view(request: HttpRequest, admin_site: Any) -> HttpResponse:
     data = form.cleaned_data if form.is_bound else {}
     organization = data.get("organization") or organizations.first()
     weeks = data.get("weeks") or DEFAULT_WEEKS
+    if not form.is_bound:  # show what is shown: the default organisation and weeks
+        form = DashboardForm(
+            initial={"organization": organization, "weeks": weeks}, organizations=organizations
+        )
     dashboard = None
     if organization is not None:
         dashboard = dashboard_charts(organization_weeks(organization.pk, weeks=weeks))
