@@ -5,12 +5,12 @@ a second one moves in); seven devices far away. The attacker reads the real admi
 logged-in staff member — the reach preview of a roadwork over both districts, of two saved
 draft geometries that differ by the house, of a city-wide alert, the residents' statistics,
 and after publication the notification's statistics page (with its map of the reach by
-district) and list (Bellevue's first device
-has a dead token: one failure) — at three moments: before, after the new device, after
-publication. From the numbers rendered in the HTML, and the published mechanism
-(docs/privacy.md: random rounding to 5, masking below 5 and complementary masking by the
-published rule), the attacker keeps every hypothetical population that would have rendered
-exactly these pages, and must not pin any count from 1 to 4.
+district) and list (Bellevue's first device has a dead token: one failure) — at three
+moments: before, after the new device, after publication. From the numbers rendered in the
+HTML, and the published mechanism (docs/privacy.md: random rounding to 5, masking below 5 and
+complementary masking by the published rule), the attacker keeps every hypothetical
+population that would have rendered exactly these pages, and must not pin any count from 1
+to 4.
 
 The pages are modelled once (``scenario``: what each cell counts, the relations of each
 page); the model is checked against the real HTML (the true population must render it), and
