@@ -118,7 +118,10 @@
   function areaStyle(feature, touched) {
     var district = feature.properties.kind === "district";
     if (touched) {
-      return { color: "#b45309", weight: 3, dashArray: null, fill: true, fillColor: "#f59e0b", fillOpacity: 0.25 };
+      // A touched commune is outlined only: filled, it would tint every district in it.
+      return district
+        ? { color: "#b45309", weight: 3, dashArray: null, fill: true, fillColor: "#f59e0b", fillOpacity: 0.3 }
+        : { color: "#b45309", weight: 4, dashArray: null, fill: false };
     }
     return district
       ? { color: "#374151", weight: 2, dashArray: "6 4", fill: true, fillColor: "#6b7280", fillOpacity: 0.04 }
@@ -171,7 +174,7 @@
         var feature = places[index];
         if (!feature) return;
         var lon = feature.geometry.coordinates[0], lat = feature.geometry.coordinates[1];
-        map.setView([lat, lon], feature.properties.kind === "area" ? 15 : 17);
+        map.setView([lat, lon], feature.properties.kind === "area" ? 15 : 17, { animate: false });
         if (marker) marker.remove();
         marker = L.circleMarker([lat, lon], {
           radius: 9, color: "#1d4ed8", weight: 3, fillOpacity: 0.2, interactive: false,
@@ -227,7 +230,8 @@
     var body = element("div", "quartier-map-reach-body", conf.lReachNone);
     panel.appendChild(title);
     panel.appendChild(body);
-    wrapper.parentNode.insertBefore(panel, wrapper.nextSibling);
+    // Inside the widget's block, under the map (beside it, the admin's flex row would squeeze it).
+    wrapper.appendChild(panel);
     var sequence = 0, timer = null;
 
     function render(areas) {
@@ -306,6 +310,9 @@
 
   window.addEventListener("map:init", function (event) {
     var map = event.detail.map;
+    // The page's maps by container id (django-leaflet keeps no globals): for scripts and tests.
+    window.quartierMaps = window.quartierMaps || {};
+    window.quartierMaps[event.detail.id] = map;
     addOverlays(map);
     new SearchControl().addTo(map);
     map.on("map:loadfield", function (loaded) {
