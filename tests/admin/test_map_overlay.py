@@ -221,14 +221,26 @@ def test_map_endpoints_are_for_staff_only(client, territory, url):
     assert Area.objects.count() == 3
 
 
-def test_change_forms_load_the_map_tools_and_name_the_reach_field(superuser_client):
-    works = superuser_client.get(admin_url("works", "add")).content.decode()
-    area = superuser_client.get("/admin/core/area/add/").content.decode()
+@pytest.mark.parametrize(
+    ("url", "reach_fields"),
+    [
+        (admin_url("works", "add"), "id_geometry"),
+        (admin_url("news", "add"), "id_geometry"),
+        (admin_url("events", "add"), "id_geometry"),
+        ("/admin/core/area/add/", ""),
+        ("/admin/events/venue/add/", ""),
+    ],
+)
+def test_change_forms_load_the_map_tools_and_name_the_reach_field(
+    superuser_client, url, reach_fields
+):
+    page = superuser_client.get(url).content.decode()
 
-    for page in (works, area):
-        assert '<script src="/static/admin/quartier/map.js"></script>' in page
-        assert 'data-areas-url="/admin/map/areas.geojson"' in page
-        assert 'data-geocode-url="/admin/geocode/"' in page
-        assert 'data-l-search="Chercher une rue, une adresse…"' in page
-    assert 'data-reach-fields="id_geometry"' in works
-    assert 'data-reach-fields=""' in area
+    assert '<script src="/static/admin/quartier/map.js"></script>' in page
+    assert 'data-areas-url="/admin/map/areas.geojson"' in page
+    assert 'data-streets-url="/admin/map/streets.geojson"' in page
+    assert 'data-reach-url="/admin/map/reach/"' in page
+    assert 'data-geocode-url="/admin/geocode/"' in page
+    assert 'data-l-search="Chercher une rue, une adresse…"' in page
+    # The item's own map only (not a roadwork's detour, an area's outline, a venue's point).
+    assert f'data-reach-fields="{reach_fields}"' in page
