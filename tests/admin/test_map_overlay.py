@@ -11,6 +11,7 @@ from django.contrib.gis.geos import GEOSGeometry, LineString, MultiLineString
 from apps.core.admin.maps import REACH_MAX_BYTES
 from apps.core.models import Area, AreaKind
 from apps.core.services import content_areas_refresh
+from apps.interop.geocoding import views as geocoding_views
 from apps.interop.geocoding.services import street_save
 from tests.admin.conftest import admin_url
 from tests.factories import CENTRE_LAT, CENTRE_LON, AreaFactory, WorksFactory, square
@@ -114,6 +115,27 @@ def test_map_streets_are_lines_with_names(editor_client):
         "type": "LineString",  # simplified: a one-line MultiLineString is its line
         "coordinates": [[CENTRE_LON - D, CENTRE_LAT], [CENTRE_LON + D, CENTRE_LAT]],
     }
+
+
+def test_map_streets_stop_at_the_cap_and_say_so(
+    editor_client, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(geocoding_views, "OVERLAY_STREETS_MAX", 2)
+    for index, name in enumerate(["rue Pasteur", "avenue Jean-Jaurès", "rue Voltaire"]):
+        lat = CENTRE_LAT + index * D / 4
+        line = LineString((CENTRE_LON - D, lat), (CENTRE_LON + D, lat))
+        street_save(name=name, geometry=MultiLineString(line, srid=4326), city="Lyonnay")
+    editor_client.get("/admin/")  # the session is warm
+
+    # Session, user, second factor, the version, then the streets (the cap + 1).
+    with django_assert_num_queries(5):
+        body = editor_client.get(STREETS).json()
+
+    assert body["truncated"] is True
+    assert [f["properties"]["name"] for f in body["features"]] == [
+        "avenue Jean-Jaurès",
+        "rue Pasteur",
+    ]
 
 
 def test_map_reach_lists_the_districts_a_line_crosses(editor_client, territory):
