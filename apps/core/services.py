@@ -41,6 +41,7 @@ from apps.core.models import (
 )
 from apps.core.models.api_keys import generate_api_key, hash_api_key
 from apps.core.registry import content_models
+from apps.core.selectors import area_list_touching
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def content_areas_refresh(*, item: PublishableContent) -> list[Area]:
     """Set ``item.areas`` to the areas its geometry intersects (none for city-wide items)."""
     areas: list[Area] = []
     if item.geometry is not None:
-        areas = list(Area.objects.filter(geometry__intersects=item.geometry))
+        areas = list(area_list_touching(geometry=item.geometry))
     item.areas.set(areas)
     return areas
 
