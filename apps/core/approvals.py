@@ -42,7 +42,8 @@ def _decidable(request: ApprovalRequest, user: Any) -> ApprovalRequest:
     if locked.requested_by_id == user.pk:
         raise PermissionDenied(
             _(
-                "Vous ne pouvez pas valider votre propre demande : une seconde personne doit le faire."
+                "Vous ne pouvez pas décider de votre propre demande : une seconde personne "
+                "doit le faire."
             )
         )
     return locked
