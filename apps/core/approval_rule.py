@@ -39,6 +39,7 @@ from apps.core.models import (
     PublishableContent,
     Urgency,
 )
+from apps.core.registry import content_models
 
 logger = logging.getLogger(__name__)
 
@@ -118,8 +119,6 @@ def validators_to_tell(*, request: ApprovalRequest, besides: Any) -> list[str]:
 
 def item_admin_link(request: ApprovalRequest) -> str:
     """The absolute address of the item's change form in the admin."""
-    from apps.core.registry import content_models
-
     model = content_models().get(request.item_type)
     if model is None:
         return settings.SITE_URL
