@@ -70,6 +70,9 @@ SCHEMA: dict[str, tuple[type, object]] = {
     # Web apps on other origins that may call the API from a browser (django-cors-headers).
     "CORS_ALLOWED_ORIGINS": (list, []),
     "STAFF_LOGIN_FAILURE_LIMIT": (int, 5),
+    # Staff e-mails (approval requests and decisions): django-environ's URL form.
+    "EMAIL_URL": (str, "smtp://localhost:25"),
+    "DEFAULT_FROM_EMAIL": (str, "quartier@localhost"),
     "STAFF_LOGIN_COOLOFF_MINUTES": (int, 15),
     "STAFF_SESSION_MAX_AGE_S": (int, 10 * 3600),
     "STAFF_SESSION_IDLE_S": (int, 30 * 60),
@@ -614,6 +617,10 @@ AXES_CLIENT_IP_CALLABLE = "apps.core.admin.staff.staff_client_ip"
 AXES_LOCKOUT_TEMPLATE = "admin/quartier/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 OTP_TOTP_ISSUER = "Quartier"
+# Staff e-mails: validators hear of approval requests, requesters of decisions
+# (apps/core/approval_rule.py); a mail server down is logged, the admin list is the reference.
+globals().update(env.email_url("EMAIL_URL"))
+DEFAULT_FROM_EMAIL: str = env("DEFAULT_FROM_EMAIL")
 # Staff sessions: at most STAFF_SESSION_MAX_AGE_S after sign-in, STAFF_SESSION_IDLE_S idle.
 STAFF_SESSION_MAX_AGE_S: int = env("STAFF_SESSION_MAX_AGE_S")
 STAFF_SESSION_IDLE_S: int = env("STAFF_SESSION_IDLE_S")
