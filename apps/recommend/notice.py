@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,8 +25,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from apps.recommend.engine.features import FEATURE_NAMES, POPULARITY_REFERENCE, ROUTE_SCALE_M
-from apps.recommend.engine.ranking import STAGE1_WEIGHTS, ModelRanker, RankConfig
-from apps.recommend.online.feed_service import serving_ranker
+from apps.recommend.engine.ranking import STAGE1_WEIGHTS, ModelRanker, RankConfig, Ranker
 from apps.recommend.store import ModelStore
 
 #: What each feature measures, for residents (msgids of the catalogues). A test checks that
@@ -196,6 +197,18 @@ def _feature_line(name: str, stage1: float, model: float | None) -> FeatureLine:
     return FeatureLine(name, text["fr"], text["en"], stage1, model)
 
 
+@cache
+def _store(directory: str) -> ModelStore:
+    return ModelStore(Path(directory))
+
+
+def serving_ranker() -> Ranker:
+    """The ranker the feed serves now: the same store rules on the same directory as
+    ``feed_service.serving_ranker`` (not imported: the feed's module imports the selectors that
+    expose this notice), cached the same way until ``LATEST`` changes."""
+    return _store(str(settings.RECOMMENDER_MODEL_DIR)).current()
+
+
 def ranking_notice() -> RankingNotice:
     """The notice of the ranker the feed serves now (read from the model directory)."""
     ranker = serving_ranker()
@@ -205,7 +218,7 @@ def ranking_notice() -> RankingNotice:
     weights: list[float | None] = [None] * len(FEATURE_NAMES)
     weights_kind = ""
     if isinstance(ranker, ModelRanker):
-        metadata = ModelStore(settings.RECOMMENDER_MODEL_DIR).metadata(ranker.version) or {}
+        metadata = _store(str(settings.RECOMMENDER_MODEL_DIR)).metadata(ranker.version) or {}
         weights_kind, weights = model_weights(ranker)
         model = {
             "version": ranker.version,
