@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
@@ -24,13 +25,14 @@ def ranking_notice_page(request: HttpRequest) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     notice = ranking_notice()
+    trained_at = (notice.model or {}).get("trained_at")
     with translation.override(language):
         return render(
             request,
             "site/ranking_notice.html",
             {
                 "notice": notice,
-                "json": notice.as_json(),
+                "trained_at": parse_datetime(trained_at) if trained_at else None,
                 "language": language,
                 "other_language": "en" if language == "fr" else "fr",
             },
