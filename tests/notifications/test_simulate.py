@@ -5,18 +5,20 @@ pushes the real pipeline delivered; it stores nothing and rejects bad settings w
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pytest
 import time_machine
+from django.contrib.gis.geos import LineString
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.core.models import Urgency
-from apps.core.services import content_publish
+from apps.core.services import content_publish, content_save
 from apps.notifications import services, simulation
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification
 from apps.residents.models import CategoryFollow, Device, Place
-from tests.factories import WorksFactory, square
+from tests.factories import CENTRE_LAT, CENTRE_LON, WorksFactory, square
 from tests.notifications.helpers import FAR, NEAR, phone, phone_resident
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("log_backend")]
@@ -49,7 +51,7 @@ def week(run, mobility):
         quiet_hours_end=time(7, 0),
     )
     phone(at=FAR, follows=[mobility])  # another resident, elsewhere
-    works = {}
+    works: dict[str, Any] = {}
 
     def publish(name, **fields):
         fields.setdefault("title_fr", name)
@@ -69,6 +71,17 @@ def week(run, mobility):
     with time_machine.travel(datetime(2026, 12, 3, 21, 30, tzinfo=UTC), tick=False):
         publish("Chantier de nuit", urgency=Urgency.IMPORTANT)
     with time_machine.travel(datetime(2026, 12, 4, 6, 0, tzinfo=UTC), tick=False):
+        run(services.deliveries_sweep)
+    # Friday: "Chantier 0" moves a little: an update, over the spent weekly budget (digest)
+    with time_machine.travel(datetime(2026, 12, 4, 10, 0, tzinfo=UTC), tick=False):
+        item = works["Chantier 0"]
+        item.refresh_from_db()
+        item.geometry = LineString(
+            (CENTRE_LON, CENTRE_LAT), (CENTRE_LON + 0.001, CENTRE_LAT), srid=4326
+        )
+        run(content_save, item=item)
+    assert Notification.objects.filter(kind=Kind.UPDATE).count() == 1
+    with time_machine.travel(datetime(2026, 12, 4, 17, 30, tzinfo=UTC), tick=False):
         run(services.deliveries_sweep)
     return resident, works
 
@@ -116,9 +129,12 @@ def test_unchanged_settings_find_exactly_the_real_deliveries(week):
     assert _simulated(body) == real_items
     assert [datetime.fromisoformat(d["sent_at"]) for d in body["digests"]] == real_digests
     sent = Delivery.objects.filter(device=resident.device, status=DeliveryStatus.SENT)
-    assert body["pushes"] == sent.count() == 5  # 2 information, 2 important, 1 digest
-    # the scenario exercised each rule: a budget digest, a push held by the quiet hours
-    assert sorted(v[0] for v in real_items.values()) == ["digest", "push", "push", "push", "push"]
+    assert body["pushes"] == sent.count() == 6  # 2 information, 2 important, 2 digests
+    # the scenario exercised each rule: budget digests, a push held by the quiet hours, an
+    # update
+    assert sorted(v[0] for v in real_items.values()) == ["digest"] * 2 + ["push"] * 4
+    update = Notification.objects.get(kind=Kind.UPDATE)
+    assert real_items[update.pk] == ("digest", None)
     night = Notification.objects.get(item_id=works["Chantier de nuit"].pk, kind=Kind.NEW)
     assert real_items[night.pk] == ("push", datetime(2026, 12, 4, 6, 0, tzinfo=UTC))
     assert body["considered"] == Notification.objects.filter(kind__in=ITEM_KINDS).count()
@@ -147,7 +163,7 @@ def test_candidate_settings_change_the_answer(week, mobility):
     silent = _simulate(resident, {"notifications_enabled": False}).json()
 
     assert {i["delivered_as"] for i in generous["items"]} == {"push"}
-    assert generous["pushes"] == 5  # the digest's item now comes as a push
+    assert generous["pushes"] == 6  # the digests' items now come as pushes
     night = _simulated(no_quiet)[ids["Chantier de nuit"]]
     assert night == ("push", datetime(2026, 12, 3, 21, 30, tzinfo=UTC))
     # far away: the city-wide important item and the far works ("Ailleurs" has no follow
@@ -275,3 +291,21 @@ def test_the_simulator_is_in_the_openapi_schema():
     assert operation["operationId"] == "me_simulate"
     assert "SimulateInputRequest" in schema["components"]["schemas"]
     assert "Simulation" in schema["components"]["schemas"]
+
+
+def test_the_query_count_does_not_grow_with_the_week(
+    week, run, mobility, django_assert_num_queries
+):
+    """One query per item type present, whatever the number of notifications replayed."""
+    resident, _works = week
+    with time_machine.travel(ASKED, tick=False):
+        resident.client.get("/api/v1/me/")  # the device is seen: last_seen_at is not written
+        with django_assert_num_queries(9):
+            first = resident.client.post(API, {}, format="json")
+        for n in range(5):
+            run(
+                content_publish, item=WorksFactory(category=mobility, notify=True, title_fr=f"+{n}")
+            )
+        with django_assert_num_queries(9):
+            second = resident.client.post(API, {}, format="json")
+    assert second.json()["considered"] == first.json()["considered"] + 5
