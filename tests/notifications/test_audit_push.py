@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from apps.core.audit.trail import TrailFilter, trail_rows
+from apps.core.models import Membership
 from apps.core.services import content_publish
 from apps.notifications.models import Kind, Notification
 from tests.factories import CategoryFactory, WorksFactory
@@ -18,11 +19,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("log_backend")]
 
 
 def test_a_push_sent_is_recorded_with_its_trigger_item_and_send_time(
-    city_editor, django_capture_on_commit_callbacks
+    city, city_editor, django_capture_on_commit_callbacks
 ):
+    # A validator publishes without a second person (apps.core.approval_rule).
+    Membership.objects.filter(user=city_editor).update(role=Membership.Role.VALIDATOR)
     mobility = CategoryFactory(slug="mobilite")
     phone(follows=[mobility])
-    works = WorksFactory(category=mobility, notify=True)
+    works = WorksFactory(organization=city, category=mobility, notify=True)
 
     with django_capture_on_commit_callbacks(execute=True):
         content_publish(item=works, user=city_editor)

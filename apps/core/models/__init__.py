@@ -1,12 +1,16 @@
-"""Core models: organizations, areas, categories, the content base and sync tombstones."""
+"""Core models: organizations, areas, categories, the content base, approvals, sync tombstones."""
 
 from .api_keys import OrganizationApiKey
+from .approvals import ApprovalAction, ApprovalRequest, ApprovalState
 from .content import ContentQuerySet, PublishableContent, Status, Urgency
 from .history import AuditedHistory, audited, audited_translated
 from .sync import Tombstone
 from .taxonomy import Area, AreaKind, Category, Membership, Organization
 
 __all__ = [
+    "ApprovalAction",
+    "ApprovalRequest",
+    "ApprovalState",
     "Area",
     "AreaKind",
     "AuditedHistory",

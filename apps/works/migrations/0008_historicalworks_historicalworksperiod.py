@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_historicalarea_historicalcategory_and_more'),
+        ('core', '0004_approval_roles'),
         ('works', '0007_db_defaults'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
