@@ -172,6 +172,8 @@ export interface paths {
          *     - **Device without consent**: the non-personalised feed; nothing is recorded.
          *
          *     Active alerts about the caller come first. Expired or finished items never appear. Pages come from a snapshot taken by the first request: follow `next` (valid 30 minutes) to scroll without duplicates or gaps; request without `cursor` to refresh. An expired or altered cursor is a 400.
+         *
+         *     On a small share of personal feeds (online evaluation) each item also carries `ranker`, an opaque token: send it back as `ranker` with that item's interactions.
          */
         get: operations["feed"];
         put?: never;
@@ -1524,6 +1526,8 @@ export interface components {
             readonly score: number;
             /** @description Why it is shown (0 to 2, true facts only). */
             readonly reasons: components["schemas"]["FeedReason"][];
+            /** @description Only on an interleaved feed (online evaluation): an opaque token to send back as `ranker` with this item's interactions. */
+            ranker?: string;
         };
         FeedItem: components["schemas"]["NewsFeedItem"] | components["schemas"]["WorksFeedItem"] | components["schemas"]["EventsFeedItem"];
         FeedPage: {
@@ -1673,6 +1677,8 @@ export interface components {
              * @description A UUID the app gives each event: a retried batch is stored once.
              */
             event_id: string;
+            /** @description The item's `ranker` token, when the feed gave one (online evaluation); send it unchanged. */
+            ranker?: string;
         };
         /** @description What a device follows, by slug (``GET`` and ``PUT /me/interests/``). */
         Interests: {
@@ -1837,6 +1843,8 @@ export interface components {
             readonly score: number;
             /** @description Why it is shown (0 to 2, true facts only). */
             readonly reasons: components["schemas"]["FeedReason"][];
+            /** @description Only on an interleaved feed (online evaluation): an opaque token to send back as `ranker` with this item's interactions. */
+            ranker?: string;
         };
         NewsLink: {
             title: string;
@@ -2898,6 +2906,8 @@ export interface components {
             readonly score: number;
             /** @description Why it is shown (0 to 2, true facts only). */
             readonly reasons: components["schemas"]["FeedReason"][];
+            /** @description Only on an interleaved feed (online evaluation): an opaque token to send back as `ranker` with this item's interactions. */
+            ranker?: string;
         };
         /** @description Roadworks in lists and feeds: dates, lifecycle status, traffic state, impacted modes. */
         WorksListItem: {

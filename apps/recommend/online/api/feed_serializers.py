@@ -107,8 +107,8 @@ def feed_item_serializer(type_code: str) -> type[serializers.Serializer]:
             "reasons": FeedReasonSerializer(
                 many=True, read_only=True, help_text="Why it is shown (0 to 2, true facts only)."
             ),
+            # Not read-only: the schema would then list it as required; the item is output only.
             "ranker": serializers.CharField(
-                read_only=True,
                 required=False,
                 help_text="Only on an interleaved feed (online evaluation): an opaque token to "
                 "send back as `ranker` with this item's interactions.",
