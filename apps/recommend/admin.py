@@ -59,17 +59,17 @@ class OnlineComparisonAdmin(ReadOnlyAdmin):
         "ranker",
         "reference",
         "impressions",
-        "wins",
-        "losses",
-        "ties",
+        "outcomes",
         "win_rate",
         "interval",
-        "p_value",
         "verdict",
     ]
-    list_filter = ["ranker", "reference"]
     date_hierarchy = "day"
     list_per_page = 60
+
+    @admin.display(description=_("victoires / défaites / égalités"))
+    def outcomes(self, obj: OnlineComparison) -> str:
+        return f"{obj.wins} / {obj.losses} / {obj.ties}"
 
     @admin.display(description=_("part de victoires"))
     def win_rate(self, obj: OnlineComparison) -> str:
