@@ -85,6 +85,26 @@ def test_online_evaluation_counters_pick_the_better_ranker(store, settings):
     assert (day2.wins, day2.losses, day2.ties) == (day.wins, day.losses, day.ties)
 
 
+def test_rankers_of_equal_quality_are_not_told_apart(store, settings):
+    """An A/A test: two models that rank alike. Clicks fall to either team by the coin of the
+    draft, so the counters see no difference (a false alarm has probability 0.1 % here) and
+    nothing is rolled back."""
+    settings.FEED_INTERLEAVING_REFERENCE = "previous"
+    settings.ONLINE_EVAL_ALPHA = 0.001
+    first = deploy(store, nearer_is_better=True, minute=1)
+    second = deploy(store, nearer_is_better=True, minute=2)
+    people, where = simulated_city(residents=16, items=60, seed=9)
+    simulate(people, where, sessions=5, seed=10)
+    online_evaluation_daily(today=tomorrow())
+
+    [result] = online_result()
+    assert (result.ranker, result.reference) == (second, first)
+    assert result.comparison.decided >= 20
+    assert result.comparison.verdict != WORSE and result.comparison.verdict != BETTER
+    assert result.comparison.ci_low < 0.5 < result.comparison.ci_high
+    assert not RankerRollback.objects.exists() and store.latest_version() == second
+
+
 def test_a_deliberately_worse_model_is_rolled_back_and_the_staff_told(store, settings):
     settings.FEED_INTERLEAVING_REFERENCE = "nearest"
     admin = UserFactory(username="admin", is_superuser=True, email="admin@ville.example")
