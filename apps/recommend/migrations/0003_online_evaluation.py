@@ -4,73 +4,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recommend', '0002_item_popularity'),
-        ('residents', '0004_drillenrolment'),
+        ("recommend", "0002_item_popularity"),
+        ("residents", "0004_drillenrolment"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OnlineComparison',
+            name="OnlineComparison",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='jour')),
-                ('ranker', models.CharField(max_length=40, verbose_name='classement servi')),
-                ('reference', models.CharField(max_length=40, verbose_name='référence')),
-                ('wins', models.PositiveIntegerField(db_default=0, default=0, verbose_name='victoires')),
-                ('losses', models.PositiveIntegerField(db_default=0, default=0, verbose_name='défaites')),
-                ('ties', models.PositiveIntegerField(db_default=0, default=0, verbose_name='égalités')),
-                ('impressions', models.PositiveIntegerField(db_default=0, default=0, verbose_name='requêtes entrelacées')),
-                ('counted_at', models.DateTimeField(verbose_name='compté le')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="jour")),
+                ("ranker", models.CharField(max_length=40, verbose_name="classement servi")),
+                ("reference", models.CharField(max_length=40, verbose_name="référence")),
+                (
+                    "wins",
+                    models.PositiveIntegerField(db_default=0, default=0, verbose_name="victoires"),
+                ),
+                (
+                    "losses",
+                    models.PositiveIntegerField(db_default=0, default=0, verbose_name="défaites"),
+                ),
+                (
+                    "ties",
+                    models.PositiveIntegerField(db_default=0, default=0, verbose_name="égalités"),
+                ),
+                (
+                    "impressions",
+                    models.PositiveIntegerField(
+                        db_default=0, default=0, verbose_name="requêtes entrelacées"
+                    ),
+                ),
+                ("counted_at", models.DateTimeField(verbose_name="compté le")),
             ],
             options={
-                'verbose_name': 'évaluation en ligne (jour)',
-                'verbose_name_plural': 'évaluation en ligne',
-                'ordering': ['-day', 'ranker', 'reference'],
+                "verbose_name": "évaluation en ligne (jour)",
+                "verbose_name_plural": "évaluation en ligne",
+                "ordering": ["-day", "ranker", "reference"],
             },
         ),
         migrations.CreateModel(
-            name='RankerRollback',
+            name="RankerRollback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='le')),
-                ('version', models.CharField(max_length=40, verbose_name='modèle retiré')),
-                ('reference', models.CharField(max_length=40, verbose_name='comparé à')),
-                ('restored', models.CharField(max_length=40, verbose_name='classement servi désormais')),
-                ('wins', models.PositiveIntegerField(verbose_name='victoires')),
-                ('losses', models.PositiveIntegerField(verbose_name='défaites')),
-                ('ties', models.PositiveIntegerField(verbose_name='égalités')),
-                ('p_value', models.FloatField(verbose_name='p-valeur')),
-                ('reason', models.TextField(verbose_name='motif')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="le")),
+                ("version", models.CharField(max_length=40, verbose_name="modèle retiré")),
+                ("reference", models.CharField(max_length=40, verbose_name="comparé à")),
+                (
+                    "restored",
+                    models.CharField(max_length=40, verbose_name="classement servi désormais"),
+                ),
+                ("wins", models.PositiveIntegerField(verbose_name="victoires")),
+                ("losses", models.PositiveIntegerField(verbose_name="défaites")),
+                ("ties", models.PositiveIntegerField(verbose_name="égalités")),
+                ("p_value", models.FloatField(verbose_name="p-valeur")),
+                ("reason", models.TextField(verbose_name="motif")),
             ],
             options={
-                'verbose_name': "retour arrière d'un modèle",
-                'verbose_name_plural': 'retours arrière de modèles',
-                'ordering': ['-at'],
+                "verbose_name": "retour arrière d'un modèle",
+                "verbose_name_plural": "retours arrière de modèles",
+                "ordering": ["-at"],
             },
         ),
         migrations.AddField(
-            model_name='interaction',
-            name='interleave_pair',
+            model_name="interaction",
+            name="interleave_pair",
             field=models.CharField(blank=True, max_length=100, null=True),
         ),
         migrations.AddField(
-            model_name='interaction',
-            name='interleave_request',
+            model_name="interaction",
+            name="interleave_request",
             field=models.CharField(blank=True, max_length=24, null=True),
         ),
         migrations.AddField(
-            model_name='interaction',
-            name='interleave_team',
+            model_name="interaction",
+            name="interleave_team",
             field=models.PositiveSmallIntegerField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(condition=models.Q(('interleave_request__isnull', False)), fields=['at'], name='interaction_interleaved_at'),
+            model_name="interaction",
+            index=models.Index(
+                condition=models.Q(("interleave_request__isnull", False)),
+                fields=["at"],
+                name="interaction_interleaved_at",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='onlinecomparison',
-            constraint=models.UniqueConstraint(fields=('day', 'ranker', 'reference'), name='online_comparison_day_pair'),
+            model_name="onlinecomparison",
+            constraint=models.UniqueConstraint(
+                fields=("day", "ranker", "reference"), name="online_comparison_day_pair"
+            ),
         ),
     ]
