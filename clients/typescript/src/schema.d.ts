@@ -136,6 +136,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/{id}/related/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Related items
+         * @description Up to 4 public items related to this one (any type): nearby, same organiser, similar text, each with `reasons`. Never an expired, finished or unpublished item, never the item itself. 404 when the item is not public.
+         */
+        get: operations["events_related_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events/ical/": {
         parameters: {
             query?: never;
@@ -680,6 +700,26 @@ export interface paths {
         patch: operations["news_partial_update"];
         trace?: never;
     };
+    "/api/v1/news/{id}/related/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Related items
+         * @description Up to 4 public items related to this one (any type): nearby, same organiser, similar text, each with `reasons`. Never an expired, finished or unpublished item, never the item itself. 404 when the item is not public.
+         */
+        get: operations["news_related_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/opens/": {
         parameters: {
             query?: never;
@@ -832,6 +872,26 @@ export interface paths {
         patch: operations["works_partial_update"];
         trace?: never;
     };
+    "/api/v1/works/{id}/related/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Related items
+         * @description Up to 4 public items related to this one (any type): nearby, same organiser, similar text, each with `reasons`. Never an expired, finished or unpublished item, never the item itself. 404 when the item is not public.
+         */
+        get: operations["works_related_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -940,23 +1000,6 @@ export interface components {
             /** @description Material Symbols icon name. */
             icon?: string;
         };
-        /**
-         * @description * `urgent` - urgent
-         *     * `near_place` - near_place
-         *     * `near_you` - near_you
-         *     * `on_route` - on_route
-         *     * `follows_category` - follows_category
-         *     * `follows_area` - follows_area
-         *     * `follows_organization` - follows_organization
-         *     * `your_interests` - your_interests
-         *     * `starts_soon` - starts_soon
-         *     * `active_works` - active_works
-         *     * `popular` - popular
-         *     * `recent` - recent
-         *     * `city_wide` - city_wide
-         * @enum {string}
-         */
-        CodeEnum: "urgent" | "near_place" | "near_you" | "on_route" | "follows_category" | "follows_area" | "follows_organization" | "your_interests" | "starts_soon" | "active_works" | "popular" | "recent" | "city_wide";
         /**
          * @description * `feed` - feed
          *     * `push` - push
@@ -1529,6 +1572,79 @@ export interface components {
             /** @description Only on an interleaved feed (online evaluation): an opaque token to send back as `ranker` with this item's interactions. */
             ranker?: string;
         };
+        /** @description A related events item: its list fields and why it is related. */
+        EventsRelatedItem: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "events";
+            readonly id: number;
+            readonly title: string;
+            readonly summary: string;
+            readonly geometry: components["schemas"]["GeoJSONGeometry"] | null;
+            readonly category: components["schemas"]["CategoryRef"];
+            readonly organization: components["schemas"]["OrganizationRef"];
+            readonly urgency: components["schemas"]["UrgencyEnum"];
+            /**
+             * Publish on
+             * Format: date-time
+             */
+            publish_at?: string | null;
+            /**
+             * Updated on
+             * Format: date-time
+             */
+            readonly updated_at: string;
+            readonly image: components["schemas"]["ItemImage"] | null;
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
+            readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
+            /** @description Metres from `near` to the nearest point of the item (only with `near`). */
+            readonly distance_m?: number;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start_at: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end_at: string;
+            /**
+             * Start time known
+             * @description Otherwise, all day.
+             */
+            has_start_time?: boolean;
+            /** End time known */
+            has_end_time?: boolean;
+            /**
+             * Format: date-time
+             * @description Start of the next occurrence not yet ended.
+             */
+            readonly next_start_at: string | null;
+            /** Format: date-time */
+            readonly next_end_at: string | null;
+            readonly is_recurring: boolean;
+            readonly venue: components["schemas"]["VenueRef"] | null;
+            /** State */
+            event_status?: components["schemas"]["EventStatusEnum"];
+            /** Free */
+            is_free?: boolean;
+            audience?: components["schemas"]["AudienceEnum"];
+            /** Attendance */
+            attendance_mode?: components["schemas"]["AttendanceModeEnum"];
+            /** @description Why it is related (1 or 2). */
+            readonly reasons: components["schemas"]["RelatedReason"][];
+        };
         FeedItem: components["schemas"]["NewsFeedItem"] | components["schemas"]["WorksFeedItem"] | components["schemas"]["EventsFeedItem"];
         FeedPage: {
             /**
@@ -1563,10 +1679,27 @@ export interface components {
              *     * `recent` - recent
              *     * `city_wide` - city_wide
              */
-            code: components["schemas"]["CodeEnum"];
+            code: components["schemas"]["FeedReasonCodeEnum"];
             /** @description In the request's language: '350 m from Home'. */
             text: string;
         };
+        /**
+         * @description * `urgent` - urgent
+         *     * `near_place` - near_place
+         *     * `near_you` - near_you
+         *     * `on_route` - on_route
+         *     * `follows_category` - follows_category
+         *     * `follows_area` - follows_area
+         *     * `follows_organization` - follows_organization
+         *     * `your_interests` - your_interests
+         *     * `starts_soon` - starts_soon
+         *     * `active_works` - active_works
+         *     * `popular` - popular
+         *     * `recent` - recent
+         *     * `city_wide` - city_wide
+         * @enum {string}
+         */
+        FeedReasonCodeEnum: "urgent" | "near_place" | "near_you" | "on_route" | "follows_category" | "follows_area" | "follows_organization" | "your_interests" | "starts_soon" | "active_works" | "popular" | "recent" | "city_wide";
         /**
          * @description A GeoJSON geometry (RFC 7946) in WGS 84 longitude/latitude, without `crs`.
          * @example {
@@ -1899,6 +2032,46 @@ export interface components {
             readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
+        };
+        /** @description A related news item: its list fields and why it is related. */
+        NewsRelatedItem: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "news";
+            readonly id: number;
+            readonly title: string;
+            readonly summary: string;
+            readonly geometry: components["schemas"]["GeoJSONGeometry"] | null;
+            readonly category: components["schemas"]["CategoryRef"];
+            readonly organization: components["schemas"]["OrganizationRef"];
+            readonly urgency: components["schemas"]["UrgencyEnum"];
+            /**
+             * Publish on
+             * Format: date-time
+             */
+            publish_at?: string | null;
+            /**
+             * Updated on
+             * Format: date-time
+             */
+            readonly updated_at: string;
+            readonly image: components["schemas"]["ItemImage"] | null;
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
+            readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
+            /** @description Metres from `near` to the nearest point of the item (only with `near`). */
+            readonly distance_m?: number;
+            /** @description Why it is related (1 or 2). */
+            readonly reasons: components["schemas"]["RelatedReason"][];
         };
         /** @description Publishing body of a news article: the shared fields plus ``links`` (replaced whole). */
         NewsWrite: {
@@ -2587,6 +2760,29 @@ export interface components {
             required: boolean;
             url: string;
         };
+        RelatedItem: components["schemas"]["NewsRelatedItem"] | components["schemas"]["WorksRelatedItem"] | components["schemas"]["EventsRelatedItem"];
+        RelatedItems: {
+            results: components["schemas"]["RelatedItem"][];
+        };
+        RelatedReason: {
+            /**
+             * @description `nearby`, `same_organization` or `similar_text`.
+             *
+             *     * `nearby` - nearby
+             *     * `same_organization` - same_organization
+             *     * `similar_text` - similar_text
+             */
+            code: components["schemas"]["RelatedReasonCodeEnum"];
+            /** @description In the request's language: '300 m away'. */
+            text: string;
+        };
+        /**
+         * @description * `nearby` - nearby
+         *     * `same_organization` - same_organization
+         *     * `similar_text` - similar_text
+         * @enum {string}
+         */
+        RelatedReasonCodeEnum: "nearby" | "same_organization" | "similar_text";
         /** @description An item that left the public set: drop it from your copy. */
         RemovedItem: {
             readonly type: components["schemas"]["ItemTypeEnum"];
@@ -3011,6 +3207,67 @@ export interface components {
              * Format: time
              */
             daily_end_time?: string | null;
+        };
+        /** @description A related works item: its list fields and why it is related. */
+        WorksRelatedItem: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "works";
+            readonly id: number;
+            readonly title: string;
+            readonly summary: string;
+            readonly geometry: components["schemas"]["GeoJSONGeometry"] | null;
+            readonly category: components["schemas"]["CategoryRef"];
+            readonly organization: components["schemas"]["OrganizationRef"];
+            readonly urgency: components["schemas"]["UrgencyEnum"];
+            /**
+             * Publish on
+             * Format: date-time
+             */
+            publish_at?: string | null;
+            /**
+             * Updated on
+             * Format: date-time
+             */
+            readonly updated_at: string;
+            readonly image: components["schemas"]["ItemImage"] | null;
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
+            readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
+            /** @description Metres from `near` to the nearest point of the item (only with `near`). */
+            readonly distance_m?: number;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start_at: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end_at: string;
+            /** Roadworks state */
+            work_status?: components["schemas"]["WorkStatusEnum"];
+            /** Kind of works */
+            work_type?: components["schemas"]["WorkTypeEnum"];
+            /** Disruption */
+            severity?: components["schemas"]["SeverityEnum"];
+            /** Traffic */
+            road_state?: components["schemas"]["RoadStateEnum"];
+            readonly impacts: components["schemas"]["ImpactsEnum"][];
+            /** Night works */
+            night_work?: boolean;
+            /** @description Why it is related (1 or 2). */
+            readonly reasons: components["schemas"]["RelatedReason"][];
         };
         /** @description Publishing body of roadworks: the shared fields plus dates, traffic and detour. */
         WorksWrite: {
@@ -4324,6 +4581,45 @@ export interface operations {
                 };
             };
             /** @description Too many requests; retry after the `Retry-After` header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    events_related_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelatedItems"];
+                };
+            };
+            /** @description Not found, not owned by the calling device, or no such page. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6723,6 +7019,45 @@ export interface operations {
             };
         };
     };
+    news_related_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelatedItems"];
+                };
+            };
+            /** @description Not found, not owned by the calling device, or no such page. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     opens_report: {
         parameters: {
             query?: never;
@@ -7391,6 +7726,45 @@ export interface operations {
                 };
             };
             /** @description Too many requests; retry after the `Retry-After` header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    works_related_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelatedItems"];
+                };
+            };
+            /** @description Not found, not owned by the calling device, or no such page. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
             429: {
                 headers: {
                     [name: string]: unknown;
