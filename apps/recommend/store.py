@@ -118,6 +118,7 @@ class ModelStore:
         self.directory = Path(directory)
         self.keep = keep
         self._cache: tuple[tuple[int, int], Ranker] | None = None
+        self._previous: tuple[tuple[int, int], Ranker] | None = None
 
     def model_path(self, version: str) -> Path:
         return self.directory / f"model-{version}.joblib"
@@ -244,16 +245,33 @@ class ModelStore:
             _write_atomic(self.directory / LATEST, (previous or version).encode())
         return previous
 
-    def current(self) -> Ranker:
-        """``load``, cached until ``LATEST`` changes (for the feed: one disk read per model)."""
+    def _stamp(self) -> tuple[int, int]:
         try:
             stat = (self.directory / LATEST).stat()
-            stamp = (stat.st_mtime_ns, stat.st_size)
+            return (stat.st_mtime_ns, stat.st_size)
         except OSError:
-            stamp = (0, 0)
+            return (0, 0)
+
+    def current(self) -> Ranker:
+        """``load``, cached until ``LATEST`` changes (for the feed: one disk read per model)."""
+        stamp = self._stamp()
         if self._cache is None or self._cache[0] != stamp:
             self._cache = (stamp, self.load())
         return self._cache[1]
+
+    def previous(self) -> Ranker:
+        """The predecessor of the latest version (``previous_version``) loaded, or stage 1;
+        cached like ``current`` (the online evaluation's ``previous`` reference)."""
+        stamp = self._stamp()
+        if self._previous is None or self._previous[0] != stamp:
+            version = self.previous_version()
+            ranker = (
+                self.load_version(version)
+                if version
+                else Stage1Ranker(fallback_reason="no previous model")
+            )
+            self._previous = (stamp, ranker)
+        return self._previous[1]
 
     def _load(self, version: str) -> Ranker:
         rolled_back = self.rolled_back(version)

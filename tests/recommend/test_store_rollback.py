@@ -17,6 +17,7 @@ def test_rollback_serves_the_predecessor_not_rolled_back(model_dir):
     second = deploy(store, nearer_is_better=True, minute=2)
     third = deploy(store, nearer_is_better=False, minute=3)
     assert store.previous_version() == second
+    assert store.previous().version == second  # loaded once per LATEST (the feed's reference)
 
     assert store.rollback(third, reason="worse online", details={"losses": 9}) == second
     assert store.latest_version() == second and store.load().version == second
@@ -27,6 +28,7 @@ def test_rollback_serves_the_predecessor_not_rolled_back(model_dir):
     # Rolled back versions are skipped when looking for a predecessor.
     assert store.rollback(second, reason="worse too", details={}) == first
     assert store.previous_version() is None
+    assert store.previous().fallback_reason == "no previous model"
     assert isinstance(store.load(), ModelRanker) and store.load().version == first
     assert store.versions() == [first, second, third]
 

@@ -35,7 +35,8 @@ def reference_ranker(served: Ranker, store: ModelStore) -> Ranker | None:
     """The ranker ``served`` is measured against, or ``None`` when it would be itself.
 
     ``nearest``: nearest first. ``stage1``: the hand weights. ``previous``: the model served
-    before ``served`` (``ModelStore.previous_version``), or stage 1 when there is none.
+    before ``served`` (``ModelStore.previous``: read once per ``LATEST``), or stage 1 when
+    there is none.
     """
     name = settings.FEED_INTERLEAVING_REFERENCE
     if name == "nearest":
@@ -44,8 +45,8 @@ def reference_ranker(served: Ranker, store: ModelStore) -> Ranker | None:
         return None
     if name == "stage1":
         return Stage1Ranker(idf=served.idf)
-    previous = store.previous_version(served.version)
-    reference = store.load_version(previous) if previous else Stage1Ranker()
+    # ``served`` is the latest version (``current``): its predecessor, cached per LATEST.
+    reference = store.previous()
     if isinstance(reference, Stage1Ranker):
         return Stage1Ranker(idf=served.idf)
     return reference
