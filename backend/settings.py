@@ -416,6 +416,8 @@ SPECTACULAR_SETTINGS = {
         "AreaKindEnum": "apps.core.models.taxonomy.AreaKind",
         "HealthStatusEnum": ["ok", "degraded", "unavailable"],
         "PlaceLabelEnum": "apps.residents.models.PlaceLabel",
+        # The kinds of push about an item: the register's and the simulator's.
+        "RegisterEntryKindEnum": ["new", "update", "reminder"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

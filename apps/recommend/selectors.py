@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connections
@@ -40,6 +40,9 @@ from apps.recommend.engine.interleaving import Comparison
 from apps.recommend.models import Interaction, OnlineComparison
 from apps.residents.models import AreaFollow, CategoryFollow, OrganizationFollow, Place
 from apps.residents.selectors import FollowedIds
+
+if TYPE_CHECKING:
+    from apps.recommend.notice import RankingNotice
 
 
 def items_existing(pairs: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
@@ -388,3 +391,13 @@ def online_result(
 def online_totals(*, ranker: str) -> list[OnlineResult]:
     """Every day counted of the served ``ranker`` summed per reference (the rollback's test)."""
     return online_result(ranker=ranker, days=100_000)
+
+
+def ranking_notice() -> RankingNotice:
+    """The public notice of how the feed ranks, from the code and the served model
+    (``apps.recommend.notice``)."""
+    # Imported here: the notice reads the serving ranker of the feed, whose module imports
+    # this one.
+    from apps.recommend.notice import ranking_notice as build
+
+    return build()

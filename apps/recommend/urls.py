@@ -4,6 +4,7 @@ from django.urls import path
 
 from apps.core.item_types import ITEM_TYPES
 from apps.recommend.online.api.feed import FeedView
+from apps.recommend.online.api.notice import RankingNoticeView
 from apps.recommend.online.api.related import RelatedView
 from apps.recommend.online.api.views import InteractionsView
 
@@ -18,4 +19,5 @@ urlpatterns = [
         )
         for type_code in ITEM_TYPES
     ),
+    path("transparency/ranking/", RankingNoticeView.as_view(), name="transparency-ranking"),
 ]

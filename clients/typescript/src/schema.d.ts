@@ -628,6 +628,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/simulate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate my pushes of last week with other settings
+         * @description Replays the notifications of the last 7 days (publications, updates and reminders; not tests nor drills; at most 1000) against candidate settings — places, follows, minimum urgency, budget, quiet hours, digest day — each optional (missing: the device's own), validated as by `PATCH /me/`, `POST /me/places/` and `PUT /me/interests/`. Answers which pushes would have reached this device and how (a push, or folded into a digest), with the audience rules and the notification policy the real pipeline applies. Nothing is stored.
+         */
+        post: operations["me_simulate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/transfer-code/": {
         parameters: {
             query?: never;
@@ -812,6 +832,26 @@ export interface paths {
          * @description The whole register (or since a time), one line per push, UTF-8 with a header line: `id`, `kind`, `sent_at`, `item_type`, `item_id`, `title_fr`, `title_en`, `publisher`, `category_fr`, `category_en`, `areas`, `city_wide`, `urgency`, `reached`. `reached` is empty when masked; `areas` are joined with ` | `.
          */
         get: operations["transparency_notifications_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transparency/ranking/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How the feed ranks (public notice)
+         * @description Generated at each request from what runs: the features the code computes (with their description in French and English), the stage 1 hand weights, the ranker served now (stage 1, or a trained model with its coefficients or importances, its training date and its stored evaluation), the ranking rules (diversity, pinned alerts, hidden duplicates) and the online result when one exists. Also as a web page (`/transparence/classement/`, `?lang=en`).
+         */
+        get: operations["transparency_ranking"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1015,6 +1055,12 @@ export interface components {
          * @enum {string}
          */
         DatabaseEnum: "ok" | "unavailable";
+        /**
+         * @description * `push` - push
+         *     * `digest` - digest
+         * @enum {string}
+         */
+        DeliveredAsEnum: "push" | "digest";
         Detour: {
             text: string;
             geometry: components["schemas"]["GeoJSONGeometry"] | null;
@@ -1094,6 +1140,13 @@ export interface components {
             /** @description Bearer token for every /me/ call. Shown once: the server keeps only a hash. */
             token: string;
         };
+        /**
+         * @description * `` -
+         *     * `capped` - capped
+         *     * `budget` - budget
+         * @enum {string}
+         */
+        DigestReasonEnum: "capped" | "budget";
         /**
          * @description * `undefined` - Both directions
          *     * `northbound` - Northbound
@@ -2676,6 +2729,89 @@ export interface components {
             push_token: string | null;
         };
         /**
+         * @description * `stage1` - stage1
+         *     * `stage2` - stage2
+         * @enum {string}
+         */
+        RankerEnum: "stage1" | "stage2";
+        /** @description The schema of ``RankingNotice.as_json``. */
+        RankingNotice: {
+            ranker: components["schemas"]["RankerEnum"];
+            /** @description Why stage 1 serves although a model exists (else empty). */
+            fallback_reason: string;
+            features: components["schemas"]["RankingNoticeFeature"][];
+            model: components["schemas"]["RankingNoticeModel"] | null;
+            rules: components["schemas"]["RankingNoticeRules"];
+            /** @description The online measure of the served model, when one exists. */
+            online: {
+                [key: string]: unknown;
+            } | null;
+            /** @description “No online measure yet” when `online` is null. */
+            online_note: components["schemas"]["RankingNoticeText"] | null;
+        };
+        RankingNoticeEvaluation: {
+            /** @description `stage1`, a candidate model (`logistic_regression`, `gradient_boosting`) or `model` (the one kept). */
+            ranker: string;
+            /** Format: double */
+            auc: number | null;
+            /** Format: double */
+            ndcg_at_10: number | null;
+            /**
+             * Format: double
+             * @description Held-out impressions.
+             */
+            rows: number | null;
+            /** Format: double */
+            positives: number | null;
+        };
+        RankingNoticeFeature: {
+            /** @description The feature's name in the code (`FEATURE_NAMES`). */
+            name: string;
+            description: components["schemas"]["RankingNoticeText"];
+            /**
+             * Format: double
+             * @description Its hand-set weight in stage 1.
+             */
+            stage1_weight: number;
+            /**
+             * Format: double
+             * @description The served model's coefficient (per standardised feature) or importance (share of the split gains); null while stage 1 serves.
+             */
+            model_weight: number | null;
+        };
+        RankingNoticeModel: {
+            version: string;
+            /** @description `logistic_regression` or `gradient_boosting`. */
+            kind: string;
+            /** Format: date-time */
+            trained_at: string | null;
+            weights_kind: components["schemas"]["WeightsKindEnum"];
+            /** @description The held-out validation stored with the model. */
+            evaluation: components["schemas"]["RankingNoticeEvaluation"][];
+            /** @description Sizes of the training data. */
+            data: {
+                [key: string]: number;
+            };
+        };
+        RankingNoticeRules: {
+            max_per_category: number;
+            window: number;
+            diversify_top: number;
+            /** Format: double */
+            duplicate_cosine: number;
+            pin_alerts: boolean;
+            /** Format: double */
+            alert_point_m: number;
+            /** Format: double */
+            route_scale_m: number;
+            /** Format: double */
+            popularity_reference: number;
+        };
+        RankingNoticeText: {
+            fr: string;
+            en: string;
+        };
+        /**
          * @description * `deleted` - deleted
          *     * `archived` - archived
          *     * `unpublished` - unpublished
@@ -2851,6 +2987,96 @@ export interface components {
          * @enum {string}
          */
         SeverityEnum: "minor" | "moderate" | "major";
+        /**
+         * @description Candidate settings, each optional (missing: the device's own), validated as by ``/me/``,
+         *     ``/me/places/`` and ``/me/interests/``.
+         */
+        SimulateInputRequest: {
+            timezone?: string;
+            notifications_enabled?: boolean;
+            /**
+             * Format: time
+             * @description Local time (HH:MM) pushes stop; set with quiet_hours_end, or both null.
+             */
+            quiet_hours_start?: string | null;
+            /**
+             * Format: time
+             * @description Local time (HH:MM) pushes resume; may be earlier than the start (overnight).
+             */
+            quiet_hours_end?: string | null;
+            max_pushes_per_day?: number;
+            /** @description Information pushes a week (Monday to Sunday, local time) at most; the excess goes into the digest. 0: information only in digests. Default 3. */
+            info_per_week?: number;
+            /** @description Important pushes a day at most (alerts are never limited). Default 2. */
+            important_per_day?: number;
+            /** @description 0 (Monday) to 6 (Sunday): the information beyond the weekly budget comes in one weekly digest that day; null: in the daily digest. */
+            weekly_digest_day?: number | null;
+            /**
+             * @description Local time (HH:MM) of the weekly digest. Default 18:00.
+             * @example 18:00:00
+             */
+            weekly_digest_time?: string;
+            min_urgency?: components["schemas"]["UrgencyEnum"];
+            remind_saved_events?: boolean;
+            remind_works_near_home?: boolean;
+            /** @description Candidate places (at most 10), instead of the saved ones. */
+            places?: components["schemas"]["PlaceWriteRequest"][];
+            /** @description Candidate follows by slug (categories, areas, organizations), instead of the device's. */
+            interests?: components["schemas"]["InterestsRequest"];
+        };
+        SimulatedDigest: {
+            /** Format: date-time */
+            sent_at: string;
+            /** @description Pushes folded into it. */
+            items: number;
+        };
+        SimulatedPush: {
+            notification_id: number;
+            kind: components["schemas"]["RegisterEntryKindEnum"];
+            item: components["schemas"]["ReceivedItem"];
+            /** @description The push's title in the device's language. */
+            title: string;
+            urgency: components["schemas"]["UrgencyEnum"];
+            /**
+             * Format: date-time
+             * @description When the notification was created.
+             */
+            published_at: string;
+            /**
+             * Format: date-time
+             * @description When it would have been sent: as a push, or in the digest sent then.
+             */
+            sent_at: string;
+            delivered_as: components["schemas"]["DeliveredAsEnum"];
+            /**
+             * @description Why it went into a digest: `capped` (daily cap or daily important limit) or `budget` (weekly information budget); empty for a push.
+             *
+             *     * `` -
+             *     * `capped` - capped
+             *     * `budget` - budget
+             */
+            digest_reason: components["schemas"]["DigestReasonEnum"] | components["schemas"]["BlankEnum"];
+        };
+        Simulation: {
+            /**
+             * Format: date-time
+             * @description Start of the replayed week.
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description The request's time.
+             */
+            until: string;
+            /** @description Notifications of the week replayed (at most 1000, the most recent). */
+            considered: number;
+            /** @description More notifications than were replayed. */
+            truncated: boolean;
+            /** @description Pushes received by `until`: those about an item sent as a push, plus the digests. */
+            pushes: number;
+            items: components["schemas"]["SimulatedPush"][];
+            digests: components["schemas"]["SimulatedDigest"][];
+        };
         TransferCode: {
             /** @description Type it on the new phone (POST /devices/ with transfer_code). One use. */
             code: string;
@@ -2919,6 +3145,12 @@ export interface components {
             website?: string;
             accessibility?: components["schemas"]["AccessibilityEnum"][];
         };
+        /**
+         * @description * `coefficients` - coefficients
+         *     * `importances` - importances
+         * @enum {string}
+         */
+        WeightsKindEnum: "coefficients" | "importances";
         /**
          * @description * `planned` - Scheduled
          *     * `active` - Active
@@ -6565,6 +6797,83 @@ export interface operations {
             };
         };
     };
+    me_simulate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SimulateInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Simulation"];
+                };
+            };
+            /** @description Invalid input (the error shape lists each field). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked device token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (e.g. another organization's content). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body must be JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     me_transfer_code_create: {
         parameters: {
             query?: never;
@@ -7318,6 +7627,43 @@ export interface operations {
                 };
                 content: {
                     "text/csv": string;
+                };
+            };
+            /** @description Invalid input (the error shape lists each field). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    transparency_ranking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankingNotice"];
                 };
             };
             /** @description Invalid input (the error shape lists each field). */
