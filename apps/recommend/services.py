@@ -221,8 +221,44 @@ def online_evaluation_daily(*, today: date | None = None, late_days: int = 1) ->
     days = [today - timedelta(days=k) for k in range(1, late_days + 2)]
     counted = sum(online_comparisons_aggregate(day=day) for day in days)
     interleave_marks_clear(before=_local_day_bounds(days[-1])[0])
-    ranker_rollback_check()
+    store = ModelStore()
+    online_result_record(store=store)
+    ranker_rollback_check(store=store)
     return counted
+
+
+def online_result_record(*, store: ModelStore) -> bool:
+    """Record the served model's online result (every day it was served, against its latest
+    reference) in its sidecar, where the public ranking notice reads it
+    (``apps.recommend.notice.online_result``). Returns whether one was recorded."""
+    served = store.load()
+    if not isinstance(served, ModelRanker):
+        return False
+    results = online_totals(ranker=served.version)
+    if not results:
+        return False
+    result = results[0]
+    c = result.comparison
+    return store.record_online(
+        served.version,
+        {
+            "method": "interleaving",
+            "reference": result.reference,
+            "first_day": result.first_day.isoformat(),
+            "last_day": result.last_day.isoformat(),
+            "requests": result.impressions,
+            "wins": c.wins,
+            "losses": c.losses,
+            "ties": c.ties,
+            "win_rate": round(c.win_rate, 4),
+            "ci_low": round(c.ci_low, 4),
+            "ci_high": round(c.ci_high, 4),
+            "confidence": round(1 - c.alpha, 4),
+            "p_value": float(f"{c.p_value:.3g}"),
+            "verdict": c.verdict,
+            "measured_at": timezone.now().isoformat(),
+        },
+    )
 
 
 def ranker_rollback_check(*, store: ModelStore | None = None) -> RankerRollback | None:

@@ -208,6 +208,19 @@ class ModelStore:
         """The versions kept in the directory, oldest first."""
         return sorted(p.stem.removeprefix("model-") for p in self.directory.glob("model-*.json"))
 
+    def record_online(self, version: str, online: dict[str, Any]) -> bool:
+        """Write the online evaluation's result of ``version`` into its sidecar (``online``),
+        signed again; the public ranking notice reads it there. Only a sidecar this site
+        signed is rewritten; returns whether it was."""
+        meta = self.metadata(version)
+        if meta is None or not _signed_by_this_site(meta):
+            return False
+        meta["online"] = _clean(online)
+        meta[SIGNATURE] = metadata_signature(meta)
+        text = json.dumps(meta, indent=2, sort_keys=True).encode()
+        _write_atomic(self.metadata_path(version), text)
+        return True
+
     def rejected_path(self, version: str) -> Path:
         return self.directory / f"rolled-back-{version}.json"
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from apps.recommend.engine.interleaving import BETTER, REFERENCE, SERVED, WORSE
 from apps.recommend.models import Interaction, OnlineComparison, RankerRollback
 from apps.recommend.online.interleaving import token_open
-from apps.recommend.selectors import online_result
+from apps.recommend.selectors import online_result, ranking_notice
 from apps.recommend.services import online_comparisons_aggregate, online_evaluation_daily
 from apps.recommend.store import ModelStore
 from tests.factories import UserFactory
@@ -78,6 +78,16 @@ def test_online_evaluation_counters_pick_the_better_ranker(store, settings):
     assert c.decided >= settings.ONLINE_EVAL_MIN_COMPARISONS
     # A better model stays.
     assert store.latest_version() == better and not RankerRollback.objects.exists()
+    # Its online result is in its sidecar, where the public ranking notice reads it.
+    online = ranking_notice().online
+    assert online is not None and store.load().version == better
+    assert (online["method"], online["reference"], online["verdict"]) == (
+        "interleaving",
+        worse,
+        "better",
+    )
+    assert (online["wins"], online["losses"], online["requests"]) == (c.wins, c.losses, requests)
+    assert online["ci_low"] == round(c.ci_low, 4) and online["confidence"] == 0.99
 
     # Counting again is idempotent; clicks after the fact change only their own day.
     online_comparisons_aggregate(day=timezone.localdate())

@@ -49,3 +49,15 @@ def test_pruning_removes_the_rollback_records_with_their_models(model_dir):
     deploy(store, nearer_is_better=True, minute=2)
     deploy(store, nearer_is_better=True, minute=3)
     assert not store.rejected_path(first).exists() and store.rolled_back(first) is None
+
+
+def test_the_online_result_is_signed_into_the_sidecar_of_a_model_this_site_wrote(model_dir):
+    store = ModelStore(model_dir)
+    version = deploy(store, nearer_is_better=True, minute=1)
+    assert store.record_online(version, {"method": "interleaving", "wins": 3, "losses": 1})
+    assert store.metadata(version)["online"] == {"method": "interleaving", "wins": 3, "losses": 1}
+    assert store.load().version == version  # still trusted: signed again
+    path = store.metadata_path(version)
+    path.write_text(path.read_text().replace('"wins": 3', '"wins": 30'))  # tampered
+    assert not store.record_online(version, {"wins": 4})
+    assert store.metadata(version)["online"]["wins"] == 30
