@@ -31,7 +31,9 @@ BEAT_SCHEDULE: tuple[tuple[str, str, float | crontab, str], ...] = (
     ("residents-purge",         "apps.residents.tasks.residents_purge_tick",         crontab(hour=3, minute=17), "default"),
     ("interactions-purge",      "apps.recommend.tasks.interactions_purge_tick",      crontab(hour=3, minute=37), "default"),
     ("item-popularity-refresh", "apps.recommend.tasks.item_popularity_refresh_tick", 600.0,                      "default"),
-    # At night, after the purges and away from the morning peak of the feed.
+    # At night, after the purges and away from the morning peak of the feed; the online
+    # evaluation (and a rollback) before the training, which may serve a new model.
+    ("online-evaluation",       "apps.recommend.tasks.online_evaluation_nightly",    crontab(hour=4, minute=3),  "default"),
     ("recommender-train",       "apps.recommend.tasks.recommender_train_nightly",    crontab(hour=4, minute=13), "default"),
     ("notifications-sweep",     "apps.notifications.tasks.sweep_tick",               60.0,                       "push"),
     ("notifications-reminders", "apps.notifications.tasks.reminders_tick",           900.0,                      "push"),

@@ -63,6 +63,11 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "RECOMMENDER_MODEL_DIR": (str, str(VAR_DIR / "models")),
     "FEED_ITEM_INDEX": (bool, True),
     "FEED_INDEX_BACKGROUND": (bool, True),
+    "FEED_INTERLEAVING_SHARE": (float, 0.05),
+    "FEED_INTERLEAVING_REFERENCE": (str, "nearest"),
+    "ONLINE_EVAL_ALPHA": (float, 0.05),
+    "ONLINE_EVAL_MIN_COMPARISONS": (int, 200),
+    "ONLINE_EVAL_WINDOW_DAYS": (int, 28),
     "SITE_URL": (str, "http://127.0.0.1:8000"),
     # Dev servers reached under several names (make run HOST=0.0.0.0): absolute URLs follow
     # the request's host (apps/core/api/site_url.py).
@@ -519,6 +524,23 @@ RECOMMENDER_MODEL_DIR: str = env("RECOMMENDER_MODEL_DIR")
 # rebuilt by a background thread after a content change; off: the SQL candidate statement.
 FEED_ITEM_INDEX: bool = env("FEED_ITEM_INDEX")
 FEED_INDEX_BACKGROUND: bool = env("FEED_INDEX_BACKGROUND")
+# Online evaluation (docs/recommender.md, "Online evaluation"): the share of personal feed
+# requests interleaved (team draft) with the reference ranker — "nearest" (nearest first),
+# "previous" (the model served before, else stage 1) or "stage1" —; 0 turns it off. A served
+# model significantly worse than its reference (sign test at ONLINE_EVAL_ALPHA, over at least
+# ONLINE_EVAL_MIN_COMPARISONS decided requests) is rolled back; the staff page and
+# ``online_result()`` sum the last ONLINE_EVAL_WINDOW_DAYS days.
+FEED_INTERLEAVING_SHARE: float = env("FEED_INTERLEAVING_SHARE")
+FEED_INTERLEAVING_REFERENCE: str = env("FEED_INTERLEAVING_REFERENCE")
+ONLINE_EVAL_ALPHA: float = env("ONLINE_EVAL_ALPHA")
+ONLINE_EVAL_MIN_COMPARISONS: int = env("ONLINE_EVAL_MIN_COMPARISONS")
+ONLINE_EVAL_WINDOW_DAYS: int = env("ONLINE_EVAL_WINDOW_DAYS")
+if not 0.0 <= FEED_INTERLEAVING_SHARE <= 1.0:
+    raise ImproperlyConfigured("FEED_INTERLEAVING_SHARE must be between 0 and 1.")
+if FEED_INTERLEAVING_REFERENCE not in {"nearest", "previous", "stage1"}:
+    raise ImproperlyConfigured("FEED_INTERLEAVING_REFERENCE must be nearest, previous or stage1.")
+if not 0.0 < ONLINE_EVAL_ALPHA < 0.5:
+    raise ImproperlyConfigured("ONLINE_EVAL_ALPHA must be between 0 and 0.5.")
 
 # --- Interop (docs/interop.md) --------------------------------------------------------------
 INTEROP_STANDARDS_DIR: str = env("INTEROP_STANDARDS_DIR")

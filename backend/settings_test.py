@@ -34,4 +34,6 @@ MEDIA_ROOT = str(VAR_DIR / "test-media")
 RECOMMENDER_MODEL_DIR = str(VAR_DIR / "test-models")
 # Tests read their own writes: the item index is rebuilt in the request that finds it stale.
 FEED_INDEX_BACKGROUND = False
+# Feeds in tests are deterministic; the online evaluation's tests turn interleaving on.
+FEED_INTERLEAVING_SHARE = 0.0
 ERASURE_LOG_PATH = str(VAR_DIR / "test-erasures.jsonl")

@@ -38,6 +38,13 @@ class Interaction(models.Model):
         null=True, blank=True, help_text=_("Rang dans la liste affichée (0 = premier).")
     )
     at = models.DateTimeField()
+    # Online evaluation (docs/recommender.md, "Online evaluation"): on an interleaved feed page,
+    # the random key of the page's snapshot, the team that placed the item (1 the served ranker,
+    # 2 the reference) and the pair "<served>|<reference>", from the item's ``ranker`` token.
+    # Null for every other interaction; cleared once the day is counted.
+    interleave_request = models.CharField(max_length=24, null=True, blank=True)
+    interleave_team = models.PositiveSmallIntegerField(null=True, blank=True)
+    interleave_pair = models.CharField(max_length=100, null=True, blank=True)
 
     class Meta:
         verbose_name = _("interaction")
@@ -49,6 +56,11 @@ class Interaction(models.Model):
             models.Index(fields=["at"], name="interaction_at"),
             models.Index(
                 fields=["item_type", "item_id", "action", "context"], name="interaction_item_stats"
+            ),
+            models.Index(
+                fields=["at"],
+                name="interaction_interleaved_at",
+                condition=models.Q(interleave_request__isnull=False),
             ),
         ]
 
@@ -81,3 +93,57 @@ class ItemPopularity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_item_type_display()}/{self.item_id}: {self.positives}"
+
+
+class OnlineComparison(models.Model):
+    """One day's interleaving counters of a ranker against its reference (no device data).
+
+    ``impressions``: interleaved feed requests of consenting devices with at least one logged
+    interaction that day; ``wins``/``losses``: requests where the served ranker's items got
+    more/fewer clicks (opens) than the reference's; ``ties``: as many, at least one each.
+    Rebuilt from the log by ``services.online_comparisons_aggregate`` (idempotent per day).
+    """
+
+    day = models.DateField(_("jour"))
+    ranker = models.CharField(_("classement servi"), max_length=40)
+    reference = models.CharField(_("référence"), max_length=40)
+    wins = models.PositiveIntegerField(_("victoires"), default=0, db_default=0)
+    losses = models.PositiveIntegerField(_("défaites"), default=0, db_default=0)
+    ties = models.PositiveIntegerField(_("égalités"), default=0, db_default=0)
+    impressions = models.PositiveIntegerField(_("requêtes entrelacées"), default=0, db_default=0)
+    counted_at = models.DateTimeField(_("compté le"))
+
+    class Meta:
+        verbose_name = _("évaluation en ligne (jour)")
+        verbose_name_plural = _("évaluation en ligne")
+        ordering = ["-day", "ranker", "reference"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "ranker", "reference"], name="online_comparison_day_pair"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.ranker} / {self.reference}"
+
+
+class RankerRollback(models.Model):
+    """A model taken out of service because it did significantly worse online."""
+
+    at = models.DateTimeField(_("le"))
+    version = models.CharField(_("modèle retiré"), max_length=40)
+    reference = models.CharField(_("comparé à"), max_length=40)
+    restored = models.CharField(_("classement servi désormais"), max_length=40)
+    wins = models.PositiveIntegerField(_("victoires"))
+    losses = models.PositiveIntegerField(_("défaites"))
+    ties = models.PositiveIntegerField(_("égalités"))
+    p_value = models.FloatField(_("p-valeur"))
+    reason = models.TextField(_("motif"))
+
+    class Meta:
+        verbose_name = _("retour arrière d'un modèle")
+        verbose_name_plural = _("retours arrière de modèles")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.version} → {self.restored}"

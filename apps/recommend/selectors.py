@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import (
     Case,
@@ -17,6 +18,8 @@ from django.db.models import (
     DateTimeField,
     FloatField,
     IntegerField,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -33,7 +36,8 @@ from apps.core.models import Status
 from apps.core.prepared import run_prepared
 from apps.core.registry import content_models
 from apps.recommend.codes import ACTION_WEIGHTS, POSITIVE_ACTIONS, Action, Context
-from apps.recommend.models import Interaction
+from apps.recommend.engine.interleaving import Comparison
+from apps.recommend.models import Interaction, OnlineComparison
 from apps.residents.models import AreaFollow, CategoryFollow, OrganizationFollow, Place
 from apps.residents.selectors import FollowedIds
 
@@ -316,6 +320,77 @@ def _aware(value: Any) -> datetime:
     if timezone.is_naive(value):
         value = timezone.make_aware(value, UTC)
     return value
+
+
+@dataclass(frozen=True)
+class OnlineResult:
+    """Interleaving counters of one ranker pair summed over days, and what they say."""
+
+    ranker: str
+    reference: str
+    first_day: date
+    last_day: date
+    impressions: int
+    comparison: Comparison
+
+
+def _comparison(wins: int, losses: int, ties: int) -> Comparison:
+    return Comparison(
+        wins=wins,
+        losses=losses,
+        ties=ties,
+        alpha=settings.ONLINE_EVAL_ALPHA,
+        min_comparisons=settings.ONLINE_EVAL_MIN_COMPARISONS,
+    )
+
+
+def online_comparison(row: OnlineComparison) -> Comparison:
+    """The sign test and interval of one day's counters."""
+    return _comparison(row.wins, row.losses, row.ties)
+
+
+def online_result(
+    *, ranker: str | None = None, today: date | None = None, days: int | None = None
+) -> list[OnlineResult]:
+    """Per ranker pair, the counters of the last ``days`` days (``ONLINE_EVAL_WINDOW_DAYS``)
+    summed, with the Wilson interval and the sign test at ``ONLINE_EVAL_ALPHA``; the pair
+    counted most recently first. ``ranker``: that served ranker's pairs only.
+
+    One query. This is what the staff page and the public ranking notice show.
+    """
+    today = today or timezone.localdate()
+    since = today - timedelta(days=days or settings.ONLINE_EVAL_WINDOW_DAYS)
+    rows = OnlineComparison.objects.filter(day__gt=since, day__lte=today)
+    if ranker is not None:
+        rows = rows.filter(ranker=ranker)
+    totals = (
+        rows.values("ranker", "reference")
+        .annotate(
+            first=Min("day"),
+            last=Max("day"),
+            w=Sum("wins"),
+            lo=Sum("losses"),
+            t=Sum("ties"),
+            n=Sum("impressions"),
+        )
+        .order_by("-last", "-n", "ranker", "reference")
+    )
+    return [
+        OnlineResult(
+            ranker=row["ranker"],
+            reference=row["reference"],
+            first_day=row["first"],
+            last_day=row["last"],
+            impressions=row["n"],
+            comparison=_comparison(row["w"], row["lo"], row["t"]),
+        )
+        for row in totals
+    ]
+
+
+def online_totals(*, ranker: str) -> list[OnlineResult]:
+    """Every day counted of the served ``ranker`` summed per reference (the rollback's test)."""
+    return online_result(ranker=ranker, days=100_000)
 
 
 def ranking_notice() -> RankingNotice:

@@ -118,6 +118,7 @@ class ModelStore:
         self.directory = Path(directory)
         self.keep = keep
         self._cache: tuple[tuple[int, int], Ranker] | None = None
+        self._previous: tuple[tuple[int, int], Ranker] | None = None
 
     def model_path(self, version: str) -> Path:
         return self.directory / f"model-{version}.joblib"
@@ -167,12 +168,10 @@ class ModelStore:
         return version
 
     def _prune(self) -> None:
-        versions = sorted(
-            p.stem.removeprefix("model-") for p in self.directory.glob("model-*.json")
-        )
-        for old in versions[: -self.keep]:
+        for old in self.versions()[: -self.keep]:
             self.model_path(old).unlink(missing_ok=True)
             self.metadata_path(old).unlink(missing_ok=True)
+            self.rejected_path(old).unlink(missing_ok=True)
 
     def latest_version(self) -> str | None:
         try:
@@ -195,24 +194,102 @@ class ModelStore:
         version = self.latest_version()
         if version is None:
             return Stage1Ranker(fallback_reason="no model trained yet")
+        return self.load_version(version)
+
+    def load_version(self, version: str) -> Ranker:
+        """Model ``version`` if it can be trusted, else stage 1 with the reason (never raises)."""
         try:
             return self._load(version)
         except _RejectedError as fallback:
             logger.warning("recommender model %s not used: %s", version, fallback)
             return Stage1Ranker(fallback_reason=str(fallback))
 
-    def current(self) -> Ranker:
-        """``load``, cached until ``LATEST`` changes (for the feed: one disk read per model)."""
+    def versions(self) -> list[str]:
+        """The versions kept in the directory, oldest first."""
+        return sorted(p.stem.removeprefix("model-") for p in self.directory.glob("model-*.json"))
+
+    def record_online(self, version: str, online: dict[str, Any]) -> bool:
+        """Write the online evaluation's result of ``version`` into its sidecar (``online``),
+        signed again; the public ranking notice reads it there. Only a sidecar this site
+        signed is rewritten; returns whether it was."""
+        meta = self.metadata(version)
+        if meta is None or not _signed_by_this_site(meta):
+            return False
+        meta["online"] = _clean(online)
+        meta[SIGNATURE] = metadata_signature(meta)
+        text = json.dumps(meta, indent=2, sort_keys=True).encode()
+        _write_atomic(self.metadata_path(version), text)
+        return True
+
+    def rejected_path(self, version: str) -> Path:
+        return self.directory / f"rolled-back-{version}.json"
+
+    def rolled_back(self, version: str) -> dict[str, Any] | None:
+        """Why ``version`` was rolled back (``rollback``), or ``None``."""
+        try:
+            data = json.loads(self.rejected_path(version).read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else {}
+
+    def previous_version(self, version: str | None = None) -> str | None:
+        """The newest kept version older than ``version`` (the latest by default) that was not
+        rolled back, or ``None``: the predecessor interleaving and rollbacks go back to."""
+        version = version or self.latest_version()
+        older = [v for v in self.versions() if version is None or v < version]
+        return next((v for v in reversed(older) if self.rolled_back(v) is None), None)
+
+    def rollback(self, version: str, *, reason: str, details: dict[str, Any]) -> str | None:
+        """Stop serving ``version``: record why next to it and, if it is ``LATEST``, serve its
+        predecessor (``previous_version``), or stage 1 when there is none. Returns the version
+        served now (``None``: stage 1). Idempotent.
+
+        The record is a file beside the model (``rolled-back-<version>.json``): ``load``
+        refuses a version that has one, whatever ``LATEST`` says, so a process that reads
+        ``LATEST`` before it moves still falls back at its next check.
+        """
+        record = {"version": version, "reason": reason, **details}
+        text = json.dumps(_clean(record), indent=2, sort_keys=True).encode()
+        _write_atomic(self.rejected_path(version), text)
+        previous = self.previous_version(version)
+        if self.latest_version() == version:
+            # Rewritten even when it keeps naming ``version`` (no predecessor: stage 1 serves,
+            # with the rollback as its reason): every process sees it change and reloads.
+            _write_atomic(self.directory / LATEST, (previous or version).encode())
+        return previous
+
+    def _stamp(self) -> tuple[int, int]:
         try:
             stat = (self.directory / LATEST).stat()
-            stamp = (stat.st_mtime_ns, stat.st_size)
+            return (stat.st_mtime_ns, stat.st_size)
         except OSError:
-            stamp = (0, 0)
+            return (0, 0)
+
+    def current(self) -> Ranker:
+        """``load``, cached until ``LATEST`` changes (for the feed: one disk read per model)."""
+        stamp = self._stamp()
         if self._cache is None or self._cache[0] != stamp:
             self._cache = (stamp, self.load())
         return self._cache[1]
 
+    def previous(self) -> Ranker:
+        """The predecessor of the latest version (``previous_version``) loaded, or stage 1;
+        cached like ``current`` (the online evaluation's ``previous`` reference)."""
+        stamp = self._stamp()
+        if self._previous is None or self._previous[0] != stamp:
+            version = self.previous_version()
+            ranker = (
+                self.load_version(version)
+                if version
+                else Stage1Ranker(fallback_reason="no previous model")
+            )
+            self._previous = (stamp, ranker)
+        return self._previous[1]
+
     def _load(self, version: str) -> Ranker:
+        rolled_back = self.rolled_back(version)
+        if rolled_back is not None:
+            raise _RejectedError(f"rolled back: {rolled_back.get('reason') or 'online evaluation'}")
         meta = self.metadata(version)
         if meta is None:
             raise _RejectedError("metadata missing or unreadable")

@@ -1,8 +1,13 @@
-"""Periodic tasks of the recommender: retention purge, popularity, nightly training."""
+"""Periodic tasks of the recommender: retention purge, popularity, online evaluation, nightly
+training."""
 
 from celery import shared_task
 
-from apps.recommend.services import interactions_purge, item_popularity_refresh
+from apps.recommend.services import (
+    interactions_purge,
+    item_popularity_refresh,
+    online_evaluation_daily,
+)
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -24,3 +29,9 @@ def recommender_train_nightly() -> str:
 
     result = recommender_train()
     return result.version or result.reason
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def online_evaluation_nightly() -> int:
+    """Count yesterday's interleaved feeds, roll back a model doing worse (nightly)."""
+    return online_evaluation_daily()

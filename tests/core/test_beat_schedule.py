@@ -32,6 +32,11 @@ PREVIOUS = {
     ),
     # Added since (docs/alerts.md): the CAP sources, every minute.
     "cap-sources-poll": ("apps.alerts.tasks.cap_sources_poll", 60.0),
+    # Issue 18 (docs/recommender.md, "Online evaluation"): before the nightly training.
+    "online-evaluation": (
+        "apps.recommend.tasks.online_evaluation_nightly",
+        crontab(hour=4, minute=3),
+    ),
 }
 
 

@@ -114,3 +114,18 @@ def test_history_items_no_longer_public_cost_one_query(busy_city, django_assert_
         body = resident.client.get(URL, {"page_size": 10}).json()
     assert body["personalized"] is True
     assert not {(item.type_code, item.pk) for item in items[:3]} & set(refs(body))
+
+
+def test_interleaved_personal_feed_queries(busy_city, settings, django_assert_num_queries):
+    """Interleaving (online evaluation) ranks twice in memory and costs no query."""
+    settings.FEED_INTERLEAVING_SHARE = 1.0
+    settings.FEED_INTERLEAVING_REFERENCE = "nearest"
+    resident = consenting()
+    add_place(resident, radius_m=1000)
+    resident.client.get(URL, {"page_size": 5})  # reads the inputs (one query) and caches them
+    with django_assert_num_queries(PERSONAL_FIRST):
+        body = resident.client.get(URL, {"page_size": 20}).json()
+    assert len(body["results"]) == 20 and all("ranker" in item for item in body["results"])
+    with django_assert_num_queries(PERSONAL_NEXT):
+        page = resident.client.get(body["next"]).json()
+    assert len(page["results"]) == 20 and all("ranker" in item for item in page["results"])

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.core.api.fragments import RenderedItem, items_render
 from apps.core.geo import point as make_point
-from apps.recommend.engine.candidates import item_keys
+from apps.recommend.engine.candidates import Candidates, item_keys
 from apps.recommend.engine.context import (
     ACTION_CODES,
     History,
@@ -38,10 +38,18 @@ from apps.recommend.engine.context import (
     build_context,
 )
 from apps.recommend.engine.explain import Labels, Reason, explain
-from apps.recommend.engine.ranking import KEPT, ModelRanker, Ranker, Ranking, Stage1Ranker, rank
+from apps.recommend.engine.interleaving import team_draft
+from apps.recommend.engine.ranking import KEPT, Ranker, Ranking, Stage1Ranker, rank
 from apps.recommend.engine.text_vectors import take_rows
 from apps.recommend.online.candidate_query import CandidateRequest, FeedCatalog
 from apps.recommend.online.index_query import feed_catalog_indexed
+from apps.recommend.online.interleaving import (
+    RankerMark,
+    interleave_now,
+    ranker_name,
+    reference_ranker,
+    token_make,
+)
 from apps.recommend.online.resident_cache import resident_inputs_cached
 from apps.recommend.online.snapshot import (
     SNAPSHOT_ITEMS,
@@ -75,9 +83,34 @@ def serving_ranker() -> Ranker:
     return _store(str(settings.RECOMMENDER_MODEL_DIR)).current()
 
 
-def ranker_name(ranker: Ranker) -> str:
-    """``stage1``, or the version of the model (``20260311T031500123456Z``)."""
-    return ranker.version if isinstance(ranker, ModelRanker) else "stage1"
+def _interleaved(
+    ranking: Ranking, candidates: Candidates, context: ResidentContext, *, now_s: float
+) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """The rows to keep, who placed them and the reference: the served ranking's best rows,
+    or, on an interleaved request, its team draft with the reference's ranking."""
+    kept = ranking.order[:SNAPSHOT_ITEMS]
+    if not interleave_now():
+        return kept, None, ""
+    served = ranking.ranker
+    reference = reference_ranker(served, _store(str(settings.RECOMMENDER_MODEL_DIR)))
+    if reference is None:
+        return kept, None, ""
+    # Same IDF: the same features (no second computation) and the same removed rows.
+    same = reference.idf is served.idf
+    other = rank(
+        candidates,
+        context,
+        now_s=now_s,
+        ranker=reference,
+        features=ranking.features if same else None,
+    )
+    # Never show what the served ranking removed (a dismissed item's near-duplicate by the
+    # reference's IDF may differ).
+    other_order = other.order[ranking.removed[other.order] == KEPT]
+    order, teams = team_draft(
+        ranking.order, other_order, length=SNAPSHOT_ITEMS, rng=np.random.default_rng()
+    )
+    return order, teams, ranker_name(reference)
 
 
 def _history(rows: list[tuple[str, int, str, datetime]], fc: FeedCatalog) -> History:
@@ -150,7 +183,11 @@ def feed_build(
     ranker = serving_ranker()
     candidates = fc.candidates()
     ranking = rank(candidates, context, now_s=now_s, ranker=ranker)
-    kept = ranking.order[:SNAPSHOT_ITEMS]
+    teams, reference = None, ""
+    if personalized:
+        kept, teams, reference = _interleaved(ranking, candidates, context, now_s=now_s)
+    else:
+        kept = ranking.order[:SNAPSHOT_ITEMS]
     kept_candidates, kept_features = snapshot_rows(candidates, ranking.features, kept)
     return Snapshot(
         device_id=device.pk if personalized and device is not None else None,
@@ -164,6 +201,8 @@ def feed_build(
         features=kept_features,
         places=facts,
         area_names=area_names,
+        teams=teams,
+        reference=reference,
     )
 
 
@@ -194,6 +233,8 @@ class FeedEntry:
     item: RenderedItem
     score: float
     reasons: list[Reason]
+    #: On an interleaved page, the item's ``ranker`` token (``online.interleaving``).
+    ranker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -264,7 +305,7 @@ def feed_page(
         translate=reason_translator(language),
     )
     entries = [
-        FeedEntry(found[refs[r]], float(snapshot.scores[r]), row_reasons)
+        FeedEntry(found[refs[r]], float(snapshot.scores[r]), row_reasons, _token(snapshot, r))
         for r, row_reasons in zip(shown, reasons, strict=True)
     ]
     return FeedPage(
@@ -272,6 +313,13 @@ def feed_page(
         next_offset=end if end < len(snapshot) else None,
         previous_offset=max(offset - size, 0) if offset > 0 else None,
     )
+
+
+def _token(snapshot: Snapshot, row: int) -> str | None:
+    if snapshot.teams is None:
+        return None
+    mark = RankerMark(snapshot.key, int(snapshot.teams[row]), snapshot.ranker, snapshot.reference)
+    return token_make(mark)
 
 
 def reason_translator(language: str) -> Callable[[str, str], str]:

@@ -85,6 +85,10 @@ class Snapshot:
     places: tuple[PlaceFact, ...] = ()
     area_names: dict[int, str] = field(default_factory=dict)
     key: str = ""
+    #: Interleaved feeds (``online.interleaving``): who placed each row (``engine.interleaving``
+    #: ``SERVED``/``REFERENCE``) and the reference's name; ``None`` and ``""`` otherwise.
+    teams: np.ndarray | None = None
+    reference: str = ""
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -110,7 +114,8 @@ def _usable(value: object) -> Snapshot | None:
         if not (_has_fields(value) and _has_fields(c) and _has_fields(f)):
             return None
         n = len(value.scores)
-        rows = [value.pinned, f.values, f.place_distance_m, f.inside_place, f.point_distance_m]
+        rows: list[np.ndarray | None] = [value.pinned, value.teams, f.values]
+        rows += [f.place_distance_m, f.inside_place, f.point_distance_m]
         rows += [f.route_distance_m, f.followed_area, f.text_unit]
         rows += [getattr(c, k.name) for k in fields(c) if k.name not in {"area_item", "area_id"}]
         places = len(value.places)
@@ -121,6 +126,7 @@ def _usable(value: object) -> Snapshot | None:
             and f.values.shape[1] == len(FEATURE_NAMES)
             and f.place_distance_m.shape[1] == places == f.inside_place.shape[1]
             and all(_has_fields(p) for p in value.places)
+            and (value.teams is None) == (value.reference == "")
             else None
         )
     except (AttributeError, TypeError, IndexError, ValueError):  # not arrays, not a dataclass

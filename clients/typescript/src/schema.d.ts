@@ -192,6 +192,8 @@ export interface paths {
          *     - **Device without consent**: the non-personalised feed; nothing is recorded.
          *
          *     Active alerts about the caller come first. Expired or finished items never appear. Pages come from a snapshot taken by the first request: follow `next` (valid 30 minutes) to scroll without duplicates or gaps; request without `cursor` to refresh. An expired or altered cursor is a 400.
+         *
+         *     On a small share of personal feeds (online evaluation) each item also carries `ranker`, an opaque token: send it back as `ranker` with that item's interactions.
          */
         get: operations["feed"];
         put?: never;
@@ -1620,6 +1622,8 @@ export interface components {
             readonly score: number;
             /** @description Why it is shown (0 to 2, true facts only). */
             readonly reasons: components["schemas"]["FeedReason"][];
+            /** @description Only on an interleaved feed (online evaluation): an opaque token to send back as `ranker` with this item's interactions. */
+            ranker?: string;
         };
         /** @description A related events item: its list fields and why it is related. */
         EventsRelatedItem: {
@@ -1859,6 +1863,8 @@ export interface components {
              * @description A UUID the app gives each event: a retried batch is stored once.
              */
             event_id: string;
+            /** @description The item's `ranker` token, when the feed gave one (online evaluation); send it unchanged. */
+            ranker?: string;
         };
         /** @description What a device follows, by slug (``GET`` and ``PUT /me/interests/``). */
         Interests: {
@@ -2023,6 +2029,8 @@ export interface components {
             readonly score: number;
             /** @description Why it is shown (0 to 2, true facts only). */
             readonly reasons: components["schemas"]["FeedReason"][];
+            /** @description Only on an interleaved feed (online evaluation): an opaque token to send back as `ranker` with this item's interactions. */
+            ranker?: string;
         };
         NewsLink: {
             title: string;
@@ -3326,6 +3334,8 @@ export interface components {
             readonly score: number;
             /** @description Why it is shown (0 to 2, true facts only). */
             readonly reasons: components["schemas"]["FeedReason"][];
+            /** @description Only on an interleaved feed (online evaluation): an opaque token to send back as `ranker` with this item's interactions. */
+            ranker?: string;
         };
         /** @description Roadworks in lists and feeds: dates, lifecycle status, traffic state, impacted modes. */
         WorksListItem: {

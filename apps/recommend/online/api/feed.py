@@ -92,7 +92,10 @@ class FeedView(KnownQueryParams, APIView):
             "Active alerts about the caller come first. Expired or finished items never "
             "appear. Pages come from a snapshot taken by the first request: follow `next` "
             "(valid 30 minutes) to scroll without duplicates or gaps; request without "
-            "`cursor` to refresh. An expired or altered cursor is a 400."
+            "`cursor` to refresh. An expired or altered cursor is a 400.\n\n"
+            "On a small share of personal feeds (online evaluation) each item also carries "
+            "`ranker`, an opaque token: send it back as `ranker` with that item's "
+            "interactions."
         ),
         parameters=[
             FeedQuerySerializer,
@@ -140,6 +143,8 @@ class FeedView(KnownQueryParams, APIView):
                         {
                             "score": round(entry.score, 4),
                             "reasons": [{"code": r.code, "text": r.text} for r in entry.reasons],
+                            # Interleaved pages only (per request, never in the fragments).
+                            **({"ranker": entry.ranker} if entry.ranker else {}),
                         }
                     )[1:-1]
                 )

@@ -91,7 +91,8 @@ def _type_field(type_code: str) -> serializers.Field:
 def feed_item_serializer(type_code: str) -> type[serializers.Serializer]:
     """The list item serializer of ``type_code`` plus ``score`` and ``reasons`` (schema)."""
     base: Any = list_item_serializer(type_code)
-    meta = type("Meta", (base.Meta,), {"fields": (*base.Meta.fields, "score", "reasons")})
+    fields = (*base.Meta.fields, "score", "reasons", "ranker")
+    meta = type("Meta", (base.Meta,), {"fields": fields})
     return type(
         f"{type_code.title()}FeedItemSerializer",
         (base,),
@@ -105,6 +106,12 @@ def feed_item_serializer(type_code: str) -> type[serializers.Serializer]:
             ),
             "reasons": FeedReasonSerializer(
                 many=True, read_only=True, help_text="Why it is shown (0 to 2, true facts only)."
+            ),
+            # Not read-only: the schema would then list it as required; the item is output only.
+            "ranker": serializers.CharField(
+                required=False,
+                help_text="Only on an interleaved feed (online evaluation): an opaque token to "
+                "send back as `ranker` with this item's interactions.",
             ),
         },
     )

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from apps.core.item_types import ItemType
 from apps.recommend.codes import Action, Context
+from apps.recommend.online.interleaving import TOKEN_MAX_CHARS, RankerMark, token_open
 from apps.recommend.selectors import items_once_public
 from apps.residents.api.fields import (
     MAX_ID,
@@ -46,6 +47,21 @@ class InteractionEventSerializer(StrictInputMixin, serializers.Serializer):
     event_id = StrictUUIDField(
         help_text="A UUID the app gives each event: a retried batch is stored once."
     )
+    ranker = serializers.CharField(
+        required=False,
+        max_length=TOKEN_MAX_CHARS,
+        trim_whitespace=False,
+        help_text="The item's `ranker` token, when the feed gave one (online evaluation); "
+        "send it unchanged.",
+    )
+
+    def validate_ranker(self, value: str) -> RankerMark:
+        try:
+            return token_open(value)
+        except ValueError:
+            raise serializers.ValidationError(
+                _("Jeton « ranker » invalide : renvoyez celui du fil, tel quel.")
+            ) from None
 
     def validate_at(self, value: Any) -> Any:
         now = timezone.now()
