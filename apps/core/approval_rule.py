@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.core.audit.actors import with_user
 from apps.core.models import (
     ApprovalAction,
     ApprovalRequest,
@@ -166,7 +167,7 @@ def approval_submit(
         raise ValidationError(
             _("Ce contenu attend déjà une validation : un validateur doit décider d'abord.")
         )
-    request = ApprovalRequest.objects.create(
+    request = ApprovalRequest(
         item_type=item.type_code,
         item_id=item.pk,
         item_title=str(item.title)[:200],
@@ -177,6 +178,7 @@ def approval_submit(
         requested_by=user,
         requested_at=timezone.now(),
     )
+    with_user(request, user).save()
     when = ""
     if action == ApprovalAction.SCHEDULE and publish_at is not None:
         when = _(" le %(date)s") % {
@@ -214,8 +216,10 @@ def approval_withdraw_pending(*, item: PublishableContent) -> int:
     """Withdraw the item's pending request (the item went back to draft, or was deleted)."""
     if item.pk is None:
         return 0
-    return (
-        ApprovalRequest.objects.for_item(item)
-        .pending()
-        .update(state=ApprovalState.WITHDRAWN, decided_at=timezone.now())
-    )
+    withdrawn = 0
+    for request in ApprovalRequest.objects.for_item(item).pending():  # one at most
+        request.state = ApprovalState.WITHDRAWN
+        request.decided_at = timezone.now()
+        request.save(update_fields=["state", "decided_at"])  # saved, so in the audit trail
+        withdrawn += 1
+    return withdrawn

@@ -22,6 +22,7 @@ from apps.core.approval_rule import (
     mail_on_commit,
     validators_to_tell,
 )
+from apps.core.audit.actors import with_user
 from apps.core.models import ApprovalAction, ApprovalRequest, ApprovalState, PublishableContent
 from apps.core.registry import content_models
 from apps.core.services import content_publish, content_schedule
@@ -62,7 +63,9 @@ def _decided(request: ApprovalRequest, user: Any, state: str, reason: str = "") 
     request.decided_by = user
     request.decided_at = timezone.now()
     request.refusal_reason = reason
-    request.save(update_fields=["state", "decided_by", "decided_at", "refusal_reason"])
+    with_user(request, user).save(
+        update_fields=["state", "decided_by", "decided_at", "refusal_reason"]
+    )
 
 
 def _tell(request: ApprovalRequest, user: Any, subject: str, body: str) -> None:

@@ -334,3 +334,41 @@ def test_approval_existing_members_became_validators():
     migration.members_become_validators(global_apps, None)
     membership.refresh_from_db()
     assert membership.role == Membership.Role.VALIDATOR
+
+
+def test_approval_request_and_decision_are_in_the_audit_trail_with_who(
+    city, city_writer, city_validator, devices
+):
+    from apps.core.audit.trail import TrailFilter, trail_rows
+
+    item = alert(city)
+    content_publish(item=item, user=city_writer)
+    request = ApprovalRequest.objects.get()
+    approval_refuse(request=request, user=city_validator, reason="Trop vague")
+
+    now = timezone.now()
+    rows = list(
+        trail_rows(
+            TrailFilter(
+                since=now - timedelta(hours=1),
+                until=now + timedelta(hours=1),
+                item_type="news",
+                item_id=item.pk,
+            )
+        )
+    )
+    approvals = [r for r in rows if r.object_type == "demande de validation" and r.field]
+    asked = {r.field: r for r in approvals if r.action == "création"}
+    decided = {r.field: r for r in approvals if r.action == "modification"}
+    assert {r.actor for r in asked.values()} == {"Lucas Petit"}
+    assert {r.actor for r in decided.values()} == {"Nadia Roux"}
+    assert decided["motif du refus"].new == "Trop vague"
+    # The organisation's export holds them too.
+    by_org = trail_rows(
+        TrailFilter(
+            since=now - timedelta(hours=1),
+            until=now + timedelta(hours=1),
+            organization_id=city.pk,
+        )
+    )
+    assert any(r.object_type == "demande de validation" and r.actor == "Nadia Roux" for r in by_org)

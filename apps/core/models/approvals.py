@@ -2,7 +2,8 @@
 
 One row per request to publish (or schedule) an item that needs a validator's approval
 (``apps.core.approval_rule``). Rows are never deleted with their item (``item_type`` and
-``item_id`` as in ``Tombstone``, not a foreign key), so the record stays auditable.
+``item_id`` as in ``Tombstone``, not a foreign key), so the record stays auditable; every
+change of a row is in the audit trail as well (``history``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from .history import audited
 
 
 class ApprovalState(models.TextChoices):
@@ -78,6 +81,8 @@ class ApprovalRequest(models.Model):
     refusal_reason = models.TextField(_("motif du refus"), blank=True, db_default="")
 
     objects = ApprovalRequestQuerySet.as_manager()
+    #: In the audit trail too: who asked, who decided, and when (CADA exports list it).
+    history = audited()
 
     class Meta:
         ordering = ["-requested_at", "-pk"]
