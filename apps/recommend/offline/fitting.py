@@ -51,6 +51,7 @@ from apps.recommend.engine.features import (
 )
 from apps.recommend.engine.ranking import ModelRanker, Stage1Ranker, single_threaded
 from apps.recommend.engine.text_vectors import Idf, take_rows
+from apps.recommend.offline.gate import serving_gate
 from apps.recommend.offline.metrics import grouped_ndcg
 
 # nDCG@10 that boosting must gain over the regression to be chosen: per request it costs
@@ -129,6 +130,7 @@ class Dataset:
     group: np.ndarray  # request index
     day: np.ndarray  # UTC day of the request
     resident: np.ndarray
+    declared: np.ndarray  # categories the resident declared (follows)
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,11 +145,18 @@ class TrainedModel:
     trained_at: datetime
     metrics: dict[str, dict[str, float]]
     data: dict[str, int] = field(default_factory=dict)
+    #: ``gate.Gate.as_dict()``: passed, reason, the per-population checks (empty: not run).
+    gate: dict[str, Any] = field(default_factory=dict)
 
     @property
     def beats_stage1(self) -> bool:
         model, stage1 = self.metrics["model"], self.metrics["stage1"]
         return model["ndcg@10"] >= stage1["ndcg@10"]
+
+    @property
+    def servable(self) -> bool:
+        """Beats stage 1 and passes the population checks of the serving gate."""
+        return self.beats_stage1 and bool(self.gate.get("passed", True))
 
     def ranker(self, version: str = "unsaved") -> ModelRanker:
         return ModelRanker(self.estimator, self.feature_means, self.idf, version, self.kind)
@@ -211,6 +220,7 @@ def build_dataset(
     groups: list[np.ndarray] = []
     days: list[np.ndarray] = []
     residents: list[np.ndarray] = []
+    declared = np.array([len(p.followed_categories) for p in profiles], dtype=np.int64)
     # ``shown`` is in time order; a stable sort by request keeps each request's rows in order.
     by_request = shown[np.argsort(request_key, kind="stable")]
     bounds = np.flatnonzero(np.diff(np.sort(request_key))) + 1
@@ -249,6 +259,7 @@ def build_dataset(
         group=np.concatenate(groups),
         day=np.concatenate(days),
         resident=np.concatenate(residents),
+        declared=declared[np.concatenate(residents)],
     )
 
 
@@ -327,16 +338,24 @@ def _fit_dataset(
     metrics: dict[str, dict[str, float]] = {
         "stage1": validation_metrics(Stage1Ranker().score(ds.values[held]), ds, held)
     }
+    held_scores: dict[str, np.ndarray] = {}
     for kind, factory in factories.items():
         candidate = _fitted(factory(seed), ds, train)
-        metrics[kind] = validation_metrics(
-            np.asarray(candidate.decision_function(ds.values[held])), ds, held
-        )
+        held_scores[kind] = np.asarray(candidate.decision_function(ds.values[held]))
+        metrics[kind] = validation_metrics(held_scores[kind], ds, held)
     kind = "logistic_regression"
     boosting = metrics.get("gradient_boosting")
     if boosting and boosting["ndcg@10"] > metrics[kind]["ndcg@10"] + BOOSTING_MARGIN:
         kind = "gradient_boosting"
     metrics["model"] = dict(metrics[kind])
+    gate = serving_gate(
+        values=ds.values[held],
+        gain=ds.gain[held],
+        group=ds.group[held],
+        declared=ds.declared[held],
+        model_scores=held_scores[kind],
+        stage1_scores=Stage1Ranker().score(ds.values[held]),
+    )
     estimator = _fitted(factories[kind](seed), ds, np.arange(len(ds.label)))
     return TrainedModel(
         estimator=estimator,
@@ -354,6 +373,7 @@ def _fit_dataset(
             "days": len(all_days),
             "validation_days": n_val,
         },
+        gate=gate.as_dict(),
     )
 
 
