@@ -31,7 +31,13 @@ from apps.recommend.engine.context import IMPRESSION, POSITIVE_WEIGHT, build_con
 from apps.recommend.engine.distance import haversine_m
 from apps.recommend.engine.features import DAY_S
 from apps.recommend.engine.ranking import RankConfig, Ranker, Stage1Ranker, rank
-from apps.recommend.offline.fitting import POPULARITY_WINDOW_S, Popularity, fit, history_of
+from apps.recommend.offline.fitting import (
+    POPULARITY_WINDOW_S,
+    NotEnoughDataError,
+    Popularity,
+    fit,
+    history_of,
+)
 from apps.recommend.offline.metrics import (
     intra_list_diversity,
     mean_ci,
@@ -191,11 +197,17 @@ def run_seed(config: SimConfig, *, rank_config: RankConfig | None = None) -> See
     started = time.perf_counter()
     city = generate_city(config)
     log = simulate_log(city)
-    trained = fit(log, city.catalog, city.profiles, seed=config.seed)
-    with tempfile.TemporaryDirectory(prefix="quartier-eval-") as directory:
-        store = ModelStore(directory)
-        store.save(trained)
-        served = store.load()
+    served: Ranker
+    try:
+        trained = fit(log, city.catalog, city.profiles, seed=config.seed)
+    except NotEnoughDataError as error:  # a young city: stage 1 serves, as in production
+        served, validation = Stage1Ranker(fallback_reason=f"not enough data: {error}"), {}
+    else:
+        validation = trained.metrics
+        with tempfile.TemporaryDirectory(prefix="quartier-eval-") as directory:
+            store = ModelStore(directory)
+            store.save(trained)
+            served = store.load()
     rankers: dict[str, Ranker] = {"model": served, "stage1": Stage1Ranker()}
     popularity = Popularity(log, POPULARITY_WINDOW_S)
     by_resident = {r: np.flatnonzero(log.resident == r) for r in range(config.residents)}
@@ -260,7 +272,7 @@ def run_seed(config: SimConfig, *, rank_config: RankConfig | None = None) -> See
         slice_sizes=sizes,
         served=(getattr(served, "version", "") and f"stage 2 {getattr(served, 'kind', '')}")
         or f"stage 1 ({getattr(served, 'fallback_reason', '')})",
-        validation=trained.metrics,
+        validation=validation,
         requests=requests,
         stale_per_request=stale_count / max(requests, 1),
         seconds=time.perf_counter() - started,
@@ -373,6 +385,9 @@ def render_markdown(report: Report) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for s in report.seeds:
+        if not s.validation:
+            lines.append(f"| {s.seed} | {s.served} | - | - | - | - | {s.seconds:.0f} |")
+            continue
         model, stage1 = s.validation["model"], s.validation["stage1"]
         lines.append(
             f"| {s.seed} | {s.served} | {model['auc']:.3f} | {model['ndcg@10']:.3f} "

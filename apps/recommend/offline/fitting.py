@@ -58,7 +58,15 @@ from apps.recommend.offline.metrics import grouped_ndcg
 # several times more CPU to score and its explanations need an ablation per feature, again
 # several times dearer (figures: bench/README.md, *Figures quoted by the code*).
 BOOSTING_MARGIN = 0.01
-MIN_POSITIVES = 20
+# The least a young city needs (issue 18; docs/recommender.md, *How little data the trainer
+# needs*): positives in the training days and in the held-out days. Below them the held-out
+# comparison with stage 1 and nearest-first is noise (in the simulator a model chosen on 56
+# held-out positives lost to stage 1 on the test day), so nothing is trained.
+MIN_POSITIVES = 300
+MIN_VALIDATION_POSITIVES = 50
+# Gradient boosting (trees with 50 rows a leaf) overfits a young city's log: it is only tried
+# from this many training positives (it was chosen, and lost, on 330).
+BOOSTING_MIN_POSITIVES = 2000
 
 
 class NotEnoughDataError(ValueError):
@@ -327,13 +335,18 @@ def _fit_dataset(
         raise NotEnoughDataError(f"{len(all_days)} days of feed requests: need more than {n_val}")
     val = ds.day >= all_days[-n_val]
     train, held = np.flatnonzero(~val), np.flatnonzero(val)
-    if ds.label[train].sum() < MIN_POSITIVES or ds.label[held].sum() == 0:
-        raise NotEnoughDataError("too few positives to train and validate")
+    train_positives, held_positives = int(ds.label[train].sum()), int(ds.label[held].sum())
+    if train_positives < MIN_POSITIVES or held_positives < MIN_VALIDATION_POSITIVES:
+        raise NotEnoughDataError(
+            f"too few positives to train and validate: {train_positives} in the training days "
+            f"(need {MIN_POSITIVES}), {held_positives} in the {n_val} held-out days "
+            f"(need {MIN_VALIDATION_POSITIVES})"
+        )
     if ds.label[train].sum() == len(train):
         raise NotEnoughDataError("no negatives in the training days")
 
     factories = {"logistic_regression": logistic_regression_pipeline}
-    if try_boosting:
+    if try_boosting and train_positives >= BOOSTING_MIN_POSITIVES:
         factories["gradient_boosting"] = gradient_boosting_pipeline
     metrics: dict[str, dict[str, float]] = {
         "stage1": validation_metrics(Stage1Ranker().score(ds.values[held]), ds, held)
