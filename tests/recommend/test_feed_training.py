@@ -45,6 +45,11 @@ def test_train_recommender_beats_stage1_and_the_feed_serves_it(city_in_db, model
     metrics = store.metadata(version)["metrics"]
     assert metrics["model"]["ndcg@10"] > metrics["stage1"]["ndcg@10"]
     assert store.metadata(version)["data"]["residents"] > 100
+    gate = store.metadata(version)["gate"]
+    assert gate["passed"] is True and gate["reason"] == "served"
+    assert [c["segment"] for c in gate["checks"]][0] == "everyone"
+    assert "Serving gate: passed (served)" in report
+    assert "| everyone | " in report
 
     client = client_of(city_in_db.devices[3])
     body = client.get(URL).json()
