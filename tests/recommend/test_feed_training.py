@@ -47,7 +47,12 @@ def test_train_recommender_beats_stage1_and_the_feed_serves_it(city_in_db, model
     assert store.metadata(version)["data"]["residents"] > 100
     gate = store.metadata(version)["gate"]
     assert gate["passed"] is True and gate["reason"] == "served"
-    assert [c["segment"] for c in gate["checks"]][0] == "everyone"
+    assert [c["segment"] for c in gate["checks"]] == [
+        "everyone",
+        "no declared category",
+        "one declared category",
+        "several declared categories",
+    ]
     assert "Serving gate: passed (served)" in report
     assert "| everyone | " in report
 

@@ -145,7 +145,7 @@ def test_fit_refuses_a_log_too_small_to_validate():
 
 def test_fit_refuses_a_young_city_below_the_minimum_and_says_why(small_city):
     city, log = small_city
-    first_days = np.flatnonzero(log.at_s < log.at_s.min() + 3 * DAY_S)
+    first_days = np.flatnonzero(log.at_s < log.at_s.min() + 2 * DAY_S)
     with pytest.raises(NotEnoughDataError) as refused:
         fit(log.take(first_days), city.catalog, city.profiles)
     message = str(refused.value)

@@ -59,10 +59,10 @@ from apps.recommend.offline.metrics import grouped_ndcg
 # several times dearer (figures: bench/README.md, *Figures quoted by the code*).
 BOOSTING_MARGIN = 0.01
 # The least a young city needs (issue 18; docs/recommender.md, *How little data the trainer
-# needs*): positives in the training days and in the held-out days. Below them the held-out
-# comparison with stage 1 and nearest-first is noise (in the simulator a model chosen on 56
-# held-out positives lost to stage 1 on the test day), so nothing is trained.
-MIN_POSITIVES = 300
+# needs*): positives in the training days and in the held-out days — about 3 days of 200
+# residents, the smallest log on which the regression was seen to beat stage 1 in the
+# simulator. Below it nothing is trained: the held-out comparison is noise.
+MIN_POSITIVES = 100
 MIN_VALIDATION_POSITIVES = 50
 # Gradient boosting (trees with 50 rows a leaf) overfits a young city's log: it is only tried
 # from this many training positives (it was chosen, and lost, on 330).
