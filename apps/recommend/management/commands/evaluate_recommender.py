@@ -157,7 +157,7 @@ class Command(BaseCommand):
         unknown = [n for n in names if n not in BY_NAME]
         if unknown or not names:
             raise CommandError(
-                f"unknown population {', '.join(unknown) or wanted!r}: "
+                f"unknown population {', '.join(unknown) or repr(wanted)}: "
                 f"tuning, held-back, all or {', '.join(BY_NAME)}"
             )
         started = time.perf_counter()
