@@ -51,6 +51,8 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "API_THROTTLE_RATES": (dict, {}),
     "API_CACHE_SECONDS": (int, 60),
     "API_FRAGMENT_SECONDS": (int, 7 * 24 * 3600),
+    "RELATED_ITEMS": (int, 4),
+    "RELATED_NEARBY_M": (int, 1500),
     "DB_PLAN_CACHE_MODE": (str, "auto"),
     "API_DIAGNOSTICS": (bool, False),
     "APP_CHECK_REQUIRED": (bool, False),
@@ -68,6 +70,9 @@ SCHEMA: dict[str, tuple[type, object]] = {
     # Web apps on other origins that may call the API from a browser (django-cors-headers).
     "CORS_ALLOWED_ORIGINS": (list, []),
     "STAFF_LOGIN_FAILURE_LIMIT": (int, 5),
+    # Staff e-mails (approval requests and decisions): django-environ's URL form.
+    "EMAIL_URL": (str, "smtp://localhost:25"),
+    "DEFAULT_FROM_EMAIL": (str, "quartier@localhost"),
     "STAFF_LOGIN_COOLOFF_MINUTES": (int, 15),
     "STAFF_SESSION_MAX_AGE_S": (int, 10 * 3600),
     "STAFF_SESSION_IDLE_S": (int, 30 * 60),
@@ -364,6 +369,9 @@ API_CACHE_SECONDS: int = env("API_CACHE_SECONDS")
 # Pre-rendered item JSON (apps/core/api/fragments.py) lives this long in CACHE_URL unless read
 # stale earlier (item version, serializer version, taxonomy generation, validity end); 0: off.
 API_FRAGMENT_SECONDS: int = env("API_FRAGMENT_SECONDS")
+# Related items of a detail (apps/core/related.py): how many, and how far "nearby" reaches.
+RELATED_ITEMS: int = max(0, min(env("RELATED_ITEMS"), 10))
+RELATED_NEARBY_M: int = max(0, min(env("RELATED_NEARBY_M"), 20_000))
 # plan_cache_mode of the connections' prepared statements (apps/core/prepared.py): auto,
 # force_generic_plan or force_custom_plan (bench/README.md, "Plans that stay prepared").
 DB_PLAN_CACHE_MODE: str = env("DB_PLAN_CACHE_MODE")
@@ -403,6 +411,8 @@ SPECTACULAR_SETTINGS = {
         "AreaKindEnum": "apps.core.models.taxonomy.AreaKind",
         "HealthStatusEnum": ["ok", "degraded", "unavailable"],
         "PlaceLabelEnum": "apps.residents.models.PlaceLabel",
+        # The kinds of push about an item: the register's and the simulator's.
+        "RegisterEntryKindEnum": ["new", "update", "reminder"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -609,6 +619,10 @@ AXES_CLIENT_IP_CALLABLE = "apps.core.admin.staff.staff_client_ip"
 AXES_LOCKOUT_TEMPLATE = "admin/quartier/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 OTP_TOTP_ISSUER = "Quartier"
+# Staff e-mails: validators hear of approval requests, requesters of decisions
+# (apps/core/approval_rule.py); a mail server down is logged, the admin list is the reference.
+globals().update(env.email_url("EMAIL_URL"))
+DEFAULT_FROM_EMAIL: str = env("DEFAULT_FROM_EMAIL")
 # Staff sessions: at most STAFF_SESSION_MAX_AGE_S after sign-in, STAFF_SESSION_IDLE_S idle.
 STAFF_SESSION_MAX_AGE_S: int = env("STAFF_SESSION_MAX_AGE_S")
 STAFF_SESSION_IDLE_S: int = env("STAFF_SESSION_IDLE_S")

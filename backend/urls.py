@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.core.media import media_urlpatterns
 from apps.core.views import HealthView
-from apps.interop.geocoding.views import staff_geocode
+from apps.interop.geocoding.views import staff_geocode, staff_streets_overlay
 from apps.notifications.views import notification_register_page
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -30,6 +30,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/mfa/", include("apps.core.admin.mfa")),
     # The map search box's geocoder (staff only; apps/interop/geocoding/views.py).
     path("admin/geocode/", admin.site.admin_view(staff_geocode), name="staff-geocode"),
+    # The maps' overlays and reach without tiles (staff only; apps/core/admin/maps.py).
+    path(
+        "admin/map/streets.geojson",
+        admin.site.admin_view(staff_streets_overlay),
+        name="staff-map-streets",
+    ),
+    path("admin/map/", include("apps.core.admin.maps")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path(

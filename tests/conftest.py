@@ -28,17 +28,33 @@ def metropole(db):
 
 @pytest.fixture
 def city_editor(city):
-    """An editor of the city."""
+    """An editor of the city, who publishes (a *validateur*)."""
     user = UserFactory(username="camille")
-    Membership.objects.create(user=user, organization=city)
+    Membership.objects.create(user=user, organization=city, role=Membership.Role.VALIDATOR)
+    return user
+
+
+@pytest.fixture
+def city_writer(city):
+    """A *rédacteur* of the city: writes and submits, a validator publishes."""
+    user = UserFactory(username="lucas", first_name="Lucas", last_name="Petit")
+    Membership.objects.create(user=user, organization=city, role=Membership.Role.EDITOR)
+    return user
+
+
+@pytest.fixture
+def city_validator(city):
+    """Another validator of the city: the second person of the two-person rule."""
+    user = UserFactory(username="nadia", first_name="Nadia", last_name="Roux")
+    Membership.objects.create(user=user, organization=city, role=Membership.Role.VALIDATOR)
     return user
 
 
 @pytest.fixture
 def metropole_editor(metropole):
-    """An editor of another organization."""
+    """An editor of another organization (a validator of the metropole)."""
     user = UserFactory(username="dominique")
-    Membership.objects.create(user=user, organization=metropole)
+    Membership.objects.create(user=user, organization=metropole, role=Membership.Role.VALIDATOR)
     return user
 
 

@@ -57,6 +57,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     organization = factory.SubFactory(OrganizationFactory)
+    role = Membership.Role.VALIDATOR
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.contrib.gis.geos import GEOSGeometry
 from django.db.models import QuerySet
 
 from apps.core.models import Area, Category, Organization, Tombstone
@@ -24,6 +25,15 @@ def organization_list() -> QuerySet[Organization]:
 
 def area_list() -> QuerySet[Area]:
     return Area.objects.select_related("parent").order_by("kind", "name", "id")
+
+
+def area_list_touching(*, geometry: GEOSGeometry) -> QuerySet[Area]:
+    """The areas ``geometry`` (SRID 4326) touches: the ones content is tagged with on save.
+
+    Communes first, then districts, by name. ``intersects`` is ``ST_Intersects`` on both
+    PostGIS and SpatiaLite.
+    """
+    return Area.objects.filter(geometry__intersects=geometry).order_by("kind", "name", "id")
 
 
 def tombstone_list(

@@ -31,7 +31,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core import signals
+from apps.core.approval_rule import (
+    approval_reasons,
+    approval_submit,
+    approval_withdraw_pending,
+    sensitive_reasons,
+)
 from apps.core.models import (
+    ApprovalAction,
     Area,
     Organization,
     OrganizationApiKey,
@@ -41,6 +48,7 @@ from apps.core.models import (
 )
 from apps.core.models.api_keys import generate_api_key, hash_api_key
 from apps.core.registry import content_models
+from apps.core.selectors import area_list_touching
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +57,7 @@ def content_areas_refresh(*, item: PublishableContent) -> list[Area]:
     """Set ``item.areas`` to the areas its geometry intersects (none for city-wide items)."""
     areas: list[Area] = []
     if item.geometry is not None:
-        areas = list(Area.objects.filter(geometry__intersects=item.geometry))
+        areas = list(area_list_touching(geometry=item.geometry))
     item.areas.set(areas)
     return areas
 
@@ -111,6 +119,25 @@ def _drill_marked(item: PublishableContent) -> None:
                 setattr(item, name, (DRILL_PREFIX + value)[:limit])
 
 
+def _escalation_check(previous: PublishableContent, item: PublishableContent, user: Any) -> None:
+    """Refuse a person's edit that makes a scheduled or public item an alert or city-wide push.
+
+    Such a push needs a validator's approval (``apps.core.approval_rule``); the beat (or the
+    update push of a public item) would otherwise send it without one.
+    """
+    if previous.status not in (Status.SCHEDULED, Status.PUBLISHED):
+        return
+    added = set(sensitive_reasons(item)) - set(sensitive_reasons(previous))
+    if added and approval_reasons(item=item, user=user):
+        raise ValidationError(
+            _(
+                "Une notification d'alerte ou à toute la ville doit être validée par une "
+                "seconde personne : repassez ce contenu en brouillon, puis demandez sa "
+                "publication."
+            )
+        )
+
+
 @transaction.atomic
 def content_save(*, item: PublishableContent, user: Any = None) -> list[str]:
     """Validate and save ``item``, recompute its areas; return the material fields changed.
@@ -128,6 +155,7 @@ def content_save(*, item: PublishableContent, user: Any = None) -> list[str]:
                 raise ValidationError(
                     _("Le statut change par les actions publier, programmer ou archiver.")
                 )
+            _escalation_check(previous, item, user)
     elif item.status not in (Status.DRAFT,):
         raise ValidationError(_("Un nouveau contenu est créé en brouillon."))
     if item.exercise:
@@ -155,9 +183,19 @@ def _sync_instance(item: PublishableContent, fresh: PublishableContent, fields: 
 
 @transaction.atomic
 def content_publish(
-    *, item: PublishableContent, user: Any = None, at: datetime | None = None
+    *,
+    item: PublishableContent,
+    user: Any = None,
+    at: datetime | None = None,
+    approved: bool = False,
 ) -> PublishableContent:
-    """Make ``item`` public now (idempotent); sends ``content_published``."""
+    """Make ``item`` public now (idempotent); sends ``content_published``.
+
+    When ``user`` needs a validator's approval (the two-person rule,
+    ``apps.core.approval_rule``), nothing is published: a request is opened and the item,
+    still a draft, is returned. ``approved`` is for ``apps.core.approvals`` only, once a
+    validator approved.
+    """
     fresh = _locked(item)
     now = at or timezone.now()
     if fresh.status == Status.PUBLISHED:
@@ -166,6 +204,10 @@ def content_publish(
         raise ValidationError(_("Ce contenu a déjà expiré : modifiez sa date d'expiration."))
     if fresh.is_over(now):
         raise ValidationError(_("Ce contenu est déjà terminé : modifiez ses dates."))
+    reasons = [] if approved else approval_reasons(item=fresh, user=user)
+    if reasons:
+        approval_submit(item=fresh, user=user, action=ApprovalAction.PUBLISH, reasons=reasons)
+        return fresh
     fresh.status = Status.PUBLISHED
     fresh.published_at = now
     if fresh.publish_at is None or fresh.publish_at > now:
@@ -181,9 +223,16 @@ def content_publish(
 
 @transaction.atomic
 def content_schedule(
-    *, item: PublishableContent, publish_at: datetime, user: Any = None
+    *,
+    item: PublishableContent,
+    publish_at: datetime,
+    user: Any = None,
+    approved: bool = False,
 ) -> PublishableContent:
-    """Plan the publication of a draft (or archived) item at ``publish_at``, in the future."""
+    """Plan the publication of a draft (or archived) item at ``publish_at``, in the future.
+
+    Like ``content_publish``, opens an approval request instead when ``user`` needs one.
+    """
     fresh = _locked(item)
     if fresh.status == Status.PUBLISHED:
         raise ValidationError(_("Ce contenu est déjà publié."))
@@ -191,6 +240,16 @@ def content_schedule(
         raise ValidationError(_("La date de publication doit être dans le futur."))
     if fresh.expires_at is not None and fresh.expires_at <= publish_at:
         raise ValidationError(_("La date d'expiration doit suivre la publication."))
+    reasons = [] if approved else approval_reasons(item=fresh, user=user)
+    if reasons:
+        approval_submit(
+            item=fresh,
+            user=user,
+            action=ApprovalAction.SCHEDULE,
+            reasons=reasons,
+            publish_at=publish_at,
+        )
+        return fresh
     fresh.status = Status.SCHEDULED
     fresh.publish_at = publish_at
     fresh.save(update_fields=["status", "publish_at", "updated_at"])
@@ -234,9 +293,13 @@ def content_archive(*, item: PublishableContent, user: Any = None) -> Publishabl
 
 @transaction.atomic
 def content_unpublish(*, item: PublishableContent, user: Any = None) -> PublishableContent:
-    """Send an item back to draft: cancels a schedule, or withdraws a published item."""
+    """Send an item back to draft: cancels a schedule, or withdraws a published item.
+
+    A draft waiting for approval has its request withdrawn.
+    """
     fresh = _locked(item)
     if fresh.status == Status.DRAFT:
+        approval_withdraw_pending(item=fresh)
         return fresh
     return _leave_public(item, fresh, Status.DRAFT, Tombstone.Reason.UNPUBLISHED)
 
@@ -246,6 +309,7 @@ def content_delete(*, item: PublishableContent, user: Any = None) -> None:
     """Delete an item and leave a tombstone so syncing clients drop it too."""
     fresh = _locked(item)
     type_code, pk = fresh.type_code, fresh.pk
+    approval_withdraw_pending(item=fresh)
     Tombstone.objects.update_or_create(
         item_type=type_code,
         item_id=pk,

@@ -69,11 +69,13 @@ def _lifecycle(
     status = entry.get("status", "published")
     if status == "draft":
         return
+    # The seeded past is taken as approved: publishing and scheduling run as the system
+    # (``user=None``), which the two-person rule does not hold (apps.core.approval_rule).
     if status == "scheduled":
         day, hhmm = entry["schedule"]
-        content_schedule(item=item, publish_at=ctx.at(day, hhmm), user=user)
+        content_schedule(item=item, publish_at=ctx.at(day, hhmm))
         return
-    content_publish(item=item, at=min(published_at, ctx.now), user=user)
+    content_publish(item=item, at=min(published_at, ctx.now))
     if status == "archived" or item.is_over(ctx.now):
         content_archive(item=item, user=user)
 

@@ -132,7 +132,7 @@ def _staff(ctx: SeedContext) -> None:
             Membership.objects.get_or_create(
                 user=user, organization=org, defaults={"role": entry["role"]}
             )
-            ctx.editors[org.slug] = user
+            ctx.editors.setdefault(org.slug, user)  # the first login of each organization
             org_name = org.name
         key = demo_totp_key(user=user)
         ctx.report.logins.append(

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connections
 from django.db.models import (
@@ -36,6 +36,9 @@ from apps.recommend.codes import ACTION_WEIGHTS, POSITIVE_ACTIONS, Action, Conte
 from apps.recommend.models import Interaction
 from apps.residents.models import AreaFollow, CategoryFollow, OrganizationFollow, Place
 from apps.residents.selectors import FollowedIds
+
+if TYPE_CHECKING:
+    from apps.recommend.notice import RankingNotice
 
 
 def items_existing(pairs: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
@@ -313,3 +316,13 @@ def _aware(value: Any) -> datetime:
     if timezone.is_naive(value):
         value = timezone.make_aware(value, UTC)
     return value
+
+
+def ranking_notice() -> RankingNotice:
+    """The public notice of how the feed ranks, from the code and the served model
+    (``apps.recommend.notice``)."""
+    # Imported here: the notice reads the serving ranker of the feed, whose module imports
+    # this one.
+    from apps.recommend.notice import ranking_notice as build
+
+    return build()

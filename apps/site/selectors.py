@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.gis.geos import Polygon
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from apps.core.api.items import items_fetch
 from apps.core.geo import WGS84
 from apps.core.models import Area, AreaKind, Category, PublishableContent, Tombstone, Urgency
 from apps.core.registry import model_for
 from apps.events.selectors import event_detail, event_list
 from apps.news.selectors import news_detail, news_list
+from apps.recommend.related import reason_text, related_items
 from apps.works.models import WorkStatus
 from apps.works.selectors import works_detail, works_list
 
@@ -147,6 +150,30 @@ def alert_items(*, minimum: int, areas: Sequence[str], limit: int) -> list[Publi
         items.extend(queryset.order_by("-urgency", "-publish_at", "-id")[:limit])
     items.sort(key=lambda item: (item.urgency, item.publish_at or item.created_at), reverse=True)
     return items[:limit]
+
+
+@dataclass(frozen=True)
+class Related:
+    """An item related to a page's item, with why (texts in the active language)."""
+
+    item: PublishableContent
+    reasons: list[str]
+
+
+def related(item: PublishableContent, language: str) -> list[Related]:
+    """The page's "see also": ``apps.recommend.related``'s items, loaded (one query per type)."""
+    found = related_items(item)
+    loaded = {(i.type_code, i.pk): i for i in items_fetch([(r.type_code, r.id) for r in found])}
+    out = []
+    for entry in found:
+        instance = loaded.get((entry.type_code, entry.id))
+        if instance is None:  # left the public set between the two reads
+            continue
+        name = instance.organization.name if instance.organization_id else ""
+        out.append(
+            Related(instance, [reason_text(c, entry, name, language) for c in entry.reasons])
+        )
+    return out
 
 
 def changes_at(items: Sequence[PublishableContent]) -> datetime | None:

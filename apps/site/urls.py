@@ -2,7 +2,7 @@
 
 from django.urls import include, path, re_path
 
-from apps.site.views import feeds, home, pages, wellknown, widgets
+from apps.site.views import feeds, home, pages, transparency, wellknown, widgets
 
 TYPE = r"(?P<type_code>news|works|events)"
 #: Ids of at most 18 digits: a longer number is no id (and would overflow the database's).
@@ -20,6 +20,8 @@ localized = [
 ]
 
 urlpatterns = [
+    # French by default, English with ?lang=en, as the register of pushes next to it.
+    path("transparence/classement/", transparency.ranking_notice_page, name="ranking-notice"),
     path(".well-known/assetlinks.json", wellknown.assetlinks, name="assetlinks"),
     path(
         ".well-known/apple-app-site-association",

@@ -5,11 +5,8 @@ no other device gets anything; the report's figures equal the deliveries."""
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator
 
 import pytest
-from django.db import connection
 
 from apps.alerts.models import CapMessage
 from apps.alerts.report.export import report_csv, report_pdf
@@ -18,57 +15,18 @@ from apps.core.services import content_publish
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification
 from apps.residents.models import Device, DrillEnrolment
 from apps.residents.services import drill_code_create, drill_enrol
-from testing.pushworker import Worker, celery_broker, create_devices, database_url, token_for
+from testing.pushworker import create_devices, token_for
 from tests.alerts.support import alert_item
 from tests.factories import CategoryFactory
 from tests.notifications.helpers import FAR, phone
+from tests.worker_support import push_worker_fixtures, wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.slow]
 
 BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/8")
 
 
-@pytest.fixture(scope="module")
-def push_worker(
-    django_db_setup, django_db_blocker, fake_fcm_server, fcm_service_account, tmp_path_factory
-) -> Iterator[Worker]:
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    with django_db_blocker.unblock(), celery_broker(BROKER_URL) as app:
-        worker = Worker(
-            database_url=database_url(connection.settings_dict),
-            broker_url=BROKER_URL,
-            fcm_url=fake_fcm_server.url,
-            credentials_file=fcm_service_account.path,
-            pool="prefork",
-            concurrency=1,
-            log_path=log,
-            log_level="INFO",
-        )
-        worker.start()
-        try:
-            worker.wait_ready(app)
-            yield worker
-        finally:
-            worker.stop()
-
-
-@pytest.fixture
-def worker(push_worker, transactional_db, fake_fcm) -> Iterator[Worker]:
-    from backend.celery import app
-
-    app.control.purge()
-    yield push_worker
-    if not push_worker.alive:
-        pytest.fail(f"the worker died:\n{push_worker.log_tail()}")
-
-
-def wait_for(condition: Callable[[], bool], worker: Worker, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout_s} s; worker log:\n{worker.log_tail()}")
+push_worker, worker = push_worker_fixtures(BROKER_URL)
 
 
 def test_drill_end_to_end_reaches_enrolled_devices_only_and_the_report_matches(worker, fake_fcm):
@@ -105,7 +63,7 @@ def test_drill_end_to_end_reaches_enrolled_devices_only_and_the_report_matches(w
             ).exists()
         )
 
-    wait_for(settled, worker)
+    wait_for(settled, worker, 60)
     expected = {far.push_token, english.push_token} | {d.push_token for d in crowd}
     delivered = dict(fake_fcm.recorder.delivered)
     assert set(delivered) == expected

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from apps.interop.models import ChangeStatus, DialogChange
 from testing.fakedialog import Fault
 from testing.pushworker import Worker, celery_broker, database_url
 from tests.interop.dialog_support import closed_works, linked_organization
+from tests.worker_support import wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.slow]
 
@@ -71,15 +72,6 @@ def worker(broker, transactional_db, fake_dialog, tmp_path) -> Iterator[Worker]:
         yield started
     finally:
         started.stop()
-
-
-def wait_for(condition: Callable[[], bool], worker: Worker, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout_s} s; worker log:\n{worker.log_tail()}")
 
 
 def statuses() -> list[str]:

@@ -4,12 +4,13 @@ A small known population: Le Moulin, five homes; Bellevue, one house with one de
 a second one moves in); seven devices far away. The attacker reads the real admin pages as a
 logged-in staff member — the reach preview of a roadwork over both districts, of two saved
 draft geometries that differ by the house, of a city-wide alert, the residents' statistics,
-and after publication the notification's statistics page and list (Bellevue's first device
-has a dead token: one failure) — at three moments: before, after the new device, after
-publication. From the numbers rendered in the HTML, and the published mechanism
-(docs/privacy.md: random rounding to 5, masking below 5 and complementary masking by the
-published rule), the attacker keeps every hypothetical population that would have rendered
-exactly these pages, and must not pin any count from 1 to 4.
+and after publication the notification's statistics page (with its map of the reach by
+district) and list (Bellevue's first device has a dead token: one failure) — at three
+moments: before, after the new device, after publication. From the numbers rendered in the
+HTML, and the published mechanism (docs/privacy.md: random rounding to 5, masking below 5 and
+complementary masking by the published rule), the attacker keeps every hypothetical
+population that would have rendered exactly these pages, and must not pin any count from 1
+to 4.
 
 The pages are modelled once (``scenario``: what each cell counts, the relations of each
 page); the model is checked against the real HTML (the true population must render it), and
@@ -95,7 +96,14 @@ def statistics_page(client, notification: Notification) -> dict[str, int | None]
         r'<td class="count">(.*?)</td>',
         page,
     )
-    return {html_lib.unescape(label): number(value) for label, value in rows}
+    shown = {html_lib.unescape(label): number(value) for label, value in rows}
+    # the map of the reach by district, under the table (issue 16, item 6)
+    figure = re.search(r'<figure [^>]*id="chart-reach">(.*?)</figure>', page, re.S).group(1)
+    districts = re.findall(
+        r'<tr class="chart-row"><th scope="row">(.*?)</th><td class="chart-value">(.*?)</td>',
+        figure,
+    )
+    return shown | {f"carte:{html_lib.unescape(n)}": number(v) for n, v in districts}
 
 
 def statistics_list(client) -> dict[str, int | None]:
@@ -222,11 +230,18 @@ def statistics(*, only: tuple[str, ...] = ()) -> Page:
         str(Reason.DEAD_TOKEN.label): group("B"),
         OPENED: nobody,
     }
+    if not only:  # the page's map: the sent devices by district of their home
+        cells |= {
+            "carte:Bellevue": group("N"),
+            "carte:Le Moulin": group("M"),
+            f"carte:{ELSEWHERE}": nobody,
+        }
     relations = (
         Relation("Appareils ciblés", STATUSES),
         Relation("Échecs", FAILED),
         Relation("Non envoyées", SKIPPED),
         Relation("Envoyées", (OPENED,)),
+        Relation("Envoyées", ("carte:Bellevue", "carte:Le Moulin", f"carte:{ELSEWHERE}")),
     )
     # the page lists no reason under a masked total; the list shows "capped" whatever
     under = () if only else (("Échecs", FAILED), ("Non envoyées", SKIPPED))

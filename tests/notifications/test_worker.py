@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from apps.core.models import Status, Urgency
@@ -22,9 +21,10 @@ from apps.core.services import content_publish, content_schedule
 from apps.notifications import texts
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Notification
 from apps.residents.models import Device
-from testing.pushworker import Worker, celery_broker, create_devices, database_url, token_for
+from testing.pushworker import create_devices, token_for
 from tests.factories import AreaFactory, CategoryFactory, NewsFactory, WorksFactory
 from tests.notifications.helpers import FAR, phone
+from tests.worker_support import push_worker_fixtures, wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.slow]
 
@@ -33,53 +33,10 @@ BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/6"
 STUCK_S = 60
 
 
-@pytest.fixture(scope="module")
-def push_worker(
-    django_db_setup, django_db_blocker, fake_fcm_server, fcm_service_account, tmp_path_factory
-) -> Iterator[Worker]:
-    """One worker for the module (it starts in a few seconds), on the pytest database."""
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    with django_db_blocker.unblock(), celery_broker(BROKER_URL) as app:
-        worker = Worker(
-            database_url=database_url(connection.settings_dict),
-            broker_url=BROKER_URL,
-            fcm_url=fake_fcm_server.url,
-            credentials_file=fcm_service_account.path,
-            pool="prefork",
-            concurrency=1,
-            log_path=log,
-            log_level="INFO",
-            env={
-                "NOTIFY_STUCK_SENDING_S": str(STUCK_S),
-                "NOTIFY_STUCK_PENDING_S": str(STUCK_S),
-            },
-        )
-        worker.start()
-        try:
-            worker.wait_ready(app)
-            yield worker
-        finally:
-            worker.stop()
-
-
-@pytest.fixture
-def worker(push_worker, transactional_db, fake_fcm) -> Iterator[Worker]:
-    """The module's worker with empty queues, a reset fake and committed test data."""
-    from backend.celery import app
-
-    app.control.purge()
-    yield push_worker
-    if not push_worker.alive:
-        pytest.fail(f"the worker died:\n{push_worker.log_tail()}")
-
-
-def wait_for(condition: Callable[[], bool], worker: Worker, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout_s} s; worker log:\n{worker.log_tail()}")
+push_worker, worker = push_worker_fixtures(
+    BROKER_URL,
+    env={"NOTIFY_STUCK_SENDING_S": str(STUCK_S), "NOTIFY_STUCK_PENDING_S": str(STUCK_S)},
+)
 
 
 def settled(notification_ids: list[int] | None = None) -> Callable[[], bool]:

@@ -153,3 +153,27 @@ def test_keyboard_reaches_the_content_first_then_the_language_switcher(page):
     page.keyboard.press("Enter")
     page.wait_for_url("**/en/news/**")
     assert page.locator("h1").inner_text() == "Pool closed"
+
+
+#: Screenshots of the ranking notice, for a human to look at (not compared).
+NOTICE_ARTIFACTS = ROOT / "test-artifacts" / "ranking-notice"
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_ranking_notice_page_passes_axe_core(page, settings, tmp_path, language):
+    from apps.recommend.offline.fitting import fit
+    from apps.recommend.offline.simulation import SimConfig, generate_city, simulate_log
+    from apps.recommend.store import ModelStore
+
+    settings.RECOMMENDER_MODEL_DIR = str(tmp_path / "models")
+    city = generate_city(SimConfig(residents=120, days=8, seed=5))
+    trained = fit(simulate_log(city), city.catalog, city.profiles, seed=5)
+    ModelStore(tmp_path / "models").save(trained)
+
+    page.goto(f"/transparence/classement/?lang={language}")
+
+    assert page.locator("html").get_attribute("lang") == language
+    assert page.locator("tbody tr").count() >= 28  # one row per feature, then the evaluation
+    NOTICE_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=NOTICE_ARTIFACTS / f"{language}.png", full_page=True)
+    assert axe_violations(page) == []

@@ -191,8 +191,9 @@ def test_page_is_cached_until_a_write_and_answers_304_to_its_etag(
 
 def test_page_miss_runs_a_bounded_number_of_queries(client, centre, django_assert_num_queries):
     event = published_event(title_fr="Conte pour enfants")
-    # item with venue, category, organization + areas + occurrences + district outlines.
-    with django_assert_num_queries(4):
+    # item with venue, category, organization + areas + occurrences + district outlines
+    # + the related refs (one UNION ALL; none here, so nothing more to load).
+    with django_assert_num_queries(5):
         assert client.get(path_of(event)).status_code == 200
 
 
@@ -246,3 +247,38 @@ def test_home_lists_news_works_and_events_with_feeds(client, django_assert_num_q
     english = client.get("/en/").content.decode()
     assert '<html lang="en">' in english
     assert item_page_url(news, language="en") in english
+
+
+def test_page_shows_related_items_with_why_and_forgets_one_that_ends(
+    client, django_assert_num_queries
+):
+    news = published_news(title_fr="Fermeture de la piscine Garibaldi", summary_fr="Vidange")
+    works = published_works(
+        title_fr="Réfection du bassin de la piscine Garibaldi",
+        summary_fr="Chantier",
+        end_at=timezone.now() + timedelta(hours=2),
+    )
+    path = path_of(news)
+
+    page = client.get(path).content.decode()
+
+    assert "À voir aussi" in page
+    assert f'href="{item_page_url(works)}"' in page
+    assert "Réfection du bassin de la piscine Garibaldi" in page
+    english = client.get(path_of(news, "en")).content.decode()
+    assert "See also" in english and f'href="{item_page_url(works, language="en")}"' in english
+    # The cached page ends when the related works do: never an item that is over.
+    with time_machine.travel(timezone.now() + timedelta(hours=3)):
+        later = client.get(path)
+    assert later["X-Cache"] == "miss"
+    assert "Réfection du bassin" not in later.content.decode()
+
+
+def test_a_write_to_another_type_refreshes_the_related_items(client):
+    news = published_news(title_fr="Fête de la musique place Bellecour")
+    path = path_of(news)
+    assert "À voir aussi" not in client.get(path).content.decode()
+    published_event(title_fr="Fête de la musique : scène Bellecour")
+    page = client.get(path)
+    assert page["X-Cache"] == "miss"
+    assert "scène Bellecour" in page.content.decode()

@@ -9,7 +9,7 @@ from django.urls import Resolver404, resolve
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin import accounts, taxonomy  # noqa: F401 - registers the admins
+from apps.core.admin import accounts, approvals, taxonomy  # noqa: F401 - registers the admins
 
 admin.site.site_header = _("Quartier — administration")
 admin.site.site_title = _("Quartier")

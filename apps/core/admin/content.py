@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 from modeltranslation.admin import TabbedTranslationAdmin
 
+from apps.core.admin.approvals import ApprovalAdminMixin, approval_context
 from apps.core.admin.forms import URL_OVERRIDES, GeometryCheckedForm
 from apps.core.admin.lifecycle import LifecycleMixin
 from apps.core.admin.lists import FittingListMixin, short_datetime
@@ -60,6 +61,7 @@ class ContentAdmin(
     FittingListMixin,
     OrganizationScopedMixin,
     ServiceSaveMixin,
+    ApprovalAdminMixin,
     LifecycleMixin,
     LeafletGeoAdminMixin,
     TabbedTranslationAdmin,
@@ -144,6 +146,7 @@ class ContentAdmin(
         obj: Any = None,
     ) -> Any:
         context["lifecycle_buttons"] = self.lifecycle_buttons(request, obj)
+        context.update(approval_context(request, obj))
         context["content_panels"] = self.get_change_form_panels(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 

@@ -9,7 +9,7 @@ asks for the date on an intermediate page (``<changelist>/schedule/?ids=…``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from apps.core.admin.permissions import organization_ids
+from apps.core.approval_rule import approval_pending, approval_reasons, is_validator
 from apps.core.models import Status
 from apps.core.services import (
     content_archive,
@@ -85,6 +87,32 @@ UNPUBLISH = Transition(
 )
 
 
+WITHDRAW = Transition(
+    "withdraw",
+    _("Retirer la demande de validation"),
+    _("Enregistrer et retirer la demande de validation"),
+    ngettext_lazy(
+        "%(count)d demande de validation retirée.",
+        "%(count)d demandes de validation retirées.",
+        "count",
+    ),
+    lambda item, user: content_unpublish(item=item, user=user),
+    lambda item: item.status == Status.DRAFT and approval_pending(item) is not None,
+)
+
+#: The publish buttons of someone whose publication waits for a validator (two-person rule).
+PUBLISH_REQUEST = replace(PUBLISH, button=_("Enregistrer et demander la publication"))
+SCHEDULE_REQUEST = replace(SCHEDULE, button=_("Enregistrer et demander la programmation…"))
+
+SUBMITTED = ngettext_lazy(
+    "%(count)d demande de validation envoyée aux validateurs : rien n'est publié avant leur "
+    "accord.",
+    "%(count)d demandes de validation envoyées aux validateurs : rien n'est publié avant leur "
+    "accord.",
+    "count",
+)
+
+
 def _default_publish_at() -> datetime:
     tomorrow = timezone.localtime() + timedelta(days=1)
     return tomorrow.replace(hour=8, minute=0, second=0, microsecond=0)
@@ -107,7 +135,13 @@ class ScheduleForm(forms.Form):
 class LifecycleMixin:
     """ModelAdmin mixin: lifecycle actions, the schedule page and the change-form buttons."""
 
-    transitions: ClassVar[tuple[Transition, ...]] = (PUBLISH, SCHEDULE, ARCHIVE, UNPUBLISH)
+    transitions: ClassVar[tuple[Transition, ...]] = (
+        PUBLISH,
+        SCHEDULE,
+        ARCHIVE,
+        UNPUBLISH,
+        WITHDRAW,
+    )
 
     # --- running transitions ------------------------------------------------------------
     def apply_transition(
@@ -119,24 +153,36 @@ class LifecycleMixin:
     ) -> int:
         """Run ``transition`` on each item in its own transaction; report per item."""
         run = run or transition.run
-        done = 0
+        done = submitted = 0
         for item in items:
             if not self.has_change_permission(request, item):  # type: ignore[attr-defined]
                 raise PermissionDenied
+            was_pending = approval_pending(item) is not None
             try:
-                run(item, request.user)
+                result = run(item, request.user)
             except ValidationError as exc:
                 messages.error(
                     request,
                     _("« %(item)s » : %(reason)s")
                     % {"item": item, "reason": " ".join(exc.messages)},
                 )
-            else:
-                done += 1
-                self.log_change(request, item, str(transition.label))  # type: ignore[attr-defined]
+                continue
+            if (
+                transition.code in (PUBLISH.code, SCHEDULE.code)
+                and not was_pending
+                and getattr(result, "status", None) not in (Status.PUBLISHED, Status.SCHEDULED)
+                and approval_pending(item) is not None
+            ):
+                submitted += 1
+                self.log_change(request, item, str(_("Demande de validation")))  # type: ignore[attr-defined]
+                continue
+            done += 1
+            self.log_change(request, item, str(transition.label))  # type: ignore[attr-defined]
         if done:
             messages.success(request, transition.done % {"count": done})
-        return done
+        if submitted:
+            messages.warning(request, SUBMITTED % {"count": submitted})
+        return done + submitted
 
     def _transition(self, code: str | None) -> Transition | None:
         return next((t for t in self.transitions if t.code == code), None)
@@ -213,10 +259,24 @@ class LifecycleMixin:
     # --- change-form buttons ------------------------------------------------------------
     def lifecycle_buttons(self, request: HttpRequest, obj: Any) -> list[Transition]:
         if obj is None:
-            return [PUBLISH, SCHEDULE] if self.has_add_permission(request) else []  # type: ignore[attr-defined]
+            if not self.has_add_permission(request):  # type: ignore[attr-defined]
+                return []
+            user = request.user
+            validator = user.is_superuser or any(
+                is_validator(user, pk) for pk in organization_ids(user)
+            )
+            return [PUBLISH, SCHEDULE] if validator else [PUBLISH_REQUEST, SCHEDULE_REQUEST]
         if not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
             return []
-        return [t for t in self.transitions if t.available(obj)]
+        if approval_pending(obj) is not None:
+            return [t for t in (ARCHIVE, UNPUBLISH, WITHDRAW) if t.available(obj)]
+        asks = bool(approval_reasons(item=obj, user=request.user))
+        requests = {PUBLISH.code: PUBLISH_REQUEST, SCHEDULE.code: SCHEDULE_REQUEST}
+        return [
+            requests[t.code] if asks and t.code in requests else t
+            for t in self.transitions
+            if t.code != WITHDRAW.code and t.available(obj)
+        ]
 
     def _after_save(self, request: HttpRequest, obj: Any) -> HttpResponse | None:
         transition = self._transition(request.POST.get("_lifecycle"))

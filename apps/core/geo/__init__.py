@@ -3,8 +3,8 @@
 - ``apps.core.earth``: SRID, Earth radius, metres per degree, haversine. No Django import;
   re-exported here.
 - ``apps.core.geo.sql``: the "within N metres" and distance expressions (``DWithinM``,
-  ``DistanceM``), ``within_m``, ``annotate_distance_m``, ``point``, ``IsValidGeometry``, and the
-  ``geography_index`` migration operation.
+  ``DistanceM``), ``within_m``, ``annotate_distance_m``, ``point``, ``IsValidGeometry``,
+  ``SimplifiedGeometry`` and the ``geography_index`` migration operation.
 
 Every name stays importable from ``apps.core.geo``.
 """
@@ -29,6 +29,7 @@ from apps.core.geo.sql import (
     DWithinM,
     IsValidGeometry,
     MetreValue,
+    SimplifiedGeometry,
     annotate_distance_m,
     geography_index,
     point,
@@ -49,6 +50,7 @@ __all__ = [
     "DistanceM",
     "IsValidGeometry",
     "MetreValue",
+    "SimplifiedGeometry",
     "annotate_distance_m",
     "geography_index",
     "haversine_m",

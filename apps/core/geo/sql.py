@@ -126,6 +126,22 @@ class IsValidGeometry(Func):
         return super().as_sql(compiler, connection, **extra)
 
 
+class SimplifiedGeometry(Func):
+    """``ST_SimplifyPreserveTopology(geometry, tolerance)`` (degrees for our SRID): a lighter
+    outline that stays valid, for drawing (the staff maps). Same name on PostGIS and SpatiaLite."""
+
+    function = "ST_SimplifyPreserveTopology"
+    arity = 2
+
+    def __init__(self, expression: Any, tolerance_deg: float, **extra: Any) -> None:
+        super().__init__(
+            _as_expression(expression),
+            Value(float(tolerance_deg), output_field=FloatField()),
+            output_field=GeometryField(srid=WGS84),
+            **extra,
+        )
+
+
 def within_m(
     queryset: QS,
     geometry: GEOSGeometry | Expression | str,

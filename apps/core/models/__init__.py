@@ -1,11 +1,15 @@
-"""Core models: organizations, areas, categories, the content base and sync tombstones."""
+"""Core models: organizations, areas, categories, the content base, approvals, sync tombstones."""
 
 from .api_keys import OrganizationApiKey
+from .approvals import ApprovalAction, ApprovalRequest, ApprovalState
 from .content import ContentQuerySet, PublishableContent, Status, Urgency
 from .sync import Tombstone
 from .taxonomy import Area, AreaKind, Category, Membership, Organization
 
 __all__ = [
+    "ApprovalAction",
+    "ApprovalRequest",
+    "ApprovalState",
     "Area",
     "AreaKind",
     "Category",

@@ -60,11 +60,16 @@ class Organization(models.Model):
 
 
 class Membership(models.Model):
-    """A staff user's membership of an organization: editors publish its content."""
+    """A staff user's membership of an organization, with their role in it.
+
+    A *rédacteur* writes the organization's content and submits it for publication; a
+    *validateur* publishes it, and approves or refuses what was submitted
+    (``apps.core.approval_rule``).
+    """
 
     class Role(models.TextChoices):
         EDITOR = "editor", _("Rédacteur")
-        MANAGER = "manager", _("Responsable")
+        VALIDATOR = "validator", _("Validateur")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"

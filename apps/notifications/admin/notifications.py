@@ -1,4 +1,5 @@
-"""The notifications in the admin: a read-only list and page of statistics, and the test push.
+"""The notifications in the admin: a read-only list and page of statistics (with charts,
+``charts``), and the test push.
 
 The list computes the statistics of the page it shows, in two queries whatever its length
 (``selectors.notification_stats``); every count goes through ``apps.core.disclosure``
@@ -35,6 +36,8 @@ from apps.notifications.admin.access import (
     can_view_notifications,
     visible_notifications,
 )
+from apps.notifications.admin.charts import notification_charts
+from apps.notifications.admin.dashboard import dashboard_view
 from apps.notifications.models import (
     Delivery,
     DeliveryStatus,
@@ -275,6 +278,8 @@ class NotificationAdmin(FittingListMixin, admin.ModelAdmin):
     ) -> Any:
         if obj is not None:
             context["statistics"] = statistics_rows(obj, self._stats(obj))
+            if obj.kind != Kind.TEST:  # one phone the sender chose: nothing to chart
+                context["charts"] = notification_charts(obj, self._stats(obj))
             context["small_count"] = K
             context["base"] = BASE
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -283,12 +288,20 @@ class NotificationAdmin(FittingListMixin, admin.ModelAdmin):
         opts = self.model._meta
         own = [
             path(
+                "dashboard/",
+                self.admin_site.admin_view(self.dashboard_view),
+                name=f"{opts.app_label}_{opts.model_name}_dashboard",
+            ),
+            path(
                 "test-push/",
                 self.admin_site.admin_view(self.test_push_view),
                 name=f"{opts.app_label}_{opts.model_name}_test_push",
-            )
+            ),
         ]
         return own + super().get_urls()
+
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        return dashboard_view(request, self.admin_site)
 
     def test_push_view(self, request: HttpRequest) -> HttpResponse:
         """Send the test push to the device typed in the form, at once; report the outcome."""

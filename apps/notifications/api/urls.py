@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from apps.notifications.api.simulate import SimulateView
 from apps.notifications.api.transparency import (
     NotificationRegisterCsvView,
     NotificationRegisterView,
@@ -10,6 +11,7 @@ from apps.notifications.api.views import OpenReportView, ReceivedNotificationLis
 
 urlpatterns = [
     path("me/notifications/", ReceivedNotificationListView.as_view(), name="me-notifications"),
+    path("me/simulate/", SimulateView.as_view(), name="me-simulate"),
     path("opens/", OpenReportView.as_view(), name="opens"),
     path(
         "transparency/notifications/",

@@ -94,6 +94,10 @@ TEXTS: Mapping[str, str] = {
     "this_category": pgettext("raison du fil", "cette catégorie"),
     "this_area": pgettext("raison du fil", "ce quartier"),
     "this_organization": pgettext("raison du fil", "cet organisme"),
+    # Why an item is related to the one shown (apps.recommend.related).
+    "nearby": pgettext("raison du fil", "À {distance}"),
+    "same_organization": pgettext("raison du fil", "Même organisateur : {name}"),
+    "similar_text": pgettext("raison du fil", "Sujet proche"),
 }
 #: The languages whose number formats the reasons know (decimal comma in French).
 LANGUAGES = ("fr", "en")

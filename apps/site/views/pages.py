@@ -18,10 +18,18 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from apps.core.pages import item_page_url
 from apps.site import jsonld, maps
 from apps.site.pagecache import Built, cached
-from apps.site.selectors import PageState, changes_at, page_item
-from apps.site.web import LANGUAGES, OG_LOCALES, absolute, item_paths, protect, site_path
+from apps.site.selectors import TYPE_CODES, PageState, changes_at, page_item, related
+from apps.site.web import (
+    LANGUAGES,
+    OG_LOCALES,
+    absolute,
+    item_paths,
+    protect,
+    site_path,
+)
 
 #: Pages are kept by browsers and proxies but revalidated (a withdrawal shows at once).
 PAGE_CACHE_CONTROL = "public, no-cache"
@@ -36,7 +44,7 @@ def item_page(
     with translation.override(language):
         response = cached(
             request,
-            scopes=[type_code],
+            scopes=TYPE_CODES,  # the related items may be of any type
             key=[language, "page"],
             build=lambda: _build_page(request, type_code, int(pk), slug, language),
             cache_control=PAGE_CACHE_CONTROL,
@@ -139,6 +147,11 @@ def _build_page(
         "ios_app_store_id": settings.SITE_IOS_APP_STORE_ID,
         "areas": list(item.areas.all()),
     }
+    see_also = related(item, language)
+    context["related"] = [
+        (entry.item, item_page_url(entry.item, language=language), entry.reasons)
+        for entry in see_also
+    ]
     if type_code == "news":
         data = jsonld.news_article(item, url=url, image_url=image_url, language=language)
     elif type_code == "works":
@@ -152,4 +165,4 @@ def _build_page(
         )
     context["jsonld"] = jsonld.dumps(data)
     body = render_to_string(f"site/{type_code}.html", context, request=request)
-    return Built(body, changes_at=changes_at([item]))
+    return Built(body, changes_at=changes_at([item, *(entry.item for entry in see_also)]))

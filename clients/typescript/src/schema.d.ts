@@ -136,6 +136,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/{id}/related/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Related items
+         * @description Up to 4 public items related to this one (any type): nearby, same organiser, similar text, each with `reasons`. Never an expired, finished or unpublished item, never the item itself. 404 when the item is not public.
+         */
+        get: operations["events_related_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events/ical/": {
         parameters: {
             query?: never;
@@ -606,6 +626,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/simulate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate my pushes of last week with other settings
+         * @description Replays the notifications of the last 7 days (publications, updates and reminders; not tests nor drills; at most 1000) against candidate settings — places, follows, minimum urgency, budget, quiet hours, digest day — each optional (missing: the device's own), validated as by `PATCH /me/`, `POST /me/places/` and `PUT /me/interests/`. Answers which pushes would have reached this device and how (a push, or folded into a digest), with the audience rules and the notification policy the real pipeline applies. Nothing is stored.
+         */
+        post: operations["me_simulate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/transfer-code/": {
         parameters: {
             query?: never;
@@ -676,6 +716,26 @@ export interface paths {
          * @description Only the fields sent change. `status` moves the item through its lifecycle (`draft`, `scheduled`, `published`, `archived`).
          */
         patch: operations["news_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/news/{id}/related/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Related items
+         * @description Up to 4 public items related to this one (any type): nearby, same organiser, similar text, each with `reasons`. Never an expired, finished or unpublished item, never the item itself. 404 when the item is not public.
+         */
+        get: operations["news_related_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/opens/": {
@@ -778,6 +838,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/transparency/ranking/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How the feed ranks (public notice)
+         * @description Generated at each request from what runs: the features the code computes (with their description in French and English), the stage 1 hand weights, the ranker served now (stage 1, or a trained model with its coefficients or importances, its training date and its stored evaluation), the ranking rules (diversity, pinned alerts, hidden duplicates) and the online result when one exists. Also as a web page (`/transparence/classement/`, `?lang=en`).
+         */
+        get: operations["transparency_ranking"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/works/": {
         parameters: {
             query?: never;
@@ -828,6 +908,26 @@ export interface paths {
          * @description Only the fields sent change. `status` moves the item through its lifecycle (`draft`, `scheduled`, `published`, `archived`).
          */
         patch: operations["works_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/works/{id}/related/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Related items
+         * @description Up to 4 public items related to this one (any type): nearby, same organiser, similar text, each with `reasons`. Never an expired, finished or unpublished item, never the item itself. 404 when the item is not public.
+         */
+        get: operations["works_related_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 }
@@ -939,23 +1039,6 @@ export interface components {
             icon?: string;
         };
         /**
-         * @description * `urgent` - urgent
-         *     * `near_place` - near_place
-         *     * `near_you` - near_you
-         *     * `on_route` - on_route
-         *     * `follows_category` - follows_category
-         *     * `follows_area` - follows_area
-         *     * `follows_organization` - follows_organization
-         *     * `your_interests` - your_interests
-         *     * `starts_soon` - starts_soon
-         *     * `active_works` - active_works
-         *     * `popular` - popular
-         *     * `recent` - recent
-         *     * `city_wide` - city_wide
-         * @enum {string}
-         */
-        CodeEnum: "urgent" | "near_place" | "near_you" | "on_route" | "follows_category" | "follows_area" | "follows_organization" | "your_interests" | "starts_soon" | "active_works" | "popular" | "recent" | "city_wide";
-        /**
          * @description * `feed` - feed
          *     * `push` - push
          *     * `map` - map
@@ -970,6 +1053,12 @@ export interface components {
          * @enum {string}
          */
         DatabaseEnum: "ok" | "unavailable";
+        /**
+         * @description * `push` - push
+         *     * `digest` - digest
+         * @enum {string}
+         */
+        DeliveredAsEnum: "push" | "digest";
         Detour: {
             text: string;
             geometry: components["schemas"]["GeoJSONGeometry"] | null;
@@ -1049,6 +1138,13 @@ export interface components {
             /** @description Bearer token for every /me/ call. Shown once: the server keeps only a hash. */
             token: string;
         };
+        /**
+         * @description * `` -
+         *     * `capped` - capped
+         *     * `budget` - budget
+         * @enum {string}
+         */
+        DigestReasonEnum: "capped" | "budget";
         /**
          * @description * `undefined` - Both directions
          *     * `northbound` - Northbound
@@ -1525,6 +1621,79 @@ export interface components {
             /** @description Why it is shown (0 to 2, true facts only). */
             readonly reasons: components["schemas"]["FeedReason"][];
         };
+        /** @description A related events item: its list fields and why it is related. */
+        EventsRelatedItem: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "events";
+            readonly id: number;
+            readonly title: string;
+            readonly summary: string;
+            readonly geometry: components["schemas"]["GeoJSONGeometry"] | null;
+            readonly category: components["schemas"]["CategoryRef"];
+            readonly organization: components["schemas"]["OrganizationRef"];
+            readonly urgency: components["schemas"]["UrgencyEnum"];
+            /**
+             * Publish on
+             * Format: date-time
+             */
+            publish_at?: string | null;
+            /**
+             * Updated on
+             * Format: date-time
+             */
+            readonly updated_at: string;
+            readonly image: components["schemas"]["ItemImage"] | null;
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
+            readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
+            /** @description Metres from `near` to the nearest point of the item (only with `near`). */
+            readonly distance_m?: number;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start_at: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end_at: string;
+            /**
+             * Start time known
+             * @description Otherwise, all day.
+             */
+            has_start_time?: boolean;
+            /** End time known */
+            has_end_time?: boolean;
+            /**
+             * Format: date-time
+             * @description Start of the next occurrence not yet ended.
+             */
+            readonly next_start_at: string | null;
+            /** Format: date-time */
+            readonly next_end_at: string | null;
+            readonly is_recurring: boolean;
+            readonly venue: components["schemas"]["VenueRef"] | null;
+            /** State */
+            event_status?: components["schemas"]["EventStatusEnum"];
+            /** Free */
+            is_free?: boolean;
+            audience?: components["schemas"]["AudienceEnum"];
+            /** Attendance */
+            attendance_mode?: components["schemas"]["AttendanceModeEnum"];
+            /** @description Why it is related (1 or 2). */
+            readonly reasons: components["schemas"]["RelatedReason"][];
+        };
         FeedItem: components["schemas"]["NewsFeedItem"] | components["schemas"]["WorksFeedItem"] | components["schemas"]["EventsFeedItem"];
         FeedPage: {
             /**
@@ -1559,10 +1728,27 @@ export interface components {
              *     * `recent` - recent
              *     * `city_wide` - city_wide
              */
-            code: components["schemas"]["CodeEnum"];
+            code: components["schemas"]["FeedReasonCodeEnum"];
             /** @description In the request's language: '350 m from Home'. */
             text: string;
         };
+        /**
+         * @description * `urgent` - urgent
+         *     * `near_place` - near_place
+         *     * `near_you` - near_you
+         *     * `on_route` - on_route
+         *     * `follows_category` - follows_category
+         *     * `follows_area` - follows_area
+         *     * `follows_organization` - follows_organization
+         *     * `your_interests` - your_interests
+         *     * `starts_soon` - starts_soon
+         *     * `active_works` - active_works
+         *     * `popular` - popular
+         *     * `recent` - recent
+         *     * `city_wide` - city_wide
+         * @enum {string}
+         */
+        FeedReasonCodeEnum: "urgent" | "near_place" | "near_you" | "on_route" | "follows_category" | "follows_area" | "follows_organization" | "your_interests" | "starts_soon" | "active_works" | "popular" | "recent" | "city_wide";
         /**
          * @description A GeoJSON geometry (RFC 7946) in WGS 84 longitude/latitude, without `crs`.
          * @example {
@@ -1891,6 +2077,46 @@ export interface components {
             readonly share_url: string;
             /** @description Metres from `near` to the nearest point of the item (only with `near`). */
             readonly distance_m?: number;
+        };
+        /** @description A related news item: its list fields and why it is related. */
+        NewsRelatedItem: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "news";
+            readonly id: number;
+            readonly title: string;
+            readonly summary: string;
+            readonly geometry: components["schemas"]["GeoJSONGeometry"] | null;
+            readonly category: components["schemas"]["CategoryRef"];
+            readonly organization: components["schemas"]["OrganizationRef"];
+            readonly urgency: components["schemas"]["UrgencyEnum"];
+            /**
+             * Publish on
+             * Format: date-time
+             */
+            publish_at?: string | null;
+            /**
+             * Updated on
+             * Format: date-time
+             */
+            readonly updated_at: string;
+            readonly image: components["schemas"]["ItemImage"] | null;
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
+            readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
+            /** @description Metres from `near` to the nearest point of the item (only with `near`). */
+            readonly distance_m?: number;
+            /** @description Why it is related (1 or 2). */
+            readonly reasons: components["schemas"]["RelatedReason"][];
         };
         /** @description Publishing body of a news article: the shared fields plus ``links`` (replaced whole). */
         NewsWrite: {
@@ -2495,6 +2721,89 @@ export interface components {
             push_token: string | null;
         };
         /**
+         * @description * `stage1` - stage1
+         *     * `stage2` - stage2
+         * @enum {string}
+         */
+        RankerEnum: "stage1" | "stage2";
+        /** @description The schema of ``RankingNotice.as_json``. */
+        RankingNotice: {
+            ranker: components["schemas"]["RankerEnum"];
+            /** @description Why stage 1 serves although a model exists (else empty). */
+            fallback_reason: string;
+            features: components["schemas"]["RankingNoticeFeature"][];
+            model: components["schemas"]["RankingNoticeModel"] | null;
+            rules: components["schemas"]["RankingNoticeRules"];
+            /** @description The online measure of the served model, when one exists. */
+            online: {
+                [key: string]: unknown;
+            } | null;
+            /** @description “No online measure yet” when `online` is null. */
+            online_note: components["schemas"]["RankingNoticeText"] | null;
+        };
+        RankingNoticeEvaluation: {
+            /** @description `stage1`, a candidate model (`logistic_regression`, `gradient_boosting`) or `model` (the one kept). */
+            ranker: string;
+            /** Format: double */
+            auc: number | null;
+            /** Format: double */
+            ndcg_at_10: number | null;
+            /**
+             * Format: double
+             * @description Held-out impressions.
+             */
+            rows: number | null;
+            /** Format: double */
+            positives: number | null;
+        };
+        RankingNoticeFeature: {
+            /** @description The feature's name in the code (`FEATURE_NAMES`). */
+            name: string;
+            description: components["schemas"]["RankingNoticeText"];
+            /**
+             * Format: double
+             * @description Its hand-set weight in stage 1.
+             */
+            stage1_weight: number;
+            /**
+             * Format: double
+             * @description The served model's coefficient (per standardised feature) or importance (share of the split gains); null while stage 1 serves.
+             */
+            model_weight: number | null;
+        };
+        RankingNoticeModel: {
+            version: string;
+            /** @description `logistic_regression` or `gradient_boosting`. */
+            kind: string;
+            /** Format: date-time */
+            trained_at: string | null;
+            weights_kind: components["schemas"]["WeightsKindEnum"];
+            /** @description The held-out validation stored with the model. */
+            evaluation: components["schemas"]["RankingNoticeEvaluation"][];
+            /** @description Sizes of the training data. */
+            data: {
+                [key: string]: number;
+            };
+        };
+        RankingNoticeRules: {
+            max_per_category: number;
+            window: number;
+            diversify_top: number;
+            /** Format: double */
+            duplicate_cosine: number;
+            pin_alerts: boolean;
+            /** Format: double */
+            alert_point_m: number;
+            /** Format: double */
+            route_scale_m: number;
+            /** Format: double */
+            popularity_reference: number;
+        };
+        RankingNoticeText: {
+            fr: string;
+            en: string;
+        };
+        /**
          * @description * `deleted` - deleted
          *     * `archived` - archived
          *     * `unpublished` - unpublished
@@ -2579,6 +2888,29 @@ export interface components {
             required: boolean;
             url: string;
         };
+        RelatedItem: components["schemas"]["NewsRelatedItem"] | components["schemas"]["WorksRelatedItem"] | components["schemas"]["EventsRelatedItem"];
+        RelatedItems: {
+            results: components["schemas"]["RelatedItem"][];
+        };
+        RelatedReason: {
+            /**
+             * @description `nearby`, `same_organization` or `similar_text`.
+             *
+             *     * `nearby` - nearby
+             *     * `same_organization` - same_organization
+             *     * `similar_text` - similar_text
+             */
+            code: components["schemas"]["RelatedReasonCodeEnum"];
+            /** @description In the request's language: '300 m away'. */
+            text: string;
+        };
+        /**
+         * @description * `nearby` - nearby
+         *     * `same_organization` - same_organization
+         *     * `similar_text` - similar_text
+         * @enum {string}
+         */
+        RelatedReasonCodeEnum: "nearby" | "same_organization" | "similar_text";
         /** @description An item that left the public set: drop it from your copy. */
         RemovedItem: {
             readonly type: components["schemas"]["ItemTypeEnum"];
@@ -2647,6 +2979,96 @@ export interface components {
          * @enum {string}
          */
         SeverityEnum: "minor" | "moderate" | "major";
+        /**
+         * @description Candidate settings, each optional (missing: the device's own), validated as by ``/me/``,
+         *     ``/me/places/`` and ``/me/interests/``.
+         */
+        SimulateInputRequest: {
+            timezone?: string;
+            notifications_enabled?: boolean;
+            /**
+             * Format: time
+             * @description Local time (HH:MM) pushes stop; set with quiet_hours_end, or both null.
+             */
+            quiet_hours_start?: string | null;
+            /**
+             * Format: time
+             * @description Local time (HH:MM) pushes resume; may be earlier than the start (overnight).
+             */
+            quiet_hours_end?: string | null;
+            max_pushes_per_day?: number;
+            /** @description Information pushes a week (Monday to Sunday, local time) at most; the excess goes into the digest. 0: information only in digests. Default 3. */
+            info_per_week?: number;
+            /** @description Important pushes a day at most (alerts are never limited). Default 2. */
+            important_per_day?: number;
+            /** @description 0 (Monday) to 6 (Sunday): the information beyond the weekly budget comes in one weekly digest that day; null: in the daily digest. */
+            weekly_digest_day?: number | null;
+            /**
+             * @description Local time (HH:MM) of the weekly digest. Default 18:00.
+             * @example 18:00:00
+             */
+            weekly_digest_time?: string;
+            min_urgency?: components["schemas"]["UrgencyEnum"];
+            remind_saved_events?: boolean;
+            remind_works_near_home?: boolean;
+            /** @description Candidate places (at most 10), instead of the saved ones. */
+            places?: components["schemas"]["PlaceWriteRequest"][];
+            /** @description Candidate follows by slug (categories, areas, organizations), instead of the device's. */
+            interests?: components["schemas"]["InterestsRequest"];
+        };
+        SimulatedDigest: {
+            /** Format: date-time */
+            sent_at: string;
+            /** @description Pushes folded into it. */
+            items: number;
+        };
+        SimulatedPush: {
+            notification_id: number;
+            kind: components["schemas"]["RegisterEntryKindEnum"];
+            item: components["schemas"]["ReceivedItem"];
+            /** @description The push's title in the device's language. */
+            title: string;
+            urgency: components["schemas"]["UrgencyEnum"];
+            /**
+             * Format: date-time
+             * @description When the notification was created.
+             */
+            published_at: string;
+            /**
+             * Format: date-time
+             * @description When it would have been sent: as a push, or in the digest sent then.
+             */
+            sent_at: string;
+            delivered_as: components["schemas"]["DeliveredAsEnum"];
+            /**
+             * @description Why it went into a digest: `capped` (daily cap or daily important limit) or `budget` (weekly information budget); empty for a push.
+             *
+             *     * `` -
+             *     * `capped` - capped
+             *     * `budget` - budget
+             */
+            digest_reason: components["schemas"]["DigestReasonEnum"] | components["schemas"]["BlankEnum"];
+        };
+        Simulation: {
+            /**
+             * Format: date-time
+             * @description Start of the replayed week.
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description The request's time.
+             */
+            until: string;
+            /** @description Notifications of the week replayed (at most 1000, the most recent). */
+            considered: number;
+            /** @description More notifications than were replayed. */
+            truncated: boolean;
+            /** @description Pushes received by `until`: those about an item sent as a push, plus the digests. */
+            pushes: number;
+            items: components["schemas"]["SimulatedPush"][];
+            digests: components["schemas"]["SimulatedDigest"][];
+        };
         TransferCode: {
             /** @description Type it on the new phone (POST /devices/ with transfer_code). One use. */
             code: string;
@@ -2715,6 +3137,12 @@ export interface components {
             website?: string;
             accessibility?: components["schemas"]["AccessibilityEnum"][];
         };
+        /**
+         * @description * `coefficients` - coefficients
+         *     * `importances` - importances
+         * @enum {string}
+         */
+        WeightsKindEnum: "coefficients" | "importances";
         /**
          * @description * `planned` - Scheduled
          *     * `active` - Active
@@ -3001,6 +3429,67 @@ export interface components {
              * Format: time
              */
             daily_end_time?: string | null;
+        };
+        /** @description A related works item: its list fields and why it is related. */
+        WorksRelatedItem: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "works";
+            readonly id: number;
+            readonly title: string;
+            readonly summary: string;
+            readonly geometry: components["schemas"]["GeoJSONGeometry"] | null;
+            readonly category: components["schemas"]["CategoryRef"];
+            readonly organization: components["schemas"]["OrganizationRef"];
+            readonly urgency: components["schemas"]["UrgencyEnum"];
+            /**
+             * Publish on
+             * Format: date-time
+             */
+            publish_at?: string | null;
+            /**
+             * Updated on
+             * Format: date-time
+             */
+            readonly updated_at: string;
+            readonly image: components["schemas"]["ItemImage"] | null;
+            /**
+             * Format: uri
+             * @description The item in this API (its detail).
+             */
+            readonly url: string;
+            /**
+             * Format: uri
+             * @description The item's public web page, to share (opens the app where it is installed).
+             */
+            readonly share_url: string;
+            /** @description Metres from `near` to the nearest point of the item (only with `near`). */
+            readonly distance_m?: number;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start_at: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end_at: string;
+            /** Roadworks state */
+            work_status?: components["schemas"]["WorkStatusEnum"];
+            /** Kind of works */
+            work_type?: components["schemas"]["WorkTypeEnum"];
+            /** Disruption */
+            severity?: components["schemas"]["SeverityEnum"];
+            /** Traffic */
+            road_state?: components["schemas"]["RoadStateEnum"];
+            readonly impacts: components["schemas"]["ImpactsEnum"][];
+            /** Night works */
+            night_work?: boolean;
+            /** @description Why it is related (1 or 2). */
+            readonly reasons: components["schemas"]["RelatedReason"][];
         };
         /** @description Publishing body of roadworks: the shared fields plus dates, traffic and detour. */
         WorksWrite: {
@@ -4314,6 +4803,45 @@ export interface operations {
                 };
             };
             /** @description Too many requests; retry after the `Retry-After` header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    events_related_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelatedItems"];
+                };
+            };
+            /** @description Not found, not owned by the calling device, or no such page. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6259,6 +6787,83 @@ export interface operations {
             };
         };
     };
+    me_simulate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SimulateInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Simulation"];
+                };
+            };
+            /** @description Invalid input (the error shape lists each field). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked device token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (e.g. another organization's content). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body must be JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     me_transfer_code_create: {
         parameters: {
             query?: never;
@@ -6713,6 +7318,45 @@ export interface operations {
             };
         };
     };
+    news_related_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelatedItems"];
+                };
+            };
+            /** @description Not found, not owned by the calling device, or no such page. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     opens_report: {
         parameters: {
             query?: never;
@@ -6973,6 +7617,43 @@ export interface operations {
                 };
                 content: {
                     "text/csv": string;
+                };
+            };
+            /** @description Invalid input (the error shape lists each field). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    transparency_ranking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankingNotice"];
                 };
             };
             /** @description Invalid input (the error shape lists each field). */
@@ -7381,6 +8062,45 @@ export interface operations {
                 };
             };
             /** @description Too many requests; retry after the `Retry-After` header's seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    works_related_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelatedItems"];
+                };
+            };
+            /** @description Not found, not owned by the calling device, or no such page. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see the Retry-After header. */
             429: {
                 headers: {
                     [name: string]: unknown;
