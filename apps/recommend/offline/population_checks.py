@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from apps.recommend.engine.ranking import RankConfig
-from apps.recommend.offline.evaluation import Report, SeedResult, as_json, evaluate
+from apps.recommend.offline.evaluation import Report, SeedResult, evaluate
+from apps.recommend.offline.evaluation_report import as_json
 from apps.recommend.offline.populations import BY_NAME, HELD_BACK, Population
 from apps.recommend.offline.simulation import SimConfig
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.recommend.engine.ranking import RankConfig
-from apps.recommend.offline.evaluation import as_json, evaluate, render_markdown, targets
+from apps.recommend.offline.evaluation import evaluate
+from apps.recommend.offline.evaluation_report import as_json, render_markdown, targets
 from apps.recommend.offline.population_checks import (
     check_populations,
     population_targets,
