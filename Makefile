@@ -80,7 +80,7 @@ testing/site/node_modules/.installed: testing/site/package-lock.json
 site-test-assets: testing/site/node_modules/.installed  ## npm packages of the site's tests (axe-core, schema-dts)
 
 messages: venv os-test  ## Re-extract the French msgids into locale/*/django.po and compile the .mo files
-	$(PY) manage.py makemessages -l fr -l en --no-obsolete --no-fuzzy-matching --add-location=file --no-wrap $(MESSAGES_IGNORE)
+	$(PY) manage.py makemessages -l fr -l en --no-obsolete --add-location=file --no-wrap $(MESSAGES_IGNORE)
 	$(PY) manage.py compilemessages -l fr -l en
 
 services:  ## Start PostgreSQL/PostGIS and Redis if they are not running

@@ -187,6 +187,7 @@ def _rules() -> dict[str, Any]:
         "duplicate_cosine": config.duplicate_cosine,
         "pin_alerts": config.pin_alerts,
         "alert_point_m": config.alert_point_m,
+        "city_wide_alert_pin_h": config.city_wide_alert_pin_s / 3600,
         "route_scale_m": ROUTE_SCALE_M,
         "popularity_reference": POPULARITY_REFERENCE,
     }

@@ -2,12 +2,16 @@
 
 Each save writes ``model-<version>.joblib`` (the estimator and the text IDF) and
 ``model-<version>.json`` (version, kind, feature names, training date, data sizes, validation
-metrics of the model *and* of stage 1, library versions, SHA-256 of the model file), then
-points ``LATEST`` at it atomically. ``load`` never raises: whenever the model cannot be trusted
+metrics of the model *and* of stage 1, the serving gate's population checks, library versions,
+SHA-256 of the model file), then points ``LATEST`` at it atomically. A model the gate refused
+is not saved: ``record_refused`` writes its sidecar alone as ``refused-<version>.json`` (the
+same fields, no model file, ``LATEST`` untouched) so that the reason stays on record.
+
+``load`` never raises: whenever the model cannot be trusted
 — no model yet, file missing, unsigned or badly signed sidecar, checksum or unpickling failure,
 a pickle naming a module or class that no longer exists, other feature names, other
-scikit-learn, or worse than stage 1 on validation — it returns a ``Stage1Ranker`` whose
-``fallback_reason`` says why.
+scikit-learn, worse than stage 1 on validation, or refused by the serving gate — it returns a
+``Stage1Ranker`` whose ``fallback_reason`` says why.
 
 The model file pickles scikit-learn and numpy objects only, never a class of this app, so
 moving the app's modules (issue 12 split it into engine/offline/online) leaves the files
@@ -148,7 +152,17 @@ class ModelStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        metadata = {
+        metadata = self._metadata(trained, version) | {"sha256": _sha256(self.model_path(version))}
+        metadata[SIGNATURE] = metadata_signature(metadata)
+        text = json.dumps(metadata, indent=2, sort_keys=True).encode()
+        _write_atomic(self.metadata_path(version), text)
+        _write_atomic(self.directory / LATEST, version.encode())
+        self._prune()
+        return version
+
+    @staticmethod
+    def _metadata(trained: TrainedModel, version: str) -> dict[str, Any]:
+        return {
             "schema": SCHEMA,
             "version": version,
             "kind": trained.kind,
@@ -156,15 +170,26 @@ class ModelStore:
             "trained_at": trained.trained_at.isoformat(),
             "metrics": _clean(trained.metrics),
             "data": trained.data,
-            "sha256": _sha256(self.model_path(version)),
+            "gate": _clean(trained.gate),
             "sklearn": sklearn.__version__,
             "numpy": np.__version__,
         }
-        metadata[SIGNATURE] = metadata_signature(metadata)
+
+    def refused_path(self, version: str) -> Path:
+        return self.directory / f"refused-{version}.json"
+
+    def record_refused(self, trained: TrainedModel, reason: str) -> str:
+        """Keep the sidecar of a model that is not served, with ``reason``; returns its version.
+
+        No model file is written and ``LATEST`` is not moved: what is served stays.
+        """
+        self.directory.mkdir(parents=True, exist_ok=True)
+        version = trained.trained_at.strftime("%Y%m%dT%H%M%S%fZ")
+        metadata = self._metadata(trained, version) | {"refused": reason}
         text = json.dumps(metadata, indent=2, sort_keys=True).encode()
-        _write_atomic(self.metadata_path(version), text)
-        _write_atomic(self.directory / LATEST, version.encode())
-        self._prune()
+        _write_atomic(self.refused_path(version), text)
+        for old in sorted(self.directory.glob("refused-*.json"))[: -self.keep]:
+            old.unlink(missing_ok=True)
         return version
 
     def _prune(self) -> None:
@@ -315,6 +340,9 @@ class ModelStore:
             raise _RejectedError(
                 f"worse than stage 1 on validation (nDCG@10 {model_ndcg:.4f} < {stage1_ndcg:.4f})"
             )
+        gate = meta.get("gate") or {}
+        if gate.get("passed") is False:
+            raise _RejectedError(f"refused by the serving gate: {gate.get('reason')}")
         path = self.model_path(version)
         try:
             checksum = _sha256(path)

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.recommend.engine import ranking
-from apps.recommend.offline import evaluation, simulation
+from apps.recommend.offline import evaluation, evaluation_report, simulation
 from apps.recommend.offline import fitting as training
 from apps.recommend.offline.metrics import (
     grouped_ndcg,
@@ -88,7 +88,7 @@ def test_evaluate_recommender_tiny_run(tmp_path, capsys):
     start = lines.index(header)
     rows = lines[start + 2 : start + 2 + len(evaluation.METHODS)]
     assert [r.split(" | ")[0].lstrip("| ") for r in rows] == [
-        evaluation.LABELS[m] for m in evaluation.METHODS
+        evaluation_report.LABELS[m] for m in evaluation.METHODS
     ]
     assert all(r.count("|") == 8 for r in rows)
     assert "| cold (" in table and "| events (" in table

@@ -111,6 +111,25 @@ def test_rank_pins_alerts_about_the_resident_first():
     assert set(ids[2:]) == {1, 3}
 
 
+def test_rank_pins_a_city_wide_alert_only_while_it_is_new():
+    # A city-wide alert is in every resident's feed: pinned for a day, then ranked by score;
+    # an alert inside a place stays pinned while it is live, however old.
+    two_days = NOW_S - 2 * DAY_S
+    cands = candidates(
+        record(1, urgency=ALERT, lon=None, lat=None),  # city-wide, an hour old
+        record(2, urgency=ALERT, lon=None, lat=None, published_at_s=two_days),
+        record(3, urgency=ALERT, at=offset(300), published_at_s=two_days),  # inside home
+    )
+    context = build_context(profile(), None, now_s=NOW_S)
+    assert _rank(cands, context).pinned.tolist() == [True, False, True]
+    assert _rank(cands, context, city_wide_alert_pin_s=3 * DAY_S).pinned.tolist() == [
+        True,
+        True,
+        True,
+    ]
+    assert 2 in cands.item_id[_rank(cands, context).order].tolist()  # ranked, not dropped
+
+
 def test_rank_diversity_caps_a_category_in_every_window():
     # Twelve culture items right at home outscore eight mobility items, then eight sport ones.
     records = [record(i, category_id=CULTURE, at=offset(10 * i)) for i in range(12)]

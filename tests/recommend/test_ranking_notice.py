@@ -58,6 +58,7 @@ def test_without_a_model_the_notice_shows_the_stage1_weights(model_dir):
     assert notice["online"] is None
     assert notice["online_note"]["fr"] == "pas encore de mesure en ligne"
     assert notice["rules"]["max_per_category"] == 4
+    assert notice["rules"]["city_wide_alert_pin_h"] == 24
 
 
 def test_the_notice_changes_when_the_model_changes(model_dir, trained, retrained):
@@ -147,6 +148,7 @@ def test_the_web_page_in_both_languages(model_dir, trained):
     assert "Comment le fil d'actualité est classé" in page
     assert "decay_place_300" in page and "logistic_regression" in page
     assert "pas encore de mesure en ligne" in page
+    assert "toute la ville passe en tête pendant les 24 heures" in page
     assert '<html lang="en">' in english.content.decode()
     assert french["Cache-Control"] == "public, max-age=300"
 

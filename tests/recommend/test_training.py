@@ -11,6 +11,9 @@ from apps.recommend.engine.features import FEATURE_INDEX, FEATURE_NAMES
 from apps.recommend.engine.ranking import ModelRanker, Stage1Ranker
 from apps.recommend.engine.text_vectors import Idf, encode_texts
 from apps.recommend.offline.fitting import (
+    BOOSTING_MIN_POSITIVES,
+    MIN_POSITIVES,
+    MIN_VALIDATION_POSITIVES,
     InteractionLog,
     NotEnoughDataError,
     Popularity,
@@ -138,6 +141,23 @@ def test_fit_refuses_a_log_too_small_to_validate():
     log = _log([(0, 0, IMPRESSION, NOW_S), (0, 0, OPEN, NOW_S + 1)])
     with pytest.raises(NotEnoughDataError):
         fit(log, _tiny_catalog(), [profile()])
+
+
+def test_fit_refuses_a_young_city_below_the_minimum_and_says_why(small_city):
+    city, log = small_city
+    first_days = np.flatnonzero(log.at_s < log.at_s.min() + 2 * DAY_S)
+    with pytest.raises(NotEnoughDataError) as refused:
+        fit(log.take(first_days), city.catalog, city.profiles)
+    message = str(refused.value)
+    assert message.startswith("too few positives to train and validate: ")
+    assert f"(need {MIN_POSITIVES})" in message
+    assert f"(need {MIN_VALIDATION_POSITIVES})" in message
+
+
+def test_boosting_is_not_tried_on_a_young_citys_log(trained):
+    assert trained.data["positives"] < BOOSTING_MIN_POSITIVES
+    assert "gradient_boosting" not in trained.metrics
+    assert trained.kind == "logistic_regression"
 
 
 def test_idf_weighs_rare_terms_more():

@@ -166,7 +166,7 @@ def test_the_ranking_notice_page_passes_axe_core(page, settings, tmp_path, langu
     from apps.recommend.store import ModelStore
 
     settings.RECOMMENDER_MODEL_DIR = str(tmp_path / "models")
-    city = generate_city(SimConfig(residents=120, days=8, seed=5))
+    city = generate_city(SimConfig(residents=200, days=8, seed=5))  # over the trainer minimum
     trained = fit(simulate_log(city), city.catalog, city.profiles, seed=5)
     ModelStore(tmp_path / "models").save(trained)
 

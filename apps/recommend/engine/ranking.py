@@ -3,8 +3,8 @@
 ``rank`` is the one entry point the feed, the simulator and the tests call: it computes the
 features, drops what must never be shown (not live — expired, over, not yet published —,
 dismissed, near-duplicates of a dismissed item), scores with the given ranker, pins relevant
-alerts first and re-ranks the head for diversity (at most ``max_per_category`` items of one
-category in any ``window`` consecutive positions).
+alerts first (city-wide ones only while new) and re-ranks the head for diversity (at most
+``max_per_category`` items of one category in any ``window`` consecutive positions).
 """
 
 from __future__ import annotations
@@ -26,11 +26,14 @@ from apps.recommend.engine.text_vectors import Idf, max_cosine, tfidf
 
 # Stage 1: hand-set weights on the raw features (most are in [0, 1]), chosen from what the
 # product promises — near your places, about what you follow, now — before any data exists.
+# Issue 18 raised the 1 km and personal distance decays (1.5 -> 2.0, 0.5 -> 1.0), tuned on the
+# tuning populations only (offline/populations.py): stage 1 stays ahead of nearest-first where
+# proximity dominates (docs/recommender.md, *Population checks*).
 STAGE1_WEIGHTS: Mapping[str, float] = {
     "decay_place_300": 0.5,
-    "decay_place_1000": 1.5,
+    "decay_place_1000": 2.0,
     "decay_place_3000": 0.5,
-    "decay_place_personal": 0.5,
+    "decay_place_personal": 1.0,
     "inside_place": 0.8,
     "decay_point_1000": 1.5,
     "route_works": 1.0,
@@ -155,6 +158,11 @@ class RankConfig:
     duplicate_cosine: float = 0.9  # TF-IDF cosine to a dismissed item that hides a candidate
     pin_alerts: bool = True
     alert_point_m: float = 2000.0  # alerts this close to the request point are pinned
+    # A city-wide alert is about everyone, so it is pinned in every feed: only while it is
+    # new. Afterwards it ranks like any other item (its urgency still weighs in the score);
+    # alerts inside a place, in a followed area or near the request point stay pinned while
+    # live. (Issue 18: old city-wide alerts held the top of every feed in every population.)
+    city_wide_alert_pin_s: float = 24 * 3600.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -193,12 +201,17 @@ def diversify(
     return np.concatenate([np.array(result, dtype=np.int64), order[top:]]).astype(np.int64)
 
 
-def _alerts_to_pin(c: Candidates, f: FeatureMatrix, config: RankConfig) -> np.ndarray:
-    """Alerts about the resident: inside a place, in a followed area, city-wide or near them."""
+def _alerts_to_pin(c: Candidates, f: FeatureMatrix, config: RankConfig, now_s: float) -> np.ndarray:
+    """Alerts about the resident: inside a place, in a followed area or near them; city-wide
+    alerts while they are new (``RankConfig.city_wide_alert_pin_s``)."""
     with np.errstate(invalid="ignore"):
         near_point = f.point_distance_m <= config.alert_point_m
+        new = now_s - c.published_s < config.city_wide_alert_pin_s
     about_them = (
-        f.column("inside_place").astype(bool) | (f.followed_area >= 0) | c.city_wide | near_point
+        f.column("inside_place").astype(bool)
+        | (f.followed_area >= 0)
+        | (c.city_wide & new)
+        | near_point
     )
     return (c.urgency == ALERT) & about_them
 
@@ -232,7 +245,7 @@ def rank(
     scores[kept] = ranker.score(f.values[kept])
     pinned = np.zeros(len(candidates), dtype=bool)
     if config.pin_alerts:
-        pinned[kept] = _alerts_to_pin(candidates, f, config)[kept]
+        pinned[kept] = _alerts_to_pin(candidates, f, config, now_s)[kept]
     # Stable sort on (pinned first, score desc); ties keep the newest first.
     by_score = kept[np.lexsort((-candidates.published_s[kept], -scores[kept], ~pinned[kept]))]
     n_pinned = int(pinned.sum())

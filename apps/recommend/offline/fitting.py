@@ -51,13 +51,22 @@ from apps.recommend.engine.features import (
 )
 from apps.recommend.engine.ranking import ModelRanker, Stage1Ranker, single_threaded
 from apps.recommend.engine.text_vectors import Idf, take_rows
+from apps.recommend.offline.gate import serving_gate
 from apps.recommend.offline.metrics import grouped_ndcg
 
 # nDCG@10 that boosting must gain over the regression to be chosen: per request it costs
 # several times more CPU to score and its explanations need an ablation per feature, again
 # several times dearer (figures: bench/README.md, *Figures quoted by the code*).
 BOOSTING_MARGIN = 0.01
-MIN_POSITIVES = 20
+# The least a young city needs (issue 18; docs/recommender.md, *How little data the trainer
+# needs*): positives in the training days and in the held-out days — about 3 days of 200
+# residents, the smallest log on which the regression was seen to beat stage 1 in the
+# simulator. Below it nothing is trained: the held-out comparison is noise.
+MIN_POSITIVES = 100
+MIN_VALIDATION_POSITIVES = 50
+# Gradient boosting (trees with 50 rows a leaf) overfits a young city's log: it is only tried
+# from this many training positives (it was chosen, and lost, on 330).
+BOOSTING_MIN_POSITIVES = 2000
 
 
 class NotEnoughDataError(ValueError):
@@ -129,6 +138,7 @@ class Dataset:
     group: np.ndarray  # request index
     day: np.ndarray  # UTC day of the request
     resident: np.ndarray
+    declared: np.ndarray  # categories the resident declared (follows)
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,11 +153,18 @@ class TrainedModel:
     trained_at: datetime
     metrics: dict[str, dict[str, float]]
     data: dict[str, int] = field(default_factory=dict)
+    #: ``gate.Gate.as_dict()``: passed, reason, the per-population checks (empty: not run).
+    gate: dict[str, Any] = field(default_factory=dict)
 
     @property
     def beats_stage1(self) -> bool:
         model, stage1 = self.metrics["model"], self.metrics["stage1"]
         return model["ndcg@10"] >= stage1["ndcg@10"]
+
+    @property
+    def servable(self) -> bool:
+        """Beats stage 1 and passes the population checks of the serving gate."""
+        return self.beats_stage1 and bool(self.gate.get("passed", True))
 
     def ranker(self, version: str = "unsaved") -> ModelRanker:
         return ModelRanker(self.estimator, self.feature_means, self.idf, version, self.kind)
@@ -211,6 +228,7 @@ def build_dataset(
     groups: list[np.ndarray] = []
     days: list[np.ndarray] = []
     residents: list[np.ndarray] = []
+    declared = np.array([len(p.followed_categories) for p in profiles], dtype=np.int64)
     # ``shown`` is in time order; a stable sort by request keeps each request's rows in order.
     by_request = shown[np.argsort(request_key, kind="stable")]
     bounds = np.flatnonzero(np.diff(np.sort(request_key))) + 1
@@ -249,6 +267,7 @@ def build_dataset(
         group=np.concatenate(groups),
         day=np.concatenate(days),
         resident=np.concatenate(residents),
+        declared=declared[np.concatenate(residents)],
     )
 
 
@@ -316,27 +335,40 @@ def _fit_dataset(
         raise NotEnoughDataError(f"{len(all_days)} days of feed requests: need more than {n_val}")
     val = ds.day >= all_days[-n_val]
     train, held = np.flatnonzero(~val), np.flatnonzero(val)
-    if ds.label[train].sum() < MIN_POSITIVES or ds.label[held].sum() == 0:
-        raise NotEnoughDataError("too few positives to train and validate")
+    train_positives, held_positives = int(ds.label[train].sum()), int(ds.label[held].sum())
+    if train_positives < MIN_POSITIVES or held_positives < MIN_VALIDATION_POSITIVES:
+        raise NotEnoughDataError(
+            f"too few positives to train and validate: {train_positives} in the training days "
+            f"(need {MIN_POSITIVES}), {held_positives} in the {n_val} held-out days "
+            f"(need {MIN_VALIDATION_POSITIVES})"
+        )
     if ds.label[train].sum() == len(train):
         raise NotEnoughDataError("no negatives in the training days")
 
     factories = {"logistic_regression": logistic_regression_pipeline}
-    if try_boosting:
+    if try_boosting and train_positives >= BOOSTING_MIN_POSITIVES:
         factories["gradient_boosting"] = gradient_boosting_pipeline
     metrics: dict[str, dict[str, float]] = {
         "stage1": validation_metrics(Stage1Ranker().score(ds.values[held]), ds, held)
     }
+    held_scores: dict[str, np.ndarray] = {}
     for kind, factory in factories.items():
         candidate = _fitted(factory(seed), ds, train)
-        metrics[kind] = validation_metrics(
-            np.asarray(candidate.decision_function(ds.values[held])), ds, held
-        )
+        held_scores[kind] = np.asarray(candidate.decision_function(ds.values[held]))
+        metrics[kind] = validation_metrics(held_scores[kind], ds, held)
     kind = "logistic_regression"
     boosting = metrics.get("gradient_boosting")
     if boosting and boosting["ndcg@10"] > metrics[kind]["ndcg@10"] + BOOSTING_MARGIN:
         kind = "gradient_boosting"
     metrics["model"] = dict(metrics[kind])
+    gate = serving_gate(
+        values=ds.values[held],
+        gain=ds.gain[held],
+        group=ds.group[held],
+        declared=ds.declared[held],
+        model_scores=held_scores[kind],
+        stage1_scores=Stage1Ranker().score(ds.values[held]),
+    )
     estimator = _fitted(factories[kind](seed), ds, np.arange(len(ds.label)))
     return TrainedModel(
         estimator=estimator,
@@ -354,6 +386,7 @@ def _fit_dataset(
             "days": len(all_days),
             "validation_days": n_val,
         },
+        gate=gate.as_dict(),
     )
 
 

@@ -9,12 +9,16 @@ quality, urgency and time window.
 Hidden utility of item i for resident r at time t (never shown to the rankers)::
 
     u = a (K·interest[r, cat] - 1) + 0.5 quality + b exp(-d_nearest_place / scale_r)
-        + 1.5 severity exp(-d_route / 250 m) [works] + 1.5 time_relevance(i, t)
+        + 1.5 severity exp(-d_route / 250 m) [works] + c time_relevance(i, t)
         + urgency (important 0.5, alert 2.0 x proximity) + ε[r, i] - 2.0
 
-with a = ``interest_weight`` (0.6), b = ``distance_weight`` (2.0), ε ~ N(0, ``noise_sd`` = 0.5)
-fixed per (resident, item) — taste nobody can predict — and a city-wide item
-counting as 0.35 proximity. Time relevance decays with age (news), rises before the start and
+with a = ``interest_weight`` (0.6), b = ``distance_weight`` (2.0), c = ``recency_weight`` (1.5),
+ε ~ N(0, ``noise_sd`` = 0.5) fixed per (resident, item) — taste nobody can predict — and a
+city-wide item counting as 0.35 proximity. With ``weight_spread`` > 0 each resident's a, b
+and c are multiplied by their own log-normal factors (a population mixing several shapes);
+``distance_scale_m`` is the median personal scale; ``followed_categories`` fixes how many
+categories every resident declares (``None``: Poisson(2), drawn from the interest mix).
+Time relevance decays with age (news), rises before the start and
 is 1 while running (events, works) and is 0 once an item is over: it is then not live at all.
 Graded relevance (0-3) cuts u at 1.0, 1.75 and 2.5. Behaviour: position k of a page is
 examined with probability 0.85^k; an examined item is opened with probability
@@ -107,6 +111,10 @@ class SimConfig:
     interest_weight: float = 0.6
     distance_weight: float = 2.0
     noise_sd: float = 0.5
+    recency_weight: float = 1.5
+    weight_spread: float = 0.0  # sd of the per-resident log factors on a, b and c
+    distance_scale_m: float = 900.0  # median personal distance scale
+    followed_categories: int | None = None  # declared categories per resident; None: Poisson(2)
     seed: int = 0
 
 
@@ -126,6 +134,7 @@ class City:
     new: np.ndarray  # joined on the test day: no history (cold start)
     noise: np.ndarray  # residents x items, the unpredictable part of the utility
     grid: tuple[float, float, float, float]  # min lon, min lat, district width, height (deg)
+    weights: np.ndarray  # residents x 3: the interest, distance and recency weights
 
     @property
     def test_start_s(self) -> float:
@@ -255,6 +264,8 @@ def generate_city(config: SimConfig) -> City:
         if has_school[r]:
             places.append(Place("École", float(school_lon[r]), float(school_lat[r]), 500.0))
         n_follow = min(int(rng.poisson(2.0)), K)
+        if config.followed_categories is not None:
+            n_follow = min(config.followed_categories, K)
         weights = interest[r] + 0.05
         follows = rng.choice(K, size=n_follow, replace=False, p=weights / weights.sum()) + 1
         areas = {int(home_district[r]) + 1} if rng.random() < 0.4 else set()
@@ -264,6 +275,12 @@ def generate_city(config: SimConfig) -> City:
                 tuple(places), frozenset(int(c) for c in follows), frozenset(areas), frozenset(orgs)
             )
         )
+    base = np.array([config.interest_weight, config.distance_weight, config.recency_weight])
+    weights = np.tile(base, (n, 1))
+    if config.weight_spread > 0:
+        # A separate stream, so that the default city stays draw-for-draw the same.
+        spread = np.random.default_rng(config.seed + 2_000_003)
+        weights *= np.exp(spread.normal(0, config.weight_spread, (n, 3)))
     return City(
         config=config,
         catalog=catalog,
@@ -271,12 +288,13 @@ def generate_city(config: SimConfig) -> City:
         district_of_item=district_of_item,
         profiles=profiles,
         interest=interest,
-        scale_m=np.exp(rng.normal(np.log(900.0), 0.5, n)),
+        scale_m=np.exp(rng.normal(np.log(config.distance_scale_m), 0.5, n)),
         activity=np.clip(np.exp(rng.normal(np.log(0.35), 1.0, n)), 0.02, 4.0),
         home_district=home_district,
         new=rng.random(n) < config.new_resident_share,
         noise=rng.normal(0, config.noise_sd, (n, len(catalog))).astype(np.float32),
         grid=grid,
+        weights=weights,
     )
 
 
@@ -327,12 +345,13 @@ def utility(city: City, r: int, rows: np.ndarray, t: float) -> np.ndarray:
         )
     urgency = c.urgency[rows]
     bonus = np.where(urgency == ALERT, 2.0 * proximity, np.where(urgency == IMPORTANT, 0.5, 0.0))
+    interest_weight, distance_weight, recency_weight = city.weights[r]
     return (
-        city.config.interest_weight * (K * city.interest[r, c.category[rows] - 1] - 1.0)
+        interest_weight * (K * city.interest[r, c.category[rows] - 1] - 1.0)
         + 0.5 * city.quality[rows]
-        + city.config.distance_weight * proximity
+        + distance_weight * proximity
         + 1.5 * route
-        + 1.5 * time_relevance(c, rows, t)
+        + recency_weight * time_relevance(c, rows, t)
         + bonus
         + city.noise[r, rows]
         - 2.0

@@ -5,7 +5,10 @@ run. It reads the last ``days`` of the log of devices that accept personalizatio
 (``selectors.interactions_for_training``), the facts of every item in it as the feed reads them
 (``online.candidate_query.items_catalog``), the devices' current places and follows, calls
 ``fitting.fit`` and saves the model with ``ModelStore.save`` **only if it beats
-stage 1 on the held-out days**: otherwise, or when there is not enough data
+stage 1 on the held-out days and passes the serving gate** (``offline.gate``: at least as good
+as nearest-first for everyone and for the residents who declared no, one or several
+categories); a refused model's sidecar is kept as ``refused-<version>.json`` with the reason.
+Otherwise, or when there is not enough data
 (``NotEnoughDataError``), the model being served (or stage 1) stays in place. The feed picks a
 saved model up on its next request (``ModelStore.current`` watches ``LATEST``).
 """
@@ -48,6 +51,7 @@ class TrainingResult:
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     data: dict[str, int] = field(default_factory=dict)
     kind: str = ""
+    gate: dict[str, Any] = field(default_factory=dict)
     interactions: int = 0
     seconds: float = 0.0
 
@@ -115,6 +119,7 @@ def recommender_train(
             metrics=trained.metrics if trained else {},
             data=trained.data if trained else {},
             kind=trained.kind if trained else "",
+            gate=trained.gate if trained else {},
             interactions=n,
             seconds=time.perf_counter() - started,
         )
@@ -142,6 +147,12 @@ def recommender_train(
     except NotEnoughDataError as error:
         return result(None, f"not enough data: {error}")
     if not trained.beats_stage1:
-        return result(None, "not saved: worse than stage 1 on the held-out days", trained)
+        reason = "not saved: worse than stage 1 on the held-out days"
+        store.record_refused(trained, reason)
+        return result(None, reason, trained)
+    if not trained.servable:
+        reason = f"not saved: refused by the serving gate: {trained.gate.get('reason')}"
+        store.record_refused(trained, reason)
+        return result(None, reason, trained)
     version = store.save(trained)
     return result(version, "saved", trained)

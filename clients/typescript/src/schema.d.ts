@@ -2802,6 +2802,11 @@ export interface components {
             pin_alerts: boolean;
             /** Format: double */
             alert_point_m: number;
+            /**
+             * Format: double
+             * @description hours after publication during which a city-wide alert is pinned first
+             */
+            city_wide_alert_pin_h: number;
             /** Format: double */
             route_scale_m: number;
             /** Format: double */

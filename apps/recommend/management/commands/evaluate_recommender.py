@@ -11,7 +11,15 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.recommend.engine.ranking import RankConfig
-from apps.recommend.offline.evaluation import as_json, evaluate, render_markdown, targets
+from apps.recommend.offline.evaluation import evaluate
+from apps.recommend.offline.evaluation_report import as_json, render_markdown, targets
+from apps.recommend.offline.population_checks import (
+    check_populations,
+    population_targets,
+    populations_json,
+    render_population_markdown,
+)
+from apps.recommend.offline.populations import BY_NAME, HELD_BACK, TUNING
 from apps.recommend.offline.simulation import SimConfig
 
 TINY = {"residents": 150, "days": 10, "seeds": 2}
@@ -82,6 +90,11 @@ class Command(BaseCommand):
             default=RankConfig().max_per_category,
             help="diversity cap: items of one category in any 10 consecutive positions",
         )
+        parser.add_argument(
+            "--populations",
+            help="run the population checks instead: 'tuning', 'held-back', 'all' or "
+            "comma-separated names (" + ", ".join(BY_NAME) + ")",
+        )
         parser.add_argument("--json", type=Path, help="also write every number to this JSON file")
         parser.add_argument(
             "--check", action="store_true", help="exit with an error if a target is not met"
@@ -108,6 +121,9 @@ class Command(BaseCommand):
             self.stderr.write(f"seed {result.seed}: {result.served}, {result.seconds:.0f} s")
 
         rank_config = RankConfig(max_per_category=options["max_per_category"])
+        if options["populations"]:
+            self._populations(options, config, rank_config)
+            return
         report = evaluate(
             config,
             options["seeds"],
@@ -130,3 +146,45 @@ class Command(BaseCommand):
             options["json"].write_text(json.dumps(data, indent=2, ensure_ascii=False))
         if options["check"] and not all(met for _, met, _ in targets(report)):
             raise CommandError("evaluation targets not met")
+
+    def _populations(self, options, config: SimConfig, rank_config: RankConfig) -> None:
+        wanted = options["populations"]
+        groups = {
+            "tuning": list(TUNING),
+            "held-back": [n for n in BY_NAME if n in HELD_BACK],
+            "all": list(BY_NAME),
+        }
+        names = groups.get(wanted) or [n.strip() for n in wanted.split(",") if n.strip()]
+        unknown = [n for n in names if n not in BY_NAME]
+        if unknown or not names:
+            raise CommandError(
+                f"unknown population {', '.join(unknown) or repr(wanted)}: "
+                f"tuning, held-back, all or {', '.join(BY_NAME)}"
+            )
+        started = time.perf_counter()
+
+        def progress(name: str, result) -> None:
+            self.stderr.write(f"{name} seed {result.seed}: {result.served}, {result.seconds:.0f} s")
+
+        results = check_populations(
+            config,
+            names,
+            options["seeds"],
+            rank_config=rank_config,
+            jobs=options["jobs"],
+            progress=progress,
+        )
+        elapsed = time.perf_counter() - started
+        self.stdout.write(render_population_markdown(results))
+        self.stdout.write(
+            f"\nRun: `python manage.py evaluate_recommender --populations {wanted} "
+            f"--seeds {options['seeds']} --residents {config.residents} --days {config.days} "
+            f"--seed {config.seed} --jobs {options['jobs']}{_cap_arg(rank_config)}` in "
+            f"{elapsed:.0f} s on {platform.machine()} "
+            f"({platform.python_implementation()} {platform.python_version()})."
+        )
+        if options["json"]:
+            data = populations_json(results) | {"seconds": elapsed}
+            options["json"].write_text(json.dumps(data, indent=2, ensure_ascii=False))
+        if options["check"] and not all(met for _, met, _ in population_targets(results)):
+            raise CommandError("population targets not met")

@@ -30,6 +30,26 @@ def render(result: TrainingResult) -> str:
                 f"| {m.get('ndcg@10', float('nan')):.3f} | {m.get('rows', 0):.0f} "
                 f"| {m.get('positives', 0):.0f} |"
             )
+    if result.gate:
+        lines += [
+            "",
+            f"Serving gate: {'passed' if result.gate.get('passed') else 'refused'} "
+            f"({result.gate.get('reason')})",
+            "",
+            "| population | requests | stage 2 | stage 1 | nearest-first | checked |",
+            "|---|---|---|---|---|---|",
+        ]
+        for check in result.gate.get("checks", []):
+            cells = [
+                "-" if check[k] is None else f"{check[k]:.3f}"
+                for k in ("model", "stage1", "nearest")
+            ]
+            checked = ("yes" if check["passed"] else "**lost**") if check["checked"] else "no"
+            lines.append(
+                f"| {check['segment']} | {check['requests']} | "
+                + " | ".join(cells)
+                + f" | {checked} |"
+            )
     return "\n".join(lines)
 
 

@@ -63,6 +63,9 @@ class RankingNoticeRulesSerializer(serializers.Serializer):
     duplicate_cosine = serializers.FloatField()
     pin_alerts = serializers.BooleanField()
     alert_point_m = serializers.FloatField()
+    city_wide_alert_pin_h = serializers.FloatField(
+        help_text="hours after publication during which a city-wide alert is pinned first"
+    )
     route_scale_m = serializers.FloatField()
     popularity_reference = serializers.FloatField()
 
