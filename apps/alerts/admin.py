@@ -19,7 +19,7 @@ from apps.alerts.models import AlertReport, CapInbound, CapMessage, CapSource
 from apps.alerts.report.export import report_chart, report_csv, report_pdf, report_title
 from apps.alerts.report.figures import alert_report
 from apps.alerts.services import cap_source_poll
-from apps.core.admin.permissions import is_editor, organization_ids
+from apps.core.admin.permissions import ReadOnlyMixin, is_editor, organization_ids
 from apps.core.disclosure import BASE, K
 from apps.core.models import Urgency
 from apps.notifications.models import Kind, Notification
@@ -76,20 +76,13 @@ class CapInboundAdmin(admin.ModelAdmin):
 
 
 @admin.register(CapMessage)
-class CapMessageAdmin(admin.ModelAdmin):
+class CapMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Read-only: a published CAP message is part of the public record."""
+
     list_display = ("sent_at", "msg_type", "status", "headline", "document_link")
     list_filter = ("msg_type", "status")
     search_fields = ("identifier", "headline")
     exclude = ("document",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # a published CAP message is part of the public record
 
     @admin.display(description=_("document CAP"))
     def document_link(self, obj: CapMessage) -> str:
@@ -160,7 +153,7 @@ def _can_view_reports(user: Any) -> bool:
 
 
 @admin.register(AlertReport)
-class AlertReportAdmin(admin.ModelAdmin):
+class AlertReportAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Every alert's notification (publication, update, drill), opened as its report."""
 
     list_display = ("title", "exercise", "kind", "created_at")
@@ -186,15 +179,6 @@ class AlertReportAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _can_view_reports(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view

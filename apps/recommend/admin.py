@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin.permissions import ReadOnlyMixin
 from apps.recommend.engine.interleaving import BETTER, WORSE, Comparison
 from apps.recommend.models import OnlineComparison, RankerRollback
 from apps.recommend.selectors import online_comparison, online_result
@@ -41,19 +42,8 @@ def percent(value: float) -> str:
     return f"{100 * value:.1f} %".replace(".", ",")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(OnlineComparison)
-class OnlineComparisonAdmin(ReadOnlyAdmin):
+class OnlineComparisonAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "day",
         "ranker",
@@ -126,7 +116,7 @@ ROLLBACK_FIELDS = ["at", "version", "reference", "restored", "wins", "losses", "
 
 
 @admin.register(RankerRollback)
-class RankerRollbackAdmin(ReadOnlyAdmin):
+class RankerRollbackAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [*ROLLBACK_FIELDS]
     fields = [*ROLLBACK_FIELDS, "reason"]
     readonly_fields = [*ROLLBACK_FIELDS, "reason"]

@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin.permissions import organization_ids
+from apps.core.admin.permissions import ReadOnlyMixin, organization_ids
 from apps.core.approval_rule import approval_pending, is_validator, reasons_text
 from apps.core.approvals import (
     REFUSAL_REASON_MAX,
@@ -138,7 +138,7 @@ REQUEST_FIELDS = (
 
 
 @admin.register(ApprovalRequest)
-class ApprovalRequestAdmin(admin.ModelAdmin):
+class ApprovalRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The requests of the user's organizations, pending first; read-only (decide on the item)."""
 
     list_display = [
@@ -187,15 +187,6 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
             return False
         user = request.user
         return obj is None or user.is_superuser or obj.organization_id in organization_ids(user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # requests are opened by publishing the item
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # decisions are taken on the item's form
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # the record of the two-person rule is kept
 
     @admin.display(description=_("contenu"), ordering="item_title")
     def item_link(self, obj: ApprovalRequest) -> str:

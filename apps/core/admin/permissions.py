@@ -123,3 +123,17 @@ class MembersMayViewMixin:
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_editor(request.user) or super().has_view_permission(request, obj)  # type: ignore[misc]
+
+
+class ReadOnlyMixin:
+    """ModelAdmin mixin for records nobody adds, changes or deletes in the admin (registers,
+    counters, decisions taken elsewhere): viewing stays the admin's own rule."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

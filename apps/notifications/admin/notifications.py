@@ -27,6 +27,7 @@ from django.utils.timezone import now as timezone_now
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin.lists import FittingListMixin, short_datetime
+from apps.core.admin.permissions import ReadOnlyMixin
 from apps.core.audit.admin import AuditHistoryMixin
 from apps.core.disclosure import BASE, MASK, K, disclose
 from apps.core.item_types import ItemType
@@ -122,7 +123,7 @@ class NotificationChangeList(ChangeList):
 
 
 @admin.register(Notification)
-class NotificationAdmin(AuditHistoryMixin, FittingListMixin, admin.ModelAdmin):
+class NotificationAdmin(AuditHistoryMixin, FittingListMixin, ReadOnlyMixin, admin.ModelAdmin):
     """Read-only: the list with its counts, and one notification's statistics."""
 
     list_display = [
@@ -172,15 +173,6 @@ class NotificationAdmin(AuditHistoryMixin, FittingListMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return can_view_notifications(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return NotificationChangeList
