@@ -252,3 +252,119 @@ def test_constraints_check_judges_as_the_database(source):
                 )
             ]
         )
+
+
+# --------------------------------------------------------------------------------------------
+# OpenAgenda: events with multi-slot timings
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def agenda(db):
+    from apps.interop.models import AgendaSource
+
+    category = CategoryFactory(slug="culture")
+    AreaFactory(slug="centre", geometry=square(CENTRE_LON, CENTRE_LAT, 0.02))
+    phone(follows=[category], radius_m=5000)
+    return AgendaSource.objects.create(
+        name="Agenda de la ville",
+        base_url="http://127.0.0.1:9",
+        agenda_uid=12345,
+        key="k",
+        organization=OrganizationFactory(slug="ville"),
+        category=category,
+        moderated=True,
+        notify=True,
+    )
+
+
+def _agenda_snapshot(agenda: Any) -> dict[str, Any]:
+    from apps.events.models import Event
+
+    events = {}
+    uuid_of = {}
+    for row in (
+        Event.objects.filter(openagenda_origin__source=agenda)
+        .select_related("venue")
+        .prefetch_related("areas", "occurrences")
+    ):
+        uuid_of[row.pk] = str(row.uuid)
+        columns = {
+            f.attname: _value(getattr(row, f.attname))
+            for f in Event._meta.concrete_fields
+            if f.attname not in VOLATILE
+        }
+        columns["venue_id"] = (row.venue.name, row.venue.address) if row.venue else None
+        columns["areas"] = sorted(a.slug for a in row.areas.all())
+        columns["occurrences"] = [(o.start_at, o.end_at, o.origin) for o in row.occurrences.all()]
+        events[str(row.uuid)] = columns
+    notifications = {
+        n.key.replace(str(n.item_id), uuid_of[n.item_id]): (
+            n.kind,
+            n.urgency,
+            n.texts,
+            n.targeted,
+            sorted((d.device_id, json.dumps(d.why, sort_keys=True)) for d in n.deliveries.all()),
+        )
+        for n in Notification.objects.filter(item_type="events")
+    }
+    items = sorted((i.event_uid, i.fingerprint, uuid_of[i.event_id]) for i in agenda.items.all())
+    return {"events": events, "notifications": notifications, "items": items}
+
+
+@pytest.mark.django_db
+def test_bulk_agenda_import_writes_what_the_one_by_one_path_writes(agenda):
+    from apps.events.models import Event, Venue
+    from apps.interop.openagenda.sync import agenda_event_apply, agenda_map, agenda_run
+    from bench.openagenda_import import generated_events
+
+    documents = generated_events(30, max_slots=6)
+    report = agenda_run(source=agenda, events=documents)
+    bulk = _agenda_snapshot(agenda)
+    venues = sorted(Venue.objects.values_list("name", "address"))
+    Notification.objects.all().delete()
+    agenda.items.all().delete()
+    Event.objects.all().delete()
+    Venue.objects.all().delete()
+    with transaction.atomic(), without_savepoints():
+        cache: dict = {}
+        for mapped in agenda_map(documents):
+            if not mapped.removed:
+                agenda_event_apply(source=agenda, mapped=mapped, item=None, venues=cache)
+    single = _agenda_snapshot(agenda)
+
+    assert report.created == len(bulk["events"]) == 30
+    assert bulk["events"] == single["events"]
+    assert bulk["notifications"] == single["notifications"]
+    assert bulk["items"] == single["items"]
+    assert venues == sorted(Venue.objects.values_list("name", "address"))
+    assert sum(len(e["occurrences"]) for e in bulk["events"].values()) > 60
+    assert any(n[4] for n in bulk["notifications"].values())
+
+
+@pytest.mark.django_db
+def test_bulk_agenda_import_statements_do_not_grow_with_the_agenda(agenda):
+    from apps.events.models import Event, Venue
+    from apps.interop.openagenda.sync import agenda_run
+    from apps.residents.models import Device
+    from bench.openagenda_import import generated_events
+
+    Device.objects.all().delete()
+    counts = []
+    for events in (20, 60):
+        documents = generated_events(events, max_slots=6)
+        with CaptureQueriesContext(connection) as queries:
+            agenda_run(source=agenda, events=documents)
+        # Venues (one upsert and one AgendaLocation per distinct venue) aside.
+        counts.append(
+            sum(
+                1
+                for q in queries.captured_queries
+                if "events_venue" not in q["sql"] and "interop_agendalocation" not in q["sql"]
+            )
+        )
+        Notification.objects.all().delete()
+        agenda.items.all().delete()
+        Event.objects.all().delete()
+        Venue.objects.all().delete()
+    assert counts[0] == counts[1]
