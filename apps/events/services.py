@@ -318,8 +318,13 @@ def event_apply(
 
 @transaction.atomic
 def venue_upsert(*, name: str, address: str, **fields: Any) -> Venue:
-    """The venue called ``name`` at ``address``, created or updated with ``fields``."""
+    """The venue called ``name`` at ``address``, created or updated with ``fields`` (left
+    alone when they are its values already)."""
     venue = Venue.objects.select_for_update().filter(name=name, address=address).first()
+    if venue is not None and all(getattr(venue, f) == v for f, v in fields.items()):
+        # Unchanged: no write, so the events embedding it are not re-rendered (an import
+        # upserts each of its venues on every run).
+        return venue
     if venue is None:
         venue = Venue(name=name, address=address)
     for field, value in fields.items():

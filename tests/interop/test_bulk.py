@@ -368,3 +368,24 @@ def test_bulk_agenda_import_statements_do_not_grow_with_the_agenda(agenda):
         Event.objects.all().delete()
         Venue.objects.all().delete()
     assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+def test_venue_upsert_of_an_unchanged_venue_writes_nothing():
+    from django.contrib.gis.geos import Point
+
+    from apps.events.services import venue_upsert
+
+    fields = {"city": "Lyon", "location": Point(CENTRE_LON, CENTRE_LAT, srid=4326)}
+    first = venue_upsert(name="Salle Rameau", address="29 rue de la Martinière", **fields)
+
+    with CaptureQueriesContext(connection) as queries:
+        again = venue_upsert(name="Salle Rameau", address="29 rue de la Martinière", **fields)
+
+    # The lookup only (in its savepoint): no save, so no re-render of the venue's events.
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert statements == ["SAVEPOINT", "SELECT", "RELEASE"]
+
+    assert again.pk == first.pk
+    moved = venue_upsert(name="Salle Rameau", address="29 rue de la Martinière", city="Paris")
+    assert moved.pk == first.pk and moved.city == "Paris"
