@@ -13,7 +13,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
@@ -36,10 +36,16 @@ BATCH_SIZE = 500
 def rows_create(model: type[M], rows: Sequence[M], *, batch_size: int = BATCH_SIZE) -> list[M]:
     """Insert ``rows`` of ``model`` in batches (``bulk_create``); the rows get their ids.
 
-    The one bulk insert of the project: attach here what every inserted row needs.
+    The one bulk insert of the bulk paths: an audited model (django-simple-history) gets its
+    "created" history rows here too (``bulk_create_with_audit``, the actor of ``acting_as``).
     """
     if not rows:
         return []
+    if getattr(model._meta, "simple_history_manager_attribute", None):
+        from apps.core.audit.actors import bulk_create_with_audit
+
+        created = bulk_create_with_audit(model, list(rows), batch_size=batch_size)
+        return cast(list[M], created)
     return model._default_manager.bulk_create(list(rows), batch_size=batch_size)
 
 
