@@ -143,7 +143,9 @@ def run(**options: Any) -> dict[str, Any]:
     profile_text = ""
     try:
         profiler = cProfile.Profile() if opts.get("profile") else None
-        cpu0, t0 = time.process_time(), time.perf_counter()
+        # The process's CPU includes the fake server's thread (its JSON); the thread's is the
+        # import alone (reading, validating, writing, eager tasks).
+        cpu0, t0, own0 = time.process_time(), time.perf_counter(), time.thread_time()
         if profiler:
             profiler.enable()
         first = agenda_run(source=source)
@@ -153,13 +155,15 @@ def run(**options: Any) -> dict[str, Any]:
             pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(40)
             profile_text = stream.getvalue()
         first_s, first_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        first_own = time.thread_time() - own0
         events = Event.objects.filter(openagenda_origin__source=source)
         occurrences = EventOccurrence.objects.filter(event__in=events).count()
         stamps = dict(events.values_list("pk", "updated_at"))
         notifications = Notification.objects.count()
-        cpu0, t0 = time.process_time(), time.perf_counter()
+        cpu0, t0, own0 = time.process_time(), time.perf_counter(), time.thread_time()
         again = agenda_run(source=source)
         again_s, again_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        again_own = time.thread_time() - own0
         unchanged = (
             again.created == again.updated == again.withdrawn == 0
             and Notification.objects.count() == notifications
@@ -181,8 +185,10 @@ def run(**options: Any) -> dict[str, Any]:
         "requests": pages,
         "first_s": round(first_s, 2),
         "first_cpu_s": round(first_cpu, 2),
+        "first_thread_cpu_s": round(first_own, 2),
         "rerun_s": round(again_s, 2),
         "rerun_cpu_s": round(again_cpu, 2),
+        "rerun_thread_cpu_s": round(again_own, 2),
         "rerun_unchanged": again.unchanged,
         "rerun_changes_nothing": unchanged,
         "database": connection.vendor,
@@ -212,12 +218,12 @@ def render(figures: dict[str, Any], target: dict[str, str]) -> str:
         [
             f"### {TITLE}",
             "",
-            "| run | events | occurrences | wall s | CPU s (process) |",
-            "|---|---:|---:|---:|---:|",
+            "| run | events | occurrences | wall s | CPU s (process) | CPU s (import thread) |",
+            "|---|---:|---:|---:|---:|---:|",
             f"| first import | {figures['events']} | {figures['occurrences']} | "
-            f"{figures['first_s']} | {figures['first_cpu_s']} |",
+            f"{figures['first_s']} | {figures['first_cpu_s']} | {figures['first_thread_cpu_s']} |",
             f"| re-import | {figures['rerun_unchanged']} unchanged | — | "
-            f"{figures['rerun_s']} | {figures['rerun_cpu_s']} |",
+            f"{figures['rerun_s']} | {figures['rerun_cpu_s']} | {figures['rerun_thread_cpu_s']} |",
             "",
             f"{target['status']}: {target['detail']}",
         ]

@@ -9,7 +9,12 @@ from django.dispatch import receiver
 
 from apps.alerts import services
 from apps.core.models import PublishableContent
-from apps.core.signals import content_changed, content_published, content_removed
+from apps.core.signals import (
+    content_changed,
+    content_published,
+    content_removed,
+    contents_published,
+)
 
 #: A change to one of these values withdraws the alert: a cancelled event or roadwork.
 _CANCELLED = {"event_status": "cancelled", "work_status": "cancelled"}
@@ -18,6 +23,12 @@ _CANCELLED = {"event_status": "cancelled", "work_status": "cancelled"}
 @receiver(content_published, dispatch_uid="alerts.content_published")
 def cap_on_publish(sender: Any, item: PublishableContent, **kwargs: Any) -> None:
     services.cap_item_publish(item=item)
+
+
+@receiver(contents_published, dispatch_uid="alerts.contents_published")
+def cap_on_bulk_publish(sender: Any, items: Sequence[PublishableContent], **kwargs: Any) -> None:
+    for item in items:
+        services.cap_item_publish(item=item)
 
 
 @receiver(content_changed, dispatch_uid="alerts.content_changed")

@@ -12,10 +12,11 @@ from apps.core.api.fragments import fragments_invalidate, fragments_rerender
 from apps.core.api.response_cache import generations_bump
 from apps.core.models import Area, Category, Organization
 from apps.core.registry import content_type_codes
-from apps.core.signals import content_saved
+from apps.core.signals import content_saved, contents_saved
 
 
 @receiver(content_saved, dispatch_uid="core.response_cache_content_saved")
+@receiver(contents_saved, dispatch_uid="core.response_cache_contents_saved")
 def response_cache_content_saved(sender: Any, item_type: str, **kwargs: Any) -> None:
     """Any write to an item (publish, edit, archive, unpublish, delete) renews its type."""
     generations_bump([item_type])

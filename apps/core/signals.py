@@ -15,3 +15,9 @@ content_changed = Signal()
 content_removed = Signal()
 #: Any write to an item (cache invalidation). kwargs: ``item_type``, ``item_id``.
 content_saved = Signal()
+#: Many new items became public at once (a bulk import). kwargs: ``items`` (one model).
+#: Receivers of ``content_published`` handle these too, once for the batch.
+contents_published = Signal()
+#: Many new items were written at once. kwargs: ``item_type``, ``item_ids``. Receivers of
+#: ``content_saved`` handle these too, once for the batch.
+contents_saved = Signal()

@@ -3,7 +3,7 @@ cancel, postpone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.audit.actors import bulk_create_with_audit, bulk_update_with_audit, with_user
+from apps.core.bulk import RowRefusedError, contents_announce, contents_create, rows_create
 from apps.core.models import Organization
 from apps.core.services import CONTENT_FIELDS, content_apply, content_save
 from apps.events.models import Event, EventOccurrence, EventStatus, Venue
@@ -99,32 +100,13 @@ def event_save(
     venue's point becomes the geometry when none is drawn. A material change bumps the
     iCalendar SEQUENCE.
     """
-    if event.geometry is None and event.venue is not None:
-        event.geometry = event.venue.location
-    if event.end_at is not None and event.start_at is not None and event.end_at < event.start_at:
-        raise ValidationError({"end_at": _("La fin doit suivre le début.")})
-    days = event.excluded_dates or []
-    # Anything but a list of texts is left as it is for the model's validator to refuse.
-    readable = isinstance(days, list) and all(isinstance(day, str) for day in days)
-    if readable:
-        event.excluded_dates = sorted(set(days))
-    spans = event_expand(
-        start_at=event.start_at,
-        end_at=event.end_at,
-        rrule=event.rrule,
-        excluded=event.excluded_dates if readable else (),
-    )
     if extra_dates is None and event.pk is not None:
         extra_dates = list(
             event.occurrences.filter(origin=EventOccurrence.Origin.EXTRA).values_list(
                 "start_at", "end_at"
             )
         )
-    extras = sorted(extra_dates or [])
-    for start, end in extras:
-        if end < start:
-            raise ValidationError(_("La fin d'une date doit suivre son début."))
-    event.last_end_at = max(end for _start, end in [*spans, *extras])
+    spans, extras = _prepared(event, extra_dates or [])
     changes = content_save(item=event, user=user)
     wanted: dict[datetime, tuple[datetime, str]] = {}
     for index, (start, end) in enumerate(spans):
@@ -161,6 +143,89 @@ def _occurrences_replace(
         bulk_update_with_audit(EventOccurrence, changed, ["end_at", "origin"], user=user)
     if added:
         bulk_create_with_audit(EventOccurrence, added, user=user)
+
+
+def _occurrence_rows(event: Event, spans: list[Span], extras: list[Span]) -> list[EventOccurrence]:
+    seen: set[datetime] = set()
+    rows = []
+    for index, (start, end) in enumerate(spans):
+        origin = EventOccurrence.Origin.MAIN if index == 0 else EventOccurrence.Origin.RULE
+        rows.append(EventOccurrence(event=event, start_at=start, end_at=end, origin=origin))
+        seen.add(start)
+    for start, end in extras:
+        if start not in seen:
+            rows.append(EventOccurrence(event=event, start_at=start, end_at=end))
+            seen.add(start)
+    return rows
+
+
+def _prepared(event: Event, extra_dates: Iterable[Span]) -> tuple[list[Span], list[Span]]:
+    """What ``event_save`` does to an event before saving it: its point (the venue's when none
+    is drawn), its dates checked, the rule expanded, the series end; returns the rule's spans
+    and the sorted extra dates."""
+    if event.geometry is None and event.venue is not None:
+        event.geometry = event.venue.location
+    if event.end_at is not None and event.start_at is not None and event.end_at < event.start_at:
+        raise ValidationError({"end_at": _("La fin doit suivre le début.")})
+    days = event.excluded_dates or []
+    # Anything but a list of texts is left as it is for the model's validator to refuse.
+    readable = isinstance(days, list) and all(isinstance(day, str) for day in days)
+    if readable:
+        event.excluded_dates = sorted(set(days))
+    spans = event_expand(
+        start_at=event.start_at,
+        end_at=event.end_at,
+        rrule=event.rrule,
+        excluded=event.excluded_dates if readable else (),
+    )
+    extras = sorted(extra_dates)
+    for start, end in extras:
+        if end < start:
+            raise ValidationError(_("La fin d'une date doit suivre son début."))
+    event.last_end_at = max(end for _start, end in [*spans, *extras])
+    return spans, extras
+
+
+def events_create_many(
+    *,
+    rows: Sequence[tuple[Event, Iterable[Span]]],
+    organization: Organization,
+    publish_at: datetime | None = None,
+    after_insert: Callable[[list[Event]], Any] | None = None,
+) -> list[Event]:
+    """Create many new events with their occurrences at once (a first import), in a few queries.
+
+    ``rows`` pairs each new draft ``Event`` (columns, venue and ``event_status`` set, no pk)
+    with its extra dates. The rules of ``event_apply`` → ``event_save`` and, with
+    ``publish_at``, ``content_publish`` for every event not over by then, applied to the
+    batch (``apps.core.bulk.contents_create``): the venue's point, the rule's dates, the
+    series end, validation, areas, occurrences, the ``new`` push of those that notify.
+    ``after_insert`` writes the caller's rows of the new events before the batch signals go.
+    Raises ``ValidationError`` (``RowRefusedError`` naming the event) if one is refused.
+    """
+    items: list[Event] = []
+    occurrences: list[tuple[Event, list[Span], list[Span]]] = []
+    for event, extra_dates in rows:
+        event.organization = organization
+        try:
+            spans, extras = _prepared(event, extra_dates)
+        except ValidationError as exc:
+            raise RowRefusedError(exc, row=event) from exc
+        items.append(event)
+        occurrences.append((event, spans, extras))
+    contents_create(model=Event, items=items, publish_at=publish_at)
+    rows_create(
+        EventOccurrence,
+        [
+            row
+            for event, spans, extras in occurrences
+            for row in _occurrence_rows(event, spans, extras)
+        ],
+    )
+    if after_insert is not None:
+        after_insert(items)
+    contents_announce(model=Event, items=items)
+    return items
 
 
 def _set_status(event: Event, status: str, user: Any) -> list[str]:
@@ -253,8 +318,13 @@ def event_apply(
 
 @transaction.atomic
 def venue_upsert(*, name: str, address: str, **fields: Any) -> Venue:
-    """The venue called ``name`` at ``address``, created or updated with ``fields``."""
+    """The venue called ``name`` at ``address``, created or updated with ``fields`` (left
+    alone when they are its values already)."""
     venue = Venue.objects.select_for_update().filter(name=name, address=address).first()
+    if venue is not None and all(getattr(venue, f) == v for f, v in fields.items()):
+        # Unchanged: no write, so the events embedding it are not re-rendered (an import
+        # upserts each of its venues on every run).
+        return venue
     if venue is None:
         venue = Venue(name=name, address=address)
     for field, value in fields.items():

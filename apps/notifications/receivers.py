@@ -10,7 +10,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from apps.core.models import PublishableContent
-from apps.core.signals import content_changed, content_published
+from apps.core.signals import content_changed, content_published, contents_published
 from apps.notifications import services
 from apps.notifications.models import Kind
 from apps.notifications.retention import device_notifications_forget
@@ -22,6 +22,12 @@ def notify_on_publish(sender: Any, item: PublishableContent, **kwargs: Any) -> N
     """An item with ``notify`` became public: tell its audience (once per item)."""
     if item.notify:
         services.item_notify(item=item, kind=Kind.NEW)
+
+
+@receiver(contents_published, dispatch_uid="notifications.contents_published")
+def notify_on_bulk_publish(sender: Any, items: Sequence[PublishableContent], **kwargs: Any) -> None:
+    """Many new items became public (an import): the same notifications, written together."""
+    services.items_notify_new(items=[item for item in items if item.notify])
 
 
 @receiver(content_changed, dispatch_uid="notifications.content_changed")

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from apps.core.signals import content_removed, content_saved
+from apps.core.signals import content_removed, content_saved, contents_saved
 from apps.recommend.online.item_index import generation_bump
 from apps.recommend.online.resident_cache import resident_inputs_forget
 from apps.recommend.online.snapshot import snapshots_forget
@@ -64,6 +64,7 @@ def inputs_follow_model_write(sender: Any, instance: Any, **kwargs: Any) -> None
 
 @receiver(content_saved, dispatch_uid="recommend.index_follow_content_saved")
 @receiver(content_removed, dispatch_uid="recommend.index_follow_content_removed")
+@receiver(contents_saved, dispatch_uid="recommend.index_follow_contents_saved")
 def index_follow_content(sender: Any, **kwargs: Any) -> None:
     """Publish, edit, archive, areas re-tagged: the feed's item index is stale."""
     generation_bump()

@@ -3,7 +3,7 @@ planned → active → completed clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from apps.core import signals
 from apps.core.audit.actors import with_user
+from apps.core.bulk import contents_announce, contents_create, rows_create, rows_validate
 from apps.core.models import Organization
 from apps.core.services import CONTENT_FIELDS, content_apply, content_save
 from apps.works.models import Impact, Works, WorksPeriod, WorkStatus
@@ -157,6 +158,43 @@ def works_apply(
         save=save,
     )
     return item
+
+
+def works_create_many(
+    *,
+    rows: Sequence[tuple[Works, Iterable[Mapping[str, Any]]]],
+    organization: Organization,
+    publish_at: datetime | None = None,
+    after_insert: Callable[[list[Works]], Any] | None = None,
+) -> list[Works]:
+    """Create many new works with their periods at once (a first import), in a few queries.
+
+    ``rows`` pairs each new draft ``Works`` (columns set, no pk) with its periods (mappings of
+    ``WorksPeriod`` columns). The rules of ``works_apply`` → ``works_save`` and, with
+    ``publish_at``, ``content_publish`` for every works not over by then, applied to the batch
+    (``apps.core.bulk.contents_create``): the status that follows the dates, a line detour as
+    a MultiLineString, validation, areas, the ``new`` push of those that notify. Cancelling is
+    not part of it (``works_cancel`` per works: its update push follows the publication).
+    ``after_insert`` writes the caller's rows of the new works (an import's records) before
+    the batch signals go. Raises ``ValidationError`` if one works or period is refused; the
+    caller's transaction then writes nothing.
+    """
+    now = timezone.now()
+    items = []
+    for works, _periods in rows:
+        works.organization = organization
+        works.detour_geometry = _as_multi(works.detour_geometry)  # type: ignore[assignment]
+        if works.work_status != WorkStatus.CANCELLED:
+            works.work_status = _status_for_dates(works, now)
+        items.append(works)
+    contents_create(model=Works, items=items, publish_at=publish_at)
+    periods = [WorksPeriod(works=works, **spec) for works, specs in rows for spec in specs]
+    rows_validate(periods)
+    rows_create(WorksPeriod, periods)
+    if after_insert is not None:
+        after_insert(items)
+    contents_announce(model=Works, items=items)
+    return items
 
 
 def works_status_refresh(*, at: datetime | None = None) -> int:

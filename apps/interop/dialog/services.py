@@ -137,6 +137,37 @@ def works_change_record(*, works_id: int) -> DialogChange | None:
     return _change_record(works_id=works_id, row=row, now=now)
 
 
+def works_changes_record(*, works_ids: list[int]) -> list[DialogChange]:
+    """``works_change_record`` of many works written together (a bulk import), in one query
+    for the works that can mean nothing to DiaLog: those of organisations not linked and
+    never sent, works an import brought in (DiaLog does not get them back) and works never
+    sent that are not public."""
+    if not works_ids:
+        return []
+    now = timezone.now()
+    rows = Works.objects.filter(pk__in=works_ids).values(
+        "pk",
+        "status",
+        "work_status",
+        "expires_at",
+        "organization_id",
+        linked=F("organization__dialog_link__enabled"),
+        prefix=F("organization__dialog_link__identifier_prefix"),
+        imported=F("import_origin__id"),
+        sent=Exists(DialogRegulation.objects.filter(works_id=OuterRef("pk"))),
+    )
+    changes = []
+    for row in rows:
+        if not row["sent"] and (
+            not row["linked"] or row["imported"] is not None or not _is_public(row, now)
+        ):
+            continue  # what _change_record would answer None to, without its queries
+        change = _change_record(works_id=row["pk"], row=row, now=now)
+        if change is not None:
+            changes.append(change)
+    return changes
+
+
 @transaction.atomic
 def _change_record(
     *, works_id: int, row: Mapping[str, Any] | None, now: datetime

@@ -196,8 +196,15 @@ class OpenAgendaClient:
                 _check_parameter("AfterCursor", after)
                 params["after"] = after
             _status, document = self.request("GET", f"/agendas/{agenda_uid}/events", params=params)
-            contract.validate(document, "EventList")
-            for item in document["data"]:
+            # The envelope against ``EventList``, each item against ``Event`` (once): the page's
+            # ``oneOf`` Event | EventSummary would validate every item twice more, and the two
+            # branches exclude each other, so a valid ``Event`` satisfies it.
+            items = document.get("data") if isinstance(document, dict) else None
+            if not isinstance(items, list):
+                contract.validate(document, "EventList")  # refused, with the contract's words
+                return
+            contract.validate({**document, "data": []}, "EventList")
+            for item in items:
                 contract.validate(item, "Event")
                 yield item
             after = document["pagination"]["after"]

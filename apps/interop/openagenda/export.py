@@ -147,6 +147,16 @@ def exports_record(*, event_id: int, removed: bool = False) -> list[AgendaExport
     return rows
 
 
+def exports_record_many(*, event_ids: list[int]) -> list[AgendaExport]:
+    """``exports_record`` of many events written together: nothing while an agenda is
+    imported, one query when no agenda exports, else each event as ``exports_record``."""
+    if importing.get() or not event_ids:
+        return []
+    if not AgendaSource.objects.filter(export_enabled=True).exists():
+        return []
+    return [row for pk in event_ids for row in exports_record(event_id=pk)]
+
+
 def exports_enqueue(*, ids: list[int]) -> None:
     """Enqueue the sending task of each row; found by name (``apps.interop.tasks`` imports
     this module), the task object itself so that eager mode runs it in process."""

@@ -22,10 +22,11 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from apps.core.audit.actors import acting_as, import_label
+from apps.core.bulk import RowRefusedError, rows_create
 from apps.core.models import Status
 from apps.core.services import content_archive, content_publish, content_unpublish
 from apps.events.models import Event, Venue
-from apps.events.services import event_apply, venue_upsert
+from apps.events.services import EVENT_FIELDS, event_apply, events_create_many, venue_upsert
 from apps.interop.openagenda import export
 from apps.interop.openagenda.client import OpenAgendaClient, OpenAgendaError
 from apps.interop.openagenda.mapping import Mapped, MappingError, event_map
@@ -163,6 +164,62 @@ def agenda_event_apply(
     return "updated"
 
 
+def agenda_events_create(
+    *, source: AgendaSource, events: list[Mapped], venues: dict[str, Venue]
+) -> list[Event]:
+    """Create the events of new OpenAgenda events all at once (``events_create_many``), with
+    their AgendaItems: what ``agenda_event_apply`` does for each, in a few statements.
+
+    Venues are upserted first, once per distinct mapping, in the agenda's order. Raises
+    ``AgendaError`` naming the event refused.
+    """
+    rows = []
+    uids: dict[int, Mapped] = {}
+    for mapped in events:
+        values = {**mapped.data, "category": source.category, "notify": source.notify}
+        status = values.pop("event_status", None)
+        dates = values.pop("extra_dates", None) or []
+        venue = _venue(values.pop("venue"), venues, source=source, location_uid=mapped.location_uid)
+        unknown = sorted(set(values) - set(EVENT_FIELDS))
+        if unknown:
+            raise TypeError(f"Event has no writable field {', '.join(unknown)}")
+        event = Event(uuid=event_uuid(source=source, uid=mapped.uid), status=Status.DRAFT)
+        for name, value in values.items():
+            setattr(event, name, value)
+        event.venue = venue  # type: ignore[assignment]
+        if status:
+            event.event_status = status
+        uids[id(event)] = mapped
+        rows.append((event, [(start, end) for start, end in dates]))
+
+    def items_create(created: list[Event]) -> None:
+        rows_create(
+            AgendaItem,
+            [
+                AgendaItem(
+                    source=source,
+                    event_uid=uids[id(event)].uid,
+                    event=event,
+                    fingerprint=_fingerprint(uids[id(event)], source),
+                    **uids[id(event)].extras,
+                )
+                for event in created
+            ],
+        )
+
+    try:
+        return events_create_many(
+            rows=rows,
+            organization=source.organization,
+            publish_at=timezone.now() if source.moderated else None,
+            after_insert=items_create,
+        )
+    except RowRefusedError as exc:
+        refused = uids.get(id(exc.row)) if exc.row is not None else None
+        where = f"Événement {refused.uid}" if refused else "Événements"
+        raise AgendaError(f"{where} refusé : {exc}"[:2000]) from exc
+
+
 def _withdraw(item: AgendaItem) -> bool:
     event = item.event
     if event.status == Status.PUBLISHED:
@@ -195,10 +252,14 @@ def _import(*, source: AgendaSource, events: list[Mapped]) -> AgendaReport:
     items = {i.event_uid: i for i in source.items.select_related("event")}
     seen: set[int] = set()
     venues: dict[str, Venue] = {}
+    fresh: list[Mapped] = []
     for mapped in events:
         if mapped.uid in seen or mapped.removed:
             continue
         seen.add(mapped.uid)
+        if mapped.uid not in items:
+            fresh.append(mapped)  # created below, all at once
+            continue
         try:
             outcome = agenda_event_apply(
                 source=source, mapped=mapped, item=items.get(mapped.uid), venues=venues
@@ -206,6 +267,10 @@ def _import(*, source: AgendaSource, events: list[Mapped]) -> AgendaReport:
         except (ValidationError, DatabaseError, ValueError, TypeError) as exc:
             raise AgendaError(f"Événement {mapped.uid} refusé : {exc}"[:2000]) from exc
         setattr(report, outcome, getattr(report, outcome) + 1)
+    try:
+        report.created += len(agenda_events_create(source=source, events=fresh, venues=venues))
+    except (ValidationError, DatabaseError, ValueError, TypeError) as exc:
+        raise AgendaError(f"Événements refusés : {exc}"[:2000]) from exc
     for uid, item in items.items():
         if uid not in seen and _withdraw(item):
             report.withdrawn += 1

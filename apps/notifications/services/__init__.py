@@ -29,6 +29,7 @@ from apps.notifications.services.outbox import (
     event_reminder_notify,
     item_announced,
     item_notify,
+    items_notify_new,
     reminders_run,
     works_reminder_notify,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "event_reminder_notify",
     "item_announced",
     "item_notify",
+    "items_notify_new",
     "notification_dispatch",
     "reminders_run",
     "scheduled_items_late",
