@@ -29,6 +29,11 @@ SEARCHED = "FREQ=DAILY;INTERVAL=7;BYDAY=MO"
 RULES = {"bomb": BOMB, "30 February": SLOW, "Mondays from a Tuesday": SEARCHED}
 
 
+#: A refusal is bounded work (milliseconds); the bomb it refuses ran for minutes. The bound is
+#: loose on purpose: a CI machine shared by other suites must never fail it (no timed tests).
+BOUND_S = 10.0
+
+
 @pytest.mark.parametrize("rule", RULES.values(), ids=RULES.keys())
 def test_event_publishing_refuses_the_rule_at_once_and_writes_nothing(rule, city, mobility):
     start = timezone.make_aware(timezone.datetime(2030, 1, 1, 18, 0))  # a Tuesday
@@ -46,7 +51,7 @@ def test_event_publishing_refuses_the_rule_at_once_and_writes_nothing(rule, city
     started = time.perf_counter()
     response = client.post("/api/v1/events/", body, format="json")
 
-    assert time.perf_counter() - started < 1.0  # was minutes (the bomb) and seconds
+    assert time.perf_counter() - started < BOUND_S  # was minutes (the bomb) and seconds
     assert response.status_code == 400, response.content
     assert response.json()["error"] == "invalid"
     assert "rrule" in response.json()["fields"], response.json()
@@ -64,7 +69,7 @@ def test_event_admin_form_refuses_the_rule_at_once_in_french(rule, client, city_
     started = time.perf_counter()
     response = client.post(admin_url("events", "add"), data)
 
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < BOUND_S
     errors = _errors(response)
     assert "récurrence" in errors.lower(), errors
     assert "Error" not in errors and "dateutil" not in errors and "rrule" not in errors, errors
