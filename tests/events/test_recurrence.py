@@ -52,7 +52,7 @@ def test_recurrence_expand_refuses_a_rule_that_never_occurs_at_once(rule):
         with pytest.raises(RecurrenceError):
             recurrence_expand(rule=rule, dtstart=TUESDAY)
 
-    assert _elapsed(expand) < 0.2
+    assert _elapsed(expand) < 2.0  # milliseconds; unguarded, dateutil searches for years
 
 
 BAD = {
