@@ -166,17 +166,21 @@ def _draw_roadwork(page, editor: OfflinePage) -> None:
     expect(map_box).to_have_attribute("data-found", re.compile("^rue de la République"))
     _shot(page, "2-map-street-found")
 
-    # Along the street found (it runs north-south through the map's centre now).
+    # Along the street found, now through the map's centre: north by north-east, about 6 m east
+    # per 70 m north (apps/demo/data/city.json), 80 px at the zoom of a street found.
     page.click(f"{MAP} .leaflet-draw-draw-polyline")
     box = map_box.bounding_box()
     assert box is not None
-    for dy in (-80, 80):
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + dy)
+    for dx, dy in ((7, -80), (-7, 80)):
+        page.mouse.click(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dy)
         page.wait_for_timeout(120)  # Leaflet.draw ignores a click within 50 ms of the last
     page.click(f"{MAP} .leaflet-draw-actions a:text-is('Terminer')")
     expect(page.locator("#id_geometry")).to_have_value(re.compile('"LineString"'))
     reach = page.locator("#id_geometry-reach .quartier-map-reach-district")
     expect(reach).to_contain_text("Centre-Ville")
+    # The edit and delete buttons, enabled now, show their icons at once (no sliding sprite).
+    edit = page.locator(f"{MAP} .leaflet-draw-edit-edit")
+    assert edit.evaluate("a => getComputedStyle(a).transitionDuration") == "0s"
     _shot(page, "2-map-line-drawn")
     assert _only_tiles(editor.blocked), editor.blocked
 
@@ -308,7 +312,9 @@ def _two_person_rule(chromium, server: DemoServer, log: str) -> None:  # noqa: F
     try:
         page = writer.page
         page.set_viewport_size({"width": WIDTH, "height": 900})
-        admin_sign_in(page, demo_login(log, WRITER))
+        writer_login = demo_login(log, WRITER)
+        assert writer_login.who == "writer (rédacteur) of Ville de Lyonnay"
+        admin_sign_in(page, writer_login)
         page.goto("/admin/news/news/add/")
         page.fill("#id_title_fr", ALERT_TITLE)
         page.fill("#id_summary_fr", "Évacuez le secteur, suivez les consignes des pompiers.")
@@ -350,7 +356,9 @@ def _two_person_rule(chromium, server: DemoServer, log: str) -> None:  # noqa: F
         page = validator.page
         page.on("dialog", lambda dialog: dialog.accept())  # "approve and publish?"
         page.set_viewport_size({"width": WIDTH, "height": 900})
-        admin_sign_in(page, demo_login(log, VALIDATOR))
+        validator_login = demo_login(log, VALIDATOR)
+        assert validator_login.who == "validator of Ville de Lyonnay"
+        admin_sign_in(page, validator_login)
         page.goto("/admin/core/approvalrequest/")
         row = page.locator("#result_list tbody tr", has_text=ALERT_TITLE)
         expect(row).to_contain_text("En attente de validation")
