@@ -229,6 +229,11 @@ def _set_restrictions(page, server: DemoServer, start: date, end: date) -> None:
     assert page.locator(".errorlist").all_inner_texts() == []
     expect(page.locator("ul.messagelist li.success").first).to_be_visible()
     _shot(page, "3-works-published")
+    # The rows come back as they were set, on the published roadwork.
+    saved = page.locator(".restriction-rows tbody tr")
+    expect(saved.nth(2).locator("input[name$=-value]")).to_have_value("3500")
+    saved.first.scroll_into_view_if_needed()
+    _shot(page, "3-works-published-restrictions")
 
     detail = _api(server, f"works/{works_id}/")
     assert detail.status_code == 200, detail.text
