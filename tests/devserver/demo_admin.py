@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from django_otp.oath import TOTP
 
-#: ``  camille.martin / quartier-demo    (editor of Ville de Lyonnay)`` (seed_demo's table).
-LOGIN_LINE = re.compile(r"^\s+(\S+) / (\S+)\s+\(.+\)$", re.MULTILINE)
+#: ``  camille.martin / quartier-demo    (validator of Ville de Lyonnay)`` (seed_demo's table).
+LOGIN_LINE = re.compile(r"^\s+(\S+) / (\S+)\s+\((.+)\)$", re.MULTILINE)
 #: ``  camille.martin: CP53…`` (the TOTP keys under the table).
 KEY_LINE = re.compile(r"^\s+(\S+): ([A-Z2-7=]{16,})$", re.MULTILINE)
 #: The time step of every demo authenticator, in seconds (django-otp's default).
@@ -28,6 +28,7 @@ class DemoLogin:
     username: str
     password: str
     totp_key: str  # base32, as printed
+    who: str = ""  # the role and organization, as printed: "validator of Ville de Lyonnay"
 
 
 def demo_editor(log: str) -> DemoLogin:
@@ -40,10 +41,11 @@ def demo_editor(log: str) -> DemoLogin:
 
 def demo_login(log: str, username: str) -> DemoLogin:
     """Any demo login, from the table of logins and the list of TOTP keys `make run` prints."""
-    passwords = dict(LOGIN_LINE.findall(log))
+    logins = {name: (password, who) for name, password, who in LOGIN_LINE.findall(log)}
     keys = dict(KEY_LINE.findall(log))
-    assert username in passwords and username in keys, log[-2000:]
-    return DemoLogin(username, passwords[username], keys[username])
+    assert username in logins and username in keys, log[-2000:]
+    password, who = logins[username]
+    return DemoLogin(username, password, keys[username], who)
 
 
 def _fresh_code(login: DemoLogin) -> str:
