@@ -57,6 +57,7 @@ class Login:
     organization: str  # the organization's name, or "" for the superuser
     superuser: bool
     totp_key: str = ""  # base32 key of the demo authenticator (the admin's second factor)
+    role: str = ""  # the membership's role code (``Membership.Role``), "" for the superuser
 
 
 @dataclass

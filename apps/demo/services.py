@@ -126,17 +126,17 @@ def _staff(ctx: SeedContext) -> None:
             changed = True
         if changed:
             user.save()
-        org_name = ""
+        org_name = role = ""
         if not superuser:
             org = ctx.organizations[entry["organization"]]
-            Membership.objects.get_or_create(
+            membership, _created = Membership.objects.get_or_create(
                 user=user, organization=org, defaults={"role": entry["role"]}
             )
             ctx.editors.setdefault(org.slug, user)  # the first login of each organization
-            org_name = org.name
+            org_name, role = org.name, membership.role
         key = demo_totp_key(user=user)
         ctx.report.logins.append(
-            Login(user.username, entry["password"], org_name, superuser, totp_key=key)
+            Login(user.username, entry["password"], org_name, superuser, totp_key=key, role=role)
         )
 
 

@@ -1,4 +1,5 @@
-"""Issue 16, point 4: the works, events and notifications lists fit a 1366 px laptop screen.
+"""Issue 16, point 4: the works, events, notifications and approval-request lists fit a 1366 px
+laptop screen.
 
 Debian's Chromium (Playwright, as tests/admin/test_browser.py) opens each list, filled with
 realistic long values, in a 1366 by 768 window: the page must not scroll sideways and every
@@ -16,9 +17,11 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core.models import Urgency
+from apps.core.services import content_publish
 from tests.admin.test_browser import OfflinePage, chromium  # noqa: F401 - the fixture
 from tests.api_support import published_event, published_works
-from tests.factories import AreaFactory, VenueFactory, square
+from tests.factories import AreaFactory, NewsFactory, VenueFactory, square
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,6 +30,7 @@ LISTS = {
     "works": "/admin/works/works/",
     "events": "/admin/events/event/",
     "notifications": "/admin/notifications/notification/",
+    "approvals": "/admin/core/approvalrequest/",
 }
 
 
@@ -38,9 +42,10 @@ def _screenshots() -> Path:
 
 
 @pytest.fixture
-def long_lists(city, mobility):
+def long_lists(city, mobility, city_writer):
     """A few items of each list with the long values real data has (titles, venues, areas);
-    publishing with "Notifier" writes the notifications."""
+    publishing with "Notifier" writes the notifications; a rédacteur's alerts wait for a
+    validateur (the approval requests)."""
     areas = [
         AreaFactory(slug=f"zone-{i}", name=name, geometry=square(4.8357 + i * 0.001, 45.764, 0.05))
         for i, name in enumerate(["Croix-Rousse", "Presqu'île - Terreaux", "Saint-Just"])
@@ -61,6 +66,14 @@ def long_lists(city, mobility):
             start_at=start,
             end_at=start + timedelta(hours=3),
         )
+        alert = NewsFactory(
+            organization=city,
+            category=mobility,
+            urgency=Urgency.ALERT,
+            notify=True,
+            title_fr=f"Fuite de gaz rue Garibaldi : périmètre de sécurité et déviation des bus {i}",
+        )
+        content_publish(item=alert, user=city_writer)
     return areas
 
 

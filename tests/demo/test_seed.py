@@ -38,6 +38,9 @@ MODELS = (
 #: django-axes checks every sign-in against its lock-out, so it needs the request.
 SIGN_IN = RequestFactory().post("/admin/login/")
 LOGIN_LINE = re.compile(r"^\s+(\S+) / (\S+)\s+\((.+)\)$", re.MULTILINE)
+#: ``validator of Ville de Lyonnay``, ``writer (rédacteur) of Ville de Lyonnay``.
+ROLE_OF = re.compile(r"(?P<role>validator|writer) (?:\(.+\) )?of (?P<org>.+)")
+PRINTED_ROLES = {"validator": Membership.Role.VALIDATOR, "writer": Membership.Role.EDITOR}
 
 
 def _seed() -> str:
@@ -230,9 +233,17 @@ class SeedDemoContentTests(TestCase):
             if who == "superuser":
                 assert user.is_superuser
             else:
-                # The staff admin grants rights on content from memberships.
+                # The staff admin grants rights on content from memberships; the table names
+                # the role (the two-person rule: a writer asks, a validator publishes).
                 assert not user.is_superuser
-                assert Membership.objects.filter(user=user, organization__name=who[10:]).exists()
+                named = ROLE_OF.fullmatch(who)
+                assert named, who
+                membership = Membership.objects.get(user=user, organization__name=named["org"])
+                assert membership.role == PRINTED_ROLES[named["role"]], (username, who)
         for organization in Organization.objects.all():
             assert organization.memberships.exists(), organization.slug
         assert "Demo editor login: camille.martin / quartier-demo" in self.output
+        # The two people of the two-person rule are told apart.
+        assert "  nadia.roux / quartier-demo    (validator of Ville de Lyonnay)" in self.output
+        writer = "  lucas.petit / quartier-demo    (writer (rédacteur) of Ville de Lyonnay)"
+        assert writer in self.output

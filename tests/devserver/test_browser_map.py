@@ -8,16 +8,15 @@ each step go to ``test-artifacts/map/`` (ignored by git).
 
 from __future__ import annotations
 
-import base64
 import math
 import re
 from pathlib import Path
 
 import pytest
-from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from tests.admin.test_browser import OfflinePage, chromium  # noqa: F401
+from tests.devserver.demo_admin import admin_sign_in, demo_editor
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,26 +24,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "map"
 MAP = "#id_geometry-map"
 #: The demo city's centre (apps/demo/data/city.json) and the admin map's zoom (MAP_ZOOM).
 CENTRE_LON, CENTRE_LAT, ZOOM = 4.8357, 45.764, 13
-
-
-def _demo_editor(log: str) -> tuple[str, str, str]:
-    """The demo editor's username, password and TOTP key, as `make run` prints them."""
-    login = re.search(r"Demo editor login: (\S+) / (\S+)", log)
-    key = re.search(r"Demo editor TOTP key: ([A-Z2-7=]+)", log)
-    assert login and key, log[-2000:]
-    return login[1], login[2], key[1]
-
-
-def _login(page, log: str) -> None:
-    username, password, key = _demo_editor(log)
-    page.goto("/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/mfa/verify/**")
-    page.fill("#id_otp_token", f"{totp(base64.b32decode(key)):06d}")
-    page.click("#mfa-form input[type=submit]")
-    page.wait_for_selector("#user-tools")
 
 
 def _pixel(box: dict, east_m: float, north_m: float) -> tuple[float, float]:
@@ -64,7 +43,7 @@ def test_editor_sees_districts_finds_a_street_and_sees_the_reach_while_drawing(
     try:
         page = editor.page
         page.set_viewport_size({"width": 1366, "height": 1000})
-        _login(page, demo_server.log.read_text())
+        admin_sign_in(page, demo_editor(demo_server.log.read_text()))
         page.goto("/admin/works/works/add/")
         map_box = page.locator(MAP)
 

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin.lists import FittingListMixin, short_datetime
 from apps.core.admin.permissions import ReadOnlyMixin, organization_ids
 from apps.core.approval_rule import approval_pending, is_validator, reasons_text
 from apps.core.approvals import (
@@ -138,18 +139,21 @@ REQUEST_FIELDS = (
 
 
 @admin.register(ApprovalRequest)
-class ApprovalRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    """The requests of the user's organizations, pending first; read-only (decide on the item)."""
+class ApprovalRequestAdmin(FittingListMixin, ReadOnlyMixin, admin.ModelAdmin):
+    """The requests of the user's organizations, pending first; read-only (decide on the item).
+
+    The list fits a 1366 px screen like the content lists (``FittingListMixin``).
+    """
 
     list_display = [
         "item_link",
         "organization",
         "reasons_shown",
         "requested_by",
-        "requested_at",
+        "requested_at_short",
         "state",
         "decided_by",
-        "decided_at",
+        "decided_at_short",
     ]
     list_filter = ["state", ("organization", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["organization", "requested_by", "decided_by"]
@@ -157,6 +161,9 @@ class ApprovalRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_per_page = 50
     fields = REQUEST_FIELDS
     readonly_fields = REQUEST_FIELDS
+
+    requested_at_short = short_datetime("requested_at", _("demandée le"))
+    decided_at_short = short_datetime("decided_at", _("décidée le"))
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return _scoped(super().get_queryset(request), request.user)

@@ -8,9 +8,15 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.core.models import Membership
 from apps.demo.context import demo_data
 from apps.demo.services import demo_reset, demo_seed
 
+#: How the table of logins names each role: a validator publishes, a writer asks one to.
+ROLES: dict[str, str] = {
+    Membership.Role.VALIDATOR: "validator",
+    Membership.Role.EDITOR: "writer (rédacteur)",
+}
 COUNTED = (
     "areas",
     "organizations",
@@ -77,7 +83,11 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Demo logins for /admin/ (username / password):"))
         for login in report.logins:
-            who = "superuser" if login.superuser else f"editor of {login.organization}"
+            who = (
+                "superuser"
+                if login.superuser
+                else f"{ROLES.get(login.role, login.role)} of {login.organization}"
+            )
             self.stdout.write(f"  {login.username} / {login.password}    ({who})")
         self.stdout.write(
             "Then a second factor: add the TOTP key to an authenticator app (FreeOTP, Aegis…), "
