@@ -47,10 +47,12 @@ def test_a_batch_costs_the_same_queries_for_3_or_300_deliveries(
     statements = [sql for sql in large if not sql.startswith(("SAVEPOINT", "RELEASE"))]
     # Claim (deliveries with devices, then their notification), is the item still public,
     # the daily cap (non-alerts only), mark sending; then mark sent, store the open tickets
-    # (one INSERT for the whole batch) and count the reach on the notification.
-    assert len(statements) == (8 if urgency == Urgency.INFO else 7)
-    assert statements[-2].startswith('INSERT INTO "notifications_openticket"')
-    assert statements[-1].startswith('UPDATE "notifications_notification" SET "reached"')
+    # (one INSERT for the whole batch) and count the reach on the notification; on the
+    # first batch only, its audit-trail row "first sent" (one INSERT; the read runs always).
+    assert len(statements) == (10 if urgency == Urgency.INFO else 9)
+    assert statements[-4].startswith('INSERT INTO "notifications_openticket"')
+    assert statements[-3].startswith('UPDATE "notifications_notification" SET "reached"')
+    assert statements[-1].startswith('INSERT INTO "notifications_historicalnotification"')
     assert len(small) == len(large)
     assert "FOR UPDATE OF" in statements[0] and "SKIP LOCKED" in statements[0]
     assert "= ANY(" in statements[0]
@@ -91,3 +93,25 @@ def test_ids_in_is_an_in_list_off_postgresql():
     sql, params = queryset.query.get_compiler(using="default").as_sql()
     assert '"notifications_delivery"."id" = ANY(%s)' in sql
     assert params == ([3, 5],)
+
+
+def test_only_a_notifications_first_batch_writes_its_audit_row(django_capture_on_commit_callbacks):
+    category = CategoryFactory()
+    create_devices(20, prefix="twice-", category_id=category.pk, grid=(3, 3))
+    news = NewsFactory(category=category, notify=True, urgency=Urgency.ALERT)
+    with django_capture_on_commit_callbacks(execute=False):
+        content_publish(item=news)
+    ids = sorted(
+        Delivery.objects.filter(notification__item_id=news.pk).values_list("pk", flat=True)
+    )
+    history = 'INSERT INTO "notifications_historicalnotification"'
+
+    batches = []
+    for half in (ids[:10], ids[10:]):
+        with CaptureQueriesContext(connection) as queries:
+            services.deliveries_send(ids=half)
+        batches.append([q["sql"] for q in queries.captured_queries])
+
+    assert sum(sql.startswith(history) for sql in batches[0]) == 1
+    assert not any(sql.startswith(history) for sql in batches[1])
+    assert len(batches[1]) == len(batches[0]) - 1  # the read stays, and finds no first send
