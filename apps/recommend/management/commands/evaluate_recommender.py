@@ -7,6 +7,7 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -131,21 +132,43 @@ class Command(BaseCommand):
             jobs=options["jobs"],
             progress=progress,
         )
+        self._report(
+            options,
+            started,
+            markdown=render_markdown(report),
+            arguments=f"--seeds {options['seeds']} --residents {config.residents} "
+            f"--days {config.days} --seed {config.seed} --jobs {options['jobs']}"
+            f"{_utility_args(config)}{_cap_arg(rank_config)}",
+            data=as_json(report),
+            met=all(met for _, met, _ in targets(report)),
+            what="evaluation",
+        )
+
+    def _report(
+        self,
+        options: dict[str, Any],
+        started: float,
+        *,
+        markdown: str,
+        arguments: str,
+        data: dict[str, Any],
+        met: bool,
+        what: str,
+    ) -> None:
+        """Print the tables and how to run them again; the JSON; ``--check``'s verdict."""
         elapsed = time.perf_counter() - started
-        self.stdout.write(render_markdown(report))
+        self.stdout.write(markdown)
         self.stdout.write(
-            f"\nRun: `python manage.py evaluate_recommender --seeds {options['seeds']} "
-            f"--residents {config.residents} --days {config.days} --seed {config.seed} "
-            f"--jobs {options['jobs']}{_utility_args(config)}"
-            f"{_cap_arg(rank_config)}` in {elapsed:.0f} s on "
+            f"\nRun: `python manage.py evaluate_recommender {arguments}` in {elapsed:.0f} s on "
             f"{platform.machine()} "
             f"({platform.python_implementation()} {platform.python_version()})."
         )
         if options["json"]:
-            data = as_json(report) | {"seconds": elapsed}
-            options["json"].write_text(json.dumps(data, indent=2, ensure_ascii=False))
-        if options["check"] and not all(met for _, met, _ in targets(report)):
-            raise CommandError("evaluation targets not met")
+            options["json"].write_text(
+                json.dumps(data | {"seconds": elapsed}, indent=2, ensure_ascii=False)
+            )
+        if options["check"] and not met:
+            raise CommandError(f"{what} targets not met")
 
     def _populations(self, options, config: SimConfig, rank_config: RankConfig) -> None:
         wanted = options["populations"]
@@ -174,17 +197,14 @@ class Command(BaseCommand):
             jobs=options["jobs"],
             progress=progress,
         )
-        elapsed = time.perf_counter() - started
-        self.stdout.write(render_population_markdown(results))
-        self.stdout.write(
-            f"\nRun: `python manage.py evaluate_recommender --populations {wanted} "
-            f"--seeds {options['seeds']} --residents {config.residents} --days {config.days} "
-            f"--seed {config.seed} --jobs {options['jobs']}{_cap_arg(rank_config)}` in "
-            f"{elapsed:.0f} s on {platform.machine()} "
-            f"({platform.python_implementation()} {platform.python_version()})."
+        self._report(
+            options,
+            started,
+            markdown=render_population_markdown(results),
+            arguments=f"--populations {wanted} --seeds {options['seeds']} "
+            f"--residents {config.residents} --days {config.days} --seed {config.seed} "
+            f"--jobs {options['jobs']}{_cap_arg(rank_config)}",
+            data=populations_json(results),
+            met=all(met for _, met, _ in population_targets(results)),
+            what="population",
         )
-        if options["json"]:
-            data = populations_json(results) | {"seconds": elapsed}
-            options["json"].write_text(json.dumps(data, indent=2, ensure_ascii=False))
-        if options["check"] and not all(met for _, met, _ in population_targets(results)):
-            raise CommandError("population targets not met")
