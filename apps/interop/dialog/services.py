@@ -20,7 +20,7 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,6 +108,22 @@ def _is_public(row: Mapping[str, Any], now: datetime) -> bool:
     )
 
 
+def _change_facts(works: QuerySet) -> QuerySet:
+    """What deciding a works' DiaLog change reads, one row per works: its state, its
+    organisation's link, whether an import brought it and whether DiaLog already has it."""
+    return works.values(
+        "pk",
+        "status",
+        "work_status",
+        "expires_at",
+        "organization_id",
+        linked=F("organization__dialog_link__enabled"),
+        prefix=F("organization__dialog_link__identifier_prefix"),
+        imported=F("import_origin__id"),
+        sent=Exists(DialogRegulation.objects.filter(works_id=OuterRef("pk"))),
+    )
+
+
 def works_change_record(*, works_id: int) -> DialogChange | None:
     """Record what a write of works ``works_id`` means for DiaLog; return the change added.
 
@@ -118,20 +134,7 @@ def works_change_record(*, works_id: int) -> DialogChange | None:
     the roadwork as it is when it goes.
     """
     now = timezone.now()
-    row = (
-        Works.objects.filter(pk=works_id)
-        .values(
-            "status",
-            "work_status",
-            "expires_at",
-            "organization_id",
-            linked=F("organization__dialog_link__enabled"),
-            prefix=F("organization__dialog_link__identifier_prefix"),
-            imported=F("import_origin__id"),
-            sent=Exists(DialogRegulation.objects.filter(works_id=OuterRef("pk"))),
-        )
-        .first()
-    )
+    row = _change_facts(Works.objects.filter(pk=works_id)).first()
     if row is not None and not row["linked"] and not row["sent"]:
         return None  # the common case, one query: an organisation not linked to DiaLog
     return _change_record(works_id=works_id, row=row, now=now)
@@ -145,17 +148,7 @@ def works_changes_record(*, works_ids: list[int]) -> list[DialogChange]:
     if not works_ids:
         return []
     now = timezone.now()
-    rows = Works.objects.filter(pk__in=works_ids).values(
-        "pk",
-        "status",
-        "work_status",
-        "expires_at",
-        "organization_id",
-        linked=F("organization__dialog_link__enabled"),
-        prefix=F("organization__dialog_link__identifier_prefix"),
-        imported=F("import_origin__id"),
-        sent=Exists(DialogRegulation.objects.filter(works_id=OuterRef("pk"))),
-    )
+    rows = _change_facts(Works.objects.filter(pk__in=works_ids))
     changes = []
     for row in rows:
         if not row["sent"] and (
