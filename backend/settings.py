@@ -63,6 +63,7 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "RECOMMENDER_MODEL_DIR": (str, str(VAR_DIR / "models")),
     "FEED_ITEM_INDEX": (bool, True),
     "FEED_INDEX_BACKGROUND": (bool, True),
+    "API_LIST_ACCELERATION": (bool, True),
     "FEED_INTERLEAVING_SHARE": (float, 0.05),
     "FEED_INTERLEAVING_REFERENCE": (str, "nearest"),
     "ONLINE_EVAL_ALPHA": (float, 0.05),
@@ -524,6 +525,9 @@ RECOMMENDER_MODEL_DIR: str = env("RECOMMENDER_MODEL_DIR")
 # rebuilt by a background thread after a content change; off: the SQL candidate statement.
 FEED_ITEM_INDEX: bool = env("FEED_ITEM_INDEX")
 FEED_INDEX_BACKGROUND: bool = env("FEED_INDEX_BACKGROUND")
+# Content lists of the common shapes (pages, taxonomy, near, bbox) answered from the same index
+# (apps.recommend.online.index_lists), byte for byte as the SQL path; off: always SQL.
+API_LIST_ACCELERATION: bool = env("API_LIST_ACCELERATION")
 # Online evaluation (docs/recommender.md, "Online evaluation"): the share of personal feed
 # requests interleaved (team draft) with the reference ranker — "nearest" (nearest first),
 # "previous" (the model served before, else stage 1) or "stage1" —; 0 turns it off. A served

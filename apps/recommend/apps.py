@@ -1,6 +1,7 @@
 """App configuration for the recommender."""
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,3 +14,8 @@ class RecommendConfig(AppConfig):
         from apps.recommend import receivers  # connects signal receivers
 
         receivers.connect_model_writes()
+        if settings.FEED_ITEM_INDEX:
+            from apps.core.api.accelerated import list_accelerator_register
+            from apps.recommend.online.index_lists import index_list
+
+            list_accelerator_register(index_list)

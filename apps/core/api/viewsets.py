@@ -24,6 +24,7 @@ from rest_framework.response import Response
 
 from apps.core.api import response_cache
 from apps.core.api import schema as _schema  # noqa: F401  (registers the OpenAPI extensions)
+from apps.core.api.accelerated import list_accelerated
 from apps.core.api.auth import OrganizationApiKeyAuthentication
 from apps.core.api.conditional import etag_for, not_modified, set_validators
 from apps.core.api.fragments import (
@@ -203,6 +204,9 @@ class ContentViewSet(KnownQueryParams, JsonErrorsMixin, viewsets.GenericViewSet)
         hit = response_cache.lookup(request, scope=self.model.type_code)
         if hit is not None:
             return hit
+        accelerated = list_accelerated(self, request)  # the same response, from memory
+        if accelerated is not None:
+            return accelerated
         queryset = self.filter_queryset(self.get_queryset())
         version, etag, cached = self.conditional(queryset, removals=True)
         if cached is not None:

@@ -1,0 +1,505 @@
+"""Content lists answered from the item index: no list SQL on the common shapes (issue 13).
+
+``GET /api/v1/news/``, ``/works/`` and ``/events/`` with only ``page``, ``page_size``,
+``category``, ``organization``, ``area``, ``near`` (with ``radius``) and ``bbox`` are answered
+from this process's ``ItemIndex`` (``item_index``), registered as a list accelerator
+(``apps.core.api.accelerated``): which items are public now, filtered, in the list's order,
+counted and versioned from the arrays; the page's items spliced from their pre-rendered
+fragments (``apps.core.api.fragments``). The response is the SQL path's, byte for byte, with
+the same validators (tests/recommend/test_index_lists.py compares them on generated cities).
+
+It answers only when it can be exact, and returns ``None`` (the SQL path answers) otherwise:
+
+- the index must be at the current content generation (read in this request): a stale index,
+  one being rebuilt in the background, or the cache down all mean SQL;
+- any other parameter (``q``, ``ordering``, dates, ``format``…), a repeated parameter, a
+  value the form fields reject, an unknown slug, a page past the end: SQL, which gives the
+  400 or 404 with its usual body;
+- PostgreSQL only (times are exact to the microsecond there: ``date_part('epoch')``).
+
+Geometry stays exact. ``bbox`` is PostGIS's planar ``ST_Intersects``: a point is in the box
+when inside or on its edge, an extended geometry when one of its segments meets the box or,
+for a polygon, the box lies inside it (even-odd over its rings). ``near`` is PostGIS's
+geodesic distance, which the index's local frame approximates to within ~0.5 %: items
+clearly inside or outside the radius are decided by the index, those within
+``1 % + 5 m`` of it, and every item of the page (for ``distance_m``), by one prepared
+statement (``apps.core.api.item_refs``) that reads ``ST_Distance(geography, geography)``.
+
+Queries: none for a page whose fragments are current, without ``near``; one with ``near``
+(the page's distances); plus the SQL of the misses, and per process and generation one for
+the taxonomy's slugs and the type's last removal.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from django import forms
+from django.core.cache import cache
+from django.core.paginator import InvalidPage
+from django.db import connection
+from django.db.models import Max
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from apps.core.api.conditional import etag_for, not_modified, set_validators
+from apps.core.api.filters import RADIUS_DEFAULT_M, RADIUS_MAX_M
+from apps.core.api.fragments import (
+    FRAGMENTS_HEADER,
+    ItemVersion,
+    encode_json,
+    fragment_generations,
+    fragments_header,
+    render_rows,
+)
+from apps.core.api.item_refs import refs_fetch
+from apps.core.api.items import items_fetch
+from apps.core.api.pagination import CountedPaginator
+from apps.core.api.params import BBoxField, CommaListField, LatLonField
+from apps.core.api.renderers import SplicedJSON
+from apps.core.api.response_cache import GENERATION_KEY as RESPONSE_GENERATION_KEY
+from apps.core.earth import METRES_PER_DEGREE
+from apps.core.geo import point as make_point
+from apps.core.models import Area, Category, Organization, Tombstone
+from apps.recommend.engine.candidates import TYPE_CODES
+from apps.recommend.online.item_index import (
+    GENERATION_KEY,
+    ItemIndex,
+    generation_current,
+    index_ready,
+)
+from apps.recommend.online.segments import _gather, local_distances_m
+
+#: The parameters answered here; any other one goes to the SQL path.
+PARAMETERS = frozenset(
+    {"page", "page_size", "category", "organization", "area", "near", "radius", "bbox"}
+)
+#: Items this close to the radius (relative, then metres) are measured by PostGIS.
+BAND_RELATIVE, BAND_M = 0.01, 5.0
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TAXONOMY = {"category": Category, "area": Area, "organization": Organization}
+
+
+class _FallbackError(Exception):
+    """The SQL path must answer this request."""
+
+
+def _moment(seconds: float) -> datetime | None:
+    """POSIX seconds (``date_part('epoch')``: exact to the microsecond) as the ORM's datetime."""
+    if not np.isfinite(seconds):
+        return None
+    return _EPOCH + timedelta(microseconds=round(float(seconds) * 1_000_000))
+
+
+# --- what the index does not hold: slugs and the last removal, per generation -----------------
+
+
+@dataclass(frozen=True)
+class _Facts:
+    slugs: dict[str, dict[str, int]]
+    removed: datetime | None
+
+
+_facts_lock = threading.Lock()
+#: Per content type: the generations key the facts were read under, and the facts.
+_facts: dict[str, tuple[tuple[Any, ...], _Facts]] = {}
+
+
+def _facts_for(key: tuple[Any, ...], type_code: str) -> _Facts:
+    """Taxonomy slugs and the type's last removal, read once per (generations) key.
+
+    The key holds the index generation (moved by every removal) and the type's response
+    generation (moved by every taxonomy change): facts read under it stay true while it
+    lasts. Without a usable key (a generation missing from the cache) they are read anew.
+    """
+    cached = _facts.get(type_code)
+    if cached is not None and cached[0] == key and None not in key:
+        return cached[1]
+    removed = Tombstone.objects.filter(item_type=type_code).aggregate(latest=Max("removed_at"))
+    facts = _Facts(slugs=_slugs(), removed=removed["latest"])
+    if None not in key:
+        with _facts_lock:
+            _facts[type_code] = (key, facts)
+    return facts
+
+
+def _slugs() -> dict[str, dict[str, int]]:
+    """Every slug of categories, areas and organizations: one statement."""
+    selects = []
+    for name, model in _TAXONOMY.items():
+        table = connection.ops.quote_name(model._meta.db_table)
+        selects.append(f"SELECT '{name}', slug, id FROM {table}")
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects))
+        rows = cursor.fetchall()
+    out: dict[str, dict[str, int]] = {name: {} for name in _TAXONOMY}
+    for kind, slug, pk in rows:
+        out[kind][slug] = pk
+    return out
+
+
+# --- parameters ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Query:
+    taxonomy: dict[str, list[str]]
+    near: tuple[float, float] | None
+    radius_m: float
+    bbox: tuple[float, float, float, float] | None
+
+
+_LATLON, _BBOX = LatLonField(required=False), BBoxField(required=False)
+
+
+def _parse(params: Any) -> _Query:
+    """The query, read by the FilterSet's own form fields; anything they reject: SQL."""
+    if not set(params) <= PARAMETERS or any(len(params.getlist(k)) != 1 for k in params):
+        raise _FallbackError
+    try:
+        taxonomy = {}
+        for name in _TAXONOMY:
+            if name in params:
+                slugs = CommaListField(slugs=True, required=False).clean(params[name])
+                if slugs:
+                    taxonomy[name] = slugs
+        near = _LATLON.clean(params["near"]) if "near" in params else None
+        radius = float(RADIUS_DEFAULT_M)
+        if "radius" in params:
+            if near is None:
+                raise _FallbackError  # a 400 from the form
+            radius = forms.FloatField(min_value=1, max_value=RADIUS_MAX_M).clean(params["radius"])
+        box = _BBOX.clean(params["bbox"]) if "bbox" in params else None
+    except (forms.ValidationError, ValidationError):
+        raise _FallbackError from None
+    return _Query(
+        taxonomy=taxonomy,
+        near=None if near is None else (float(near.x), float(near.y)),
+        radius_m=float(radius),
+        bbox=None if box is None else tuple(box.extent),
+    )
+
+
+# --- filters on the index's rows -----------------------------------------------------------------
+
+
+def _type_rows(index: ItemIndex, t: int, now_s: float) -> np.ndarray:
+    lo, hi = np.searchsorted(index.item_type, [t, t + 1])
+    rows = np.arange(lo, hi, dtype=np.int64)
+    return rows[index.public(rows, now_s)]
+
+
+def _taxonomy_filter(
+    index: ItemIndex, t: int, rows: np.ndarray, taxonomy: dict[str, list[str]], facts: _Facts
+) -> np.ndarray:
+    for name, slugs in taxonomy.items():
+        known = facts.slugs[name]
+        if any(slug not in known for slug in slugs):
+            raise _FallbackError  # the form's "unknown slug" 400
+        ids = np.array([known[slug] for slug in slugs], dtype=np.int64)
+        if name == "category":
+            rows = rows[np.isin(index.category[rows], ids)]
+        elif name == "organization":
+            rows = rows[np.isin(index.organization[rows], ids)]
+        else:
+            lists = [index.by_area.get((t, int(a))) for a in ids]
+            present = [x for x in lists if x is not None]
+            tagged = np.unique(np.concatenate(present)) if present else np.zeros(0)
+            rows = rows[np.isin(rows, tagged.astype(np.int64))]
+    return rows
+
+
+def _segments_meet_box(
+    index: ItemIndex, rows: np.ndarray, box: tuple[float, float, float, float]
+) -> np.ndarray:
+    """Which of ``rows`` (extended geometries) intersect the closed box, as GEOS says."""
+    min_x, min_y, max_x, max_y = box
+    idx, owner = _gather(index.segments, rows)
+    seg = index.segments
+    x1, y1, x2, y2 = seg.x1[idx], seg.y1[idx], seg.x2[idx], seg.y2[idx]
+    # Liang-Barsky: the part of each segment inside the box is [t0, t1] when t0 <= t1.
+    dx, dy = x2 - x1, y2 - y1
+    t0 = np.zeros(len(idx))
+    t1 = np.ones(len(idx))
+    meets = np.ones(len(idx), dtype=bool)
+    for p, q in ((-dx, x1 - min_x), (dx, max_x - x1), (-dy, y1 - min_y), (dy, max_y - y1)):
+        parallel = p == 0
+        meets &= ~(parallel & (q < 0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(parallel, 0.0, q / np.where(parallel, 1.0, p))
+        entering = ~parallel & (p < 0)
+        leaving = ~parallel & (p > 0)
+        t0 = np.where(entering, np.maximum(t0, r), t0)
+        t1 = np.where(leaving, np.minimum(t1, r), t1)
+    meets &= t0 <= t1
+    out = np.zeros(len(rows), dtype=bool)
+    out[owner[meets]] = True
+    # A box inside a polygon meets no edge: test one corner against the rings (even-odd).
+    ring = seg.polygon[idx] >= 0
+    if ring.any():
+        rx1, ry1, rx2, ry2 = x1[ring], y1[ring], x2[ring], y2[ring]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            spans = (ry1 > min_y) != (ry2 > min_y)
+            cross_x = (rx2 - rx1) * (min_y - ry1) / (ry2 - ry1) + rx1
+        crossing = spans & (min_x < cross_x)
+        polygons = seg.polygon[idx][ring]
+        numbers, counts = np.unique(polygons[crossing], return_counts=True)
+        odd = numbers[counts % 2 == 1]
+        out[np.unique(owner[ring][np.isin(polygons, odd)])] = True
+    return out
+
+
+def _bbox_filter(
+    index: ItemIndex, rows: np.ndarray, box: tuple[float, float, float, float]
+) -> np.ndarray:
+    min_x, min_y, max_x, max_y = box
+    b = index.bounds[rows]
+    with np.errstate(invalid="ignore"):
+        overlaps = (b[:, 0] <= max_x) & (b[:, 2] >= min_x) & (b[:, 1] <= max_y) & (b[:, 3] >= min_y)
+    rows, b = rows[overlaps], b[overlaps]  # rows without geometry (NaN bounds) drop here
+    inside = (b[:, 0] >= min_x) & (b[:, 2] <= max_x) & (b[:, 1] >= min_y) & (b[:, 3] <= max_y)
+    keep = inside | index.is_point[rows]  # a point's bounds are the point
+    partial = np.flatnonzero(~keep)
+    if len(partial):
+        extended = rows[partial]
+        if (index.segments.counts(extended) == 0).any():
+            raise _FallbackError  # an empty geometry: nothing to test (points are segments too)
+        keep[partial] = _segments_meet_box(index, extended, box)
+    return rows[keep]
+
+
+def _near_filter(
+    index: ItemIndex, rows: np.ndarray, lon: float, lat: float, radius_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows surely within ``radius_m`` and rows PostGIS must decide (near the radius)."""
+    band = radius_m * BAND_RELATIVE + BAND_M
+    rows = rows[index.has_geometry[rows]]
+    k = np.cos(np.radians(lat))
+    b = index.bounds[rows]
+    dx = np.maximum(np.maximum(b[:, 0] - lon, lon - b[:, 2]), 0.0) * k
+    dy = np.maximum(np.maximum(b[:, 1] - lat, lat - b[:, 3]), 0.0)
+    lower = np.hypot(dx, dy) * METRES_PER_DEGREE
+    rows = rows[lower <= radius_m + band]
+    distance = np.full(len(rows), np.nan)
+    points = index.is_point[rows]
+    p = rows[points]
+    distance[points] = np.hypot((index.lon[p] - lon) * k, index.lat[p] - lat) * METRES_PER_DEGREE
+    extended = np.flatnonzero(~points)
+    if len(extended):
+        if (index.segments.counts(rows[extended]) == 0).any():
+            raise _FallbackError
+        distance[extended] = local_distances_m(index.segments, rows[extended], [(lon, lat)])[:, 0]
+    sure = rows[distance < radius_m - band]
+    unsure = rows[np.abs(distance - radius_m) <= band]
+    return sure, unsure
+
+
+# --- order and version ----------------------------------------------------------------------------
+
+
+def _next_dates(index: ItemIndex, rows: np.ndarray, now_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each event row's next date not yet ended (start, end), NaN without one (as the SQL)."""
+    start = np.full(len(rows), np.nan)
+    end = np.full(len(rows), np.nan)
+    counts = index.occ_ptr[rows + 1] - index.occ_ptr[rows]
+    has = np.flatnonzero(counts)
+    if not len(has):
+        return start, end
+    c = counts[has]
+    first = index.occ_ptr[rows[has]]
+    positions = np.repeat(first - (np.cumsum(c) - c), c) + np.arange(int(c.sum()))
+    occ = index.occ_of_row[positions]  # per row, by start then id
+    rank = np.where(index.occ_end[occ] > now_s, np.arange(len(occ)), len(occ))
+    nearest = np.minimum.reduceat(rank, np.concatenate(([0], np.cumsum(c)[:-1])))
+    found = nearest < len(occ)
+    chosen = occ[nearest[found]]
+    start[has[found]] = index.occ_start[chosen]
+    end[has[found]] = index.occ_end[chosen]
+    return start, end
+
+
+def _ordered(
+    index: ItemIndex, type_code: str, rows: np.ndarray, next_start: np.ndarray | None
+) -> np.ndarray:
+    """``rows`` in the list's default order (``ContentFilterSet.order``)."""
+    if type_code == "events":
+        assert next_start is not None
+        key = np.where(np.isnan(next_start), np.inf, next_start)
+        return rows[np.lexsort((index.item_id[rows], key))]  # next_start_at ASC NULLS LAST, id
+    # publish_at DESC NULLS LAST, id DESC: the index's newest rank puts NULLs first.
+    rank = index.newest_rank[rows]
+    key = np.where(np.isnan(index.publish_s[rows]), rank + len(index), rank)
+    return rows[np.argsort(key, kind="stable")]
+
+
+def _version(
+    view: Any,
+    index: ItemIndex,
+    rows: np.ndarray,
+    next_end: np.ndarray | None,
+    removed: datetime | None,
+) -> dict[str, Any]:
+    """The SQL path's version aggregates (``ContentViewSet.conditional``) from the arrays."""
+    empty = not len(rows)
+
+    def least(values: np.ndarray) -> datetime | None:
+        finite = values[np.isfinite(values)]
+        return None if not len(finite) else _moment(float(finite.min()))
+
+    version: dict[str, Any] = {}
+    for name in view.version_aggregates():
+        if name == "count":
+            version[name] = len(rows)
+        elif name == "updated":
+            version[name] = None if empty else _moment(float(index.updated_s[rows].max()))
+        elif name == "until_expires_at":
+            version[name] = least(index.expires_s[rows])
+        elif name == "until_end_at" and view.model.type_code == "works":
+            version[name] = least(index.end_s[rows])
+        elif name == "next_change" and next_end is not None:
+            version[name] = least(next_end)
+        else:
+            raise _FallbackError  # an aggregate this module does not know
+    version["removed"] = None if empty else removed
+    moments = [version["updated"], version["removed"]]
+    version["last_modified"] = max((m for m in moments if m is not None), default=None)
+    return version
+
+
+# --- the answer -----------------------------------------------------------------------------------
+
+
+def index_list(view: Any, request: Any) -> Any:
+    """The list response from the item index, or ``None`` for the SQL path (module doc)."""
+    if connection.vendor != "postgresql" or not view.spliced():
+        return None
+    try:
+        return _answer(view, request)
+    except _FallbackError:
+        return None
+
+
+def _answer(view: Any, request: Any) -> Any:
+    type_code = view.model.type_code
+    query = _parse(request.query_params)
+    response_key = RESPONSE_GENERATION_KEY.format(scope=type_code)
+    tokens = cache.get_many([GENERATION_KEY, response_key])
+    if len(tokens) < 2:  # never set yet: create them (as a first bump would), then read them
+        generation_current()
+        cache.add(response_key, time.time_ns(), timeout=None)
+        tokens = cache.get_many([GENERATION_KEY, response_key])
+    generation = tokens.get(GENERATION_KEY)
+    index = index_ready(generation) if isinstance(generation, str) else None
+    if index is None:
+        raise _FallbackError  # stale (being rebuilt) or no cache: SQL knows
+    facts = _facts_for((generation, tokens.get(response_key)), type_code)
+    now_s = datetime.now(UTC).timestamp()
+    t = TYPE_CODES[type_code]
+    rows = _type_rows(index, t, now_s)
+    rows = _taxonomy_filter(index, t, rows, query.taxonomy, facts)
+    if query.bbox is not None:
+        rows = _bbox_filter(index, rows, query.bbox)
+    near = None
+    unsure = np.zeros(0, dtype=np.int64)
+    if query.near is not None:
+        rows, unsure = _near_filter(index, rows, *query.near, query.radius_m)
+        near = make_point(*query.near)
+    next_start = next_end = None
+    if type_code == "events":
+        candidates = np.concatenate([rows, unsure])
+        starts, ends = _next_dates(index, candidates, now_s)
+        next_start, next_end = starts[: len(rows)], ends[: len(rows)]
+        unsure_start, unsure_end = starts[len(rows) :], ends[len(rows) :]
+    distances: dict[int, float] = {}
+    if near is not None and len(unsure):
+        # PostGIS decides the rows near the radius (one statement, with the page's below).
+        found = refs_fetch([(type_code, int(i)) for i in index.item_id[unsure]], near=near)
+        within = np.array(
+            [
+                (type_code, int(i)) in found
+                and found[(type_code, int(i))].distance_m <= query.radius_m
+                for i in index.item_id[unsure]
+            ],
+            dtype=bool,
+        )
+        if len(found) != len(unsure):
+            raise _FallbackError  # an item left the public set since the index was built
+        distances = {pk: v.distance_m for (_t, pk), v in found.items()}
+        rows = np.concatenate([rows, unsure[within]])
+        if next_start is not None:
+            next_start = np.concatenate([next_start, unsure_start[within]])
+            next_end = np.concatenate([next_end, unsure_end[within]])
+    ordered = _ordered(index, type_code, rows, next_start)
+    version = _version(view, index, ordered, next_end, facts.removed)
+    etag = etag_for(request, version, fmt=request.accepted_renderer.format)
+    not_changed = not_modified(request, etag=etag, last_modified=version["last_modified"])
+    if not_changed is not None:
+        set_validators(not_changed, etag=etag, last_modified=version["last_modified"])
+        return not_changed
+    return view.cached(_page(view, request, index, type_code, ordered, version, near, distances),
+                       version, etag)  # fmt: skip
+
+
+def _page(
+    view: Any,
+    request: Any,
+    index: ItemIndex,
+    type_code: str,
+    ordered: np.ndarray,
+    version: dict[str, Any],
+    near: Any,
+    distances: dict[int, float],
+) -> Response:
+    paginator = view.paginator
+    paginator.request = request
+    try:
+        size = paginator.get_page_size(request)
+        number = paginator.get_page_number(request, None)
+        paginator.page = CountedPaginator(ordered, size, count=version["count"]).page(number)
+    except (InvalidPage, ValidationError):
+        raise _FallbackError from None  # the SQL path's 400 or 404
+    page_rows = np.asarray(paginator.page.object_list, dtype=np.int64)
+    ids = [int(i) for i in index.item_id[page_rows]]
+    generations = fragment_generations([type_code])
+    if near is not None:
+        missing = [pk for pk in ids if pk not in distances]
+        if missing:
+            found = refs_fetch([(type_code, pk) for pk in missing], near=near)
+            if len(found) != len(missing):
+                raise _FallbackError
+            distances.update({pk: v.distance_m for (_t, pk), v in found.items()})
+    versions = [
+        ItemVersion(
+            type_code,
+            pk,
+            _moment(float(index.updated_s[row])),
+            distances[pk] if near is not None else None,
+        )
+        for pk, row in zip(ids, page_rows, strict=True)
+    ]
+
+    def load(positions: list[int]) -> list[Any]:
+        wanted = [(type_code, ids[p]) for p in positions]
+        items = {item.pk: item for item in items_fetch(wanted)}
+        if len(items) != len(wanted):
+            raise _FallbackError  # no longer public
+        return [items[ids[p]] for p in positions]
+
+    rendered = render_rows(versions, load, generations=generations, request=request)
+    envelope = encode_json(
+        {
+            "count": version["count"],
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "results": [],
+        }
+    )
+    items = b",".join(r.json() for r in rendered)
+    response = Response(SplicedJSON(envelope[:-3] + b"[" + items + b"]}"))
+    response[FRAGMENTS_HEADER] = fragments_header(rendered)
+    return response
