@@ -81,6 +81,8 @@ DEFAULTS: dict[str, Any] = {
 #: diagnostics endpoint the load test compares with too. Not ``/news/``: anonymous lists are
 #: answered from the response cache, which measures Redis, not a list.
 LIST_PATH = "/api/v1/diagnostics/plain-items/"
+#: Scenarios measured again at half load (one connection per two workers) for their p95.
+HALF_LOAD_SCENARIOS = ("feed anonymous", "feed personal", "list")
 FEED_PATH = "/api/v1/feed/?page_size={page_size}"
 
 # wrk scripts: ``done`` prints one JSON line that ``_wrk`` reads back.
@@ -427,6 +429,20 @@ def run(**options: Any) -> dict[str, Any]:
                     result["seed"] = seed
                     rounds.setdefault(name, []).append(result)
                 load.append(os.getloadavg()[0])
+            # Half load: one connection for two workers, so a request never waits for
+            # another (DESIGN §8's p95 targets are "at half load").
+            half_load = {}
+            scenarios = _scenarios(manifest, options["page_size"], seeds[-1] + 7, category)
+            for name in HALF_LOAD_SCENARIOS:
+                path, script = scenarios[name]
+                half_load[name] = _wrk(
+                    base,
+                    path,
+                    script,
+                    connections=max(1, options["workers"] // 2),
+                    seconds=options["duration"],
+                    database=database,
+                )
             memory = worker_memory(base)
     summary = {name: _summary(runs) for name, runs in rounds.items()}
     for name in summary:
@@ -450,6 +466,7 @@ def run(**options: Any) -> dict[str, Any]:
         "seeds": seeds,
         "memory": memory,
         "summary": summary,
+        "half_load": half_load,
         "rounds": rounds,
     }
 
@@ -504,6 +521,13 @@ def render(result: dict[str, Any]) -> str:
             f"{'ref' if cpu_ratio is None else f'{cpu_ratio:.2f}'} | "
             f"{_rate(s['snapshot_hit_rate'])} | {_rate(s['fragment_hit_rate'])} | "
             f"{_rate(s['response_cache_hit_rate'])} | {s['errors']} |"
+        )
+    lines.append("")
+    lines.append("At half load (one connection for two workers):")
+    for name, r in result.get("half_load", {}).items():
+        lines.append(
+            f"- {name}: {r['rps']:.1f} req/s, p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, "
+            f"CPU {r['cpu_ms']:.2f} ms/req"
         )
     queries = result["prepared"]["queries"]
     lines.append("")

@@ -23,7 +23,8 @@ for a polygon, the box lies inside it (even-odd over its rings). ``near`` is Pos
 geodesic distance, which the index's local frame approximates to within ~0.5 %: items
 clearly inside or outside the radius are decided by the index, those within
 ``1 % + 5 m`` of it, and every item of the page (for ``distance_m``), by one prepared
-statement (``apps.core.api.item_refs``) that reads ``ST_Distance(geography, geography)``.
+statement that reads ``ST_Distance(geography, geography)`` as ``apps.core.geo.DistanceM``
+does.
 
 Queries: none for a page whose fragments are current, without ``near``; one with ``near``
 (the page's distances); plus the SQL of the misses, and per process and generation one for
@@ -57,7 +58,6 @@ from apps.core.api.fragments import (
     fragments_header,
     render_rows,
 )
-from apps.core.api.item_refs import refs_fetch
 from apps.core.api.items import items_fetch
 from apps.core.api.pagination import CountedPaginator
 from apps.core.api.params import BBoxField, CommaListField, LatLonField
@@ -66,6 +66,7 @@ from apps.core.api.response_cache import GENERATION_KEY as RESPONSE_GENERATION_K
 from apps.core.earth import METRES_PER_DEGREE
 from apps.core.geo import point as make_point
 from apps.core.models import Area, Category, Organization, Tombstone
+from apps.core.prepared import run_prepared
 from apps.recommend.engine.candidates import TYPE_CODES
 from apps.recommend.online.item_index import (
     GENERATION_KEY,
@@ -416,20 +417,21 @@ def _answer(view: Any, request: Any) -> Any:
         next_start, next_end = starts[: len(rows)], ends[: len(rows)]
         unsure_start, unsure_end = starts[len(rows) :], ends[len(rows) :]
     distances: dict[int, float] = {}
-    if near is not None and len(unsure):
-        # PostGIS decides the rows near the radius (one statement, with the page's below).
-        found = refs_fetch([(type_code, int(i)) for i in index.item_id[unsure]], near=near)
+    if near is not None:
+        # PostGIS decides the rows near the radius and measures the page's: one statement
+        # over the unsure rows and the first ``end + len(unsure)`` rows of the order with
+        # all of them in (dropping k unsure rows moves a page's rows by k at most).
+        end = _page_end(view, request)
+        union = np.concatenate([rows, unsure])
+        union_start = None
+        if next_start is not None:
+            union_start = np.concatenate([next_start, unsure_start])
+        head = _ordered(index, type_code, union, union_start)[: end + len(unsure)]
+        measured = np.union1d(head, unsure)
+        distances = _distances_m(view.model, [int(i) for i in index.item_id[measured]], near)
         within = np.array(
-            [
-                (type_code, int(i)) in found
-                and found[(type_code, int(i))].distance_m <= query.radius_m
-                for i in index.item_id[unsure]
-            ],
-            dtype=bool,
+            [distances[int(i)] <= query.radius_m for i in index.item_id[unsure]], dtype=bool
         )
-        if len(found) != len(unsure):
-            raise _FallbackError  # an item left the public set since the index was built
-        distances = {pk: v.distance_m for (_t, pk), v in found.items()}
         rows = np.concatenate([rows, unsure[within]])
         if next_start is not None:
             next_start = np.concatenate([next_start, unsure_start[within]])
@@ -443,6 +445,41 @@ def _answer(view: Any, request: Any) -> Any:
         return not_changed
     return view.cached(_page(view, request, index, type_code, ordered, version, near, distances),
                        version, etag)  # fmt: skip
+
+
+def _page_end(view: Any, request: Any) -> int:
+    """The position after the requested page's last row (before knowing the count)."""
+    paginator = view.paginator
+    try:
+        size = paginator.get_page_size(request)
+        number = paginator.get_page_number(request, None)
+    except ValidationError:
+        raise _FallbackError from None
+    return int(size) * int(number)
+
+
+_DISTANCES: dict[str, str] = {}
+
+
+def _distances_m(model: Any, ids: list[int], near: Any) -> dict[int, float]:
+    """``ST_Distance(geography, geography)`` from ``near`` to items ``ids`` of ``model``, as
+    the SQL path's ``distance_m`` (``apps.core.geo.DistanceM``): one prepared statement."""
+    if not ids:
+        return {}
+    table = model._meta.db_table
+    sql = _DISTANCES.get(table)
+    if sql is None:
+        quote = connection.ops.quote_name
+        sql = _DISTANCES[table] = (
+            f"SELECT {quote('id')}, ST_Distance(geography({quote('geometry')}), geography("
+            "ST_SetSRID(ST_MakePoint(%s::float8, %s::float8), 4326))) "
+            f"FROM {quote(table)} WHERE {quote('id')} = ANY(%s::bigint[])"
+        )
+    rows = run_prepared(connection, sql, [float(near.x), float(near.y), ids])
+    found = {int(pk): float(d) for pk, d in rows if d is not None}
+    if len(found) != len(ids):
+        raise _FallbackError  # a row deleted since the index was built
+    return found
 
 
 def _page(
@@ -466,13 +503,6 @@ def _page(
     page_rows = np.asarray(paginator.page.object_list, dtype=np.int64)
     ids = [int(i) for i in index.item_id[page_rows]]
     generations = fragment_generations([type_code])
-    if near is not None:
-        missing = [pk for pk in ids if pk not in distances]
-        if missing:
-            found = refs_fetch([(type_code, pk) for pk in missing], near=near)
-            if len(found) != len(missing):
-                raise _FallbackError
-            distances.update({pk: v.distance_m for (_t, pk), v in found.items()})
     versions = [
         ItemVersion(
             type_code,
