@@ -54,7 +54,6 @@ from apps.core.api.fragments import (
     FRAGMENTS_HEADER,
     ItemVersion,
     encode_json,
-    fragment_generations,
     fragments_header,
     render_rows,
 )
@@ -502,7 +501,6 @@ def _page(
         raise _FallbackError from None  # the SQL path's 400 or 404
     page_rows = np.asarray(paginator.page.object_list, dtype=np.int64)
     ids = [int(i) for i in index.item_id[page_rows]]
-    generations = fragment_generations([type_code])
     versions = [
         ItemVersion(
             type_code,
@@ -520,7 +518,9 @@ def _page(
             raise _FallbackError  # no longer public
         return [items[ids[p]] for p in positions]
 
-    rendered = render_rows(versions, load, generations=generations, request=request)
+    # Misses are stored under the generation read with the fragments, before ``load`` reads
+    # the items: a taxonomy change committed in between leaves them stale, never wrong.
+    rendered = render_rows(versions, load, generations={}, request=request)
     envelope = encode_json(
         {
             "count": version["count"],
