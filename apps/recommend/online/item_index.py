@@ -11,10 +11,13 @@ coordinates. ``index_query`` answers a feed request from it (``docs/recommender.
 Freshness: a *content generation* token lives in the shared cache. Content signals
 (``content_saved``, ``content_removed``), direct model saves and the popularity refresh replace
 it (``generation_bump``), at once and again on commit; each request reads it (one cache
-round trip) and a process whose index was built under another token rebuilds before
-answering (``current_index``). Time alone (a publication time reached, an expiry, an event's
-next date) needs no rebuild: the arrays keep the times and each request applies its own
-``now``. A rebuild reuses the previous index's text rows of unchanged item versions.
+round trip) and a process whose index was built under another token refreshes it before
+answering (``current_index``): ``index_refresh`` reads the live ids and only the rows updated
+since its previous read, and patches the previous index's rows (``index_rows``); changes
+that do not move ``updated_at`` replace a second token (``FULL_KEY``) and force a full read,
+as does a periodic safety net. Time alone (a publication time reached, an expiry, an event's
+next date) needs no refresh: the arrays keep the times and each request applies its own
+``now``. A full read reuses the previous index's text rows of unchanged item versions.
 """
 
 from __future__ import annotations
@@ -25,20 +28,18 @@ import gc
 import logging
 import secrets
 import threading
-from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+import time
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from django.conf import settings
-from django.contrib.gis.db.models.functions import Centroid
 from django.core.cache import cache
 from django.db import connections, transaction
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from scipy.spatial import cKDTree
 
@@ -47,14 +48,17 @@ from apps.core.item_types import ItemType
 from apps.core.models import Status, Urgency
 from apps.core.registry import content_models
 from apps.recommend.engine.candidates import ITEM_TYPES, TYPE_CODES, item_keys
-from apps.recommend.engine.text_vectors import N_FEATURES, encode_texts
 from apps.recommend.models import ItemPopularity
-from apps.recommend.online.candidate_statement import TRENDING, _text
-from apps.recommend.online.segments import Segments, SegmentsBuilder
-from apps.recommend.online.sql import CoordX, CoordY, EpochSeconds
+from apps.recommend.online.candidate_statement import TRENDING
+from apps.recommend.online.index_rows import SEVERITY, RowFacts, rows_read
+from apps.recommend.online.segments import Segments
+from apps.recommend.online.sql import EpochSeconds
+
+__all__ = ["SEVERITY", "ItemIndex", "current_index", "generation_bump", "index_build"]
 
 GENERATION_KEY = "feed:index:generation"
-SEVERITY = {"minor": 0.3, "moderate": 0.6, "major": 1.0}
+#: Replaced by the changes an incremental refresh cannot see (``generation_bump(full=True)``).
+FULL_KEY = "feed:index:full"
 
 
 def _nan_key(values: np.ndarray) -> np.ndarray:
@@ -139,6 +143,15 @@ class ItemIndex:
     # half-diagonal is at most ``BIG_M``) and the rows of the bigger ones, measured always.
     extended_trees: dict[int, ExtendedTree] = field(default_factory=dict)
     origin_lat: float = 0.0
+    # Per row: cancelled works (left out of ``works_soon``).
+    cancelled: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    # The refresh's bookkeeping (``index_refresh``): when its rows were read (exact POSIX
+    # microseconds: the next refresh re-reads rows updated since then, less a slack), when the
+    # last full read was, under which ``FULL_KEY`` token, and incremental refreshes since.
+    read_at_us: int = 0
+    full_at_s: float = 0.0
+    full_token: str | None = None
+    refreshes: int = 0
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -195,33 +208,54 @@ def generation_current() -> str | None:
     return token if isinstance(token, str) else None
 
 
-def _bump() -> None:
+def full_token_current() -> str | None:
+    """The token of the last change that needs a full read (``None`` if none yet)."""
+    token = cache.get(FULL_KEY)
+    return token if isinstance(token, str) else None
+
+
+def _bump(full: bool = False) -> None:
+    if full:  # first: a process that sees the new generation sees the new full token too
+        cache.set(FULL_KEY, secrets.token_hex(8), None)
     cache.set(GENERATION_KEY, secrets.token_hex(8), None)
 
 
-def generation_bump() -> None:
-    """Content changed: every process rebuilds its index before its next feed.
+def refresh_slack_s() -> float:
+    """Seconds an incremental refresh reads back before the previous read (``index_refresh``)."""
+    return float(getattr(settings, "FEED_INDEX_REFRESH_SLACK_S", 300))
+
+
+def _bump_committed(signalled_s: float, full: bool) -> None:
+    # A transaction committed long after its writes: rows it saved carry an ``updated_at``
+    # older than the refresh's slack allows for, so the next refresh reads everything.
+    _bump(full or time.time() - signalled_s > refresh_slack_s() / 2)
+
+
+def generation_bump(*, full: bool = False) -> None:
+    """Content changed: every process refreshes its index before its next feed.
 
     Now (this transaction's own reads see the change) and on commit (another process that
-    rebuilt in between read the rows from before the commit).
+    refreshed in between read the rows from before the commit). ``full``: a change that does
+    not move the rows' ``updated_at`` (areas' outlines, a save of chosen fields, a migration),
+    which only a full read sees.
     """
-    _bump()
-    transaction.on_commit(_bump)
+    _bump(full)
+    transaction.on_commit(partial(_bump_committed, time.time(), full))
 
 
 # --- building --------------------------------------------------------------------------------
 
 
-def _epoch(value: Any) -> float:
-    return np.nan if value is None else float(value)
-
-
-def _lists(rows_by: Mapping[Any, list[int]], rank: np.ndarray) -> dict[Any, np.ndarray]:
-    """Each list of rows sorted by ``rank`` (the newest first)."""
-    out = {}
-    for key, rows in rows_by.items():
-        array = np.array(rows, dtype=np.int64)
-        out[key] = array[np.argsort(rank[array], kind="stable")]
+def live_querysets(now: datetime) -> list[QuerySet]:
+    """Per content type (in type order): its live rows at ``now`` (published, not expired, not
+    over), the rows the index holds."""
+    out: list[QuerySet] = []
+    for _code, model in sorted(content_models().items(), key=lambda kv: TYPE_CODES[kv[0]]):
+        over = model.objects.none().over_q(now)
+        live = model.objects.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now), status=Status.PUBLISHED
+        )
+        out.append(live.exclude(over) if over is not None else live)
     return out
 
 
@@ -231,115 +265,39 @@ def index_build(
     """Read every live item (a few queries per type) into a new ``ItemIndex``."""
     now = now or timezone.now()
     language = settings.LANGUAGE_CODE
-    columns: dict[str, list[Any]] = defaultdict(list)
-    texts: list[str] = []
-    geometries: list[Any] = []
-    area_rows: dict[tuple[int, int], list[int]] = {}
-    events_model = None
-    for code, model in sorted(content_models().items(), key=lambda kv: TYPE_CODES[kv[0]]):
-        t = TYPE_CODES[code]
-        over = model.objects.none().over_q(now)
-        live = model.objects.filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now), status=Status.PUBLISHED
-        )
-        if over is not None:
-            live = live.exclude(over)
-        start: Any = None
-        end: Any = None
-        over_at: Any = None
-        severity: Any = None
-        cancelled: Any = None
-        if code == "works":
-            start, end, severity = EpochSeconds("start_at"), EpochSeconds("end_at"), F("severity")
-            over_at, cancelled = EpochSeconds("end_at"), F("work_status")
-        elif code == "events":
-            events_model = model
-            start, end = EpochSeconds("start_at"), EpochSeconds("last_end_at")
-            over_at = end
-        values = live.order_by("pk").values_list(
-            "pk",
-            "category_id",
-            "organization_id",
-            CoordX(Centroid("geometry")),
-            CoordY(Centroid("geometry")),
-            "geometry",
-            EpochSeconds("publish_at"),
-            EpochSeconds(Coalesce("publish_at", "published_at", "created_at")),
-            EpochSeconds("expires_at"),
-            EpochSeconds("updated_at"),
-            "urgency",
-            _text(language),
-            *(x for x in (start, end, over_at, severity, cancelled) if x is not None),
-        )
-        for row in values:
-            pk, category, organization, lon, lat, geometry, publish, published = row[:8]
-            expires, updated, urgency, text = row[8:12]
-            extra = list(row[12:])
-            columns["type"].append(t)
-            columns["id"].append(pk)
-            columns["category"].append(category)
-            columns["organization"].append(organization)
-            columns["lon"].append(_epoch(lon))
-            columns["lat"].append(_epoch(lat))
-            columns["publish"].append(_epoch(publish))
-            columns["published"].append(_epoch(published))
-            columns["expires"].append(_epoch(expires))
-            columns["updated"].append(_epoch(updated))
-            columns["urgency"].append(urgency)
-            columns["start"].append(_epoch(extra[0]) if extra else np.nan)
-            columns["end"].append(_epoch(extra[1]) if extra else np.nan)
-            columns["over"].append(_epoch(extra[2]) if extra else np.nan)
-            columns["severity"].append(SEVERITY.get(extra[3], 0.0) if len(extra) > 3 else 0.0)
-            columns["cancelled"].append(len(extra) > 4 and extra[4] == "cancelled")
-            texts.append(text or "")
-            geometries.append(geometry)
-        through: Any = model.areas.through
-        item_column = through._meta.get_field(str(model._meta.model_name)).attname
-        links = through.objects.filter(**{f"{item_column}__in": live.values("pk")}).order_by("pk")
-        for item_id, area_id in links.values_list(item_column, "area_id"):
-            area_rows.setdefault((t, item_id), []).append(area_id)
-    return _assemble(
-        columns, texts, geometries, area_rows, events_model,
-        generation=generation, now=now, language=language, previous=previous,
+    full_token = full_token_current()
+    facts = rows_read(live_querysets(now), language=language, previous=previous)
+    return index_assemble(
+        facts, generation=generation, now=now, language=language,
+        read_at_us=epoch_us(now), full_at_s=now.timestamp(), full_token=full_token,
     )  # fmt: skip
 
 
-def _assemble(
-    columns: dict[str, list[Any]],
-    texts: list[str],
-    geometries: list[Any],
-    area_rows: dict[tuple[int, int], list[int]],
-    events_model: Any,
-    *,
-    generation: str,
-    now: datetime,
-    language: str,
-    previous: ItemIndex | None,
-) -> ItemIndex:
-    n = len(columns["id"])
-    item_type = np.array(columns["type"], dtype=np.int8)
-    item_id = np.array(columns["id"], dtype=np.int64)
-    keys = item_keys(item_type, item_id)  # sorted: types in order, then ids
-    floats = {name: np.array(columns[name], dtype=np.float64) for name in (
-        "lon", "lat", "publish", "published", "expires", "updated", "start", "end", "over"
-    )}  # fmt: skip
-    updated = floats["updated"]
-    text = _texts(keys, updated, texts, previous, language)
-    area_lists = [
-        area_rows.get((int(t), int(i)), []) for t, i in zip(item_type, item_id, strict=True)
-    ]
-    area_ptr = np.concatenate(([0], np.cumsum([len(a) for a in area_lists]))).astype(np.int64)
-    area_ids = np.array([a for areas in area_lists for a in areas], dtype=np.int64)
-    builder = SegmentsBuilder()
-    bounds = np.full((n, 4), np.nan)
-    for row, geometry in enumerate(geometries):
-        builder.add(geometry)
-        if geometry is not None and not geometry.empty:
-            bounds[row] = geometry.extent
-    segments = builder.build()
-    has_geometry = np.array([g is not None for g in geometries], dtype=bool)
-    is_point = np.array([g is not None and g.geom_type == "Point" for g in geometries], dtype=bool)
-    popularity = np.zeros(n)
+def epoch_us(moment: datetime) -> int:
+    """Exact POSIX microseconds of an aware datetime."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _groups(
+    item_type: np.ndarray, value: np.ndarray, rows: np.ndarray, position: np.ndarray
+) -> dict[tuple[int, int], np.ndarray]:
+    """``rows`` grouped by (type, value), each group in ``position`` order (the newest first)."""
+    if not len(rows):
+        return {}
+    order = np.lexsort((position[rows], value, item_type))
+    t, v, r = item_type[order], value[order], rows[order]
+    cut = np.flatnonzero((t[1:] != t[:-1]) | (v[1:] != v[:-1])) + 1
+    starts = np.concatenate(([0], cut))
+    ends = np.concatenate((cut, [len(r)]))
+    return {(int(t[a]), int(v[a])): r[a:b] for a, b in zip(starts, ends, strict=True)}
+
+
+def _popularity(keys: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Positives of the last 7 days per row, and the trending rows per type (``TRENDING``)."""
+    popularity = np.zeros(len(keys))
     trending: dict[int, np.ndarray] = {}
     for t in range(len(ITEM_TYPES)):
         top = ItemPopularity.objects.filter(item_type=ItemType.from_index(t)).order_by(
@@ -354,58 +312,51 @@ def _assemble(
         type_index = np.array([ItemType(c).index for c in stat_rows[:, 0]], dtype=np.int64)
         at = _rows(keys, item_keys(type_index, stat_rows[:, 1]))
         popularity[at[at >= 0]] = stat_rows[at >= 0, 2]
-    urgency = np.array(columns["urgency"], dtype=np.int8)
-    rank = np.lexsort((-item_id, _nan_key(floats["publish"])))  # newest first
+    return popularity, trending
+
+
+def index_assemble(
+    facts: RowFacts,
+    *,
+    generation: str,
+    now: datetime,
+    language: str,
+    read_at_us: int,
+    full_at_s: float,
+    full_token: str | None,
+    refreshes: int = 0,
+) -> ItemIndex:
+    """The index of ``facts`` (rows sorted by type then id): popularity, trending and event
+    dates read now (whole: small tables), lists and trees derived, vectorised."""
+    n = len(facts)
+    item_type, item_id = facts.item_type, facts.item_id
+    keys = item_keys(item_type, item_id)  # sorted: types in order, then ids
+    popularity, trending = _popularity(keys)
+    rank = np.lexsort((-item_id, _nan_key(facts.publish_s)))  # newest first
     position = np.empty(n, dtype=np.int64)
     position[rank] = np.arange(n)
-    by_category: dict[tuple[int, int], list[int]] = defaultdict(list)
-    by_organization: dict[tuple[int, int], list[int]] = defaultdict(list)
-    by_area: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for row in range(n):
-        t = int(item_type[row])
-        by_category[(t, columns["category"][row])].append(row)
-        by_organization[(t, columns["organization"][row])].append(row)
-        for area in area_lists[row]:
-            by_area[(t, area)].append(row)
+    rows = np.arange(n, dtype=np.int64)
+    area_owner = np.repeat(rows, np.diff(facts.area_ptr))
     newest = {t: rank[item_type[rank] == t] for t in range(len(ITEM_TYPES))}
-    cancelled = np.array(columns["cancelled"], dtype=bool)
+    urgency, cancelled = facts.urgency, facts.cancelled
     works = TYPE_CODES["works"]
-    origin_lat = float(np.nanmean(floats["lat"])) if has_geometry.any() else 0.0
+    has_geometry, is_point = facts.has_geometry, facts.is_point
+    origin_lat = float(np.nanmean(facts.lat)) if has_geometry.any() else 0.0
+    events_model = content_models().get("events")
     index = ItemIndex(
         generation=generation,
         built_at_s=now.timestamp(),
         text_language=language,
-        item_type=item_type,
-        item_id=item_id,
         keys=keys,
-        category=np.array(columns["category"], dtype=np.int64),
-        organization=np.array(columns["organization"], dtype=np.int64),
-        lon=floats["lon"],
-        lat=floats["lat"],
-        has_geometry=has_geometry,
-        is_point=is_point,
-        bounds=bounds,
-        publish_s=floats["publish"],
-        published_s=floats["published"],
-        expires_s=floats["expires"],
-        over_s=floats["over"],
-        start_s=floats["start"],
-        end_s=floats["end"],
-        urgency=urgency,
         popularity=popularity,
-        severity=np.array(columns["severity"], dtype=np.float64),
-        updated_s=updated,
-        text=text,
-        area_ptr=area_ptr,
-        area_ids=area_ids,
-        segments=segments,
+        **{f.name: getattr(facts, f.name) for f in fields(RowFacts)},
         **_occurrences(events_model, keys, now),  # type: ignore[arg-type]
         newest_rank=position,
         newest=newest,
-        by_category=_lists(by_category, position),
-        by_area=_lists(by_area, position),
-        by_organization=_lists(by_organization, position),
-        urgent={t: rows[urgency[rows] >= Urgency.IMPORTANT] for t, rows in newest.items()},
+        by_category=_groups(item_type, facts.category, rows, position),
+        by_area=_groups(item_type[area_owner], facts.area_ids, area_owner, position),
+        by_organization=_groups(item_type, facts.organization, rows, position),
+        urgent={t: r[urgency[r] >= Urgency.IMPORTANT] for t, r in newest.items()},
         works_soon=newest[works][~cancelled[newest[works]]],
         trending=trending,
         extended={
@@ -413,15 +364,19 @@ def _assemble(
             for t in range(len(ITEM_TYPES))
         },
         origin_lat=origin_lat,
+        read_at_us=read_at_us,
+        full_at_s=full_at_s,
+        full_token=full_token,
+        refreshes=refreshes,
     )
     points = {}
     for t in range(len(ITEM_TYPES)):
-        rows = np.flatnonzero((item_type == t) & is_point)
-        if len(rows):
-            points[t] = PointTree(cKDTree(index.project(index.lon[rows], index.lat[rows])), rows)
+        at = np.flatnonzero((item_type == t) & is_point)
+        if len(at):
+            points[t] = PointTree(cKDTree(index.project(index.lon[at], index.lat[at])), at)
     index.points.update(points)
-    for t, rows in index.extended.items():
-        index.extended_trees[t] = _extended_tree(index, rows)
+    for t, at in index.extended.items():
+        index.extended_trees[t] = _extended_tree(index, at)
     return index
 
 
@@ -446,34 +401,6 @@ def _rows(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
         return np.full(len(wanted), -1, dtype=np.int64)
     pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
     return np.where(keys[pos] == wanted, pos, -1)
-
-
-def _texts(
-    keys: np.ndarray,
-    updated: np.ndarray,
-    texts: list[str],
-    previous: ItemIndex | None,
-    language: str,
-) -> sp.csr_matrix:
-    """Hashed term counts of every item, reusing the previous index's rows of the same version."""
-    n = len(keys)
-    reuse = np.full(n, -1, dtype=np.int64)
-    if previous is not None and previous.text_language == language and len(previous):
-        at = previous.rows_of(keys)
-        same = (at >= 0) & (previous.updated_s[np.maximum(at, 0)] == updated)
-        reuse[same] = at[same]
-    missing = np.flatnonzero(reuse < 0)
-    encoded = encode_texts([texts[k] for k in missing]) if len(missing) else None
-    if previous is None or not (reuse >= 0).any():
-        if encoded is None:
-            return sp.csr_matrix((n, N_FEATURES), dtype=np.float32)
-        return encoded.tocsr()
-    old = previous.text[reuse[reuse >= 0]]
-    order = np.concatenate([np.flatnonzero(reuse >= 0), missing])
-    stacked = sp.vstack([old, encoded] if encoded is not None else [old], format="csr")
-    inverse = np.empty(n, dtype=np.int64)
-    inverse[order] = np.arange(n)
-    return stacked[inverse].tocsr()
 
 
 def _occurrences(events_model: Any, keys: np.ndarray, now: datetime) -> dict[str, np.ndarray]:
@@ -522,8 +449,9 @@ def current_index() -> ItemIndex | None:
     """This process's index at the current generation; ``None`` when the cache is unreachable
     (no generation to trust: the caller reads SQL).
 
-    A stale index is rebuilt in this request, or, with ``FEED_INDEX_BACKGROUND`` (production),
-    by a background thread while requests keep the previous one for the seconds it takes:
+    A stale index is refreshed (``index_refresh``: the changed rows only, or a full read) in
+    this request, or, with ``FEED_INDEX_BACKGROUND`` (production), by a background thread
+    while requests keep the previous one for the time it takes:
     pages still drop items that stopped being public (``feed_page``), and a new item joins the
     feed once the rebuild lands.
     """
@@ -540,9 +468,17 @@ def current_index() -> ItemIndex | None:
     with _lock:
         index = _current
         if index is None or index.generation != generation:
-            index = index_build(generation=generation, previous=index)
+            index = _refreshed(generation, index)
             _current = index
-            _release_memory()
+    return index
+
+
+def _refreshed(generation: str, previous: ItemIndex | None) -> ItemIndex:
+    from apps.recommend.online.index_refresh import index_refresh
+
+    index = index_refresh(generation=generation, previous=previous)
+    if not index.refreshes:  # a full read: give its temporaries back
+        _release_memory()
     return index
 
 
@@ -573,7 +509,7 @@ def _rebuild_in_background(generation: str) -> None:
 
 
 def _release_memory() -> None:
-    """Give the build's temporaries (row tuples, GEOS objects) back to the system: glibc keeps
+    """Give a full build's temporaries (row tuples, GEOS objects) back to the system: glibc keeps
     freed memory in its arenas otherwise, and a worker's RSS would keep the peak of a build."""
     gc.collect()
     # Not glibc (macOS, musl): nothing to trim, the memory is reused by the next build anyway.
@@ -584,12 +520,11 @@ def _release_memory() -> None:
 def _rebuild(generation: str) -> None:
     global _current
     try:
-        fresh = index_build(generation=generation, previous=_current)
+        fresh = _refreshed(generation, _current)
         with _lock:
             _current = fresh
-        _release_memory()
     except Exception:  # the previous index keeps serving; the next request tries again
-        logger.exception("feed item index rebuild failed")
+        logger.exception("feed item index refresh failed")
     finally:
         connections.close_all()  # this thread's own database connection
 
