@@ -2,6 +2,10 @@
 
     DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL=postgis:///quartier_bench \\
         .venv/bin/python -m bench.item_index [--requests 200] [--seed 3] [--json out.json]
+    # the incremental refresh: WRITES (titles of a few items), so on a copy of the bench city
+    createdb -T quartier_bench quartier_incr_bench
+    DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL=postgis:///quartier_incr_bench \\
+        .venv/bin/python -m bench.item_index --refresh [--changes 1 100]
 
 In one process: builds the index (``item_index.index_build``) and reports its time, the bytes
 of its arrays (``ItemIndex.nbytes``) and the growth of the process's RSS, then answers the same
@@ -9,6 +13,12 @@ requests (anonymous at random points, personal with the places, follows and hist
 consenting devices) from the index and from the SQL candidate statement, and reports CPU ms
 per request of this process (``time.process_time``) plus, for SQL, the wall time (the database
 works in another process), and the overlap of the candidate sets (1.0 = identical).
+
+``--refresh`` instead: a full build, then for each count of ``--changes`` that many live items
+(spread over the types) get a new title and ``updated_at`` (what a save writes), and the index
+is refreshed incrementally (``index_refresh.index_update``) and, for comparison, read again in
+full (``index_build`` reusing texts): wall and CPU seconds of each, rows read, the process's
+RSS, and whether both give the same arrays. It writes to the database: run it on a copy.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import json
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -136,13 +147,98 @@ def run(*, requests: int = 200, seed: int = 3) -> dict[str, Any]:
     }
 
 
+def _timed(call: Any) -> tuple[Any, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    value = call()
+    return value, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def refresh_run(*, changes: list[int], seed: int = 3) -> dict[str, Any]:
+    """Full build vs incremental refresh after ``changes`` items changed (module doc)."""
+    _setup()
+    import numpy as np
+    import psutil
+    from django.db.models import Value
+    from django.db.models.functions import Concat, Now
+    from django.utils import timezone
+
+    from apps.core.registry import content_models
+    from apps.recommend.engine.candidates import ITEM_TYPES
+    from apps.recommend.online.index_refresh import index_update
+    from apps.recommend.online.item_index import _release_memory, index_build
+    from bench.machine import facts
+
+    process = psutil.Process()
+    rng = np.random.default_rng(seed)
+    gc.collect()
+    rss_start = process.memory_info().rss
+    index, build_s, build_cpu_s = _timed(lambda: index_build(generation="bench"))
+    _release_memory()
+    rss_built = process.memory_info().rss
+    steps = []
+    for count in changes:
+        picked = rng.choice(len(index), size=min(count, len(index)), replace=False)
+        for t, code in enumerate(ITEM_TYPES):
+            ids = index.item_id[picked[index.item_type[picked] == t]].tolist()
+            if ids:  # what a save writes to the row: the text, and ``updated_at``
+                edited = {"title_fr": Concat("title_fr", Value(" (modifié)")), "updated_at": Now()}
+                content_models()[code].objects.filter(pk__in=ids).update(**edited)
+        now = timezone.now()
+        (fresh, read), refresh_s, refresh_cpu_s = _timed(
+            partial(index_update, index, generation=f"bench-{count}", now=now)
+        )
+        rss_refreshed = process.memory_info().rss
+        full, full_s, full_cpu_s = _timed(
+            partial(index_build, generation="full", now=now, previous=index)
+        )
+        same = (
+            np.array_equal(fresh.keys, full.keys)
+            and np.array_equal(fresh.updated_s, full.updated_s)
+            and np.array_equal(fresh.area_ids, full.area_ids)
+            and np.array_equal(fresh.segments.x1, full.segments.x1)
+            and (fresh.text != full.text).nnz == 0
+        )
+        steps.append(
+            {
+                "changed": len(picked),
+                "rows_read": read,
+                "refresh_s": round(refresh_s, 3),
+                "refresh_cpu_s": round(refresh_cpu_s, 3),
+                "full_reusing_texts_s": round(full_s, 2),
+                "full_reusing_texts_cpu_s": round(full_cpu_s, 2),
+                "rss_after_refresh_mb": round(rss_refreshed / 2**20, 1),
+                "same_as_full": bool(same),
+            }
+        )
+        del full
+        index = fresh
+        _release_memory()
+    return {
+        "machine": facts(os.environ.get("DATABASE_URL")),
+        "items": len(index),
+        "build_s": round(build_s, 2),
+        "build_cpu_s": round(build_cpu_s, 2),
+        "rss_start_mb": round(rss_start / 2**20, 1),
+        "rss_built_mb": round(rss_built / 2**20, 1),
+        "steps": steps,
+        "rss_end_mb": round(process.memory_info().rss / 2**20, 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--refresh", action="store_true", help="full build vs incremental refresh (writes!)"
+    )
+    parser.add_argument("--changes", type=int, nargs="+", default=[1, 100])
     args = parser.parse_args(argv)
-    result = run(requests=args.requests, seed=args.seed)
+    if args.refresh:
+        result = refresh_run(changes=args.changes, seed=args.seed)
+    else:
+        result = run(requests=args.requests, seed=args.seed)
     text = json.dumps(result, indent=2, default=str)
     print(text)
     if args.json:

@@ -22,7 +22,8 @@ commits more than half the slack after its writes.
 
 A full read instead (``index_build``, texts still reused): no previous index, another text
 language, the ``FULL_KEY`` token replaced (changes that do not move ``updated_at``: an area's
-outline, a save of chosen fields, a migration; ``apps.recommend.receivers``), the previous full
+outline, a save of chosen fields, a migration, ``apps.recommend.receivers``; or the cache
+emptied), ``now`` before the previous read (the clock went back), the previous full
 read older than ``FEED_INDEX_FULL_EVERY_S`` (900 s, the safety net), or
 ``FEED_INDEX_INCREMENTAL`` off.
 """
@@ -62,8 +63,8 @@ def full_read_reason(previous: ItemIndex | None, now: datetime) -> str | None:
         return "incremental refresh off"
     if previous.text_language != settings.LANGUAGE_CODE:
         return "text language"
-    if not previous.read_at_us:
-        return "no read time"
+    if not previous.read_at_us or epoch_us(now) < previous.read_at_us:
+        return "no read time, or the clock went back"
     if full_token_current() != previous.full_token:
         return "full token"
     every = float(getattr(settings, "FEED_INDEX_FULL_EVERY_S", 900))

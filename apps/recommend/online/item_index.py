@@ -209,8 +209,13 @@ def generation_current() -> str | None:
 
 
 def full_token_current() -> str | None:
-    """The token of the last change that needs a full read (``None`` if none yet)."""
+    """The token of the last change that needs a full read, created when missing: a cache
+    emptied or restarted may have lost a replacement, so it starts a new token, and every
+    process reads its index whole again. ``None`` if the cache is down."""
     token = cache.get(FULL_KEY)
+    if token is None:
+        cache.add(FULL_KEY, secrets.token_hex(8), None)
+        token = cache.get(FULL_KEY)
     return token if isinstance(token, str) else None
 
 
