@@ -64,6 +64,9 @@ SCHEMA: dict[str, tuple[type, object]] = {
     "FEED_ITEM_INDEX": (bool, True),
     "FEED_INDEX_BACKGROUND": (bool, True),
     "API_LIST_ACCELERATION": (bool, True),
+    "FEED_INDEX_INCREMENTAL": (bool, True),
+    "FEED_INDEX_REFRESH_SLACK_S": (float, 300.0),
+    "FEED_INDEX_FULL_EVERY_S": (float, 900.0),
     "FEED_INTERLEAVING_SHARE": (float, 0.05),
     "FEED_INTERLEAVING_REFERENCE": (str, "nearest"),
     "ONLINE_EVAL_ALPHA": (float, 0.05),
@@ -528,6 +531,13 @@ FEED_INDEX_BACKGROUND: bool = env("FEED_INDEX_BACKGROUND")
 # Content lists of the common shapes (pages, taxonomy, near, bbox) answered from the same index
 # (apps.recommend.online.index_lists), byte for byte as the SQL path; off: always SQL.
 API_LIST_ACCELERATION: bool = env("API_LIST_ACCELERATION")
+# The refresh after a content change reads only the rows updated since the previous read less
+# the slack (longer than any content transaction, plus clock skew between hosts), and the
+# whole catalogue again at least every FEED_INDEX_FULL_EVERY_S (apps/recommend/online/
+# index_refresh.py); FEED_INDEX_INCREMENTAL off: a full read at every change.
+FEED_INDEX_INCREMENTAL: bool = env("FEED_INDEX_INCREMENTAL")
+FEED_INDEX_REFRESH_SLACK_S: float = env("FEED_INDEX_REFRESH_SLACK_S")
+FEED_INDEX_FULL_EVERY_S: float = env("FEED_INDEX_FULL_EVERY_S")
 # Online evaluation (docs/recommender.md, "Online evaluation"): the share of personal feed
 # requests interleaved (team draft) with the reference ranker — "nearest" (nearest first),
 # "previous" (the model served before, else stage 1) or "stage1" —; 0 turns it off. A served
