@@ -88,7 +88,7 @@ def index_refresh(
         )  # fmt: skip
         return index
     index, changed = index_update(previous, generation=generation, now=now)
-    logger.info(
+    logger.debug(
         "feed item index: refreshed, %d items, %d rows read, %.2f s",
         len(index), changed, time.perf_counter() - started,
     )  # fmt: skip
