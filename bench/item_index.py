@@ -24,6 +24,7 @@ RSS, and whether both give the same arrays. It writes to the database: run it on
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -153,6 +154,21 @@ def _timed(call: Any) -> tuple[Any, float, float]:
     return value, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def _peak_reset() -> None:
+    """Reset the process's peak RSS (``VmHWM``; Linux: ``/proc/self/clear_refs``)."""
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+
+
+def _peak_mb() -> float | None:
+    """The process's peak RSS since the last ``_peak_reset`` (MiB; ``None`` off Linux)."""
+    with contextlib.suppress(OSError), open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
 def refresh_run(*, changes: list[int], seed: int = 3) -> dict[str, Any]:
     """Full build vs incremental refresh after ``changes`` items changed (module doc)."""
     _setup()
@@ -172,7 +188,9 @@ def refresh_run(*, changes: list[int], seed: int = 3) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     gc.collect()
     rss_start = process.memory_info().rss
+    _peak_reset()
     index, build_s, build_cpu_s = _timed(lambda: index_build(generation="bench"))
+    build_peak = _peak_mb()
     _release_memory()
     rss_built = process.memory_info().rss
     steps = []
@@ -184,10 +202,12 @@ def refresh_run(*, changes: list[int], seed: int = 3) -> dict[str, Any]:
                 edited = {"title_fr": Concat("title_fr", Value(" (modifié)")), "updated_at": Now()}
                 content_models()[code].objects.filter(pk__in=ids).update(**edited)
         now = timezone.now()
+        _peak_reset()
         (fresh, read), refresh_s, refresh_cpu_s = _timed(
             partial(index_update, index, generation=f"bench-{count}", now=now)
         )
         rss_refreshed = process.memory_info().rss
+        refresh_peak = _peak_mb()
         full, full_s, full_cpu_s = _timed(
             partial(index_build, generation="full", now=now, previous=index)
         )
@@ -207,6 +227,7 @@ def refresh_run(*, changes: list[int], seed: int = 3) -> dict[str, Any]:
                 "full_reusing_texts_s": round(full_s, 2),
                 "full_reusing_texts_cpu_s": round(full_cpu_s, 2),
                 "rss_after_refresh_mb": round(rss_refreshed / 2**20, 1),
+                "rss_peak_refresh_mb": refresh_peak,
                 "same_as_full": bool(same),
             }
         )
@@ -220,6 +241,8 @@ def refresh_run(*, changes: list[int], seed: int = 3) -> dict[str, Any]:
         "build_cpu_s": round(build_cpu_s, 2),
         "rss_start_mb": round(rss_start / 2**20, 1),
         "rss_built_mb": round(rss_built / 2**20, 1),
+        "rss_peak_build_mb": build_peak,
+        "index_mb": round(index.nbytes / 2**20, 1),
         "steps": steps,
         "rss_end_mb": round(process.memory_info().rss / 2**20, 1),
     }

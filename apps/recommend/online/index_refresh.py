@@ -40,7 +40,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.recommend.engine.candidates import TYPE_CODES, item_keys
-from apps.recommend.online.index_rows import RowFacts, rows_read
+from apps.recommend.online.index_rows import RowFacts, fetch_array, rows_read
 from apps.recommend.online.item_index import (
     ItemIndex,
     _rows,
@@ -105,7 +105,7 @@ def index_update(previous: ItemIndex, *, generation: str, now: datetime) -> tupl
     changed_querysets = []
     for queryset in live_querysets(now):
         t = TYPE_CODES[queryset.model.type_code]
-        ids = np.fromiter(queryset.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
+        ids = fetch_array(queryset.order_by("pk").values_list("pk"), 1, np.int64)[:, 0]
         keys = item_keys(np.full(len(ids), t), ids)
         live_parts.append(keys)
         new_ids = ids[previous.rows_of(keys) < 0]

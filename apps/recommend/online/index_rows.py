@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 from django.contrib.gis.db.models.functions import Centroid
+from django.db import connections
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 
@@ -147,6 +148,15 @@ def _renumber(polygon: np.ndarray, ptr: np.ndarray) -> np.ndarray:
     start[1:] = (number[1:] != number[:-1]) | (owner[1:] != owner[:-1])
     out[at] = np.cumsum(start) - 1
     return out
+
+
+def fetch_array(queryset: QuerySet, columns: int, dtype: Any) -> np.ndarray:
+    """The rows of a ``values_list`` queryset of numbers as one ``n x columns`` array, read
+    with the driver's tuples only (no ORM iterator per row: half the time for 200,000 ids)."""
+    sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return np.array(cursor.fetchall(), dtype=dtype).reshape(-1, columns)
 
 
 def _floats(values: Sequence[Any]) -> np.ndarray:

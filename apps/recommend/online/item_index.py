@@ -50,7 +50,7 @@ from apps.core.registry import content_models
 from apps.recommend.engine.candidates import ITEM_TYPES, TYPE_CODES, item_keys
 from apps.recommend.models import ItemPopularity
 from apps.recommend.online.candidate_statement import TRENDING
-from apps.recommend.online.index_rows import SEVERITY, RowFacts, rows_read
+from apps.recommend.online.index_rows import SEVERITY, RowFacts, fetch_array, rows_read
 from apps.recommend.online.segments import Segments
 from apps.recommend.online.sql import EpochSeconds
 
@@ -312,7 +312,7 @@ def _popularity(keys: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         at = _rows(keys, item_keys(np.full(len(top_ids), t), top_ids))
         trending[t] = at[at >= 0]
     stats = ItemPopularity.objects.values_list("item_type", "item_id", "positives")
-    stat_rows = np.array(list(stats), dtype=np.int64).reshape(-1, 3)
+    stat_rows = fetch_array(stats, 3, np.int64)
     if len(stat_rows):
         type_index = np.array([ItemType(c).index for c in stat_rows[:, 0]], dtype=np.int64)
         at = _rows(keys, item_keys(type_index, stat_rows[:, 1]))
@@ -418,14 +418,13 @@ def _occurrences(events_model: Any, keys: np.ndarray, now: datetime) -> dict[str
             "occ_ptr": np.zeros(len(keys) + 1, dtype=np.int64), "occ_of_row": empty,
         }  # fmt: skip
     occurrences = events_model.occurrences.rel.related_model.objects
-    rows = np.array(
-        list(
-            occurrences.filter(end_at__gt=now)
-            .order_by("start_at", "id")
-            .values_list(EpochSeconds("start_at"), EpochSeconds("end_at"), "event_id")
-        ),
-        dtype=np.float64,
-    ).reshape(-1, 3)
+    rows = fetch_array(
+        occurrences.filter(end_at__gt=now)
+        .order_by("start_at", "id")
+        .values_list(EpochSeconds("start_at"), EpochSeconds("end_at"), "event_id"),
+        3,
+        np.float64,
+    )
     events = TYPE_CODES["events"]
     event_ids = rows[:, 2].astype(np.int64)
     occ_row = _rows(keys, item_keys(np.full(len(event_ids), events), event_ids))
