@@ -90,6 +90,7 @@ def assert_same_index(mine: ItemIndex, full: ItemIndex) -> None:
             _equal_arrays(a, b, f.name)
         elif isinstance(a, sp.csr_matrix):
             assert a.shape == b.shape and (a != b).nnz == 0, f.name
+            assert (a.data.dtype, a.indices.dtype) == (b.data.dtype, b.indices.dtype), f.name
         elif isinstance(a, Segments):
             for part in ("ptr", "x1", "y1", "x2", "y2", "polygon"):
                 _equal_arrays(getattr(a, part), getattr(b, part), f"segments.{part}")

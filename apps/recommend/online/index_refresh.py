@@ -10,7 +10,7 @@
   and of live items the previous index does not hold;
 - the popularity table and every event date not yet ended, whole, as a full build does.
 
-Every other row is taken from the previous index (``RowFacts.take``: ``np.take`` and CSR
+Every other row is taken from the previous index (``rows_merged``: ``np.take`` and CSR
 gathers), then lists, ranks and trees are derived from the merged arrays
 (``item_index.index_assemble``), so the result equals a full build at the same moment.
 
@@ -40,7 +40,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.recommend.engine.candidates import TYPE_CODES, item_keys
-from apps.recommend.online.index_rows import RowFacts, fetch_array, rows_read
+from apps.recommend.online.index_rows import RowFacts, fetch_array, rows_merged, rows_read
 from apps.recommend.online.item_index import (
     ItemIndex,
     _rows,
@@ -121,7 +121,7 @@ def index_update(previous: ItemIndex, *, generation: str, now: datetime) -> tupl
     # Live ids whose row is neither read nor held were deleted between the two queries (their
     # commit bumps the generation again): left out, like rows read that are not in the set.
     gather = gather[gather >= 0]
-    facts = RowFacts.from_index(previous).concat(changed).take(gather)
+    facts = rows_merged(RowFacts.from_index(previous), changed, gather)
     index = index_assemble(
         facts,
         generation=generation,

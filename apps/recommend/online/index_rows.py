@@ -3,11 +3,11 @@
 ``RowFacts`` holds what the index keeps per item (one row each, sorted by type then id): the
 columns, the hashed text counts (CSR), the areas (CSR) and the vertex arrays of extended
 geometries (``Segments``, CSR by item). ``rows_read`` reads them for querysets of content rows
-(a few queries per type, one GEOS geometry per row); ``take`` gathers rows and ``concat``
-stacks two sets, vectorised, so that an incremental refresh (``index_refresh``) builds the
+(a few queries per type, one GEOS geometry per row); ``rows_merged`` gathers rows from two
+sets, vectorised, so that an incremental refresh (``index_refresh``) builds the
 facts of a new index from the previous index's rows and the few rows read again, and the full
 build (``item_index.index_build``) and the refresh hand the same ``RowFacts`` to the same
-assembly. A new per-item field of the index belongs here (read, ``take``, ``concat``,
+assembly. A new per-item field of the index belongs here (read, ``rows_merged``,
 ``from_index``), so that both paths carry it.
 """
 
@@ -85,54 +85,60 @@ class RowFacts:
 
     def take(self, rows: np.ndarray) -> RowFacts:
         """The facts of ``rows``, in that order."""
-        rows = np.asarray(rows, dtype=np.int64)
-        area_ptr, area_at = _csr_take(self.area_ptr, rows)
-        seg_ptr, seg_at = _csr_take(self.segments.ptr, rows)
-        s = self.segments
-        segments = Segments(
-            seg_ptr, s.x1[seg_at], s.y1[seg_at], s.x2[seg_at], s.y2[seg_at],
-            _renumber(s.polygon[seg_at], seg_ptr),
-        )  # fmt: skip
-        text = self.text[rows] if len(rows) else sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
-        return RowFacts(
-            **{name: getattr(self, name)[rows] for name in COLUMNS},
-            bounds=self.bounds[rows],
-            text=sp.csr_matrix(text),
-            area_ptr=area_ptr,
-            area_ids=self.area_ids[area_at],
-            segments=segments,
-        )
-
-    def concat(self, other: RowFacts) -> RowFacts:
-        """``self``'s rows followed by ``other``'s (polygon numbers: ``take`` renumbers)."""
-        a, b = self.segments, other.segments
-        shift = int(a.polygon.max()) + 1 if len(a.polygon) else 0
-        segments = Segments(
-            ptr=np.concatenate([a.ptr, b.ptr[1:] + a.ptr[-1]]),
-            x1=np.concatenate([a.x1, b.x1]),
-            y1=np.concatenate([a.y1, b.y1]),
-            x2=np.concatenate([a.x2, b.x2]),
-            y2=np.concatenate([a.y2, b.y2]),
-            polygon=np.concatenate([a.polygon, np.where(b.polygon >= 0, b.polygon + shift, -1)]),
-        )
-        stacked = {n: np.concatenate([getattr(self, n), getattr(other, n)]) for n in COLUMNS}
-        return RowFacts(
-            **stacked,
-            bounds=np.concatenate([self.bounds, other.bounds]),
-            text=sp.vstack([self.text, other.text], format="csr"),
-            area_ptr=np.concatenate([self.area_ptr, other.area_ptr[1:] + self.area_ptr[-1]]),
-            area_ids=np.concatenate([self.area_ids, other.area_ids]),
-            segments=segments,
-        )
+        return rows_merged(self, self, np.asarray(rows, dtype=np.int64))
 
 
-def _csr_take(ptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The pointer array of ``rows``' spans of a CSR layout, and the positions they take."""
-    counts = ptr[rows + 1] - ptr[rows]
-    new_ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    total = int(new_ptr[-1])
-    positions = np.repeat(ptr[rows] - new_ptr[:-1], counts) + np.arange(total, dtype=np.int64)
-    return new_ptr, positions
+def rows_merged(a: RowFacts, b: RowFacts, gather: np.ndarray) -> RowFacts:
+    """Rows ``gather`` of ``a``'s rows followed by ``b``'s (below ``len(a)``: a row of ``a``,
+    else of ``b``), gathered from both without stacking them first (no third copy of the index
+    during a refresh): ``np.take`` for columns, CSR gathers for areas, vertices and texts."""
+    n = len(gather)
+    from_a = gather < len(a)
+    at_a, at_b = gather[from_a], gather[~from_a] - len(a)
+
+    def pick(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        out = np.empty((n, *x.shape[1:]), dtype=x.dtype)
+        out[from_a] = x[at_a]
+        out[~from_a] = y[at_b]
+        return out
+
+    def spans(
+        ptr_a: np.ndarray, ptr_b: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        starts = pick(ptr_a[:-1], ptr_b[:-1]).astype(np.int64)
+        counts = pick(np.diff(ptr_a), np.diff(ptr_b)).astype(np.int64)
+        ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        total = int(ptr[-1])
+        positions = np.repeat(starts - ptr[:-1], counts) + np.arange(total, dtype=np.int64)
+        source_a = np.repeat(from_a, counts)
+        out = []
+        for x, y in parts:
+            values = np.empty(total, dtype=x.dtype)
+            values[source_a] = x[positions[source_a]]
+            values[~source_a] = y[positions[~source_a]]
+            out.append(values)
+        return ptr, out
+
+    sa, sb = a.segments, b.segments
+    names = ("x1", "y1", "x2", "y2", "polygon")
+    seg_ptr, (x1, y1, x2, y2, polygon) = spans(
+        sa.ptr, sb.ptr, [(getattr(sa, k), getattr(sb, k)) for k in names]
+    )
+    area_ptr, (area_ids,) = spans(a.area_ptr, b.area_ptr, [(a.area_ids, b.area_ids)])
+    ta, tb = a.text, b.text
+    text_ptr, (indices, data) = spans(
+        ta.indptr, tb.indptr, [(ta.indices, tb.indices), (ta.data, tb.data)]
+    )
+    text = sp.csr_matrix((data, indices, text_ptr.astype(ta.indptr.dtype)), shape=(n, ta.shape[1]))
+    return RowFacts(
+        **{name: pick(getattr(a, name), getattr(b, name)) for name in COLUMNS},
+        bounds=pick(a.bounds, b.bounds),
+        text=text,
+        area_ptr=area_ptr,
+        area_ids=area_ids,
+        # Polygon numbers only tell polygons of one item apart: renumbered as a build numbers them.
+        segments=Segments(seg_ptr, x1, y1, x2, y2, _renumber(polygon, seg_ptr)),
+    )
 
 
 def _renumber(polygon: np.ndarray, ptr: np.ndarray) -> np.ndarray:
