@@ -106,12 +106,12 @@ def feed_query(query: QueryDict) -> dict[str, Any]:
         plain = lat is not None and lon is not None
         params.update(lat=lat, lon=lon)
     if plain and "page_size" in query:
-        raw = query["page_size"]
+        raw = str(query["page_size"])
         size = int(raw) if _PLAIN_SIZE.fullmatch(raw) else 0
         plain = 1 <= size <= PAGE_SIZE_MAX
         params["page_size"] = size
     if plain and "cursor" in query:
-        cursor = query["cursor"]
+        cursor = str(query["cursor"])
         plain = 0 < len(cursor) <= CURSOR_MAX_CHARS and cursor.isascii() and "\x00" not in cursor
         params["cursor"] = cursor
     if plain:
