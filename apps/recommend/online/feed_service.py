@@ -57,7 +57,6 @@ from apps.recommend.online.snapshot import (
     PlaceFact,
     Snapshot,
     shared_get,
-    shared_put,
     snapshot_rows,
     snapshot_save,
 )
@@ -216,10 +215,7 @@ def feed_snapshot(*, device: Device | None, point: Point | None) -> Snapshot:
         shared = shared_get(xy)
         if shared is not None:
             return shared
-    snapshot = snapshot_save(feed_build(device=device, point=point))
-    if not personalized:
-        shared_put(snapshot)
-    return snapshot
+    return snapshot_save(feed_build(device=device, point=point), share=not personalized)
 
 
 def _place_label(place: PlaceFact, language: str) -> str:
