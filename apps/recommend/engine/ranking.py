@@ -186,18 +186,20 @@ def diversify(
     best-scored eligible row goes next, and the best row overall when none is eligible.
     """
     head = [int(i) for i in order[:top]]
+    # Plain Python ints: indexing a numpy array per step costs more than the step itself.
+    category_of = dict(zip(head, categories[order[:top]].tolist(), strict=True))
     result: list[int] = []
     recent: Counter[int] = Counter()
     while head:
         pick = next(
-            (k for k, row in enumerate(head) if recent[int(categories[row])] < max_per_category),
+            (k for k, row in enumerate(head) if recent[category_of[row]] < max_per_category),
             0,
         )
         row = head.pop(pick)
         result.append(row)
-        recent[int(categories[row])] += 1
+        recent[category_of[row]] += 1
         if len(result) >= window:
-            recent[int(categories[result[-window]])] -= 1
+            recent[category_of[result[-window]]] -= 1
     return np.concatenate([np.array(result, dtype=np.int64), order[top:]]).astype(np.int64)
 
 
