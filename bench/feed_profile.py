@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--render-all",
         action="store_true",
-        help="store every public item's French list fragment first (the steady state)",
+        help="store every public item's list fragments first, every language (steady state)",
     )
     parser.add_argument("--manifest", type=Path, default=MANIFEST, help="the bench city's")
     options = parser.parse_args(argv)
@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         from apps.core.api.fragments import fragments_render_all
 
         with rolled_back():
-            written = fragments_render_all(languages=["fr"])
+            written = fragments_render_all()
         print(f"{written} fragments written", file=sys.stderr)
     clock = PhaseClock()
     kinds = options.kinds.split(",")
