@@ -1,6 +1,6 @@
 """Speed work on the ranking keeps its results: same order, scores and reasons on a generated city.
 
-``diversify`` reads categories as plain ints and ``explain`` walks plain lists
+``diversify`` walks plain lists of rows and categories and ``explain`` plain lists
 (bench/feed_profile.py); the references below are their previous bodies, and every resident of
 a generated city is ranked and explained by both.
 """
