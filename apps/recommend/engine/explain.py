@@ -55,6 +55,10 @@ REASON_FEATURES: Mapping[str, tuple[str, ...]] = {
     "city_wide": ("city_wide",),
 }
 REASON_CODES = tuple(REASON_FEATURES)
+#: Each reason's feature columns (``explain`` sums their contributions).
+_REASON_COLUMNS = {
+    code: [FEATURE_INDEX[name] for name in names] for code, names in REASON_FEATURES.items()
+}
 
 #: The context of the reasons' msgids in the gettext catalogues (locale/), spelled out in
 #: each ``pgettext`` call below (``makemessages`` reads literals only).
@@ -282,16 +286,17 @@ def explain(
     )
     contributions = ranking.ranker.contributions(ranking.features.values[rows])
     by_code = {
-        code: contributions[:, [FEATURE_INDEX[n] for n in names]].sum(axis=1)
-        for code, names in REASON_FEATURES.items()
+        code: contributions[:, columns].sum(axis=1).tolist()
+        for code, columns in _REASON_COLUMNS.items()
     }
+    checks = [(code, getattr(explainer, code), by_code[code]) for code in REASON_CODES]
     result: list[list[Reason]] = []
-    for k, row in enumerate(rows):
+    for k, row in enumerate(rows.tolist()):
         true = []
-        for code in REASON_CODES:
-            text = explainer.text(code, int(row))
+        for code, check, sums in checks:
+            text = check(row)
             if text is not None:
-                true.append((float(by_code[code][k]), code, text))
+                true.append((sums[k], code, text))
         true.sort(key=lambda item: -item[0])
         if ranking.pinned[row]:
             true.sort(key=lambda item: item[1] != "urgent")

@@ -9,7 +9,6 @@ alerts first (city-wide ones only while new) and re-ranks the head for diversity
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -185,19 +184,25 @@ def diversify(
     ``max_per_category`` of any ``window`` consecutive positions, when the pool allows; the
     best-scored eligible row goes next, and the best row overall when none is eligible.
     """
-    head = [int(i) for i in order[:top]]
+    # Plain Python lists side by side (rows, their categories): indexing numpy arrays or
+    # building a generator per step costs more than the step itself (bench/feed_profile.py).
+    head: list[int] = order[:top].tolist()
+    head_categories: list[Any] = categories[order[:top]].tolist()
     result: list[int] = []
-    recent: Counter[int] = Counter()
+    placed: list[Any] = []  # the categories of ``result``
+    recent: dict[Any, int] = {}
     while head:
-        pick = next(
-            (k for k, row in enumerate(head) if recent[int(categories[row])] < max_per_category),
-            0,
-        )
-        row = head.pop(pick)
-        result.append(row)
-        recent[int(categories[row])] += 1
+        pick = 0
+        for k, category in enumerate(head_categories):
+            if recent.get(category, 0) < max_per_category:
+                pick = k
+                break
+        result.append(head.pop(pick))
+        category = head_categories.pop(pick)
+        placed.append(category)
+        recent[category] = recent.get(category, 0) + 1
         if len(result) >= window:
-            recent[int(categories[result[-window]])] -= 1
+            recent[placed[-window]] -= 1
     return np.concatenate([np.array(result, dtype=np.int64), order[top:]]).astype(np.int64)
 
 

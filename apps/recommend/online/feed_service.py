@@ -13,6 +13,7 @@ reports what was shown through ``POST /api/v1/interactions/``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,7 +57,6 @@ from apps.recommend.online.snapshot import (
     PlaceFact,
     Snapshot,
     shared_get,
-    shared_put,
     snapshot_rows,
     snapshot_save,
 )
@@ -215,17 +215,17 @@ def feed_snapshot(*, device: Device | None, point: Point | None) -> Snapshot:
         shared = shared_get(xy)
         if shared is not None:
             return shared
-    snapshot = snapshot_save(feed_build(device=device, point=point))
-    if not personalized:
-        shared_put(snapshot)
-    return snapshot
+    return snapshot_save(feed_build(device=device, point=point), share=not personalized)
 
 
 def _place_label(place: PlaceFact, language: str) -> str:
-    if place.name:
-        return place.name
+    return place.name or _label_in(place.label, language)
+
+
+@functools.lru_cache(maxsize=64)
+def _label_in(label: str, language: str) -> str:
     with translation.override(language):
-        return str(PLACE_LABELS.get(place.label, PLACE_LABELS["other"]))
+        return str(PLACE_LABELS.get(label, PLACE_LABELS["other"]))
 
 
 @dataclass(frozen=True)
@@ -322,11 +322,14 @@ def _token(snapshot: Snapshot, row: int) -> str | None:
     return token_make(mark)
 
 
+@functools.lru_cache(maxsize=1024)
+def _pgettext_in(language: str, context: str, text: str) -> str:
+    # The catalogues do not change while the process runs: each text is translated once per
+    # language, not twenty-odd times per page (an activate/deactivate pair each).
+    with translation.override(language):
+        return translation.pgettext(context, text)
+
+
 def reason_translator(language: str) -> Callable[[str, str], str]:
     """The catalogues' ``pgettext`` in ``language``, for the engine's reasons (``explain``)."""
-
-    def translate(context: str, text: str) -> str:
-        with translation.override(language):
-            return translation.pgettext(context, text)
-
-    return translate
+    return functools.partial(_pgettext_in, language)

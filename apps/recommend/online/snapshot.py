@@ -26,16 +26,18 @@ first page is ranked again and such a cursor has expired, rather than a page fai
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 from django.core import signing
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.api.unavailable import CacheRequired
-from apps.core.cache import CacheUnavailableError, cache_available
+from apps.core.cache import OUTAGE_ERRORS, CacheUnavailableError, cache_available
 from apps.recommend.engine.candidates import ITEM_TYPES, Candidates
 from apps.recommend.engine.features import FEATURE_NAMES, FeatureMatrix
 from apps.recommend.engine.text_vectors import empty_texts
@@ -185,18 +187,76 @@ def _slot_key(device_id: int, n: int) -> str:
     return f"feed:device:{device_id}:{n}"
 
 
-def snapshot_save(snapshot: Snapshot) -> Snapshot:
+class _Redis:
+    """The default cache's Redis client, key function and serializer, for pipelines: what
+    ``cache.set``/``incr``/``touch``/``get`` would write and read, in fewer round trips."""
+
+    def __init__(self, backend: Any) -> None:
+        self.client = backend._cache.get_client(None, write=True)
+        self.serializer = backend._cache._serializer
+        self.key = backend.make_and_validate_key
+        self.breaker = getattr(backend, "breaker", None)  # FailOpenRedisCache's
+
+    def dump(self, value: Any) -> Any:
+        return self.serializer.dumps(value)
+
+    def load(self, raw: Any) -> Any:
+        return None if raw is None else self.serializer.loads(raw)
+
+    def run(self, commands: Callable[[Any], None]) -> list[Any] | None:
+        """Send ``commands(pipeline)`` in one round trip: the replies, or ``None`` when Redis
+        is down (the breaker trips, as any cache call would)."""
+        if self.breaker is not None and self.breaker.is_open():
+            return None
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                commands(pipe)
+                replies = pipe.execute()
+        except OUTAGE_ERRORS as error:
+            if self.breaker is None:
+                raise
+            self.breaker.trip(error)
+            return None
+        if self.breaker is not None:
+            self.breaker.close()
+        return list(replies)
+
+
+def _redis() -> _Redis | None:
+    """Pipelines on the default cache when it is Redis; ``None`` otherwise (local memory)."""
+    backend = caches["default"]
+    return _Redis(backend) if isinstance(backend, RedisCache) else None
+
+
+def snapshot_save(snapshot: Snapshot, *, share: bool = False) -> Snapshot:
     """Store ``snapshot`` under a new random key; return it with its key.
 
     The key travels in cursors, so it says nothing about the device. A personal snapshot's key
     is also kept in a numbered slot of its device (``feed:device:<id>:<n>``) so that
     ``snapshots_forget`` finds every one of them: erasure must reach the cache
-    (docs/privacy.md). A device keeps its last ``SNAPSHOTS_PER_DEVICE``.
+    (docs/privacy.md). A device keeps its last ``SNAPSHOTS_PER_DEVICE``. ``share``: also serve
+    a non-personal snapshot to its cell (``shared_put``). On Redis this takes one round trip
+    (non-personal) or two (personal) instead of up to eight cache calls.
     """
     saved = replace(snapshot, key=secrets.token_urlsafe(12))
+    redis = _redis()
     if not snapshot.personalized or snapshot.device_id is None:
-        cache.set(_PREFIX + saved.key, saved, CURSOR_TTL)
+        if redis is None:
+            cache.set(_PREFIX + saved.key, saved, CURSOR_TTL)
+            if share:
+                shared_put(saved)
+            return saved
+
+        def store(pipe: Any) -> None:
+            pipe.set(redis.key(_PREFIX + saved.key), redis.dump(saved), ex=CURSOR_TTL)
+            if share:
+                key = redis.key(_shared_key(saved.point))
+                pipe.set(key, redis.dump(saved.key), ex=SHARED_TTL)
+
+        redis.run(store)
         return saved
+    if redis is not None:
+        return _personal_save(redis, saved, saved.device_id)  # type: ignore[arg-type]
     device_id = snapshot.device_id
     counter, erased = _device_keys(device_id)
     cache.add(counter, 0, CURSOR_TTL)
@@ -214,6 +274,43 @@ def snapshot_save(snapshot: Snapshot) -> Snapshot:
     # A feed request that raced with the device's erasure must not leave its snapshot behind.
     if cache.get(erased):
         _slots_delete(device_id, [n])
+    return saved
+
+
+def _personal_save(redis: _Redis, saved: Snapshot, device_id: int) -> Snapshot:
+    """``snapshot_save`` of a personal snapshot on Redis: the same keys, values and expiries
+    as the cache calls below it, in two round trips (a third to drop the oldest slot)."""
+    counter, erased = (redis.key(k) for k in _device_keys(device_id))
+    counted = redis.run(
+        lambda pipe: pipe.set(counter, redis.dump(0), ex=CURSOR_TTL, nx=True).incr(counter)
+    )
+    if counted is None:
+        return saved  # Redis unreachable: no slot, so nothing kept (see below)
+    n = int(counted[1])
+    oldest = n - SNAPSHOTS_PER_DEVICE
+
+    def store(pipe: Any) -> None:
+        pipe.set(redis.key(_slot_key(device_id, n)), redis.dump(saved.key), ex=CURSOR_TTL)
+        pipe.set(redis.key(_PREFIX + saved.key), redis.dump(saved), ex=CURSOR_TTL)
+        pipe.expire(counter, CURSOR_TTL)
+        pipe.get(erased)
+        if oldest > 0:
+            pipe.get(redis.key(_slot_key(device_id, oldest)))
+
+    stored = redis.run(store)
+    if stored is None:
+        return saved
+    drop: list[str] = []
+    if oldest > 0:
+        old_key = redis.load(stored[4])
+        drop.append(redis.key(_slot_key(device_id, oldest)))
+        if isinstance(old_key, str):
+            drop.append(redis.key(_PREFIX + old_key))
+    # A feed request that raced with the device's erasure must not leave its snapshot behind.
+    if redis.load(stored[3]):
+        drop += [redis.key(_slot_key(device_id, n)), redis.key(_PREFIX + saved.key)]
+    if drop:
+        redis.run(lambda pipe: pipe.delete(*drop))
     return saved
 
 
