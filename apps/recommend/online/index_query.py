@@ -154,9 +154,10 @@ def _nearest(index: ItemIndex, t: int, lon: float, lat: float, cap: int, now_s: 
     return rows[best]
 
 
-def _sources(index: ItemIndex, request: CandidateRequest, t: int) -> list[np.ndarray]:
+def _sources(
+    index: ItemIndex, request: CandidateRequest, t: int, anchors: list[tuple[float, float]]
+) -> list[np.ndarray]:
     now_s = request.now.timestamp()
-    anchors = [(float(a.x), float(a.y)) for a in request.anchors]
     cap = _near_cap(len(anchors))
     out = [_nearest(index, t, lon, lat, cap, now_s) for lon, lat in anchors]
     if request.personal:
@@ -226,7 +227,9 @@ def _areas(index: ItemIndex, rows: np.ndarray, followed: Collection[int]):
 def index_catalog(index: ItemIndex, request: CandidateRequest) -> IndexAnswer:
     """The ``FeedCatalog`` of ``request`` from ``index`` (module doc)."""
     now_s = request.now.timestamp()
-    sources = [s for t in range(len(ITEM_TYPES)) for s in _sources(index, request, t)]
+    # The anchors' coordinates read once (each GEOS coordinate read is a ctypes call).
+    anchors = [(float(a.x), float(a.y)) for a in request.anchors]
+    sources = [s for t in range(len(ITEM_TYPES)) for s in _sources(index, request, t, anchors)]
     candidates = np.unique(np.concatenate(sources)) if sources else _EMPTY
     history_rows = _EMPTY
     missing: dict[str, list[int]] = {}
@@ -239,7 +242,6 @@ def index_catalog(index: ItemIndex, request: CandidateRequest) -> IndexAnswer:
                 missing[code] = sorted(int(i) for i in wanted[at < 0])
     rows = np.unique(np.concatenate([candidates, history_rows]))
     is_candidate = np.isin(rows, candidates)
-    anchors = [(float(a.x), float(a.y)) for a in request.anchors]
     distances = local_distances_m(index.segments, rows, anchors)
     if anchors:
         a_lon = np.array([a[0] for a in anchors])
