@@ -14,6 +14,8 @@ class RecommendConfig(AppConfig):
         from apps.recommend import receivers  # connects signal receivers
 
         receivers.connect_model_writes()
+        from apps.recommend.online import index_refresh  # noqa: F401  (registers the refresh)
+
         if settings.FEED_ITEM_INDEX:
             from apps.core.api.accelerated import list_accelerator_register
             from apps.recommend.online.index_lists import index_list

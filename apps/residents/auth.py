@@ -59,8 +59,12 @@ def _device_statement() -> tuple[str, list[str]]:
 
 def device_by_token_hash(token_hash: str) -> Device | None:
     """The device of ``token_hash``, or ``None``: ``Device.objects.filter(token_hash=…)
-    .first()`` as a statement that stays prepared (every authenticated request runs it; the
-    ORM's query building alone cost half a millisecond of CPU, bench/feed_profile.py)."""
+    .first()`` as a statement that stays prepared on PostgreSQL (every authenticated request
+    runs it; the ORM's query building alone cost half a millisecond of CPU,
+    bench/feed_profile.py), whose driver gives the columns' Python types."""
+    if connection.vendor != "postgresql":
+        # SQLite hands raw booleans, dates and times back as ints and text: the ORM converts.
+        return Device.objects.filter(token_hash=token_hash).order_by("pk").first()
     sql, names = _device_statement()
     rows = run_prepared(connection, sql, [token_hash])
     return Device.from_db(connection.alias, names, rows[0]) if rows else None

@@ -9,7 +9,7 @@ the type's ``*_apply`` service, which owns every rule: a new item is saved as a 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from django.db.models import Count, Max, Min, Q, QuerySet, Subquery
@@ -30,6 +30,7 @@ from apps.core.api.conditional import etag_for, not_modified, set_validators
 from apps.core.api.fragments import (
     FRAGMENTS_HEADER,
     ItemVersion,
+    RenderedItem,
     encode_json,
     fragment_generations,
     fragments_header,
@@ -237,9 +238,15 @@ class ContentViewSet(KnownQueryParams, JsonErrorsMixin, viewsets.GenericViewSet)
         page = PageRows(sliced)
         rows = [ItemVersion(type_code, pk, at, d) for pk, at, d in page.versions()]
         rendered = render_rows(rows, page.instances, generations=generations, request=self.request)
+        return self.spliced_page(paginator, version["count"], rendered)
+
+    def spliced_page(
+        self, paginator: ListPagination, count: int, rendered: Sequence[RenderedItem]
+    ) -> Response:
+        """The page's envelope (``count``, links) with its rendered items spliced in."""
         envelope = encode_json(
             {
-                "count": version["count"],
+                "count": count,
                 "next": paginator.get_next_link(),
                 "previous": paginator.get_previous_link(),
                 "results": [],

@@ -51,16 +51,12 @@ from rest_framework.response import Response
 from apps.core.api.conditional import etag_for, not_modified, set_validators
 from apps.core.api.filters import RADIUS_DEFAULT_M, RADIUS_MAX_M
 from apps.core.api.fragments import (
-    FRAGMENTS_HEADER,
     ItemVersion,
-    encode_json,
-    fragments_header,
     render_rows,
 )
 from apps.core.api.items import items_fetch
 from apps.core.api.pagination import CountedPaginator
 from apps.core.api.params import BBoxField, CommaListField, LatLonField
-from apps.core.api.renderers import SplicedJSON
 from apps.core.api.response_cache import GENERATION_KEY as RESPONSE_GENERATION_KEY
 from apps.core.earth import METRES_PER_DEGREE
 from apps.core.geo import point as make_point
@@ -521,15 +517,4 @@ def _page(
     # Misses are stored under the generation read with the fragments, before ``load`` reads
     # the items: a taxonomy change committed in between leaves them stale, never wrong.
     rendered = render_rows(versions, load, generations={}, request=request)
-    envelope = encode_json(
-        {
-            "count": version["count"],
-            "next": paginator.get_next_link(),
-            "previous": paginator.get_previous_link(),
-            "results": [],
-        }
-    )
-    items = b",".join(r.json() for r in rendered)
-    response = Response(SplicedJSON(envelope[:-3] + b"[" + items + b"]}"))
-    response[FRAGMENTS_HEADER] = fragments_header(rendered)
-    return response
+    return view.spliced_page(paginator, version["count"], rendered)

@@ -50,6 +50,7 @@ from apps.recommend.online.item_index import (
     index_build,
     live_querysets,
     refresh_slack_s,
+    refresher_register,
 )
 
 logger = logging.getLogger(__name__)
@@ -133,3 +134,6 @@ def index_update(previous: ItemIndex, *, generation: str, now: datetime) -> tupl
         refreshes=previous.refreshes + 1,
     )
     return index, len(changed)
+
+
+refresher_register(index_refresh)  # item_index renews stale indexes through it

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,8 +30,8 @@ from apps.recommend.online.candidate_statement import _text
 from apps.recommend.online.segments import Segments, SegmentsBuilder
 from apps.recommend.online.sql import CoordX, CoordY, EpochSeconds
 
-if TYPE_CHECKING:
-    from apps.recommend.online.item_index import ItemIndex
+#: An ``item_index.ItemIndex`` (not imported: that module imports this one).
+ItemIndex = Any
 
 SEVERITY = {"minor": 0.3, "moderate": 0.6, "major": 1.0}
 

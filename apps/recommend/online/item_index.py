@@ -29,6 +29,7 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -477,10 +478,23 @@ def current_index() -> ItemIndex | None:
     return index
 
 
-def _refreshed(generation: str, previous: ItemIndex | None) -> ItemIndex:
-    from apps.recommend.online.index_refresh import index_refresh
+#: How a stale index is renewed: ``index_refresh.index_refresh`` registers itself when it is
+#: imported (``RecommendConfig.ready``); it imports this module, so this one cannot import it.
+#: Until then, a full read.
+_refresher: Callable[..., ItemIndex] | None = None
 
-    index = index_refresh(generation=generation, previous=previous)
+
+def refresher_register(refresher: Callable[..., ItemIndex]) -> None:
+    """Renew stale indexes with ``refresher(generation=…, previous=…)`` (index_refresh)."""
+    global _refresher
+    _refresher = refresher
+
+
+def _refreshed(generation: str, previous: ItemIndex | None) -> ItemIndex:
+    if _refresher is None:
+        index = index_build(generation=generation, previous=previous)
+    else:
+        index = _refresher(generation=generation, previous=previous)
     if not index.refreshes:  # a full read: give its temporaries back
         _release_memory()
     return index
