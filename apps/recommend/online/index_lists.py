@@ -49,27 +49,32 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.core.api.conditional import etag_for, not_modified, set_validators
-from apps.core.api.filters import RADIUS_DEFAULT_M, RADIUS_MAX_M
+from apps.core.api.filters import RADIUS_DEFAULT_M
 from apps.core.api.fragments import (
     ItemVersion,
     render_rows,
 )
 from apps.core.api.items import items_fetch
 from apps.core.api.pagination import CountedPaginator
-from apps.core.api.params import BBoxField, CommaListField, LatLonField
 from apps.core.api.response_cache import GENERATION_KEY as RESPONSE_GENERATION_KEY
 from apps.core.earth import METRES_PER_DEGREE
 from apps.core.geo import point as make_point
 from apps.core.models import Area, Category, Organization, Tombstone
 from apps.core.prepared import run_prepared
 from apps.recommend.engine.candidates import TYPE_CODES
+from apps.recommend.online.index_query import next_dates
 from apps.recommend.online.item_index import (
     GENERATION_KEY,
     ItemIndex,
     generation_current,
     index_ready,
 )
-from apps.recommend.online.segments import _gather, local_distances_m
+from apps.recommend.online.segments import (
+    _gather,
+    _inside,
+    bbox_lower_bounds_m,
+    local_distances_m,
+)
 
 #: The parameters answered here; any other one goes to the SQL path.
 PARAMETERS = frozenset(
@@ -150,33 +155,26 @@ class _Query:
     bbox: tuple[float, float, float, float] | None
 
 
-_LATLON, _BBOX = LatLonField(required=False), BBoxField(required=False)
-
-
-def _parse(params: Any) -> _Query:
-    """The query, read by the FilterSet's own form fields; anything they reject: SQL."""
+def _parse(params: Any, filters: dict[str, Any]) -> _Query:
+    """The query, read by the FilterSet's own form fields (``filters``: its ``base_filters``);
+    anything they reject goes to SQL, which answers the 400."""
     if not set(params) <= PARAMETERS or any(len(params.getlist(k)) != 1 for k in params):
         raise _FallbackError
+
+    def clean(name: str) -> Any:
+        return filters[name].field.clean(params[name]) if name in params else None
+
     try:
-        taxonomy = {}
-        for name in _TAXONOMY:
-            if name in params:
-                slugs = CommaListField(slugs=True, required=False).clean(params[name])
-                if slugs:
-                    taxonomy[name] = slugs
-        near = _LATLON.clean(params["near"]) if "near" in params else None
-        radius = float(RADIUS_DEFAULT_M)
-        if "radius" in params:
-            if near is None:
-                raise _FallbackError  # a 400 from the form
-            radius = forms.FloatField(min_value=1, max_value=RADIUS_MAX_M).clean(params["radius"])
-        box = _BBOX.clean(params["bbox"]) if "bbox" in params else None
+        taxonomy = {name: slugs for name in _TAXONOMY if (slugs := clean(name))}
+        near, radius, box = clean("near"), clean("radius"), clean("bbox")
     except (forms.ValidationError, ValidationError):
         raise _FallbackError from None
+    if radius is not None and near is None:
+        raise _FallbackError  # the form's "radius needs near" 400
     return _Query(
         taxonomy=taxonomy,
         near=None if near is None else (float(near.x), float(near.y)),
-        radius_m=float(radius),
+        radius_m=float(RADIUS_DEFAULT_M if radius is None else radius),
         bbox=None if box is None else tuple(box.extent),
     )
 
@@ -238,15 +236,8 @@ def _segments_meet_box(
     # A box inside a polygon meets no edge: test one corner against the rings (even-odd).
     ring = seg.polygon[idx] >= 0
     if ring.any():
-        rx1, ry1, rx2, ry2 = x1[ring], y1[ring], x2[ring], y2[ring]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            spans = (ry1 > min_y) != (ry2 > min_y)
-            cross_x = (rx2 - rx1) * (min_y - ry1) / (ry2 - ry1) + rx1
-        crossing = spans & (min_x < cross_x)
-        polygons = seg.polygon[idx][ring]
-        numbers, counts = np.unique(polygons[crossing], return_counts=True)
-        odd = numbers[counts % 2 == 1]
-        out[np.unique(owner[ring][np.isin(polygons, odd)])] = True
+        edges = (x1[ring], y1[ring], x2[ring], y2[ring], seg.polygon[idx][ring], owner[ring])
+        out[_inside(min_x, min_y, *edges)] = True
     return out
 
 
@@ -275,12 +266,8 @@ def _near_filter(
     """Rows surely within ``radius_m`` and rows PostGIS must decide (near the radius)."""
     band = radius_m * BAND_RELATIVE + BAND_M
     rows = rows[index.has_geometry[rows]]
+    rows = rows[bbox_lower_bounds_m(index.bounds[rows], lon, lat) <= radius_m + band]
     k = np.cos(np.radians(lat))
-    b = index.bounds[rows]
-    dx = np.maximum(np.maximum(b[:, 0] - lon, lon - b[:, 2]), 0.0) * k
-    dy = np.maximum(np.maximum(b[:, 1] - lat, lat - b[:, 3]), 0.0)
-    lower = np.hypot(dx, dy) * METRES_PER_DEGREE
-    rows = rows[lower <= radius_m + band]
     distance = np.full(len(rows), np.nan)
     points = index.is_point[rows]
     p = rows[points]
@@ -296,27 +283,6 @@ def _near_filter(
 
 
 # --- order and version ----------------------------------------------------------------------------
-
-
-def _next_dates(index: ItemIndex, rows: np.ndarray, now_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Each event row's next date not yet ended (start, end), NaN without one (as the SQL)."""
-    start = np.full(len(rows), np.nan)
-    end = np.full(len(rows), np.nan)
-    counts = index.occ_ptr[rows + 1] - index.occ_ptr[rows]
-    has = np.flatnonzero(counts)
-    if not len(has):
-        return start, end
-    c = counts[has]
-    first = index.occ_ptr[rows[has]]
-    positions = np.repeat(first - (np.cumsum(c) - c), c) + np.arange(int(c.sum()))
-    occ = index.occ_of_row[positions]  # per row, by start then id
-    rank = np.where(index.occ_end[occ] > now_s, np.arange(len(occ)), len(occ))
-    nearest = np.minimum.reduceat(rank, np.concatenate(([0], np.cumsum(c)[:-1])))
-    found = nearest < len(occ)
-    chosen = occ[nearest[found]]
-    start[has[found]] = index.occ_start[chosen]
-    end[has[found]] = index.occ_end[chosen]
-    return start, end
 
 
 def _ordered(
@@ -382,7 +348,7 @@ def index_list(view: Any, request: Any) -> Any:
 
 def _answer(view: Any, request: Any) -> Any:
     type_code = view.model.type_code
-    query = _parse(request.query_params)
+    query = _parse(request.query_params, view.filterset_class.base_filters)
     response_key = RESPONSE_GENERATION_KEY.format(scope=type_code)
     tokens = cache.get_many([GENERATION_KEY, response_key])
     if len(tokens) < 2:  # never set yet: create them (as a first bump would), then read them
@@ -408,7 +374,7 @@ def _answer(view: Any, request: Any) -> Any:
     next_start = next_end = None
     if type_code == "events":
         candidates = np.concatenate([rows, unsure])
-        starts, ends = _next_dates(index, candidates, now_s)
+        starts, ends = next_dates(index, candidates, now_s)
         next_start, next_end = starts[: len(rows)], ends[: len(rows)]
         unsure_start, unsure_end = starts[len(rows) :], ends[len(rows) :]
     distances: dict[int, float] = {}

@@ -194,21 +194,33 @@ def _events_soon(index: ItemIndex, now_s: float) -> np.ndarray:
     return rows[index.public(rows, now_s)]
 
 
-def _next_starts(index: ItemIndex, rows: np.ndarray, now_s: float) -> np.ndarray:
-    """Each row's start: an event's next date not yet ended (else its first), as the SQL."""
-    start = index.start_s[rows].copy()
+def next_dates(index: ItemIndex, rows: np.ndarray, now_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each event row's next date not yet ended (start, end), NaN without one (as the SQL)."""
+    start = np.full(len(rows), np.nan)
+    end = np.full(len(rows), np.nan)
     counts = index.occ_ptr[rows + 1] - index.occ_ptr[rows]
     has = np.flatnonzero(counts)
     if not len(has):
-        return start
+        return start, end
     c = counts[has]
     first = index.occ_ptr[rows[has]]
     positions = np.repeat(first - (np.cumsum(c) - c), c) + np.arange(int(c.sum()))
-    occ = index.occ_of_row[positions]
-    upcoming = np.where(index.occ_end[occ] > now_s, index.occ_start[occ], np.inf)
-    nearest = np.minimum.reduceat(upcoming, np.concatenate(([0], np.cumsum(c)[:-1])))
-    found = np.isfinite(nearest)
-    start[has[found]] = nearest[found]
+    occ = index.occ_of_row[positions]  # per row, by start then id
+    rank = np.where(index.occ_end[occ] > now_s, np.arange(len(occ)), len(occ))
+    nearest = np.minimum.reduceat(rank, np.concatenate(([0], np.cumsum(c)[:-1])))
+    found = nearest < len(occ)
+    chosen = occ[nearest[found]]
+    start[has[found]] = index.occ_start[chosen]
+    end[has[found]] = index.occ_end[chosen]
+    return start, end
+
+
+def _next_starts(index: ItemIndex, rows: np.ndarray, now_s: float) -> np.ndarray:
+    """Each row's start: an event's next date not yet ended (else its first), as the SQL."""
+    start = index.start_s[rows].copy()
+    upcoming, _end = next_dates(index, rows, now_s)
+    found = ~np.isnan(upcoming)
+    start[found] = upcoming[found]
     return start
 
 
