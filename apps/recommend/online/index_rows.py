@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce
 from apps.recommend.engine.candidates import TYPE_CODES, item_keys
 from apps.recommend.engine.text_vectors import N_FEATURES, encode_texts
 from apps.recommend.online.candidate_statement import _text
-from apps.recommend.online.segments import Segments, SegmentsBuilder
+from apps.recommend.online.segments import Segments, SegmentsBuilder, part_count
 from apps.recommend.online.sql import CoordX, CoordY, EpochSeconds
 
 #: An ``item_index.ItemIndex`` (not imported: that module imports this one).
@@ -38,7 +38,7 @@ SEVERITY = {"minor": 0.3, "moderate": 0.6, "major": 1.0}
 #: 1-D columns, one value per row (``ItemIndex`` fields of the same names).
 COLUMNS = (
     "item_type", "item_id", "category", "organization", "lon", "lat", "has_geometry",
-    "is_point", "publish_s", "published_s", "expires_s", "over_s", "start_s", "end_s",
+    "is_point", "one_part", "publish_s", "published_s", "expires_s", "over_s", "start_s", "end_s",
     "urgency", "severity", "cancelled", "updated_s",
 )  # fmt: skip
 
@@ -55,6 +55,7 @@ class RowFacts:
     lat: np.ndarray
     has_geometry: np.ndarray  # bool
     is_point: np.ndarray  # bool
+    one_part: np.ndarray  # bool: one point, line or ring (``geography``: PostGIS's distance)
     publish_s: np.ndarray
     published_s: np.ndarray
     expires_s: np.ndarray
@@ -246,11 +247,13 @@ def _facts(
     bounds = np.full((n, 4), np.nan)
     has_geometry = np.zeros(n, dtype=bool)
     is_point = np.zeros(n, dtype=bool)
+    one_part = np.zeros(n, dtype=bool)
     for row, geometry in enumerate(columns[11]):
         builder.add(geometry)
         if geometry is not None:
             has_geometry[row] = True
             is_point[row] = geometry.geom_type == "Point"
+            one_part[row] = part_count(geometry) == 1
             if not geometry.empty:
                 bounds[row] = geometry.extent
     built = builder.build()
@@ -266,6 +269,7 @@ def _facts(
         lat=_floats(columns[4]),
         has_geometry=has_geometry,
         is_point=is_point,
+        one_part=one_part,
         publish_s=_floats(columns[5]),
         published_s=_floats(columns[6]),
         expires_s=_floats(columns[7]),

@@ -107,6 +107,7 @@ class ItemIndex:
     lat: np.ndarray
     has_geometry: np.ndarray
     is_point: np.ndarray
+    one_part: np.ndarray
     bounds: np.ndarray  # n x 4 (min lon, min lat, max lon, max lat); NaN without geometry
     publish_s: np.ndarray
     published_s: np.ndarray

@@ -92,6 +92,17 @@ class SegmentsBuilder:
         return Segments(ptr, x1, y1, x2, y2, polygon)
 
 
+def part_count(geometry: Any) -> int:
+    """Points, lines and polygon rings of a GEOS geometry: PostGIS measures a geography's
+    distance part by part (``apps.recommend.online.geography``)."""
+    kind = geometry.geom_type
+    if kind in {"Point", "LineString", "LinearRing"}:
+        return 0 if geometry.empty else 1
+    if kind == "Polygon":
+        return 0 if geometry.empty else len(geometry)
+    return sum(part_count(part) for part in geometry)
+
+
 def _gather(segments: Segments, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Segment indices of ``rows`` (in row order) and the position in ``rows`` of each."""
     counts = segments.counts(rows)
