@@ -140,6 +140,10 @@ def backend_cpu() -> float:
     return times.user + times.system
 
 
+#: In-process list kinds: a first page, ``near`` 1 km and a ~1.5 km ``bbox`` (feed_bench's).
+LISTS = ("list-first", "list-near", "list-bbox")
+
+
 def requests_of(kind: str, manifest: dict[str, Any], n: int, rng: random.Random):
     """(path, headers, device id: -1 for an anonymous feed) of ``n`` requests of ``kind``."""
     min_lon, min_lat, max_lon, max_lat = manifest["bbox"]
@@ -149,8 +153,23 @@ def requests_of(kind: str, manifest: dict[str, Any], n: int, rng: random.Random)
         lon = min_lon + rng.random() * (max_lon - min_lon)
         return f"lat={lat:.5f}&lon={lon:.5f}"
 
+    def box() -> str:
+        lat = min_lat + rng.random() * (max_lat - min_lat)
+        lon = min_lon + rng.random() * (max_lon - min_lon)
+        return f"{lon:.5f},{lat:.5f},{lon + 0.02:.5f},{lat + 0.0135:.5f}"  # ~1.5 km
+
+    types = ("news", "works", "events")
     if kind == "plain":
         return [(f"/api/v1/diagnostics/plain-items/?{where()}", {}, None) for _ in range(n)]
+    if kind in LISTS:  # the three content types in turn, as feed_bench's list scenarios
+        shape = {
+            "list-first": lambda: "",
+            "list-near": lambda: "near={},{}&radius=1000".format(
+                *(v.split("=")[1] for v in where().split("&"))
+            ),
+            "list-bbox": lambda: f"bbox={box()}",
+        }[kind]
+        return [(f"/api/v1/{types[i % 3]}/?{shape()}", {}, None) for i in range(n)]
     if kind == "anonymous":
         return [(f"/api/v1/feed/?page_size=20&{where()}", {}, -1) for _ in range(n)]
     devices = [d for d in manifest["devices"] if d["personalization"]]
@@ -234,7 +253,7 @@ def measure_one(request: tuple[str, dict[str, str], int | None], tally: Tally,
     tally.db += backend_cpu() - db_before
     if response.status_code != 200:
         raise SystemExit(f"{path}: {response.status_code} {response.content[:300]!r}")
-    if tally.kind != "plain":
+    if tally.kind not in ("plain", *LISTS):
         body = response.json()
         assert body["personalized"] is (tally.kind == "personal"), path
         assert response["X-Feed-Snapshot"] == "ranked", response["X-Feed-Snapshot"]

@@ -27,10 +27,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("model_dir")]
 
 # The page's items (one per content type: 3): the candidates come from the process's item
 # index (built once, before, by ``warm_index``); then, for a minute, the same cell's snapshot
-# serves every anonymous caller, and the page's items are pre-rendered: one statement checks
-# they are still public and current (apps/core/api/fragments.py).
+# serves every anonymous caller, and the page's items are pre-rendered: the item index, at
+# the current content generation, tells they are still public and current, and their
+# distances (``index_lists.page_versions``; else one statement, apps/core/api/fragments.py).
 ANONYMOUS_FIRST = 3
-ANONYMOUS_SHARED = 1
+ANONYMOUS_SHARED = 0
 # Device (1) + items (3): candidates and the history items' facts come from the index (they
 # are all public here), the places, follows and history from the cache of resident inputs,
 # filled by the device's previous feed request (else one more query: ``resident_inputs``).

@@ -33,7 +33,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -362,14 +362,16 @@ def items_render(
     language: str | None = None,
     near: Any = None,
     request: Any = None,
+    versions: Callable[[], Sequence[ItemVersion | None] | None] | None = None,
 ) -> list[RenderedItem | None]:
     """The list JSON of mixed ``(type, id)`` refs in their order; ``None`` for non-public ones.
 
     The feed's page renderer. The cache is read first; when every fragment is there, one SQL
     statement (``items_versions``: which refs are public now, their versions and distances)
-    confirms them. Otherwise the items are loaded as before (``items_fetch``: one query per
-    type) and the misses are rendered live and stored. Queries: 1 warm, at most one per type
-    cold.
+    confirms them, unless ``versions`` gives the same facts without SQL (the feed's item index:
+    ``index_lists.page_versions``; ``None`` from it: the statement answers). Otherwise the
+    items are loaded as before (``items_fetch``: one query per type) and the misses are
+    rendered live and stored. Queries: 1 warm (0 with ``versions``), at most one per type cold.
     """
     from apps.core.api.items import items_fetch
 
@@ -379,9 +381,9 @@ def items_render(
     candidates = [lookup.get(p, None) for p in range(len(refs))]
     out: list[RenderedItem | None] = [None] * len(refs)
     if all(c is not None for c in candidates):
-        versions = items_versions(refs, near=near)
+        known = None if versions is None else versions()
         stale: list[int] = []
-        for p, version in enumerate(versions):
+        for p, version in enumerate(known or items_versions(refs, near=near)):
             if version is None:
                 continue
             rendered = lookup.get(p, version.updated_at)

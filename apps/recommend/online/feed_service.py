@@ -43,6 +43,7 @@ from apps.recommend.engine.interleaving import team_draft
 from apps.recommend.engine.ranking import KEPT, Ranker, Ranking, Stage1Ranker, rank
 from apps.recommend.engine.text_vectors import take_rows
 from apps.recommend.online.candidate_query import CandidateRequest, FeedCatalog
+from apps.recommend.online.index_lists import page_versions
 from apps.recommend.online.index_query import feed_catalog_indexed
 from apps.recommend.online.interleaving import (
     RankerMark,
@@ -260,8 +261,15 @@ def feed_page(
         dismissed = device_dismissed_items(device_id=snapshot.device_id)
         rows = np.array([r for r in rows if refs[r] not in dismissed], dtype=np.int64)
     near = None if snapshot.point is None else make_point(*snapshot.point)
-    # Pre-rendered items (apps.core.api.fragments): one statement when they are all current.
-    rendered = items_render([refs[r] for r in rows], language=language, near=near)
+    page_refs = [refs[r] for r in rows]
+    # Pre-rendered items (apps.core.api.fragments): when they are all current, which are still
+    # public, their versions and distances come from the item index, or one statement.
+    rendered = items_render(
+        page_refs,
+        language=language,
+        near=near,
+        versions=lambda: page_versions(page_refs, snapshot.point, timezone.now().timestamp()),
+    )
     found = {(item.type_code, item.id): item for item in rendered if item is not None}
     shown = np.array([r for r in rows if refs[r] in found], dtype=np.int64)
     current = serving_ranker()

@@ -21,14 +21,17 @@ Geometry stays exact. ``bbox`` is PostGIS's planar ``ST_Intersects``: a point is
 when inside or on its edge, an extended geometry when one of its segments meets the box or,
 for a polygon, the box lies inside it (even-odd over its rings). ``near`` is PostGIS's
 geodesic distance, which the index's local frame approximates to within ~0.5 %: items
-clearly inside or outside the radius are decided by the index, those within
-``1 % + 5 m`` of it, and every item of the page (for ``distance_m``), by one prepared
-statement that reads ``ST_Distance(geography, geography)`` as ``apps.core.geo.DistanceM``
-does.
+clearly inside or outside the radius are decided by the local frame; those within
+``1 % + 5 m`` of it, and every item of the page (for ``distance_m``), by PostGIS's own
+distance computed here (``geography``: the same ellipsoidal geodesic, to 1e-8 m). Only where
+that could still differ from PostGIS in what the response shows (a distance within 1e-6 m of a
+half metre or of the radius, a point on a polygon's edge, parts of a multi-geometry that
+disagree) does one prepared statement read ``ST_Distance(geography, geography)`` as
+``apps.core.geo.DistanceM`` does.
 
-Queries: none for a page whose fragments are current, without ``near``; one with ``near``
-(the page's distances); plus the SQL of the misses, and per process and generation one for
-the taxonomy's slugs and the type's last removal.
+Queries: none for a page whose fragments are current (with ``near`` too, but for the rare
+distances above); plus the SQL of the misses, and per process and generation one for the
+taxonomy's slugs and the type's last removal.
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ from apps.core.earth import METRES_PER_DEGREE
 from apps.core.geo import point as make_point
 from apps.core.models import Area, Category, Organization, Tombstone
 from apps.core.prepared import run_prepared
-from apps.recommend.engine.candidates import TYPE_CODES
+from apps.recommend.engine.candidates import TYPE_CODES, item_keys
+from apps.recommend.online.geography import index_distances_m, undecided
 from apps.recommend.online.index_query import next_dates
 from apps.recommend.online.item_index import (
     GENERATION_KEY,
@@ -389,7 +393,7 @@ def _answer(view: Any, request: Any) -> Any:
             union_start = np.concatenate([next_start, unsure_start])
         head = _ordered(index, type_code, union, union_start)[: end + len(unsure)]
         measured = np.union1d(head, unsure)
-        distances = _distances_m(view.model, [int(i) for i in index.item_id[measured]], near)
+        distances = _measured_m(view.model, index, measured, near, query.radius_m)
         within = np.array(
             [distances[int(i)] <= query.radius_m for i in index.item_id[unsure]], dtype=bool
         )
@@ -419,6 +423,21 @@ def _page_end(view: Any, request: Any) -> int:
     return int(size) * int(number)
 
 
+def _measured_m(
+    model: Any, index: ItemIndex, rows: np.ndarray, near: Any, radius_m: float
+) -> dict[int, float]:
+    """PostGIS's distances from ``near`` to ``rows``, by item id: computed here
+    (``geography``), and read from PostGIS only where they may differ in what the response
+    shows (a rounding step, the radius) or cannot be computed here."""
+    computed = index_distances_m(index, rows, float(near.x), float(near.y))
+    ids = index.item_id[rows]
+    ask = undecided(computed, radius_m)
+    out = {int(pk): float(d) for pk, d in zip(ids[~ask], computed[~ask], strict=True)}
+    if ask.any():
+        out.update(_distances_m(model, [int(pk) for pk in ids[ask]], near))
+    return out
+
+
 _DISTANCES: dict[str, str] = {}
 
 
@@ -441,6 +460,41 @@ def _distances_m(model: Any, ids: list[int], near: Any) -> dict[int, float]:
     if len(found) != len(ids):
         raise _FallbackError  # a row deleted since the index was built
     return found
+
+
+def page_versions(
+    refs: list[tuple[str, int]], point: tuple[float, float] | None, now_s: float
+) -> list[ItemVersion | None] | None:
+    """What ``fragments.items_versions`` reads with SQL for the feed's page, from the index:
+    which refs are public at ``now_s``, their ``updated_at`` and PostGIS's distance to
+    ``point`` (``geography``). ``None`` (SQL answers) unless the index is at the content
+    generation read now, holds every ref, and every distance is sure (``undecided``)."""
+    if not refs or connection.vendor != "postgresql":
+        return None
+    generation = cache.get(GENERATION_KEY)
+    index = index_ready(generation) if isinstance(generation, str) else None
+    if index is None:
+        return None
+    types = np.fromiter((TYPE_CODES[t] for t, _pk in refs), dtype=np.int8, count=len(refs))
+    ids = np.fromiter((pk for _t, pk in refs), dtype=np.int64, count=len(refs))
+    wanted = item_keys(types, ids)
+    rows = np.minimum(np.searchsorted(index.keys, wanted), len(index) - 1)
+    if not len(index) or (index.keys[rows] != wanted).any():
+        return None  # not in the index: unpublished since, or deleted (SQL tells)
+    distances = np.full(len(rows), np.nan)
+    located = index.has_geometry[rows]
+    if point is not None and located.any():
+        distances[located] = index_distances_m(index, rows[located], *point)
+        if undecided(distances[located]).any():
+            return None
+    public = index.public(rows, now_s)
+    return [
+        ItemVersion(t, int(pk), _moment(float(index.updated_s[row])),
+                    float(d) if point is not None and has else None)
+        if shown else None
+        for (t, pk), row, d, has, shown in zip(refs, rows, distances, located, public,
+                                               strict=True)
+    ]  # fmt: skip
 
 
 def _page(
