@@ -34,7 +34,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
-from apps.core.api.throttles import throttle_counted
+from apps.core.api.throttles import LoggedRateThrottle, throttle_counted
 from apps.core.prepared import run_prepared
 from apps.residents.caches import device_throttle_key
 from apps.residents.models import Device
@@ -125,7 +125,7 @@ class IsDevice(BasePermission):
         return device_of(request) is not None
 
 
-class DeviceScopedRateThrottle(ScopedRateThrottle):
+class DeviceScopedRateThrottle(ScopedRateThrottle, LoggedRateThrottle):
     """``throttle_scope`` rates per device (per client IP when anonymous).
 
     Rates are read from the settings on each request, so ``REST_FRAMEWORK`` overrides apply.

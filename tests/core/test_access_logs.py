@@ -146,7 +146,17 @@ def _serve_and_request(command: list[str], env: dict, tmp_path: Path, port: int)
         )
     try:
         _wait_until_serving(port, process, output)
-        return [_get(port, path) for path in REQUESTS]
+        statuses = [_get(port, path) for path in REQUESTS]
+        # A server logs a request after sending its response: give the last line a moment
+        # to be written before the server is stopped.
+        logs = [output, tmp_path / "access.log"]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            text = "".join(log.read_text() for log in logs if log.exists())
+            if REQUESTS[-1].split("?")[0] + "?" in text:
+                break
+            time.sleep(0.05)
+        return statuses
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
