@@ -222,3 +222,52 @@ def test_geometry_edge_cases_equal_postgis(settings, time_machine):
     sql, _sql_queries, index_queries = _same(client, settings, f"/api/v1/works/?bbox={box}")
     ids = [item["id"] for item in sql.json()["results"]]
     assert inside.pk in ids and outside.pk not in ids and index_queries == 0
+
+
+def test_feed_page_versions_equal_the_sql_statement(city, settings, time_machine):
+    """The feed's page facts from the index (``page_versions``) are the refs statement's:
+    which refs are public now (a few are not: drafts, expired, archived), their ``updated_at``
+    and their distance to the point, for points, lines and polygons; one hour on, too."""
+    from apps.core.api.item_refs import refs_fetch
+    from apps.core.geo import point as make_point
+    from apps.core.registry import content_models
+    from apps.recommend.online.index_lists import page_versions
+
+    expiring = news(50, 50, expires_at=NOW + timedelta(minutes=35))  # public, then not
+    item_index.current_index()
+    refs = [
+        (type_code, pk)
+        for type_code, model in content_models().items()
+        for pk in model.objects.order_by("?").values_list("pk", flat=True)[:120]
+    ] + [("news", expiring.pk)]
+    rng = city
+    extent = Works.objects.exclude(geometry=None).values_list("geometry", flat=True)[0].extent
+    compared = 0
+    for hours in (0, 1):
+        time_machine.move_to(NOW + timedelta(minutes=5, hours=hours), tick=False)
+        if hours:
+            item_index.current_index()  # the same generation: nothing changed but the time
+        for _ in range(4):
+            lon = extent[0] + rng.normal(0, 0.03)
+            lat = extent[1] + rng.normal(0, 0.02)
+            now_s = datetime.now(UTC).timestamp()
+            ours = page_versions(refs, (lon, lat), now_s)
+            if ours is None:  # a distance PostGIS must give: rare, never twice in a row
+                continue
+            sql = refs_fetch(refs, near=make_point(lon, lat))
+            for ref, version in zip(refs, ours, strict=True):
+                expected = sql.get(ref)
+                assert (version is None) == (expected is None), ref
+                if version is None:
+                    continue
+                assert version.updated_at == expected.updated_at, ref
+                if expected.distance_m is None:
+                    assert version.distance_m is None, ref
+                else:
+                    assert abs(version.distance_m - expected.distance_m) <= 1e-7, ref
+                    assert round(version.distance_m) == round(expected.distance_m), ref
+                compared += 1
+    assert compared > 1000
+    hidden = sum(v is None for v in page_versions(refs, None, now_s) or [])
+    assert 0 < hidden < len(refs)  # some refs are not public: the comparison saw both kinds
+    assert page_versions([("news", -1)], None, now_s) is None  # not in the index: SQL
