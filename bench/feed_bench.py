@@ -33,7 +33,9 @@ Next to every figure: the **cache-hit rates** the responses report (``X-Feed-Sna
 shared`` for a feed page served from its cell's snapshot, ``X-Fragments: hits/items`` for
 pre-rendered items, ``X-Cache: hit``), and the **CPU ms per request** of the gunicorn workers
 and of the PostgreSQL backends serving them (psutil, before and after each run), since wall
-clock rates on a shared machine move ±40 %. Reports per scenario the median over rounds of
+clock rates on a shared machine move ±40 %; apart, the **Redis server's CPU** per request
+(``INFO cpu``: the whole server, so meaningful on a quiet machine), so that work moved into
+Redis (the throttles' script) is seen, not hidden. Reports per scenario the median over rounds of
 requests/s, p50/p95 latency and CPU ms per request, and each scenario's throughput against
 the plain list's measured in the same round (architecture.md §8: anonymous feed at least 3
 times, personal feed 1.5 times, content lists 5 times). ``run(**options)`` returns the
@@ -300,14 +302,34 @@ def run_wrk(url: str, script: str, *, connections: int, seconds: float) -> dict[
     return result
 
 
+def redis_cpu_seconds(url: str) -> float:
+    """CPU seconds the Redis server at ``url`` used so far (``INFO cpu``: the whole server, so
+    read it on a quiet machine)."""
+    import redis
+
+    info = redis.Redis.from_url(url).info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def _wrk(
-    base: str, path: str, script: str, *, connections: int, seconds: float, database: str = ""
+    base: str,
+    path: str,
+    script: str,
+    *,
+    connections: int,
+    seconds: float,
+    database: str = "",
+    cache_url: str = "",
 ) -> dict:
-    """One wrk run, with the responses' cache-hit counts and the CPU it cost (web and DB)."""
+    """One wrk run, with the responses' cache-hit counts and the CPU it cost (web and DB;
+    the Redis server's apart, with ``cache_url``)."""
     web_before, db_before = cpu_seconds(base, database)
+    redis_before = redis_cpu_seconds(cache_url) if cache_url else 0.0
     result = run_wrk(base + path, script + _DONE + _HITS, connections=connections, seconds=seconds)
     web_after, db_after = cpu_seconds(base, database)
+    redis_after = redis_cpu_seconds(cache_url) if cache_url else 0.0
     requests = max(result["requests"], 1)
+    result["redis_cpu_ms"] = round((redis_after - redis_before) * 1000 / requests, 3)
     db_used = sum(used - db_before.get(pid, 0.0) for pid, used in db_after.items())
     web_used = sum(used - web_before.get(pid, 0.0) for pid, used in web_after.items())
     result["web_cpu_ms"] = round(web_used * 1000 / requests, 2)
@@ -425,6 +447,7 @@ def run(**options: Any) -> dict[str, Any]:
                         connections=connections,
                         seconds=options["duration"],
                         database=database,
+                        cache_url=options["cache"],
                     )
                     result["seed"] = seed
                     rounds.setdefault(name, []).append(result)
@@ -488,6 +511,7 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "web_cpu_ms": round(statistics.median(r["web_cpu_ms"] for r in runs), 2),
         "db_cpu_ms": round(statistics.median(r["db_cpu_ms"] for r in runs), 2),
         "cpu_ms": round(statistics.median(r["cpu_ms"] for r in runs), 2),
+        "redis_cpu_ms": round(statistics.median(r.get("redis_cpu_ms", 0.0) for r in runs), 3),
         "errors": sum(r["errors"] for r in runs),
         "requests": sum(r["requests"] for r in runs),
         "snapshot_hit_rate": (
@@ -509,8 +533,9 @@ def _rate(value: float | None) -> str:
 def render(result: dict[str, Any]) -> str:
     lines = [
         "| scenario | req/s | x list | p50 ms | p95 ms | CPU ms/req (web + DB) | "
-        "x list by CPU | snapshot hits | fragment hits | response-cache hits | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "x list by CPU | Redis CPU ms/req | snapshot hits | fragment hits | "
+        "response-cache hits | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, s in result["summary"].items():
         ratio, cpu_ratio = s.get("ratio_to_list"), s.get("cpu_ratio_to_list")
@@ -519,7 +544,8 @@ def render(result: dict[str, Any]) -> str:
             f"{s['p50_ms']:.1f} | {s['p95_ms']:.1f} | "
             f"{s['cpu_ms']:.2f} ({s['web_cpu_ms']:.2f} + {s['db_cpu_ms']:.2f}) | "
             f"{'ref' if cpu_ratio is None else f'{cpu_ratio:.2f}'} | "
-            f"{_rate(s['snapshot_hit_rate'])} | {_rate(s['fragment_hit_rate'])} | "
+            f"{s.get('redis_cpu_ms', 0.0):.2f} | {_rate(s['snapshot_hit_rate'])} | "
+            f"{_rate(s['fragment_hit_rate'])} | "
             f"{_rate(s['response_cache_hit_rate'])} | {s['errors']} |"
         )
     lines.append("")
