@@ -130,6 +130,24 @@ def test_index_gives_the_sql_candidates_and_facts_on_a_generated_city(city):
         _assert_same_facts(sql.candidates(), mine.candidates())
 
 
+def test_public_window_equals_the_times_it_derives_from(city):
+    """``public`` reads the window derived at the build: the same flags as comparing the
+    publication, expiry and end of each row (NaN: none), at their very instants too."""
+    index = current_index()
+    assert index is not None
+    rows = np.arange(len(index))
+    times = np.concatenate([index.publish_s, index.expires_s, index.over_s])
+    instants = [NOW.timestamp(), *np.random.default_rng(2).choice(times[~np.isnan(times)], 40)]
+    for now_s in instants:
+        with np.errstate(invalid="ignore"):
+            expected = (
+                ~(index.publish_s > now_s) & ~(index.expires_s <= now_s) & ~(index.over_s <= now_s)
+            )
+        assert np.array_equal(index.public(rows, now_s), expected)
+        assert np.array_equal(index.public_mask(now_s), expected)
+    assert any(not index.public_mask(now_s).all() for now_s in instants)  # not all public
+
+
 @pytest.mark.parametrize("personal", [False, True])
 def test_index_and_sql_rank_the_same_feed(city, settings, personal):
     devices = Device.objects.filter(personalization_consent=personal).order_by("pk")[:6]

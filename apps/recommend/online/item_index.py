@@ -62,6 +62,10 @@ GENERATION_KEY = "feed:index:generation"
 FULL_KEY = "feed:index:full"
 
 
+def _nan_to(values: np.ndarray, fill: float) -> np.ndarray:
+    return np.where(np.isnan(values), fill, values)
+
+
 def _nan_key(values: np.ndarray) -> np.ndarray:
     """Sort key of ``-publish_at`` as PostgreSQL orders ``DESC``: NULLs first."""
     return np.where(np.isnan(values), -np.inf, -values)
@@ -147,6 +151,11 @@ class ItemIndex:
     origin_lat: float = 0.0
     # Per row: cancelled works (left out of ``works_soon``).
     cancelled: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    # Per row, the window in which it is public (``public``): from its publication (-inf
+    # without one) until the first of its expiry and its end (+inf without): two comparisons
+    # per request instead of three with NaN handling, derived once per build.
+    public_from_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    public_until_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # The refresh's bookkeeping (``index_refresh``): when its rows were read (exact POSIX
     # microseconds: the next refresh re-reads rows updated since then, less a slack), when the
     # last full read was, under which ``FULL_KEY`` token, and incremental refreshes since.
@@ -185,12 +194,18 @@ class ItemIndex:
 
     def public(self, rows: np.ndarray, now_s: float) -> np.ndarray:
         """``ContentQuerySet.public(now)`` of ``rows`` (every row is published)."""
-        with np.errstate(invalid="ignore"):
-            return (
-                ~(self.publish_s[rows] > now_s)
-                & ~(self.expires_s[rows] <= now_s)
-                & ~(self.over_s[rows] <= now_s)
-            )
+        return (self.public_from_s[rows] <= now_s) & (self.public_until_s[rows] > now_s)
+
+    def public_mask(self, now_s: float) -> np.ndarray:
+        """``public`` of every row: one pass per request, then each source reads its rows'
+        flags instead of comparing their times again."""
+        return (self.public_from_s <= now_s) & (self.public_until_s > now_s)
+
+    def project_point(self, lon: float, lat: float) -> np.ndarray:
+        """``project`` of one point, as a ``(2,)`` array (a KD-tree query): the same products
+        in the same order, so the same metres, without two arrays and a stack per query."""
+        k = np.cos(np.radians(self.origin_lat))
+        return np.array([lon * k * METRES_PER_DEGREE, lat * METRES_PER_DEGREE])
 
     def project(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Equirectangular metres around the city's latitude (the KD-trees' frame)."""
@@ -371,6 +386,8 @@ def index_assemble(
             for t in range(len(ITEM_TYPES))
         },
         origin_lat=origin_lat,
+        public_from_s=_nan_to(facts.publish_s, -np.inf),
+        public_until_s=_nan_to(np.fmin(facts.expires_s, facts.over_s), np.inf),
         read_at_us=read_at_us,
         full_at_s=full_at_s,
         full_token=full_token,
