@@ -168,9 +168,11 @@ def _nearest(index: ItemIndex, t: int, at: _Anchor, cap: int, public: np.ndarray
             measured_first[first] = True
             near = near[~measured_first[near]]
             near = near[public[near]]
-            near = near[bbox_lower_bounds_m(index.bounds[near], lon, lat) <= bound]
-            rows = np.concatenate([rows, near])
-            exact = np.concatenate([exact, local_distances_m(index.segments, near, anchor)[:, 0]])
+            if len(near):  # mostly none: the first ones held the bound's neighbourhood
+                near = near[bbox_lower_bounds_m(index.bounds[near], lon, lat) <= bound]
+                rows = np.concatenate([rows, near])
+                metres = local_distances_m(index.segments, near, anchor)[:, 0]
+                exact = np.concatenate([exact, metres])
     best = np.lexsort((-index.item_id[rows], exact))[:cap]  # ties: the newest (the SQL's order)
     return rows[best]
 

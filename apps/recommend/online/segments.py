@@ -156,10 +156,11 @@ def _point_segment(px: float, py: float, ax, ay, bx, by) -> np.ndarray:
     """PostGIS's ``distance2d_pt_seg``, vectorised over segments."""
     dx, dy = bx - ax, by - ay
     length2 = dx * dx + dy * dy
+    from_ax, from_ay = px - ax, py - ay  # the same differences for r and to_a, taken once
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = ((px - ax) * dx + (py - ay) * dy) / length2
+        r = (from_ax * dx + from_ay * dy) / length2
         s = ((ay - py) * dx - (ax - px) * dy) / length2
-    to_a = np.hypot(px - ax, py - ay)
+    to_a = np.hypot(from_ax, from_ay)
     to_b = np.hypot(px - bx, py - by)
     across = np.abs(s) * np.sqrt(length2)
     degenerate = length2 == 0
