@@ -138,13 +138,17 @@ def test_public_window_equals_the_times_it_derives_from(city):
     rows = np.arange(len(index))
     times = np.concatenate([index.publish_s, index.expires_s, index.over_s])
     instants = [NOW.timestamp(), *np.random.default_rng(2).choice(times[~np.isnan(times)], 40)]
-    for now_s in instants:
+    # Each instant, a hair after and before it: the mask kept from the previous request
+    # must not serve an instant on the other side of a bound.
+    instants = [s for t in instants for s in (t, np.nextafter(t, np.inf), np.nextafter(t, 0))]
+    for now_s in [*instants, *reversed(instants), *sorted(instants)]:
         with np.errstate(invalid="ignore"):
             expected = (
                 ~(index.publish_s > now_s) & ~(index.expires_s <= now_s) & ~(index.over_s <= now_s)
             )
         assert np.array_equal(index.public(rows, now_s), expected)
         assert np.array_equal(index.public_mask(now_s), expected)
+        assert not index.public_mask(now_s).flags.writeable  # shared between requests
     assert any(not index.public_mask(now_s).all() for now_s in instants)  # not all public
 
 

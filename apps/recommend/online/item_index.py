@@ -156,6 +156,11 @@ class ItemIndex:
     # per request instead of three with NaN handling, derived once per build.
     public_from_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
     public_until_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Every distinct bound of those windows, sorted: between two consecutive ones no row
+    # changes, so the last ``public_mask`` (read-only, with its interval's number) serves every
+    # request until the clock passes the next bound.
+    public_edges_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    _public_last: list[Any] = field(default_factory=lambda: [None], repr=False)
     # The refresh's bookkeeping (``index_refresh``): when its rows were read (exact POSIX
     # microseconds: the next refresh re-reads rows updated since then, less a slack), when the
     # last full read was, under which ``FULL_KEY`` token, and incremental refreshes since.
@@ -197,9 +202,17 @@ class ItemIndex:
         return (self.public_from_s[rows] <= now_s) & (self.public_until_s[rows] > now_s)
 
     def public_mask(self, now_s: float) -> np.ndarray:
-        """``public`` of every row: one pass per request, then each source reads its rows'
-        flags instead of comparing their times again."""
-        return (self.public_from_s <= now_s) & (self.public_until_s > now_s)
+        """``public`` of every row, read-only: each source reads its rows' flags instead of
+        comparing their times again; computed once per interval between two bounds of the
+        rows' windows (``public_edges_s``), not once per request."""
+        interval = int(np.searchsorted(self.public_edges_s, now_s, side="right"))
+        last = self._public_last[0]
+        if last is not None and last[0] == interval:
+            return last[1]
+        mask = (self.public_from_s <= now_s) & (self.public_until_s > now_s)
+        mask.flags.writeable = False
+        self._public_last[0] = (interval, mask)  # one reference swap: safe across threads
+        return mask
 
     def project_point(self, lon: float, lat: float) -> np.ndarray:
         """``project`` of one point, as a ``(2,)`` array (a KD-tree query): the same products
@@ -365,6 +378,8 @@ def index_assemble(
     has_geometry, is_point = facts.has_geometry, facts.is_point
     origin_lat = float(np.nanmean(facts.lat)) if has_geometry.any() else 0.0
     events_model = content_models().get("events")
+    public_from = _nan_to(facts.publish_s, -np.inf)
+    public_until = _nan_to(np.fmin(facts.expires_s, facts.over_s), np.inf)
     index = ItemIndex(
         generation=generation,
         built_at_s=now.timestamp(),
@@ -386,8 +401,9 @@ def index_assemble(
             for t in range(len(ITEM_TYPES))
         },
         origin_lat=origin_lat,
-        public_from_s=_nan_to(facts.publish_s, -np.inf),
-        public_until_s=_nan_to(np.fmin(facts.expires_s, facts.over_s), np.inf),
+        public_from_s=public_from,
+        public_until_s=public_until,
+        public_edges_s=np.unique(np.concatenate([public_from, public_until])),
         read_at_us=read_at_us,
         full_at_s=full_at_s,
         full_token=full_token,
