@@ -19,7 +19,7 @@ with ``items_catalog`` (one query, only when there are some).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -101,13 +101,31 @@ def _followed(index: ItemIndex, lists, t: int, ids: Collection[int], k: int, pub
     return rows[np.argsort(index.newest_rank[rows], kind="stable")][:k]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class _Anchor:
-    """An anchor's degrees and its KD-tree query point (projected once per request)."""
+    """An anchor's degrees, its KD-tree query point (projected once per request), the metres
+    to the extended rows measured from it so far (rows, metres), and the extended rows of the
+    other sources still to measure: they go with the first nearest measurement, so the
+    catalog's distances need no call of their own (``_distances``)."""
 
     lon: float
     lat: float
     query: np.ndarray
+    measured: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    pending: np.ndarray = field(default_factory=lambda: _EMPTY)
+
+    def measure(self, index: ItemIndex, rows: np.ndarray) -> np.ndarray:
+        """Metres from here to ``rows`` (and to the pending rows, kept for later)."""
+        extra, self.pending = self.pending, _EMPTY
+        if len(extra):
+            # Rows once each: a polygon's edges taken twice would cancel their own crossings.
+            taken = np.zeros(len(index.segments.ptr) - 1, dtype=bool)
+            taken[rows] = True
+            extra = extra[~taken[extra]]
+        both = np.concatenate([rows, extra]) if len(extra) else rows
+        metres = local_distances_m(index.segments, both, [(self.lon, self.lat)])[:, 0]
+        self.measured.append((both, metres))
+        return metres[: len(rows)]
 
 
 def _nearest_points(index: ItemIndex, t: int, at: _Anchor, cap: int, public: np.ndarray):
@@ -147,14 +165,13 @@ def _nearest(index: ItemIndex, t: int, at: _Anchor, cap: int, public: np.ndarray
     ext = index.extended_trees.get(t)
     if ext is not None and (ext.tree is not None or len(ext.big)):
         lon, lat, query = at.lon, at.lat, at.query
-        anchor = [(lon, lat)]
         found = [ext.big]
         if ext.tree is not None:
             k = min(len(ext.rows), 2 * cap)
             found.append(ext.rows[np.atleast_1d(ext.tree.query(query, k=k)[1])])
         first = np.concatenate(found)
         first = first[public[first]]
-        measured = local_distances_m(index.segments, first, anchor)[:, 0]
+        measured = at.measure(index, first)
         rows = np.concatenate([rows, first])
         exact = np.concatenate([exact, measured])
         if ext.tree is not None:
@@ -170,23 +187,19 @@ def _nearest(index: ItemIndex, t: int, at: _Anchor, cap: int, public: np.ndarray
             near = near[public[near]]
             if len(near):  # mostly none: the first ones held the bound's neighbourhood
                 near = near[bbox_lower_bounds_m(index.bounds[near], lon, lat) <= bound]
+            if len(near):
                 rows = np.concatenate([rows, near])
-                metres = local_distances_m(index.segments, near, anchor)[:, 0]
-                exact = np.concatenate([exact, metres])
+                exact = np.concatenate([exact, at.measure(index, near)])
     best = np.lexsort((-index.item_id[rows], exact))[:cap]  # ties: the newest (the SQL's order)
     return rows[best]
 
 
-def _sources(
-    index: ItemIndex,
-    request: CandidateRequest,
-    t: int,
-    anchors: list[_Anchor],
-    public: np.ndarray,
+def _other_sources(
+    index: ItemIndex, request: CandidateRequest, t: int, public: np.ndarray
 ) -> list[np.ndarray]:
+    """The sources of type ``t`` that do not depend on the anchors."""
     now_s = request.now.timestamp()
-    cap = _near_cap(len(anchors))
-    out = [_nearest(index, t, at, cap, public) for at in anchors]
+    out: list[np.ndarray] = []
     if request.personal:
         for lists, ids, k in (
             (index.by_category, request.followed_categories, FOLLOWED_CATEGORY),
@@ -264,6 +277,31 @@ def _areas(index: ItemIndex, rows: np.ndarray, followed: Collection[int]):
     return owner[keep], ids[keep]
 
 
+def _distances(index: ItemIndex, rows: np.ndarray, anchors: list[_Anchor]) -> np.ndarray:
+    """``local_distances_m(index.segments, rows, anchors)`` for sorted ``rows``, from the
+    metres measured already (a row's metres do not depend on the rows measured with it);
+    rows some anchor has not measured are measured now."""
+    out = np.full((len(rows), len(anchors)), np.nan)
+    if not len(rows) or not anchors:
+        return out
+    need = index.segments.counts(rows) > 0
+    everywhere = need.copy()
+    for j, at in enumerate(anchors):
+        seen = np.zeros(len(rows), dtype=bool)
+        if at.measured:
+            measured = np.concatenate([m for m, _ in at.measured])
+            metres = np.concatenate([d for _, d in at.measured])
+            pos = np.minimum(np.searchsorted(rows, measured), len(rows) - 1)
+            hit = rows[pos] == measured
+            out[pos[hit], j] = metres[hit]
+            seen[pos[hit]] = True
+        everywhere &= seen
+    need &= ~everywhere
+    if need.any():
+        out[need] = local_distances_m(index.segments, rows[need], [(a.lon, a.lat) for a in anchors])
+    return out
+
+
 def index_catalog(index: ItemIndex, request: CandidateRequest) -> IndexAnswer:
     """The ``FeedCatalog`` of ``request`` from ``index`` (module doc)."""
     now_s = request.now.timestamp()
@@ -272,13 +310,8 @@ def index_catalog(index: ItemIndex, request: CandidateRequest) -> IndexAnswer:
     # Each anchor projected once (not once per type), every row's public flag computed once.
     queries = [_Anchor(lon, lat, index.project_point(lon, lat)) for lon, lat in anchors]
     public = index.public_mask(now_s)
-    sources = [
-        s for t in range(len(ITEM_TYPES)) for s in _sources(index, request, t, queries, public)
-    ]
-    is_source = np.zeros(len(index), dtype=bool)
-    for source in sources:
-        is_source[source] = True
-    candidates = np.flatnonzero(is_source)  # np.unique of the sources, without sorting
+    types = range(len(ITEM_TYPES))
+    others = [s for t in types for s in _other_sources(index, request, t, public)]
     history_rows = _EMPTY
     missing: dict[str, list[int]] = {}
     if request.personal:
@@ -288,6 +321,19 @@ def index_catalog(index: ItemIndex, request: CandidateRequest) -> IndexAnswer:
             history_rows = np.concatenate([history_rows, at[at >= 0]])
             if (at < 0).any():
                 missing[code] = sorted(int(i) for i in wanted[at < 0])
+    # The extended rows of the other sources and the history are measured from each anchor
+    # along with its first nearest ones (one call instead of two).
+    if queries:
+        pending = _union([*others, history_rows], len(index))
+        pending = pending[index.segments.counts(pending) > 0]
+        for anchor in queries:
+            anchor.pending = pending
+    cap = _near_cap(len(queries))
+    nearest = [_nearest(index, t, anchor, cap, public) for t in types for anchor in queries]
+    is_source = np.zeros(len(index), dtype=bool)
+    for source in (*nearest, *others):
+        is_source[source] = True
+    candidates = np.flatnonzero(is_source)  # np.unique of the sources, without sorting
     if len(history_rows):
         wanted_rows = is_source.copy()
         wanted_rows[history_rows] = True
@@ -295,7 +341,7 @@ def index_catalog(index: ItemIndex, request: CandidateRequest) -> IndexAnswer:
         is_candidate = is_source[rows]
     else:  # an anonymous feed: the candidates are already sorted and unique
         rows, is_candidate = candidates, np.ones(len(candidates), dtype=bool)
-    distances = local_distances_m(index.segments, rows, anchors)
+    distances = _distances(index, rows, queries)
     if anchors:
         a_lon = np.array([a[0] for a in anchors])
         a_lat = np.array([a[1] for a in anchors])
