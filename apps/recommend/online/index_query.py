@@ -40,7 +40,7 @@ from apps.recommend.online.candidate_statement import (
     WORKS_SOON_WINDOW,
     _near_cap,
 )
-from apps.recommend.online.item_index import ItemIndex
+from apps.recommend.online.item_index import ItemIndex, PointTree
 from apps.recommend.online.segments import bbox_lower_bounds_m, local_distances_m
 
 #: The KD-tree's planar metres never exceed the haversine distance by more than this factor
@@ -128,40 +128,72 @@ class _Anchor:
         return metres[: len(rows)]
 
 
-def _nearest_points(index: ItemIndex, t: int, at: _Anchor, cap: int, public: np.ndarray):
-    """Public point items of type ``t`` around the anchor: at least every one within the
-    ``cap``-th nearest public one's distance. Returns (rows, haversine metres)."""
-    tree = index.points.get(t)
-    if tree is None:
-        return _EMPTY, np.zeros(0)
-    n = len(tree.rows)
-    k = min(n, 2 * cap + 8)
-    while True:
+def _nearest_points(
+    index: ItemIndex, at: _Anchor, cap: int, public: np.ndarray
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per type with point items, its public point items around the anchor: at least every
+    one within the ``cap``-th nearest public one's distance, as (rows, haversine metres).
+
+    The first read of every type is measured in one haversine call (elementwise: the same
+    metres as one call per type); a type it does not settle is read wider on its own.
+    """
+
+    def read(tree: PointTree, k: int) -> tuple[float, np.ndarray]:
         planar, found = tree.tree.query(at.query, k=k)
         if k == 1:  # scalars then
             planar, found = np.atleast_1d(planar), np.atleast_1d(found)
         rows = tree.rows[found]
-        rows = rows[public[rows]]
-        exact = haversine_m(at.lon, at.lat, index.lon[rows], index.lat[rows])
-        if k >= n:
-            return rows, exact
-        # Unread points are at least ``planar[-1]`` away in the tree, so at least
-        # ``planar[-1] * SLACK`` on the sphere: done once that passes the cap-th distance.
-        if len(rows) >= cap and planar[-1] * SLACK >= np.partition(exact, cap - 1)[cap - 1]:
-            return rows, exact
-        k = min(n, 2 * k)
+        return planar[-1], rows[public[rows]]
+
+    def metres(rows: np.ndarray) -> np.ndarray:
+        return haversine_m(at.lon, at.lat, index.lon[rows], index.lat[rows])
+
+    reads = []
+    for t, tree in index.points.items():
+        k = min(len(tree.rows), 2 * cap + 8)
+        reads.append((t, tree, k, *read(tree, k)))
+    if not reads:
+        return {}
+    exact_all = metres(np.concatenate([rows for *_, rows in reads]))
+    out = {}
+    start = 0
+    for t, tree, k, farthest, rows in reads:
+        exact = exact_all[start : start + len(rows)]
+        start += len(rows)
+        n = len(tree.rows)
+        # Unread points are at least ``farthest`` away in the tree, so at least
+        # ``farthest * SLACK`` on the sphere: done once that passes the cap-th distance.
+        while k < n and not (
+            len(rows) >= cap and farthest * SLACK >= np.partition(exact, cap - 1)[cap - 1]
+        ):
+            k = min(n, 2 * k)
+            farthest, rows = read(tree, k)
+            exact = metres(rows)
+        out[t] = (rows, exact)
+    return out
 
 
-def _nearest(index: ItemIndex, t: int, at: _Anchor, cap: int, public: np.ndarray):
+_NO_POINTS = (_EMPTY, np.zeros(0))
+
+
+def _nearest(
+    index: ItemIndex,
+    t: int,
+    at: _Anchor,
+    cap: int,
+    public: np.ndarray,
+    points: tuple[np.ndarray, np.ndarray],
+):
     """The ``cap`` nearest public items of type ``t`` with a geometry, nearest first.
 
     Extended geometries: the ``2 cap`` nearest bounding-box centres and the big ones are
     measured first; that gives a bound ``D`` (the ``cap``-th distance so far); every other one
     whose centre lies within ``D`` plus the largest half-diagonal may be nearer: those whose
     bounding box is within ``D`` are measured too. A type without extended geometries (no
-    tree, no big ones) skips all that: it would only add empty arrays.
+    tree, no big ones) skips all that: it would only add empty arrays. ``points``: the type's
+    from ``_nearest_points``.
     """
-    rows, exact = _nearest_points(index, t, at, cap, public)
+    rows, exact = points
     ext = index.extended_trees.get(t)
     if ext is not None and (ext.tree is not None or len(ext.big)):
         lon, lat, query = at.lon, at.lat, at.query
@@ -329,7 +361,12 @@ def index_catalog(index: ItemIndex, request: CandidateRequest) -> IndexAnswer:
         for anchor in queries:
             anchor.pending = pending
     cap = _near_cap(len(queries))
-    nearest = [_nearest(index, t, anchor, cap, public) for t in types for anchor in queries]
+    nearest = []
+    for anchor in queries:
+        around = _nearest_points(index, anchor, cap, public)
+        nearest += [
+            _nearest(index, t, anchor, cap, public, around.get(t, _NO_POINTS)) for t in types
+        ]
     is_source = np.zeros(len(index), dtype=bool)
     for source in (*nearest, *others):
         is_source[source] = True
