@@ -35,7 +35,10 @@ pre-rendered items, ``X-Cache: hit``), and the **CPU ms per request** of the gun
 and of the PostgreSQL backends serving them (psutil, before and after each run), since wall
 clock rates on a shared machine move ±40 %; apart, the **Redis server's CPU** per request
 (``INFO cpu``: the whole server, so meaningful on a quiet machine), so that work moved into
-Redis (the throttles' script) is seen, not hidden. Reports per scenario the median over rounds of
+Redis (the throttles' script) is seen, not hidden. Last, the **paired ratios**: each scenario
+and the reference measured in turn, ``--paired-seconds`` at a time, ``--pairs`` times, their
+CPU ms per request compared over the same minute (the rounds compare runs 10-60 s apart, and
+shared cores change speed from minute to minute). Reports per scenario the median over rounds of
 requests/s, p50/p95 latency and CPU ms per request, and each scenario's throughput against
 the plain list's measured in the same round (architecture.md §8: anonymous feed at least 3
 times, personal feed 1.5 times, content lists 5 times). ``run(**options)`` returns the
@@ -57,7 +60,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +81,10 @@ DEFAULTS: dict[str, Any] = {
     "warmup": 15,
     "model_dir": None,
     "page_size": 20,
+    # The paired ratios: per scenario, this many alternations of the reference and the
+    # scenario, ``paired_seconds`` each (0: none).
+    "pairs": 5,
+    "paired_seconds": 2.0,
 }
 #: The reference: "a plain list endpoint serializing the same 20 items" (architecture.md §8), the
 #: diagnostics endpoint the load test compares with too. Not ``/news/``: anonymous lists are
@@ -466,8 +473,18 @@ def run(**options: Any) -> dict[str, Any]:
                     seconds=options["duration"],
                     database=database,
                 )
+            paired = _paired_ratios(
+                base,
+                lambda seed: _scenarios(manifest, options["page_size"], seed, category),
+                pairs=options["pairs"],
+                seconds=options["paired_seconds"],
+                connections=connections,
+                database=database,
+            )
             memory = worker_memory(base)
     summary = {name: _summary(runs) for name, runs in rounds.items()}
+    for name, ratio in paired.items():
+        summary[name]["cpu_ratio_paired"] = ratio
     for name in summary:
         if name == "list":
             continue
@@ -492,6 +509,42 @@ def run(**options: Any) -> dict[str, Any]:
         "half_load": half_load,
         "rounds": rounds,
     }
+
+
+def _paired_ratios(
+    base: str,
+    scenarios_of: Callable[[int], dict[str, tuple[str, str]]],
+    *,
+    pairs: int,
+    seconds: float,
+    connections: int,
+    database: str,
+) -> dict[str, float]:
+    """Each scenario's CPU ratio to the reference, the two measured in turn ``seconds`` at a
+    time, ``pairs`` times: the CPU ms per request summed over the slices of each side. The
+    rounds' ratios compare runs 10-60 s apart, and these shared cores change speed from
+    minute to minute by 30 %; slices a few seconds apart see the same machine. Every slice
+    draws a fresh seed (``scenarios_of``): a seed replayed would find its cells' shared
+    snapshots still cached."""
+    if pairs <= 0:
+        return {}
+    rng = random.SystemRandom()
+    out: dict[str, float] = {}
+    for name in scenarios_of(0):
+        if name == "list":
+            continue
+        totals = {"ref": [0.0, 0], "scenario": [0.0, 0]}
+        for k in range(pairs):
+            slice_scenarios = scenarios_of(rng.randrange(1, 2**30))
+            order = [("ref", slice_scenarios["list"]), ("scenario", slice_scenarios[name])]
+            for side, (p, sc) in order if k % 2 == 0 else order[::-1]:
+                r = _wrk(base, p, sc, connections=connections, seconds=seconds, database=database)
+                totals[side][0] += r["cpu_ms"] * r["requests"]
+                totals[side][1] += r["requests"]
+        ref_ms = totals["ref"][0] / max(totals["ref"][1], 1)
+        scenario_ms = totals["scenario"][0] / max(totals["scenario"][1], 1)
+        out[name] = round(ref_ms / scenario_ms, 2) if scenario_ms else 0.0
+    return out
 
 
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -526,6 +579,12 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _ratio(value: float | None, cpu_ratio: float | None) -> str:
+    if cpu_ratio is None:
+        return "ref"
+    return "—" if value is None else f"{value:.2f}"
+
+
 def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
@@ -533,9 +592,9 @@ def _rate(value: float | None) -> str:
 def render(result: dict[str, Any]) -> str:
     lines = [
         "| scenario | req/s | x list | p50 ms | p95 ms | CPU ms/req (web + DB) | "
-        "x list by CPU | Redis CPU ms/req | snapshot hits | fragment hits | "
-        "response-cache hits | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "x list by CPU | x list by CPU, paired | Redis CPU ms/req | snapshot hits | "
+        "fragment hits | response-cache hits | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, s in result["summary"].items():
         ratio, cpu_ratio = s.get("ratio_to_list"), s.get("cpu_ratio_to_list")
@@ -544,6 +603,7 @@ def render(result: dict[str, Any]) -> str:
             f"{s['p50_ms']:.1f} | {s['p95_ms']:.1f} | "
             f"{s['cpu_ms']:.2f} ({s['web_cpu_ms']:.2f} + {s['db_cpu_ms']:.2f}) | "
             f"{'ref' if cpu_ratio is None else f'{cpu_ratio:.2f}'} | "
+            f"{_ratio(s.get('cpu_ratio_paired'), cpu_ratio)} | "
             f"{s.get('redis_cpu_ms', 0.0):.2f} | {_rate(s['snapshot_hit_rate'])} | "
             f"{_rate(s['fragment_hit_rate'])} | "
             f"{_rate(s['response_cache_hit_rate'])} | {s['errors']} |"
@@ -581,6 +641,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, help="seconds per scenario before the rounds")
     parser.add_argument("--model-dir", help="serve this model directory (default: stage 1)")
     parser.add_argument("--page-size", type=int)
+    parser.add_argument(
+        "--pairs", type=int, help="paired ratios: alternations per scenario (0: none)"
+    )
+    parser.add_argument("--paired-seconds", type=float, help="seconds per paired slice")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = vars(parser.parse_args(argv))
     json_path = args.pop("json")
