@@ -148,14 +148,16 @@ def requests_of(kind: str, manifest: dict[str, Any], n: int, rng: random.Random)
     """(path, headers, device id: -1 for an anonymous feed) of ``n`` requests of ``kind``."""
     min_lon, min_lat, max_lon, max_lat = manifest["bbox"]
 
-    def where() -> str:
+    def point() -> tuple[float, float]:
         lat = min_lat + rng.random() * (max_lat - min_lat)
         lon = min_lon + rng.random() * (max_lon - min_lon)
-        return f"lat={lat:.5f}&lon={lon:.5f}"
+        return lat, lon
+
+    def where() -> str:
+        return "lat={:.5f}&lon={:.5f}".format(*point())
 
     def box() -> str:
-        lat = min_lat + rng.random() * (max_lat - min_lat)
-        lon = min_lon + rng.random() * (max_lon - min_lon)
+        lat, lon = point()
         return f"{lon:.5f},{lat:.5f},{lon + 0.02:.5f},{lat + 0.0135:.5f}"  # ~1.5 km
 
     types = ("news", "works", "events")
@@ -164,9 +166,7 @@ def requests_of(kind: str, manifest: dict[str, Any], n: int, rng: random.Random)
     if kind in LISTS:  # the three content types in turn, as feed_bench's list scenarios
         shape = {
             "list-first": lambda: "",
-            "list-near": lambda: "near={},{}&radius=1000".format(
-                *(v.split("=")[1] for v in where().split("&"))
-            ),
+            "list-near": lambda: "near={:.5f},{:.5f}&radius=1000".format(*point()),
             "list-bbox": lambda: f"bbox={box()}",
         }[kind]
         return [(f"/api/v1/{types[i % 3]}/?{shape()}", {}, None) for i in range(n)]

@@ -70,6 +70,7 @@ from apps.recommend.online.index_query import next_dates
 from apps.recommend.online.item_index import (
     GENERATION_KEY,
     ItemIndex,
+    _rows,
     generation_current,
     index_ready,
 )
@@ -477,9 +478,8 @@ def page_versions(
         return None
     types = np.fromiter((TYPE_CODES[t] for t, _pk in refs), dtype=np.int8, count=len(refs))
     ids = np.fromiter((pk for _t, pk in refs), dtype=np.int64, count=len(refs))
-    wanted = item_keys(types, ids)
-    rows = np.minimum(np.searchsorted(index.keys, wanted), len(index) - 1)
-    if not len(index) or (index.keys[rows] != wanted).any():
+    rows = _rows(index.keys, item_keys(types, ids))
+    if (rows < 0).any():
         return None  # not in the index: unpublished since, or deleted (SQL tells)
     distances = np.full(len(rows), np.nan)
     located = index.has_geometry[rows]
