@@ -7,9 +7,11 @@
 Needs the bench city (``python manage.py bench_city``, whose manifest holds device tokens),
 Redis (the snapshots of feed pages live in the cache, ``--cache``) and ``wrk``.
 
-1. In this process: refreshes the popularity table (the beat's job), checks a few feed pages
-   and counts the SQL queries of a first and a next page, anonymous and personal, at page
-   sizes 10 and 50 (Django's test client on the bench database).
+1. In this process: refreshes the popularity table (the beat's job), renders every public
+   item's list fragments in every language (the steady state: publishing or editing an item
+   renders them, but the bench city is written in bulk and the cache was just flushed), checks
+   a few feed pages and counts the SQL queries of a first and a next page, anonymous and
+   personal, at page sizes 10 and 50 (Django's test client on the bench database).
 2. Starts gunicorn (``--workers`` sync workers, ``bench.settings``: production settings with
    the throttles raised) and drives it with ``wrk`` over real HTTP on 127.0.0.1, ``--connections``
    connections (by default one per worker: every worker busy, no queue), round after round
@@ -386,6 +388,7 @@ def _prepare_in_process(env: dict[str, str], manifest: dict[str, Any]) -> dict[s
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from apps.core.api.fragments import fragments_render_all
     from apps.recommend.services import item_popularity_refresh
 
     started = time.perf_counter()
@@ -395,6 +398,12 @@ def _prepare_in_process(env: dict[str, str], manifest: dict[str, Any]) -> dict[s
         "popularity_refresh_s": round(time.perf_counter() - started, 2),
         "queries": {},
     }
+    # The steady state: publishing or editing an item renders its fragments (a Celery task,
+    # apps.core.receivers), but the bench city is written in bulk and the cache was just
+    # flushed, so render them all first, as ``render_fragments`` does after a deploy.
+    started = time.perf_counter()
+    report["fragments_rendered"] = fragments_render_all()
+    report["fragments_render_s"] = round(time.perf_counter() - started, 1)
     devices = [d for d in manifest["devices"] if d["personalization"]][:2]
     lon, lat = manifest["centre"]
     for label, headers, query in (
@@ -618,6 +627,11 @@ def render(result: dict[str, Any]) -> str:
     queries = result["prepared"]["queries"]
     lines.append("")
     lines.append("SQL queries per feed request: " + json.dumps(queries))
+    prepared = result["prepared"]
+    lines.append(
+        f"Fragments rendered before the rounds: {prepared.get('fragments_rendered')} in "
+        f"{prepared.get('fragments_render_s')} s"
+    )
     ranker, load = result["prepared"]["ranker"], result["machine"]["loadavg_during"]
     lines.append(f"Ranker: {ranker}; load average during the rounds: {load}")
     lines.append(f"Random seeds (warm-up, then one per round): {result['seeds']}")

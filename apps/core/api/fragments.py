@@ -55,6 +55,7 @@ from apps.core.api.fragment_store import (
     store_put,
 )
 from apps.core.api.item_refs import ItemVersion, refs_fetch
+from apps.core.geo import point
 
 logger = logging.getLogger(__name__)
 #: The background re-render (``apps.core.tasks.fragments_render``), found by name.
@@ -356,6 +357,11 @@ def render_rows(
     ]
 
 
+def _geos(near: Any) -> Any:
+    """``near`` as a GEOS point (``items_render``)."""
+    return point(*near) if isinstance(near, tuple) else near
+
+
 def items_render(
     refs: Sequence[tuple[str, int]],
     *,
@@ -365,6 +371,9 @@ def items_render(
     versions: Callable[[], Sequence[ItemVersion | None] | None] | None = None,
 ) -> list[RenderedItem | None]:
     """The list JSON of mixed ``(type, id)`` refs in their order; ``None`` for non-public ones.
+
+    ``near``: the point of ``distance_m``, a GEOS point or ``(lon, lat)`` (made a GEOS point
+    only if SQL is asked: each one costs ctypes calls).
 
     The feed's page renderer. The cache is read first; when every fragment is there, one SQL
     statement (``items_versions``: which refs are public now, their versions and distances)
@@ -383,7 +392,7 @@ def items_render(
     if all(c is not None for c in candidates):
         known = None if versions is None else versions()
         stale: list[int] = []
-        for p, version in enumerate(known or items_versions(refs, near=near)):
+        for p, version in enumerate(known or items_versions(refs, near=_geos(near))):
             if version is None:
                 continue
             rendered = lookup.get(p, version.updated_at)
@@ -393,10 +402,10 @@ def items_render(
                 out[p] = rendered.with_distance(version.distance_m)
         if not stale:
             return out
-        fetched = items_fetch([refs[p] for p in stale], near=near)
+        fetched = items_fetch([refs[p] for p in stale], near=_geos(near))
         positions = {refs[p]: p for p in stale}
     else:
-        fetched = items_fetch(refs, near=near)
+        fetched = items_fetch(refs, near=_geos(near))
         positions = {ref: p for p, ref in enumerate(refs)}
     for item in fetched:
         p = positions[(item.type_code, item.pk)]

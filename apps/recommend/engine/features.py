@@ -153,7 +153,7 @@ def compute_features(
     point_d = _point_distance(c, ctx)
     route_d = _route_distance(c, ctx)
     followed_area = _followed_areas(c, ctx)
-    units = tfidf(c.text, idf)
+    units = tfidf(c.text, idf) if c.text.nnz else c.text  # no texts: no TF-IDF to weigh
     profile = profile_vector(ctx.profile_text, ctx.profile_weight, idf)
 
     is_works = c.item_type == WORKS

@@ -45,6 +45,10 @@ class CandidateRequest:
     history: Mapping[str, Collection[int]] = field(default_factory=dict)
     #: Whether follows and history apply (a consenting device); else only the anchors do.
     personal: bool = False
+    #: Whether the items' texts are needed (a profile or dismissed items to compare them with).
+    #: Without, the item index leaves ``Candidates.text`` empty (the SQL statement reads them
+    #: anyway): an anonymous feed's ranking never reads them (``engine.features``).
+    texts: bool = True
 
     @property
     def anchors(self) -> list[Point]:
@@ -63,6 +67,10 @@ class FeedCatalog:
     is_candidate: np.ndarray
 
     def candidates(self) -> Candidates:
+        """The candidate rows: the catalog itself when every row is one (an anonymous feed's:
+        no history), else a copy of those rows."""
+        if self.is_candidate.all():
+            return self.catalog
         return self.catalog.take(np.flatnonzero(self.is_candidate))
 
     def rows_of(self, keys: np.ndarray) -> np.ndarray:

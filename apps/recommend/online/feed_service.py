@@ -148,7 +148,8 @@ def feed_build(
     places: list[PlaceRow] = []
     area_names: dict[int, str] = {}
     history_rows: list[tuple[str, int, str, datetime]] = []
-    request = CandidateRequest(now=now, point=point)
+    # Not personal: no profile and no dismissed items, so no texts to compare (``texts``).
+    request = CandidateRequest(now=now, point=point, texts=False)
     if personalized:
         assert device is not None
         inputs = resident_inputs_cached(device_id=device.pk)  # one query, unless cached
@@ -260,14 +261,13 @@ def feed_page(
     if snapshot.personalized and not fresh and snapshot.device_id is not None and len(rows):
         dismissed = device_dismissed_items(device_id=snapshot.device_id)
         rows = np.array([r for r in rows if refs[r] not in dismissed], dtype=np.int64)
-    near = None if snapshot.point is None else make_point(*snapshot.point)
     page_refs = [refs[r] for r in rows]
     # Pre-rendered items (apps.core.api.fragments): when they are all current, which are still
     # public, their versions and distances come from the item index, or one statement.
     rendered = items_render(
         page_refs,
         language=language,
-        near=near,
+        near=snapshot.point,
         versions=lambda: page_versions(page_refs, snapshot.point, timezone.now().timestamp()),
     )
     found = {(item.type_code, item.id): item for item in rendered if item is not None}

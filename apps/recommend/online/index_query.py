@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from apps.recommend.engine.candidates import ITEM_TYPES, TYPE_CODES, Candidates, item_keys
 from apps.recommend.engine.distance import haversine_m
-from apps.recommend.engine.text_vectors import take_rows
+from apps.recommend.engine.text_vectors import empty_texts, take_rows
 from apps.recommend.online.candidate_query import CandidateRequest, FeedCatalog
 from apps.recommend.online.candidate_statement import (
     EVENTS_SOON,
@@ -402,7 +402,7 @@ def index_catalog(index: ItemIndex, request: CandidateRequest) -> IndexAnswer:
         urgency=index.urgency[rows],
         popularity=index.popularity[rows],
         severity=index.severity[rows],
-        text=take_rows(index.text, rows),
+        text=take_rows(index.text, rows) if request.texts else empty_texts(len(rows)),
         area_item=area_item,
         area_id=area_id,
         place_distance_m=distances[:, :n_places] if anchors else None,

@@ -146,22 +146,26 @@ def snapshot_rows(
     places in float32 (explanations compare them with thresholds in metres and weights); times
     and the distance to the request point in float64. About half the bytes of the full rows.
     """
-    kept = candidates.take(rows)
-    n = len(rows)
+    c, n = candidates, len(rows)
     empty = np.zeros(0, dtype=np.int64)
-    kept = replace(
-        kept,
-        category=kept.category.astype(np.int32),
-        organization=kept.organization.astype(np.int32),
-        lon=kept.lon.astype(np.float32),
-        lat=kept.lat.astype(np.float32),
-        popularity=kept.popularity.astype(np.float32),
-        severity=kept.severity.astype(np.float32),
+    # The rows taken here, not with ``Candidates.take``: its texts and areas would be dropped.
+    kept = Candidates(
+        item_type=c.item_type[rows],
+        item_id=c.item_id[rows],
+        category=c.category[rows].astype(np.int32),
+        organization=c.organization[rows].astype(np.int32),
+        lon=c.lon[rows].astype(np.float32),
+        lat=c.lat[rows].astype(np.float32),
+        published_s=c.published_s[rows],
+        start_s=c.start_s[rows],
+        end_s=c.end_s[rows],
+        expires_s=c.expires_s[rows],
+        urgency=c.urgency[rows],
+        popularity=c.popularity[rows].astype(np.float32),
+        severity=c.severity[rows].astype(np.float32),
         text=empty_texts(n),
         area_item=empty,
         area_id=empty,
-        place_distance_m=None,
-        point_distance_m=None,
     )
     f = features
     return kept, FeatureMatrix(
