@@ -136,6 +136,25 @@ def _days_until(start_s: float, now_s: float, tz: tzinfo) -> int:
     return (start - datetime.fromtimestamp(now_s, tz).date()).days
 
 
+class _Texts(dict):
+    """``TEXTS`` translated on first use: an item list needs a few of them, not all."""
+
+    def __init__(self, translate: Callable[[str, str], str]) -> None:
+        super().__init__()
+        self.translate = translate
+
+    def __missing__(self, key: str) -> str:
+        text = self[key] = self.translate(REASON_CONTEXT, TEXTS[key])
+        return text
+
+
+#: Reasons whose fact is a feature's value being non-zero (``_Explainer.holding``).
+_FEATURE_FACTS = {
+    "follows_category": "followed_category",
+    "follows_organization": "followed_organization",
+}
+
+
 class _Explainer:
     """The facts of one ranking, checked row by row: each method returns a text or ``None``."""
 
@@ -151,8 +170,40 @@ class _Explainer:
         tz: tzinfo,
     ) -> None:
         self.r, self.c, self.ctx, self.labels = ranking, c, ctx, labels
-        self.t = {key: translate(REASON_CONTEXT, text) for key, text in TEXTS.items()}
+        self.t = _Texts(translate)
         self.language, self.tz = language, tz
+
+    def holding(self, code: str, rows: np.ndarray) -> np.ndarray:
+        """Where ``code``'s fact may hold among ``rows``: every row where its check gives a
+        text, maybe more (the check decides). One array operation instead of a call per row."""
+        c, f = self.c, self.r.features
+        if code == "urgent":
+            return (c.urgency[rows] == ALERT) | (c.urgency[rows] == IMPORTANT)
+        if code == "near_place":
+            return f.inside_place[rows].any(axis=1)
+        with np.errstate(invalid="ignore"):
+            if code == "near_you":
+                return f.point_distance_m[rows] <= NEAR_YOU_M
+            if code == "on_route":
+                return (c.item_type[rows] == WORKS) & (f.route_distance_m[rows] <= ON_ROUTE_M)
+            if code == "follows_area":
+                return f.followed_area[rows] >= 0
+            if code in _FEATURE_FACTS:
+                return f.values[rows, FEATURE_INDEX[_FEATURE_FACTS[code]]] != 0
+            if code == "your_interests":
+                return (f.values[rows, FEATURE_INDEX["category_affinity"]] >= INTEREST_AFFINITY) | (
+                    f.values[rows, FEATURE_INDEX["text_similarity"]] >= INTEREST_TEXT
+                )
+            if code in ("starts_soon", "active_works"):
+                return c.item_type[rows] == (EVENTS if code == "starts_soon" else WORKS)
+            if code == "popular":
+                return c.popularity[rows] >= POPULAR_COUNT
+            if code == "recent":
+                age = self.r.now_s - c.published_s[rows]
+                return (age >= 0) & (age <= RECENT_S)
+            if code == "city_wide":
+                return c.city_wide[rows]
+        return np.ones(len(rows), dtype=bool)
 
     def value(self, row: int, name: str) -> float:
         return float(self.r.features.values[row, FEATURE_INDEX[name]])
@@ -289,11 +340,16 @@ def explain(
         code: contributions[:, columns].sum(axis=1).tolist()
         for code, columns in _REASON_COLUMNS.items()
     }
+    # Per reason, the rows where its fact may hold (one array operation each); the reason's
+    # own check runs on those rows only, in the same order as before.
+    holding = np.stack([explainer.holding(code, rows) for code in REASON_CODES], axis=1).tolist()
     checks = [(code, getattr(explainer, code), by_code[code]) for code in REASON_CODES]
     result: list[list[Reason]] = []
     for k, row in enumerate(rows.tolist()):
         true = []
-        for code, check, sums in checks:
+        for (code, check, sums), may in zip(checks, holding[k], strict=True):
+            if not may:
+                continue
             text = check(row)
             if text is not None:
                 true.append((sums[k], code, text))

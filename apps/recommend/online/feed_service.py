@@ -257,7 +257,7 @@ def feed_page(
     """
     end = min(offset + size, len(snapshot))
     rows = np.arange(min(offset, end), end)
-    refs = snapshot.refs
+    refs = snapshot.refs_of(rows)
     if snapshot.personalized and not fresh and snapshot.device_id is not None and len(rows):
         dismissed = device_dismissed_items(device_id=snapshot.device_id)
         rows = np.array([r for r in rows if refs[r] not in dismissed], dtype=np.int64)

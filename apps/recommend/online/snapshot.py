@@ -102,6 +102,16 @@ class Snapshot:
             for t, i in zip(self.candidates.item_type, self.candidates.item_id, strict=True)
         ]
 
+    def refs_of(self, rows: np.ndarray) -> dict[int, tuple[str, int]]:
+        """Row → ``(type, id)`` of ``rows`` only (a page, not the whole snapshot)."""
+        c = self.candidates
+        return {
+            row: (ITEM_TYPES[t], i)
+            for row, t, i in zip(
+                rows.tolist(), c.item_type[rows].tolist(), c.item_id[rows].tolist(), strict=True
+            )
+        }
+
 
 def _has_fields(value: object) -> bool:
     return all(hasattr(value, f.name) for f in fields(value))  # type: ignore[arg-type]
