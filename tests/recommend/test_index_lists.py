@@ -271,3 +271,22 @@ def test_feed_page_versions_equal_the_sql_statement(city, settings, time_machine
     hidden = sum(v is None for v in page_versions(refs, None, now_s) or [])
     assert 0 < hidden < len(refs)  # some refs are not public: the comparison saw both kinds
     assert page_versions([("news", -1)], None, now_s) is None  # not in the index: SQL
+
+
+def test_page_versions_read_at_the_generation_the_request_ranked_at(city):
+    """A page ranked in this request reads the index at the generation read for the ranking
+    (``generation=``, no second read); without it, at the one read now: after a change, the
+    index is behind it and the SQL statement answers (``None``)."""
+    from django.core.cache import cache
+
+    from apps.recommend.online.index_lists import page_versions
+
+    index = item_index.current_index()
+    assert index is not None
+    refs = [("news", int(pk)) for pk in index.item_id[index.item_type == 0][:5]]
+    now_s = (NOW + timedelta(minutes=5)).timestamp()
+    first = page_versions(refs, None, now_s)
+    assert first is not None and any(first)
+    cache.set(item_index.GENERATION_KEY, "changed-since", None)  # another process's write
+    assert page_versions(refs, None, now_s) is None
+    assert page_versions(refs, None, now_s, generation=index.generation) == first

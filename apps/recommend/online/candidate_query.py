@@ -65,6 +65,9 @@ class FeedCatalog:
 
     catalog: Candidates
     is_candidate: np.ndarray
+    #: The content generation read in this request, when the item index that answered is at
+    #: it (``index_query.feed_catalog_indexed``); ``None`` from SQL.
+    generation: str | None = None
 
     def candidates(self) -> Candidates:
         """The candidate rows: the catalog itself when every row is one (an anonymous feed's:

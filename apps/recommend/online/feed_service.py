@@ -205,6 +205,7 @@ def feed_build(
         area_names=area_names,
         teams=teams,
         reference=reference,
+        generation=fc.generation or "",
     )
 
 
@@ -247,31 +248,43 @@ class FeedPage:
 
 
 def feed_page(
-    snapshot: Snapshot, *, offset: int, size: int, language: str, fresh: bool = False
+    snapshot: Snapshot,
+    *,
+    offset: int,
+    size: int,
+    language: str,
+    fresh: bool = False,
+    ranked_now: bool = False,
 ) -> FeedPage:
     """Items ``offset`` to ``offset + size`` of ``snapshot``, with their score and reasons.
 
     Items that stopped being public since the snapshot was taken are left out, and so are the
     items a personal feed's device dismissed since (one query, unless the snapshot is
-    ``fresh``: it was just ranked without them).
+    ``fresh``: it was just ranked without them). ``ranked_now``: this request ranked it, so
+    the content generation it read then is the page's too (no second read).
     """
     end = min(offset + size, len(snapshot))
     rows = np.arange(min(offset, end), end)
     refs = snapshot.refs_of(rows)
     if snapshot.personalized and not fresh and snapshot.device_id is not None and len(rows):
         dismissed = device_dismissed_items(device_id=snapshot.device_id)
-        rows = np.array([r for r in rows if refs[r] not in dismissed], dtype=np.int64)
-    page_refs = [refs[r] for r in rows]
+        rows = np.array([r for r in rows.tolist() if refs[r] not in dismissed], dtype=np.int64)
+    page_refs = [refs[r] for r in rows.tolist()]
     # Pre-rendered items (apps.core.api.fragments): when they are all current, which are still
     # public, their versions and distances come from the item index, or one statement.
     rendered = items_render(
         page_refs,
         language=language,
         near=snapshot.point,
-        versions=lambda: page_versions(page_refs, snapshot.point, timezone.now().timestamp()),
+        versions=lambda: page_versions(
+            page_refs,
+            snapshot.point,
+            timezone.now().timestamp(),
+            generation=snapshot.generation if ranked_now and snapshot.generation else None,
+        ),
     )
     found = {(item.type_code, item.id): item for item in rendered if item is not None}
-    shown = np.array([r for r in rows if refs[r] in found], dtype=np.int64)
+    shown = np.array([r for r in rows.tolist() if refs[r] in found], dtype=np.int64)
     current = serving_ranker()
     ranker = current if ranker_name(current) == snapshot.ranker else Stage1Ranker()
     ranking = Ranking(

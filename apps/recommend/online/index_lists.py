@@ -464,15 +464,21 @@ def _distances_m(model: Any, ids: list[int], near: Any) -> dict[int, float]:
 
 
 def page_versions(
-    refs: list[tuple[str, int]], point: tuple[float, float] | None, now_s: float
+    refs: list[tuple[str, int]],
+    point: tuple[float, float] | None,
+    now_s: float,
+    *,
+    generation: str | None = None,
 ) -> list[ItemVersion | None] | None:
     """What ``fragments.items_versions`` reads with SQL for the feed's page, from the index:
     which refs are public at ``now_s``, their ``updated_at`` and PostGIS's distance to
     ``point`` (``geography``). ``None`` (SQL answers) unless the index is at the content
-    generation read now, holds every ref, and every distance is sure (``undecided``)."""
+    generation read now (``generation``: read earlier in this request), holds every ref,
+    and every distance is sure (``undecided``)."""
     if not refs or connection.vendor != "postgresql":
         return None
-    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        generation = cache.get(GENERATION_KEY)
     index = index_ready(generation) if isinstance(generation, str) else None
     if index is None:
         return None

@@ -19,7 +19,7 @@ with ``items_catalog`` (one query, only when there are some).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -460,15 +460,17 @@ def feed_catalog_indexed(request: CandidateRequest, *, text_language: str) -> Fe
     from django.conf import settings
 
     from apps.recommend.online.candidate_query import feed_catalog, items_catalog
-    from apps.recommend.online.item_index import current_index
+    from apps.recommend.online.item_index import current_index_read
 
-    index = None
+    index, generation = None, None
     if getattr(settings, "FEED_ITEM_INDEX", True) and text_language == settings.LANGUAGE_CODE:
-        index = current_index()
+        index, generation = current_index_read()
     if index is None:
         return feed_catalog(request, text_language=text_language)
     answer = index_catalog(index, request)
-    if not answer.missing_history:
-        return answer.catalog
-    extra = items_catalog(answer.missing_history, now=request.now, text_language=text_language)
-    return catalog_extend(answer.catalog, extra)
+    catalog = answer.catalog
+    if answer.missing_history:
+        extra = items_catalog(answer.missing_history, now=request.now, text_language=text_language)
+        catalog = catalog_extend(catalog, extra)
+    # The generation read now, if the index is at it (not while a background rebuild runs).
+    return replace(catalog, generation=generation if index.generation == generation else None)

@@ -494,22 +494,28 @@ def current_index() -> ItemIndex | None:
     pages still drop items that stopped being public (``feed_page``), and a new item joins the
     feed once the rebuild lands.
     """
+    return current_index_read()[0]
+
+
+def current_index_read() -> tuple[ItemIndex | None, str | None]:
+    """``current_index()`` and the content generation it read (``None``: the cache is down).
+    The index is at that generation unless a background rebuild is under way."""
     global _current
     generation = generation_current()
     if generation is None:
-        return None
+        return None, None
     index = _current
     if index is not None and index.generation == generation:
-        return index
+        return index, generation
     if index is not None and getattr(settings, "FEED_INDEX_BACKGROUND", False):
         _rebuild_in_background(generation)
-        return index
+        return index, generation
     with _lock:
         index = _current
         if index is None or index.generation != generation:
             index = _refreshed(generation, index)
             _current = index
-    return index
+    return index, generation
 
 
 #: How a stale index is renewed: ``index_refresh.index_refresh`` registers itself when it is

@@ -91,6 +91,9 @@ class Snapshot:
     #: ``SERVED``/``REFERENCE``) and the reference's name; ``None`` and ``""`` otherwise.
     teams: np.ndarray | None = None
     reference: str = ""
+    #: The content generation it was ranked at, if the item index was at it ("" otherwise):
+    #: the request that ranked it reads its first page at that generation (``feed_page``).
+    generation: str = ""
 
     def __len__(self) -> int:
         return len(self.scores)

@@ -209,8 +209,14 @@ class FeedView(KnownQueryParams, APIView):
                     here = point(*snap_coordinates(params["lon"], params["lat"]))
                 snapshot = feed_snapshot(device=device, point=here)
                 offset = 0
+            first = "cursor" not in params
             page = feed_page(
-                snapshot, offset=offset, size=size, language=language, fresh="cursor" not in params
+                snapshot,
+                offset=offset,
+                size=size,
+                language=language,
+                fresh=first,
+                ranked_now=first and snapshot.now_s >= started,
             )
             # Each item's pre-rendered JSON, then the per-request members (as serialize_items'
             # dict with "score" and "reasons" added last would render).
