@@ -8,7 +8,11 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from apps.core.api.fragments import fragments_invalidate, fragments_rerender
+from apps.core.api.fragments import (
+    fragments_invalidate,
+    fragments_render_later,
+    fragments_rerender,
+)
 from apps.core.api.response_cache import generations_bump
 from apps.core.models import Area, Category, Organization
 from apps.core.registry import content_type_codes
@@ -20,6 +24,21 @@ from apps.core.signals import content_saved, contents_saved
 def response_cache_content_saved(sender: Any, item_type: str, **kwargs: Any) -> None:
     """Any write to an item (publish, edit, archive, unpublish, delete) renews its type."""
     generations_bump([item_type])
+
+
+@receiver(content_saved, dispatch_uid="core.fragments_content_saved")
+def fragments_content_saved(sender: Any, item_type: str, item_id: int, **kwargs: Any) -> None:
+    """An item published or edited: its JSON is rendered in the background once the write
+    commits (an item no longer public renders nothing), not by its first reader."""
+    fragments_render_later(item_type, [item_id])
+
+
+@receiver(contents_saved, dispatch_uid="core.fragments_contents_saved")
+def fragments_contents_saved(
+    sender: Any, item_type: str, item_ids: list[int], **kwargs: Any
+) -> None:
+    """A batch of items written (a bulk import): rendered in tasks of bounded size."""
+    fragments_render_later(item_type, item_ids)
 
 
 def response_cache_taxonomy_changed(sender: Any, **kwargs: Any) -> None:

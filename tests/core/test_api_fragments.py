@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import redis
 import time_machine
+from django.conf import settings
 from django.contrib.gis.geos import LineString
 from django.core.cache import cache
 from django.core.management import call_command
@@ -18,8 +23,10 @@ from rest_framework.test import APIClient
 
 from apps.core.api.fragments import (
     GENERATION_KEY,
+    RENDER_ITEMS_MAX,
     encode_json,
     fragments_invalidate,
+    fragments_render_items,
     items_render,
     items_versions,
     serializer_version,
@@ -28,16 +35,27 @@ from apps.core.api.items import items_fetch, list_item_serializer, serialize_ite
 from apps.core.geo import point
 from apps.core.models import Area, Category
 from apps.core.prepared import bigint_array, run_prepared
-from apps.core.services import content_archive, content_save
+from apps.core.services import content_archive, content_save, content_unpublish
+from apps.core.signals import contents_saved
 from apps.events.models import EventOccurrence, Venue
 from apps.news.models import News
+from apps.works.services import works_create_many
+from testing.pushworker import celery_broker
 from tests.api_support import published_event, published_news, published_works
-from tests.factories import CENTRE_LAT, CENTRE_LON, AreaFactory, VenueFactory
+from tests.factories import (
+    CENTRE_LAT,
+    CENTRE_LON,
+    AreaFactory,
+    NewsFactory,
+    VenueFactory,
+    WorksFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 NEAR = {"near": f"{CENTRE_LAT},{CENTRE_LON}", "radius": 5000}
 LIVE = {"API_FRAGMENT_SECONDS": 0, "API_CACHE_SECONDS": 0}
+BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/6")
 
 
 def _get(path, params=None, language="fr"):
@@ -384,3 +402,136 @@ def test_a_rename_re_renders_every_fragment_in_the_background(
     rendered = items_render(refs, language="fr")
     assert all(r.hit for r in rendered)  # rendered again by the task, not by this request
     assert {r.category_name for r in rendered} == {"Déplacements"}
+
+
+# --- rendered when published or edited -----------------------------------------------------
+
+
+def _stored_lists():
+    """The list fragments in the store (the tests' local-memory cache): key → stored value."""
+    return {k: v for k, v in cache._cache.items() if ":frag:l:" in k}  # type: ignore[attr-defined]
+
+
+def _stored_languages(type_code, pk):
+    return sorted(k.rsplit(":", 1)[1] for k in _stored_lists() if f":{type_code}:{pk}:" in k)
+
+
+def _title(rendered):
+    return json.loads(rendered.json())["title"]
+
+
+@override_settings(API_CACHE_SECONDS=0)
+def test_a_published_item_is_rendered_in_every_language_before_its_first_read(
+    mobility, city, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        news = published_news(
+            title_fr="Marché de Noël", title_en="Christmas market", category=mobility
+        )
+    assert _stored_languages("news", news.pk) == sorted(c for c, _n in settings.LANGUAGES)
+    stored = _stored_lists()
+    for language, title in (("fr", "Marché de Noël"), ("en", "Christmas market")):
+        response = _get("/api/v1/news/", language=language)
+        assert response["X-Fragments"] == "1/1"
+        assert response.json()["results"][0]["title"] == title
+        (rendered,) = items_render([("news", news.pk)], language=language)
+        assert rendered.hit and _title(rendered) == title
+    assert _stored_lists() == stored  # the reads stored nothing
+
+
+@override_settings(API_CACHE_SECONDS=0)
+def test_an_edit_is_rendered_again_before_the_next_read(
+    mobility, django_capture_on_commit_callbacks
+):
+    news = published_news(title_fr="Fête des voisins", category=mobility)  # on-commit not run
+    (first,) = items_render([("news", news.pk)], language="fr")
+    assert not first.hit  # nothing rendered it: this read did, and stored it
+    news.title_fr = "Fête des voisins reportée"
+    with django_capture_on_commit_callbacks(execute=True):
+        content_save(item=news)
+    (rendered,) = items_render([("news", news.pk)], language="fr")
+    assert rendered.hit and _title(rendered) == "Fête des voisins reportée"
+    response = _get("/api/v1/news/")
+    assert response["X-Fragments"] == "1/1"
+    assert response.json()["results"][0]["title"] == "Fête des voisins reportée"
+
+
+@pytest.mark.parametrize("leave", [content_archive, content_unpublish], ids=lambda f: f.__name__)
+def test_an_item_that_is_not_public_renders_nothing(
+    leave, mobility, caplog, django_capture_on_commit_callbacks
+):
+    news = published_news(category=mobility)  # on-commit not run: nothing rendered
+    draft = NewsFactory.build(category=mobility, organization=news.organization)
+    with caplog.at_level("WARNING"), django_capture_on_commit_callbacks(execute=True) as calls:
+        content_save(item=draft)
+        leave(item=news)
+    assert calls  # the renders ran (eagerly here)
+    assert "could not enqueue" not in caplog.text  # and did not fail
+    assert _stored_lists() == {}
+    assert fragments_render_items("news", [news.pk, draft.pk, 10**12]) == 0
+    assert fragments_render_items("not-a-type", [news.pk]) == 0
+
+
+def test_a_bulk_import_renders_all_its_items(mobility, city, django_capture_on_commit_callbacks):
+    rows = [(WorksFactory.build(category=mobility, title_fr=f"Chantier {n}"), []) for n in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        created = works_create_many(rows=rows, organization=city, publish_at=timezone.now())
+    for works in created:
+        assert _stored_languages("works", works.pk) == ["en", "fr"]
+    refs = [("works", works.pk) for works in created]
+    rendered = items_render(refs, language="fr")
+    assert all(r.hit for r in rendered)
+    assert [_title(r) for r in rendered] == ["Chantier 0", "Chantier 1", "Chantier 2"]
+    assert fragments_render_items("works", [w.pk for w in created]) == 0  # all current
+
+
+def _queued_renders(app):
+    """The ``(type, ids)`` of the render tasks waiting in the broker's default queue."""
+    client = redis.Redis.from_url(app.conf.broker_url)
+    messages = [json.loads(raw) for raw in client.lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)]
+    client.close()
+    return sorted(
+        tuple(json.loads(base64.b64decode(m["body"]))[0])
+        for m in messages
+        if m["headers"]["task"] == "apps.core.tasks.fragments_render_items"
+    )
+
+
+def test_a_big_batch_is_queued_in_tasks_of_bounded_size(django_capture_on_commit_callbacks):
+    ids = list(range(1, 2 * RENDER_ITEMS_MAX + 2))
+    with celery_broker(BROKER_URL) as app:
+        with django_capture_on_commit_callbacks(execute=True):
+            contents_saved.send(sender=News, item_type="news", item_ids=ids[::-1] + ids[:3])
+        queued = _queued_renders(app)
+    assert [len(chunk) for _type, chunk in queued] == [RENDER_ITEMS_MAX, RENDER_ITEMS_MAX, 1]
+    assert {t for t, _chunk in queued} == {"news"}
+    assert sorted(i for _type, chunk in queued for i in chunk) == ids  # each id once
+
+
+@override_settings(API_CACHE_SECONDS=0)
+def test_with_the_broker_down_the_save_succeeds_and_readers_render(
+    mobility, caplog, django_capture_on_commit_callbacks
+):
+    with (
+        celery_broker("redis://127.0.0.1:1/0", flush=False),  # nothing listens on port 1
+        caplog.at_level("WARNING"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        news = published_news(title_fr="Vide-grenier", category=mobility)
+    assert "could not enqueue the fragments render of saved items" in caplog.text
+    assert News.objects.get(pk=news.pk).title_fr == "Vide-grenier"
+    assert _stored_lists() == {}
+    assert _get("/api/v1/news/")["X-Fragments"] == "0/1"  # rendered on demand, as before
+    assert _get("/api/v1/news/")["X-Fragments"] == "1/1"
+
+
+@override_settings(API_FRAGMENT_SECONDS=0, API_CACHE_SECONDS=0)
+def test_with_fragments_off_nothing_is_queued(mobility, django_capture_on_commit_callbacks):
+    with celery_broker(BROKER_URL) as app:
+        with django_capture_on_commit_callbacks(execute=True):
+            news = published_news(category=mobility)
+            news.title_fr = "Modifié"
+            content_save(item=news)
+            contents_saved.send(sender=News, item_type="news", item_ids=[news.pk])
+        assert _queued_renders(app) == []
+    assert _stored_lists() == {}

@@ -60,6 +60,10 @@ from apps.core.geo import point
 logger = logging.getLogger(__name__)
 #: The background re-render (``apps.core.tasks.fragments_render``), found by name.
 RENDER_TASK = "apps.core.tasks.fragments_render"
+#: The render of items just published or edited (``apps.core.tasks.fragments_render_items``).
+RENDER_ITEMS_TASK = "apps.core.tasks.fragments_render_items"
+#: Most ids one ``fragments_render_items`` task is given: a bulk import is cut in such chunks.
+RENDER_ITEMS_MAX = 500
 
 KEY = "frag:{kind}:{type}:{id}:{language}"
 GENERATION_KEY = "frag:gen:{type}"
@@ -103,16 +107,60 @@ def fragments_invalidate(type_codes: Iterable[str]) -> None:
 def fragments_rerender(type_codes: Sequence[str] | None = None) -> None:
     """After the transaction commits, re-render fragments in the background (Celery task
     ``core.tasks.fragments_render``); with the broker down they are rendered on demand."""
+    _enqueue_on_commit(
+        RENDER_TASK, [(list(type_codes) if type_codes else None,)], "the fragments re-render"
+    )
+
+
+def fragments_render_later(type_code: str, ids: Iterable[int]) -> None:
+    """After the transaction commits, render the list fragments of items just published or
+    edited in the background (Celery task ``core.tasks.fragments_render_items``, at most
+    ``RENDER_ITEMS_MAX`` ids a task), so that their first readers are served from the store.
+    Nothing with fragments off; with the broker down they are rendered on demand."""
+    if settings.API_FRAGMENT_SECONDS <= 0:
+        return
+    unique = sorted(set(ids))
+    chunks = [
+        (type_code, unique[start : start + RENDER_ITEMS_MAX])
+        for start in range(0, len(unique), RENDER_ITEMS_MAX)
+    ]
+    if chunks:
+        _enqueue_on_commit(RENDER_ITEMS_TASK, chunks, "the fragments render of saved items")
+
+
+#: How long an enqueue of a render waits for the broker, once (no retry): fragments are an
+#: optimization that readers make up for, so a hung broker must not hold the writer's request
+#: longer than that (the notifications' enqueue, which must not be lost, waits longer).
+_BROKER_WAIT_S = 0.3
+_QUICK_BROKER = {
+    "socket_connect_timeout": _BROKER_WAIT_S,
+    "socket_timeout": _BROKER_WAIT_S,
+    "max_retries": 0,
+}
+
+
+def _enqueue_on_commit(name: str, calls: Sequence[tuple[Any, ...]], what: str) -> None:
+    """After the transaction commits, enqueue the task ``name`` once for each arguments of
+    ``calls``, on one broker connection. A broker that fails only logs a warning (never the
+    writer's request): the first failure stops the rest, which readers render on demand."""
 
     def enqueue() -> None:
         # By name from the registry (``CoreConfig.ready`` imports ``apps.core.tasks``), as
         # ``apps.notifications.enqueue`` does: the task calls this module, so importing it
         # here would be an import cycle. The task object runs eagerly where Celery does.
         try:
-            render = current_app.tasks[RENDER_TASK]
-            render.delay(list(type_codes) if type_codes else None)
+            task = current_app.tasks[name]
+            if current_app.conf.task_always_eager:
+                for args in calls:
+                    task.delay(*args)
+                return
+            with current_app.connection_for_write(
+                connect_timeout=_BROKER_WAIT_S, transport_options=_QUICK_BROKER
+            ) as connection:
+                for args in calls:
+                    task.apply_async(args, connection=connection, retry=False)
         except Exception:
-            logger.warning("could not enqueue the fragments re-render", exc_info=True)
+            logger.warning("could not enqueue %s", what, exc_info=True)
 
     transaction.on_commit(enqueue)
 
@@ -489,9 +537,9 @@ def fragments_render_all(
     ones whose fragment is missing or stale, and calls ``progress(type_code, language, done,
     total)`` after each batch. Returns how many fragments were written.
     """
-    from apps.core.api.items import _TYPES, items_fetch
+    from apps.core.api.items import _TYPES
 
-    languages = list(languages or [code for code, _name in settings.LANGUAGES])
+    languages = _languages(languages)
     written = 0
     for type_code in type_codes or sorted(_TYPES):
         model_rows = _TYPES[type_code].queryset().order_by("pk").values_list("pk", "updated_at")
@@ -502,21 +550,72 @@ def fragments_render_all(
                 rows = list(model_rows.filter(pk__gt=last)[:batch])
                 if not rows:
                     break
-                lookup = _Lookup([(type_code, pk) for pk, _at in rows], language)
-                stale = [p for p, (_pk, at) in enumerate(rows) if lookup.get(p, at) is None]
-                if stale:
-                    items = {
-                        item.pk: item
-                        for item in items_fetch([(type_code, rows[p][0]) for p in stale])
-                    }
-                    for p in stale:
-                        item = items.get(rows[p][0])
-                        if item is not None:  # still public
-                            lookup.render(p, item)
-                    written += len(lookup.stored)
-                    lookup.store()
+                written += _render_stale(type_code, rows, [language])
                 done += len(rows)
                 last = rows[-1][0]
                 if progress is not None:
                     progress(type_code, language, done, total)
+    return written
+
+
+def fragments_render_items(
+    type_code: str,
+    ids: Iterable[int],
+    *,
+    languages: Sequence[str] | None = None,
+    batch: int = 500,
+) -> int:
+    """Render and store the list fragments of the items ``ids`` of ``type_code`` in every
+    language (just published or edited): only those whose fragment is missing or stale, and
+    only items still public (the others are skipped). ``ids`` are read ``batch`` at a time.
+    Returns how many fragments were written."""
+    from apps.core.api.items import _TYPES
+
+    listed = _TYPES.get(type_code)
+    if listed is None:  # a type without public lists has no fragments
+        return 0
+    languages = _languages(languages)
+    unique = sorted(set(ids))
+    public = listed.queryset().order_by("pk").values_list("pk", "updated_at")
+    written = 0
+    for start in range(0, len(unique), batch):
+        rows = list(public.filter(pk__in=unique[start : start + batch]))
+        if rows:
+            written += _render_stale(type_code, rows, languages)
+    return written
+
+
+def _languages(languages: Sequence[str] | None) -> list[str]:
+    return list(languages or [code for code, _name in settings.LANGUAGES])
+
+
+def _render_stale(
+    type_code: str, rows: Sequence[tuple[int, datetime]], languages: Sequence[str]
+) -> int:
+    """Render and store, in each of ``languages``, the list fragments of ``rows`` (public
+    items' ids and versions, just read) that are missing or stale.
+
+    One cache read per language (the generations first), one ``items_fetch`` of the stale
+    items for all languages, one write per language. Items no longer public by then are
+    skipped. Returns how many fragments were written.
+    """
+    from apps.core.api.items import items_fetch
+
+    refs = [(type_code, pk) for pk, _at in rows]
+    lookups = [_Lookup(refs, language) for language in languages]
+    stale = [
+        [p for p, (_pk, at) in enumerate(rows) if lookup.get(p, at) is None] for lookup in lookups
+    ]
+    wanted = sorted({p for positions in stale for p in positions})
+    if not wanted:
+        return 0
+    items = {item.pk: item for item in items_fetch([refs[p] for p in wanted])}
+    written = 0
+    for lookup, positions in zip(lookups, stale, strict=True):
+        for p in positions:
+            item = items.get(rows[p][0])
+            if item is not None:  # still public
+                lookup.render(p, item)
+        written += len(lookup.stored)
+        lookup.store()
     return written
