@@ -124,6 +124,12 @@ class LatLonField(_ParsedField):
     """``lat,lon`` in degrees (WGS 84) → a Point."""
 
     def to_python(self, value: Any) -> Point | None:
+        coordinates = self.coordinates(value)
+        return None if coordinates is None else point(*coordinates)
+
+    def coordinates(self, value: Any) -> tuple[float, float] | None:
+        """``(lon, lat)`` of ``value``, checked as ``clean`` checks it, without a GEOS point
+        (the item index's lists measure from the numbers: apps.recommend.online.index_lists)."""
         text = self.text(value)
         if not text:
             return None
@@ -140,7 +146,7 @@ class LatLonField(_ParsedField):
             raise forms.ValidationError(_("La latitude est comprise entre -90 et 90."))
         if not -180 <= lon <= 180:
             raise forms.ValidationError(_("La longitude est comprise entre -180 et 180."))
-        return point(lon, lat)
+        return lon, lat
 
 
 class BBoxField(_ParsedField):

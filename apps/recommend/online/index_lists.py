@@ -61,7 +61,6 @@ from apps.core.api.items import items_fetch
 from apps.core.api.pagination import CountedPaginator
 from apps.core.api.response_cache import GENERATION_KEY as RESPONSE_GENERATION_KEY
 from apps.core.earth import METRES_PER_DEGREE
-from apps.core.geo import point as make_point
 from apps.core.models import Area, Category, Organization, Tombstone
 from apps.core.prepared import run_prepared
 from apps.recommend.engine.candidates import TYPE_CODES, item_keys
@@ -171,14 +170,16 @@ def _parse(params: Any, filters: dict[str, Any]) -> _Query:
 
     try:
         taxonomy = {name: slugs for name in _TAXONOMY if (slugs := clean(name))}
-        near, radius, box = clean("near"), clean("radius"), clean("bbox")
+        radius, box = clean("radius"), clean("bbox")
+        # The field's own checks, without the GEOS point the SQL path filters with.
+        near = filters["near"].field.coordinates(params["near"]) if "near" in params else None
     except (forms.ValidationError, ValidationError):
         raise _FallbackError from None
     if radius is not None and near is None:
         raise _FallbackError  # the form's "radius needs near" 400
     return _Query(
         taxonomy=taxonomy,
-        near=None if near is None else (float(near.x), float(near.y)),
+        near=near,
         radius_m=float(RADIUS_DEFAULT_M if radius is None else radius),
         bbox=None if box is None else tuple(box.extent),
     )
@@ -375,7 +376,7 @@ def _answer(view: Any, request: Any) -> Any:
     unsure = np.zeros(0, dtype=np.int64)
     if query.near is not None:
         rows, unsure = _near_filter(index, rows, *query.near, query.radius_m)
-        near = make_point(*query.near)
+        near = query.near
     next_start = next_end = None
     if type_code == "events":
         candidates = np.concatenate([rows, unsure])
@@ -425,12 +426,12 @@ def _page_end(view: Any, request: Any) -> int:
 
 
 def _measured_m(
-    model: Any, index: ItemIndex, rows: np.ndarray, near: Any, radius_m: float
+    model: Any, index: ItemIndex, rows: np.ndarray, near: tuple[float, float], radius_m: float
 ) -> dict[int, float]:
     """PostGIS's distances from ``near`` to ``rows``, by item id: computed here
     (``geography``), and read from PostGIS only where they may differ in what the response
     shows (a rounding step, the radius) or cannot be computed here."""
-    computed = index_distances_m(index, rows, float(near.x), float(near.y))
+    computed = index_distances_m(index, rows, *near)
     ids = index.item_id[rows]
     ask = undecided(computed, radius_m)
     out = {int(pk): float(d) for pk, d in zip(ids[~ask], computed[~ask], strict=True)}
@@ -442,7 +443,7 @@ def _measured_m(
 _DISTANCES: dict[str, str] = {}
 
 
-def _distances_m(model: Any, ids: list[int], near: Any) -> dict[int, float]:
+def _distances_m(model: Any, ids: list[int], near: tuple[float, float]) -> dict[int, float]:
     """``ST_Distance(geography, geography)`` from ``near`` to items ``ids`` of ``model``, as
     the SQL path's ``distance_m`` (``apps.core.geo.DistanceM``): one prepared statement."""
     if not ids:
@@ -456,7 +457,7 @@ def _distances_m(model: Any, ids: list[int], near: Any) -> dict[int, float]:
             "ST_SetSRID(ST_MakePoint(%s::float8, %s::float8), 4326))) "
             f"FROM {quote(table)} WHERE {quote('id')} = ANY(%s::bigint[])"
         )
-    rows = run_prepared(connection, sql, [float(near.x), float(near.y), ids])
+    rows = run_prepared(connection, sql, [float(near[0]), float(near[1]), ids])
     found = {int(pk): float(d) for pk, d in rows if d is not None}
     if len(found) != len(ids):
         raise _FallbackError  # a row deleted since the index was built
