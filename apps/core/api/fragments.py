@@ -281,6 +281,21 @@ def _decode_fragment(
     now_s: float,
 ) -> RenderedItem | None:
     """The fragment in ``raw`` if it matches what the caller knows now, else ``None``."""
+    parsed = _parse_fragment(
+        raw, type_code=type_code, pk=pk, version=version, generation=generation, now_s=now_s
+    )
+    return _of_version(parsed, updated_at)
+
+
+#: A fragment parsed and current but for the item's version: (item, version in microseconds).
+_Parsed = tuple[RenderedItem, int] | None
+
+
+def _parse_fragment(
+    raw: bytes | None, *, type_code: str, pk: int, version: str, generation: int, now_s: float
+) -> _Parsed:
+    """The fragment in ``raw`` and its item version, if its serializer version, generation
+    and validity are current at ``now_s``; else ``None``."""
     if not raw:
         return None
     newline = raw.find(b"\n")
@@ -293,11 +308,9 @@ def _decode_fragment(
         return None
     if fmt != FRAGMENT_FORMAT or sv != version or gen != generation:
         return None
-    if updated_at is not None and item_version != _micros(updated_at):
-        return None
     if valid_until and now_s >= valid_until:
         return None
-    return RenderedItem(
+    rendered = RenderedItem(
         type_code=type_code,
         id=pk,
         body=raw[newline + 1 :],
@@ -308,6 +321,17 @@ def _decode_fragment(
         organization_name=org,
         hit=True,
     )
+    return rendered, item_version
+
+
+def _of_version(parsed: _Parsed, updated_at: datetime | None) -> RenderedItem | None:
+    """The parsed fragment if it is of the item's version ``updated_at`` (``None``: any)."""
+    if parsed is None:
+        return None
+    rendered, item_version = parsed
+    if updated_at is not None and item_version != _micros(updated_at):
+        return None
+    return rendered
 
 
 def _language(language: str | None) -> str:
@@ -331,19 +355,23 @@ class _Lookup:
         self.versions = {t: serializer_version(_TYPES[t].serializer) for t in type_codes}
         self.now_s = time.time()
         self.stored: dict[str, bytes] = {}
+        self.parsed: dict[int, _Parsed] = {}
 
     def get(self, position: int, updated_at: datetime | None) -> RenderedItem | None:
-        """The fragment at ``position`` if current (``updated_at``: the item's version now)."""
+        """The fragment at ``position`` if current (``updated_at``: the item's version now).
+        Each one is parsed once, however often it is asked for."""
+        if position in self.parsed:
+            return _of_version(self.parsed[position], updated_at)
         type_code, pk = self.refs[position]
-        return _decode_fragment(
+        parsed = self.parsed[position] = _parse_fragment(
             self.raw[position],
             type_code=type_code,
             pk=pk,
             version=self.versions[type_code],
-            updated_at=updated_at,
             generation=self.generations[type_code],
             now_s=self.now_s,
         )
+        return _of_version(parsed, updated_at)
 
     def render(self, position: int, item: Any, request: Any = None) -> RenderedItem:
         """Serialize ``item`` live (in the lookup's language) and keep it for ``store``."""

@@ -61,8 +61,12 @@ def encode_texts(texts: Sequence[str]) -> sp.csr_matrix:
 
 
 def empty_texts(n: int) -> sp.csr_matrix:
-    """``n`` empty rows (items without text)."""
-    return sp.csr_matrix((n, N_FEATURES), dtype=np.float32)
+    """``n`` empty rows (items without text): built from its three arrays, which costs half
+    of scipy's shape constructor (several per feed request)."""
+    return sp.csr_matrix(
+        (np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int32), np.zeros(n + 1, np.int32)),
+        shape=(n, N_FEATURES),
+    )
 
 
 def take_rows(matrix: sp.csr_matrix, rows) -> sp.csr_matrix:
