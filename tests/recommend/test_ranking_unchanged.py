@@ -11,6 +11,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apps.recommend.engine.explain import (
     FEATURE_INDEX,
@@ -123,3 +125,25 @@ def test_diversify_orders_a_generated_city_as_before(city):
         assert any(reasons)
         compared += 1
     assert compared == len(city.profiles) > 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    categories=st.lists(st.integers(0, 4), min_size=0, max_size=60),
+    max_per_category=st.integers(0, 5),
+    window=st.integers(1, 12),
+    top=st.integers(0, 70),
+    seed=st.integers(0, 2**16),
+)
+def test_diversify_equals_its_step_by_step_reference(
+    categories, max_per_category, window, top, seed
+):
+    """The rows taken in order before the first crowded one, then the greedy: the same order
+    as the greedy from the start, whatever the categories, window, cap and ``top``."""
+    rng = np.random.default_rng(seed)
+    n = len(categories)
+    order = rng.permutation(n).astype(np.int64)
+    cats = np.array(categories, dtype=np.int64)
+    args = {"max_per_category": max_per_category, "window": window, "top": top}
+    expected = _diversify_reference(order, cats, **args)
+    assert diversify(order, cats, **args).tolist() == expected.tolist()

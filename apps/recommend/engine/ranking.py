@@ -184,13 +184,23 @@ def diversify(
     ``max_per_category`` of any ``window`` consecutive positions, when the pool allows; the
     best-scored eligible row goes next, and the best row overall when none is eligible.
     """
+    rows = order[:top]
+    row_categories = categories[rows]
+    # Up to the first row that would crowd its category, the greedy takes the rows in order
+    # (each is the best and eligible): found with one comparison per lag, not one step each.
+    start = _first_crowded(row_categories, max_per_category, window)
+    if start == len(rows):
+        return order.astype(np.int64)
     # Plain Python lists side by side (rows, their categories): indexing numpy arrays or
     # building a generator per step costs more than the step itself (bench/feed_profile.py).
-    head: list[int] = order[:top].tolist()
-    head_categories: list[Any] = categories[order[:top]].tolist()
-    result: list[int] = []
-    placed: list[Any] = []  # the categories of ``result``
+    head: list[int] = rows[start:].tolist()
+    head_categories: list[Any] = row_categories[start:].tolist()
+    result: list[int] = rows[:start].tolist()
+    placed: list[Any] = row_categories[:start].tolist()  # the categories of ``result``
+    # The categories of the last ``window - 1`` rows placed, as the loop below keeps them.
     recent: dict[Any, int] = {}
+    for category in placed[max(0, start - window + 1) :] if window > 1 else []:
+        recent[category] = recent.get(category, 0) + 1
     while head:
         pick = 0
         for k, category in enumerate(head_categories):
@@ -204,6 +214,17 @@ def diversify(
         if len(result) >= window:
             recent[placed[-window]] -= 1
     return np.concatenate([np.array(result, dtype=np.int64), order[top:]]).astype(np.int64)
+
+
+def _first_crowded(categories: np.ndarray, max_per_category: int, window: int) -> int:
+    """The first position whose category already fills ``max_per_category`` of the
+    ``window - 1`` positions before it (``len(categories)`` if none)."""
+    n = len(categories)
+    same = np.zeros(n, dtype=np.int64)
+    for lag in range(1, min(window, n)):
+        same[lag:] += categories[lag:] == categories[:-lag]
+    crowded = np.flatnonzero(same >= max_per_category)
+    return int(crowded[0]) if len(crowded) else n
 
 
 def _alerts_to_pin(c: Candidates, f: FeatureMatrix, config: RankConfig, now_s: float) -> np.ndarray:
