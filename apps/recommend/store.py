@@ -120,6 +120,8 @@ class ModelStore:
 
             directory = settings.RECOMMENDER_MODEL_DIR
         self.directory = Path(directory)
+        #: ``LATEST``'s path as text: ``current`` stats it at every feed request.
+        self._latest = os.fspath(self.directory / LATEST)
         self.keep = keep
         self._cache: tuple[tuple[int, int], Ranker] | None = None
         self._previous: tuple[tuple[int, int], Ranker] | None = None
@@ -285,7 +287,7 @@ class ModelStore:
 
     def _stamp(self) -> tuple[int, int]:
         try:
-            stat = (self.directory / LATEST).stat()
+            stat = os.stat(self._latest)
             return (stat.st_mtime_ns, stat.st_size)
         except OSError:
             return (0, 0)
