@@ -161,6 +161,7 @@ def snapshot_rows(
     """
     c, n = candidates, len(rows)
     empty = np.zeros(0, dtype=np.int64)
+    no_texts = empty_texts(n)  # texts are not kept (one matrix for both)
     # The rows taken here, not with ``Candidates.take``: its texts and areas would be dropped.
     kept = Candidates(
         item_type=c.item_type[rows],
@@ -176,7 +177,7 @@ def snapshot_rows(
         urgency=c.urgency[rows],
         popularity=c.popularity[rows].astype(np.float32),
         severity=c.severity[rows].astype(np.float32),
-        text=empty_texts(n),
+        text=no_texts,
         area_item=empty,
         area_id=empty,
     )
@@ -190,7 +191,7 @@ def snapshot_rows(
         point_distance_m=f.point_distance_m[rows],
         route_distance_m=f.route_distance_m[rows].astype(np.float32),
         followed_area=f.followed_area[rows].astype(np.int32),
-        text_unit=empty_texts(n),
+        text_unit=no_texts,
     )
 
 
