@@ -433,23 +433,17 @@ def render_rows(
     ]
 
 
-def _geos(near: Any) -> Any:
-    """``near`` as a GEOS point (``items_render``)."""
-    return point(*near) if isinstance(near, tuple) else near
-
-
 def items_render(
     refs: Sequence[tuple[str, int]],
     *,
     language: str | None = None,
-    near: Any = None,
+    near: tuple[float, float] | None = None,
     request: Any = None,
     versions: Callable[[], Sequence[ItemVersion | None] | None] | None = None,
 ) -> list[RenderedItem | None]:
     """The list JSON of mixed ``(type, id)`` refs in their order; ``None`` for non-public ones.
 
-    ``near``: the point of ``distance_m``, a GEOS point or ``(lon, lat)`` (made a GEOS point
-    only if SQL is asked: each one costs ctypes calls).
+    ``near``: ``(lon, lat)`` of ``distance_m``, made a GEOS point only if SQL is asked.
 
     The feed's page renderer. The cache is read first; when every fragment is there, one SQL
     statement (``items_versions``: which refs are public now, their versions and distances)
@@ -462,13 +456,17 @@ def items_render(
 
     if not refs:
         return []
+
+    def geos() -> Any:
+        return None if near is None else point(*near)
+
     lookup = _Lookup(refs, _language(language))
     candidates = [lookup.get(p, None) for p in range(len(refs))]
     out: list[RenderedItem | None] = [None] * len(refs)
     if all(c is not None for c in candidates):
         known = None if versions is None else versions()
         stale: list[int] = []
-        for p, version in enumerate(known or items_versions(refs, near=_geos(near))):
+        for p, version in enumerate(known or items_versions(refs, near=geos())):
             if version is None:
                 continue
             rendered = lookup.get(p, version.updated_at)
@@ -478,10 +476,10 @@ def items_render(
                 out[p] = rendered.with_distance(version.distance_m)
         if not stale:
             return out
-        fetched = items_fetch([refs[p] for p in stale], near=_geos(near))
+        fetched = items_fetch([refs[p] for p in stale], near=geos())
         positions = {refs[p]: p for p in stale}
     else:
-        fetched = items_fetch(refs, near=_geos(near))
+        fetched = items_fetch(refs, near=geos())
         positions = {ref: p for p, ref in enumerate(refs)}
     for item in fetched:
         p = positions[(item.type_code, item.pk)]

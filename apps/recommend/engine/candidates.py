@@ -130,8 +130,9 @@ class Candidates:
         with np.errstate(invalid="ignore"):
             return (self.published_s <= now_s) & ~(self.expires_s <= now_s) & ~(self.end_s <= now_s)
 
-    def take(self, rows) -> Candidates:
-        """The candidates at ``rows`` (indices or a boolean mask), areas re-indexed."""
+    def take(self, rows, *, texts: bool = True) -> Candidates:
+        """The candidates at ``rows`` (indices or a boolean mask), areas re-indexed;
+        ``texts=False``: empty texts instead of gathering them (a caller that drops them)."""
         rows = np.asarray(rows)
         if rows.dtype == bool:
             rows = np.flatnonzero(rows)
@@ -150,7 +151,7 @@ class Candidates:
             urgency=self.urgency[rows],
             popularity=self.popularity[rows],
             severity=self.severity[rows],
-            text=take_rows(self.text, rows),
+            text=take_rows(self.text, rows) if texts else empty_texts(len(rows)),
             area_item=area_item,
             area_id=area_id,
             place_distance_m=None if self.place_distance_m is None else self.place_distance_m[rows],

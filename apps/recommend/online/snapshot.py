@@ -40,7 +40,6 @@ from apps.core.api.unavailable import CacheRequired
 from apps.core.cache import OUTAGE_ERRORS, CacheUnavailableError, cache_available
 from apps.recommend.engine.candidates import ITEM_TYPES, Candidates
 from apps.recommend.engine.features import FEATURE_NAMES, FeatureMatrix
-from apps.recommend.engine.text_vectors import empty_texts
 
 #: Items kept per snapshot: ten pages of twenty.
 SNAPSHOT_ITEMS = 200
@@ -100,10 +99,7 @@ class Snapshot:
 
     @property
     def refs(self) -> list[tuple[str, int]]:
-        return [
-            (ITEM_TYPES[t], int(i))
-            for t, i in zip(self.candidates.item_type, self.candidates.item_id, strict=True)
-        ]
+        return list(self.refs_of(np.arange(len(self))).values())
 
     def refs_of(self, rows: np.ndarray) -> dict[int, tuple[str, int]]:
         """Row → ``(type, id)`` of ``rows`` only (a page, not the whole snapshot)."""
@@ -159,27 +155,20 @@ def snapshot_rows(
     places in float32 (explanations compare them with thresholds in metres and weights); times
     and the distance to the request point in float64. About half the bytes of the full rows.
     """
-    c, n = candidates, len(rows)
+    kept = candidates.take(rows, texts=False)
     empty = np.zeros(0, dtype=np.int64)
-    no_texts = empty_texts(n)  # texts are not kept (one matrix for both)
-    # The rows taken here, not with ``Candidates.take``: its texts and areas would be dropped.
-    kept = Candidates(
-        item_type=c.item_type[rows],
-        item_id=c.item_id[rows],
-        category=c.category[rows].astype(np.int32),
-        organization=c.organization[rows].astype(np.int32),
-        lon=c.lon[rows].astype(np.float32),
-        lat=c.lat[rows].astype(np.float32),
-        published_s=c.published_s[rows],
-        start_s=c.start_s[rows],
-        end_s=c.end_s[rows],
-        expires_s=c.expires_s[rows],
-        urgency=c.urgency[rows],
-        popularity=c.popularity[rows].astype(np.float32),
-        severity=c.severity[rows].astype(np.float32),
-        text=no_texts,
+    kept = replace(
+        kept,
+        category=kept.category.astype(np.int32),
+        organization=kept.organization.astype(np.int32),
+        lon=kept.lon.astype(np.float32),
+        lat=kept.lat.astype(np.float32),
+        popularity=kept.popularity.astype(np.float32),
+        severity=kept.severity.astype(np.float32),
         area_item=empty,
         area_id=empty,
+        place_distance_m=None,
+        point_distance_m=None,
     )
     f = features
     return kept, FeatureMatrix(
@@ -191,7 +180,7 @@ def snapshot_rows(
         point_distance_m=f.point_distance_m[rows],
         route_distance_m=f.route_distance_m[rows].astype(np.float32),
         followed_area=f.followed_area[rows].astype(np.int32),
-        text_unit=no_texts,
+        text_unit=kept.text,  # empty too: texts are not kept
     )
 
 
