@@ -28,14 +28,14 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient, RedisSerializer
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import OutOfMemoryError, ReadOnlyError
+from redis.exceptions import NoScriptError, OutOfMemoryError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
@@ -171,6 +171,10 @@ def _unset(data: dict[str, Any], *args: Any, **kwargs: Any) -> list[str]:
     return list(data)  # the keys that were not stored
 
 
+def _uncounted_unread(*args: Any, **kwargs: Any) -> tuple[None, dict[str, Any]]:
+    return None, {}
+
+
 def _uncounted(*args: Any, **kwargs: Any) -> int:
     raise CacheUnavailableError("the cache is unreachable: nothing was counted")
 
@@ -260,14 +264,66 @@ class FailOpenRedisCache(RedisCache):
         requests a minute. ``None`` when the cache is unreachable (nothing was counted)."""
         redis_key = self.make_and_validate_key(key)
         client = self._cache.get_client(redis_key, write=True)
-        script = self._scripts.get(id(client))
-        if script is None:
-            script = self._scripts[id(client)] = client.register_script(THROTTLE_LOG_SCRIPT)
+        script = self._script(client)
         member = f"{now!r}:{secrets.token_hex(6)}"
         allowed, count, oldest = script(
             keys=[redis_key], args=[repr(now), repr(float(duration)), int(limit), member]
         )
         return bool(allowed), int(count), float(oldest)
+
+    def throttle_log_reading(
+        self, key: str, now: float, duration: float, limit: int, reads: Sequence[str]
+    ) -> tuple[tuple[bool, int, float] | None, dict[str, Any]]:
+        """``throttle_log``, and the values of the cache keys ``reads`` (as ``get_many``:
+        missing keys left out), in the same round trip: a view's first reads ride on its
+        throttle's (``apps.core.api.throttles``). ``(None, {})`` when the cache is
+        unreachable. A value this code cannot read is a miss; the request is still counted.
+        """
+        if not reads:
+            return self.throttle_log(key, now, duration, limit), {}
+        return self._throttle_log_reading(key, now, duration, limit, reads)
+
+    @_guarded(_uncounted_unread)
+    def _throttle_log_reading(
+        self, key: str, now: float, duration: float, limit: int, reads: Sequence[str]
+    ) -> tuple[tuple[bool, int, float] | None, dict[str, Any]]:
+        redis_key = self.make_and_validate_key(key)
+        client = self._cache.get_client(redis_key, write=True)
+        script = self._script(client)
+        args: list[str | int] = [
+            repr(now),
+            repr(float(duration)),
+            int(limit),
+            f"{now!r}:{secrets.token_hex(6)}",
+        ]
+        with client.pipeline(transaction=False) as pipe:
+            # EVALSHA itself: a script registered on the pipeline would cost a SCRIPT EXISTS
+            # round trip first, on every request.
+            pipe.evalsha(script.sha, 1, redis_key, *args)
+            pipe.mget([self.make_and_validate_key(k) for k in reads])
+            logged, raw = pipe.execute(raise_on_error=False)
+        if isinstance(logged, NoScriptError):  # a restarted or flushed server: load it again
+            logged = script(keys=[redis_key], args=args)
+        for reply in (logged, raw):
+            if isinstance(reply, Exception):
+                raise reply
+        serializer = self._cache._serializer  # type: ignore[attr-defined]
+        values = {}
+        for read, value in zip(reads, raw, strict=True):
+            if value is None:
+                continue
+            try:
+                values[read] = serializer.loads(value)
+            except UnreadableValueError as error:
+                self.breaker.log_unreadable(error)
+        allowed, count, oldest = logged
+        return (bool(allowed), int(count), float(oldest)), values
+
+    def _script(self, client: Any) -> Any:
+        script = self._scripts.get(id(client))
+        if script is None:
+            script = self._scripts[id(client)] = client.register_script(THROTTLE_LOG_SCRIPT)
+        return script
 
     @_guarded(_false)
     def ping(self) -> bool:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from rest_framework.test import APIClient
 
 from apps.residents.caches import device_caches_forget, device_throttle_key
@@ -121,3 +121,40 @@ def test_erasing_a_device_drops_its_logs(settings):
     device_caches_forget(device_ids=[resident.device.pk])
     assert [k for k in raw.scan_iter(match=f"*{key}*")] == []
     cache.clear()
+
+
+def test_a_views_first_reads_ride_on_the_throttles_round_trip(settings):
+    """``throttle_log_reading``: the log counted and the keys read in one pipeline; a missing
+    key is left out, a value this release cannot read is a miss, and a server that lost its
+    scripts (restarted, flushed) has the script loaded again, the request still counted."""
+    _caches(settings, "redis")
+    backend = caches["default"]
+    raw = redis.Redis.from_url(REDIS_URL)
+    cache.set("first:a", {"places": 2})
+    raw.set(cache.make_and_validate_key("first:bad"), b"\x80\x05\x95garbage")
+
+    logged, values = backend.throttle_log_reading(
+        "throttle:x", 1000.0, 60.0, 2, ["first:a", "first:missing", "first:bad"]
+    )
+    assert logged == (True, 1, 1000.0)
+    assert values == {"first:a": {"places": 2}}
+
+    raw.script_flush()
+    logged, values = backend.throttle_log_reading("throttle:x", 1001.0, 60.0, 2, ["first:a"])
+    assert logged == (True, 2, 1000.0) and values == {"first:a": {"places": 2}}
+    logged, _ = backend.throttle_log_reading("throttle:x", 1002.0, 60.0, 2, ["first:a"])
+    assert logged == (False, 2, 1000.0)  # the limit holds across the reload
+    assert raw.zcard(cache.make_and_validate_key("throttle:x")) == 2
+    cache.clear()
+
+
+def test_first_reads_fail_open_with_the_throttle(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "apps.core.cache.FailOpenRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"RETRY_S": 60},
+        }
+    }
+    backend = caches["default"]
+    assert backend.throttle_log_reading("throttle:y", 1.0, 60.0, 2, ["first:a"]) == (None, {})

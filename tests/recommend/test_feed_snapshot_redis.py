@@ -8,9 +8,11 @@ plain cache calls; these tests run it against a real Redis server with the produ
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 import redis
+import redis.connection
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -21,6 +23,7 @@ from apps.recommend.online.snapshot import (
     snapshots_forget,
 )
 from tests.recommend.feed_support import URL, add_place, consenting, event, news, works
+from tests.recommend.feed_support import refs as refs_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("model_dir")]
 
@@ -36,6 +39,21 @@ def redis_cache(settings):
     cache.clear()
     yield redis.Redis.from_url(REDIS_URL)
     cache.clear()
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """The commands sent to Redis, one list per round trip (a pipeline's are one)."""
+    sent: list[list[str]] = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        packed = command if isinstance(command, bytes | str) else b"".join(command)
+        sent.append(re.findall(r"\*\d+\r\n\$\d+\r\n([A-Z]+)\r\n", bytes(packed).decode("latin-1")))
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    return sent
 
 
 def _city() -> None:
@@ -107,3 +125,54 @@ def test_an_anonymous_snapshot_is_shared_by_its_cell_on_redis(redis_cache):
     assert again.json()["next"].split("%3A")[0] == first.json()["next"].split("%3A")[0]
     assert 0 < redis_cache.ttl(":1:feed:shared:4.836,45.764") <= SHARED_TTL
     assert APIClient().get(first.json()["next"]).status_code == 200
+
+
+def test_a_ranked_anonymous_first_page_takes_two_round_trips(redis_cache, round_trips):
+    """The throttle's script reads the generation and the cell's shared key with it; the
+    snapshot is written in the round trip that reads the page's fragments."""
+    _city()
+    assert APIClient().get(URL, {"lat": "45.7000", "lon": "4.8000"}).status_code == 200  # warm
+    round_trips.clear()
+
+    first = APIClient().get(URL, {"lat": "45.7640", "lon": "4.8357", "page_size": 2})
+
+    assert first.status_code == 200 and first["X-Feed-Snapshot"] == "ranked"
+    assert round_trips == [["EVALSHA", "MGET"], ["SET", "SET", "MGET"]]
+    assert 0 < redis_cache.ttl(":1:feed:shared:4.836,45.764") <= SHARED_TTL
+    (saved,) = list(redis_cache.scan_iter(match=":1:feed:snapshot:*"))[:1] or [None]
+    assert saved is not None and 0 < redis_cache.ttl(saved) <= CURSOR_TTL
+    following = APIClient().get(first.json()["next"])
+    assert following.status_code == 200 and following.json()["results"]
+    assert not set(refs_of(following.json())) & set(refs_of(first.json()))
+
+
+def test_snapshot_writes_go_alone_when_no_fragment_is_read(redis_cache, round_trips, settings):
+    settings.API_FRAGMENT_SECONDS = 0  # fragments off: the page has no cache read to ride on
+    _city()
+    assert APIClient().get(URL, {"lat": "45.7000", "lon": "4.8000"}).status_code == 200
+    round_trips.clear()
+
+    first = APIClient().get(URL, {"lat": "45.7640", "lon": "4.8357", "page_size": 2})
+
+    assert first.status_code == 200 and first["X-Feed-Snapshot"] == "ranked"
+    assert round_trips == [["EVALSHA", "MGET"], ["SET", "SET"]]
+    assert APIClient().get(first.json()["next"]).status_code == 200
+
+
+def test_a_personal_first_page_reads_its_inputs_with_the_throttle(redis_cache, round_trips):
+    resident = consenting()
+    add_place(resident)
+    _city()
+    assert resident.client.get(URL, {"page_size": 2}).status_code == 200  # inputs now cached
+    round_trips.clear()
+
+    again = resident.client.get(URL, {"page_size": 2})
+
+    assert again.status_code == 200 and again.json()["personalized"] is True
+    # The throttle's with the generation and the inputs; the snapshot's slot (two); the page.
+    assert round_trips == [
+        ["EVALSHA", "MGET"],
+        ["SET", "INCRBY"],
+        ["SET", "SET", "EXPIRE", "GET"],
+        ["MGET"],
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -114,8 +115,15 @@ def redis_client() -> tuple[Any, Any] | None:
     return None
 
 
-def store_get(keys: list[str]) -> list[bytes | None]:
-    """The values of ``keys`` (bytes or ``None``), one round trip; all ``None`` on an outage."""
+def store_get(
+    keys: list[str], *, before: Callable[[Any], None] | None = None
+) -> list[bytes | None]:
+    """The values of ``keys`` (bytes or ``None``), one round trip; all ``None`` on an outage.
+
+    ``before(pipeline)``: commands to send ahead of the read in the same round trip (a feed
+    page's snapshot writes, ``snapshot.PendingWrites``), called only when the read goes to
+    Redis; their replies are dropped, and the caller sends them otherwise.
+    """
     if not keys:
         return []
     if settings.API_FRAGMENT_SECONDS <= 0:
@@ -128,10 +136,17 @@ def store_get(keys: list[str]) -> list[bytes | None]:
     if breaker.is_open():
         return [None] * len(keys)
     try:
-        values = client.mget(keys)
+        if before is None:
+            values = client.mget(keys)
+        else:
+            with client.pipeline(transaction=False) as pipe:
+                before(pipe)
+                pipe.mget(keys)
+                values = pipe.execute()[-1]
     except OUTAGE_ERRORS as error:
         breaker.trip(error)
         return [None] * len(keys)
+    breaker.close()
     return list(values)
 
 

@@ -341,13 +341,20 @@ def _language(language: str | None) -> str:
 class _Lookup:
     """One cache read of list fragments for some refs, in one language."""
 
-    def __init__(self, refs: Sequence[tuple[str, int]], language: str, kind: str = LIST):
+    def __init__(
+        self,
+        refs: Sequence[tuple[str, int]],
+        language: str,
+        kind: str = LIST,
+        before: Callable[[Any], None] | None = None,
+    ):
         from apps.core.api.items import _TYPES
 
         self.refs, self.language, self.kind = refs, language, kind
         type_codes = sorted({t for t, _pk in refs})
         self.keys = [KEY.format(kind=kind, type=t, id=pk, language=language) for t, pk in refs]
-        raw = store_get([GENERATION_KEY.format(type=t) for t in type_codes] + self.keys)
+        generation_keys = [GENERATION_KEY.format(type=t) for t in type_codes]
+        raw = store_get(generation_keys + self.keys, before=before)
         self.generations = {t: as_int(g) for t, g in zip(type_codes, raw, strict=False)}
         self.raw = raw[len(type_codes) :]
         #: Generations new fragments are stored under (``render_rows`` may give older ones).
@@ -440,6 +447,7 @@ def items_render(
     near: tuple[float, float] | None = None,
     request: Any = None,
     versions: Callable[[], Sequence[ItemVersion | None] | None] | None = None,
+    before: Callable[[Any], None] | None = None,
 ) -> list[RenderedItem | None]:
     """The list JSON of mixed ``(type, id)`` refs in their order; ``None`` for non-public ones.
 
@@ -451,6 +459,7 @@ def items_render(
     ``index_lists.page_versions``; ``None`` from it: the statement answers). Otherwise the
     items are loaded as before (``items_fetch``: one query per type) and the misses are
     rendered live and stored. Queries: 1 warm (0 with ``versions``), at most one per type cold.
+    ``before``: writes sent in the cache read's round trip (``fragment_store.store_get``).
     """
     from apps.core.api.items import items_fetch
 
@@ -460,7 +469,7 @@ def items_render(
     def geos() -> Any:
         return None if near is None else point(*near)
 
-    lookup = _Lookup(refs, _language(language))
+    lookup = _Lookup(refs, _language(language), before=before)
     candidates = [lookup.get(p, None) for p in range(len(refs))]
     out: list[RenderedItem | None] = [None] * len(refs)
     if all(c is not None for c in candidates):

@@ -8,7 +8,9 @@ request is let through uncounted, except in ``FAIL_CLOSED_SCOPES`` (``throttle_c
 
 On Redis (``FailOpenRedisCache``) every throttle keeps DRF's sliding log of request times, with
 its exact rule and ``Retry-After``, in a sorted set checked and appended by one script
-(``LoggedRateThrottle``): one round trip and no history in Python, whatever the rate. DRF's own
+(``LoggedRateThrottle``): one round trip and no history in Python, whatever the rate. A view
+may name cache keys it reads first (``cache_keys_read_first``): they are read in that round
+trip too (the feed's content generation and shared snapshot). DRF's own
 ``SimpleRateThrottle`` reads the whole pickled list of times and writes it back at each
 request: its cost grows with the rate (1,200 times a minute for a busy address). Other caches
 (the embedded mode's memory, tests) keep DRF's code.
@@ -38,6 +40,14 @@ def throttle_counted(scope: str | None) -> None:
         raise CacheRequired()
 
 
+def cache_reads_of(view: Any, request: Request) -> list[str]:
+    """The cache keys ``view`` reads first (its ``cache_keys_read_first(request)``, if it has
+    one): ``LoggedRateThrottle`` reads them in its own round trip and leaves their values in
+    ``request.cache_read_first`` (every key, ``None`` for a miss), so the view saves one."""
+    keys = getattr(view, "cache_keys_read_first", None)
+    return [] if keys is None else list(keys(request))
+
+
 class LoggedRateThrottle(SimpleRateThrottle):
     """``SimpleRateThrottle`` with its log in a Redis sorted set (module doc).
 
@@ -60,9 +70,12 @@ class LoggedRateThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         self.now = self.timer()
-        logged = backend.throttle_log(
-            self.key + self.LOG_SUFFIX, self.now, self.duration, self.num_requests
+        reads = cache_reads_of(view, request)
+        logged, values = backend.throttle_log_reading(
+            self.key + self.LOG_SUFFIX, self.now, self.duration, self.num_requests, reads
         )
+        if reads:
+            request.cache_read_first = {key: values.get(key) for key in reads}  # type: ignore[attr-defined]
         if logged is None:
             return True  # the cache is down: uncounted (``throttle_counted`` may refuse)
         allowed, self._count, self._oldest = logged

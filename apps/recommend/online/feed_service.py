@@ -17,12 +17,13 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.core.cache import cache
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
@@ -52,14 +53,17 @@ from apps.recommend.online.interleaving import (
     reference_ranker,
     token_make,
 )
-from apps.recommend.online.resident_cache import resident_inputs_cached
+from apps.recommend.online.item_index import GENERATION_KEY
+from apps.recommend.online.resident_cache import inputs_key, resident_inputs_cached
 from apps.recommend.online.snapshot import (
     SNAPSHOT_ITEMS,
+    PendingWrites,
     PlaceFact,
     Snapshot,
     shared_get,
+    shared_key,
     snapshot_rows,
-    snapshot_save,
+    snapshot_save_later,
 )
 from apps.recommend.selectors import PlaceRow, device_dismissed_items
 from apps.recommend.store import ModelStore
@@ -74,7 +78,7 @@ PLACE_LABELS: Mapping[str, Promise] = {
 }
 
 
-@cache
+@functools.cache
 def _store(directory: str) -> ModelStore:
     return ModelStore(Path(directory))
 
@@ -138,9 +142,17 @@ def _history(rows: list[tuple[str, int, str, datetime]], fc: FeedCatalog) -> His
 
 
 def feed_build(
-    *, device: Device | None, point: Point | None, now: datetime | None = None
+    *,
+    device: Device | None,
+    point: Point | None,
+    now: datetime | None = None,
+    known: Mapping[str, Any] | None = None,
 ) -> Snapshot:
-    """Rank the feed of ``device`` (personal if it consented) around ``point`` (optional)."""
+    """Rank the feed of ``device`` (personal if it consented) around ``point`` (optional).
+
+    ``known``: cache values read already (``feed_first_keys``); the others are read here.
+    """
+    known = known or {}
     now = now or timezone.now()
     now_s = now.timestamp()
     xy = None if point is None else (float(point.x), float(point.y))
@@ -152,7 +164,12 @@ def feed_build(
     request = CandidateRequest(now=now, point=point, texts=False)
     if personalized:
         assert device is not None
-        inputs = resident_inputs_cached(device_id=device.pk)  # one query, unless cached
+        key = inputs_key(device.pk)
+        # One query, unless cached.
+        if key in known:
+            inputs = resident_inputs_cached(device_id=device.pk, found=known[key])
+        else:
+            inputs = resident_inputs_cached(device_id=device.pk)
         places, follows, history_rows = inputs.places, inputs.follows, inputs.history
         area_names = follows.areas
         wanted: dict[str, set[int]] = {}
@@ -168,7 +185,9 @@ def feed_build(
             history=wanted,
             personal=True,
         )
-    fc = feed_catalog_indexed(request, text_language=settings.LANGUAGE_CODE)
+    fc = feed_catalog_indexed(
+        request, text_language=settings.LANGUAGE_CODE, generation=_text(known.get(GENERATION_KEY))
+    )
     facts = tuple(
         PlaceFact(p.label, p.name, float(p.lon), float(p.lat), float(p.radius_m)) for p in places
     )
@@ -209,16 +228,40 @@ def feed_build(
     )
 
 
-def feed_snapshot(*, device: Device | None, point: Point | None) -> Snapshot:
-    """A saved snapshot for the first page: built and saved, or the shared one of the point's
-    grid cell for a non-personal caller (``snapshot.shared_get``)."""
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def feed_first_keys(device: Device | None, point: tuple[float, float] | None) -> list[str]:
+    """The cache keys a first page reads before it ranks, in one round trip: the content
+    generation (``item_index``), and the grid cell's shared snapshot (non-personal) or the
+    resident's inputs (personal). The feed view's throttle reads them in its own round trip
+    (``apps.core.api.throttles``), so a ranked first page costs two: that one, and its
+    snapshot written with its items' fragments read (``snapshot.PendingWrites``)."""
+    if device is not None and device.personalization_consent:
+        return [GENERATION_KEY, inputs_key(device.pk)]
+    return [GENERATION_KEY, shared_key(point)]
+
+
+def feed_snapshot(
+    *, device: Device | None, point: Point | None, known: Mapping[str, Any] | None = None
+) -> tuple[Snapshot, PendingWrites]:
+    """A snapshot for the first page: the shared one of the point's grid cell for a
+    non-personal caller (``snapshot.shared_get``), else built and saved, and the writes that
+    save it if they are still to send (``PendingWrites``: ``feed_page(before=…)``, then
+    ``flush``). ``known``: the values of ``feed_first_keys`` if the caller read them."""
     personalized = device is not None and device.personalization_consent
+    xy = None if point is None else (float(point.x), float(point.y))
+    keys = feed_first_keys(device, xy)
+    if known is None or not all(key in known for key in keys):
+        found = cache.get_many(keys)
+        known = {key: found.get(key) for key in keys}
     if not personalized:
-        xy = None if point is None else (float(point.x), float(point.y))
-        shared = shared_get(xy)
+        shared = shared_get(xy, key=known[keys[1]])
         if shared is not None:
-            return shared
-    return snapshot_save(feed_build(device=device, point=point), share=not personalized)
+            return shared, PendingWrites()
+    snapshot = feed_build(device=device, point=point, known=known)
+    return snapshot_save_later(snapshot, share=not personalized)
 
 
 def _place_label(place: PlaceFact, language: str) -> str:
@@ -255,13 +298,15 @@ def feed_page(
     language: str,
     fresh: bool = False,
     ranked_now: bool = False,
+    before: Callable[[Any], None] | None = None,
 ) -> FeedPage:
     """Items ``offset`` to ``offset + size`` of ``snapshot``, with their score and reasons.
 
     Items that stopped being public since the snapshot was taken are left out, and so are the
     items a personal feed's device dismissed since (one query, unless the snapshot is
     ``fresh``: it was just ranked without them). ``ranked_now``: this request ranked it, so
-    the content generation it read then is the page's too (no second read).
+    the content generation it read then is the page's too (no second read). ``before``:
+    cache writes sent with the fragments' read (``items_render``).
     """
     end = min(offset + size, len(snapshot))
     rows = np.arange(min(offset, end), end)
@@ -282,6 +327,7 @@ def feed_page(
             timezone.now().timestamp(),
             generation=snapshot.generation if ranked_now and snapshot.generation else None,
         ),
+        before=before,
     )
     found = {(item.type_code, item.id): item for item in rendered if item is not None}
     shown = np.array([r for r in rows.tolist() if refs[r] in found], dtype=np.int64)

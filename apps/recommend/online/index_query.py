@@ -450,8 +450,11 @@ def catalog_extend(fc: FeedCatalog, extra: Candidates) -> FeedCatalog:
     return FeedCatalog(catalog, np.concatenate([fc.is_candidate, np.zeros(len(extra), bool)]))
 
 
-def feed_catalog_indexed(request: CandidateRequest, *, text_language: str) -> FeedCatalog:
+def feed_catalog_indexed(
+    request: CandidateRequest, *, text_language: str, generation: str | None = None
+) -> FeedCatalog:
     """The request's catalog from this process's index, else from the SQL statement.
+    ``generation``: the content generation if the caller read it (else it is read here).
 
     SQL when the index is off (``FEED_ITEM_INDEX = False``), asked in another text language
     than it holds, or when the cache (the content generation) is unreachable; history items
@@ -462,9 +465,9 @@ def feed_catalog_indexed(request: CandidateRequest, *, text_language: str) -> Fe
     from apps.recommend.online.candidate_query import feed_catalog, items_catalog
     from apps.recommend.online.item_index import current_index_read
 
-    index, generation = None, None
+    index = None
     if getattr(settings, "FEED_ITEM_INDEX", True) and text_language == settings.LANGUAGE_CODE:
-        index, generation = current_index_read()
+        index, generation = current_index_read(generation)
     if index is None:
         return feed_catalog(request, text_language=text_language)
     answer = index_catalog(index, request)

@@ -11,6 +11,8 @@ withdrawn consent reach this cache too (docs/privacy.md). Entries live ``INPUTS_
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.cache import cache
 from django.db import transaction
 
@@ -19,12 +21,21 @@ from apps.recommend.selectors import ResidentInputs, resident_inputs
 #: How long a device's inputs stay cached without any write (seconds).
 INPUTS_TTL = 30 * 60
 _PREFIX = "feed:inputs:"
+#: ``found``'s default: the caller did not read the cache (``None`` is a miss).
+_UNREAD: Any = object()
 
 
-def resident_inputs_cached(*, device_id: int) -> ResidentInputs:
-    """``resident_inputs`` of the device, from the cache when nothing changed since."""
-    key = f"{_PREFIX}{device_id}"
-    found = cache.get(key)
+def inputs_key(device_id: int) -> str:
+    """The cache key of the device's inputs."""
+    return f"{_PREFIX}{device_id}"
+
+
+def resident_inputs_cached(*, device_id: int, found: Any = _UNREAD) -> ResidentInputs:
+    """``resident_inputs`` of the device, from the cache when nothing changed since.
+    ``found``: the value of ``inputs_key(device_id)`` if the caller read it already."""
+    key = inputs_key(device_id)
+    if found is _UNREAD:
+        found = cache.get(key)
     if isinstance(found, ResidentInputs):
         return found
     inputs = resident_inputs(device_id=device_id)  # one query

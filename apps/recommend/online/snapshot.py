@@ -53,6 +53,8 @@ SNAPSHOTS_PER_DEVICE = 10
 CURSOR_MAX_CHARS = 300
 _SALT = "apps.recommend.feed.cursor"
 _PREFIX = "feed:snapshot:"
+#: A keyword's default: the caller did not read the value (``None`` is a miss).
+_UNREAD: Any = object()
 
 
 class CursorError(ValueError):
@@ -253,14 +255,7 @@ def snapshot_save(snapshot: Snapshot, *, share: bool = False) -> Snapshot:
             if share:
                 shared_put(saved)
             return saved
-
-        def store(pipe: Any) -> None:
-            pipe.set(redis.key(_PREFIX + saved.key), redis.dump(saved), ex=CURSOR_TTL)
-            if share:
-                key = redis.key(_shared_key(saved.point))
-                pipe.set(key, redis.dump(saved.key), ex=SHARED_TTL)
-
-        redis.run(store)
+        redis.run(_shared_writes(redis, saved, share))
         return saved
     if redis is not None:
         return _personal_save(redis, saved, saved.device_id)  # type: ignore[arg-type]
@@ -282,6 +277,57 @@ def snapshot_save(snapshot: Snapshot, *, share: bool = False) -> Snapshot:
     if cache.get(erased):
         _slots_delete(device_id, [n])
     return saved
+
+
+def _shared_writes(redis: _Redis, saved: Snapshot, share: bool) -> Callable[[Any], None]:
+    """The pipeline commands that save the non-personal ``saved`` (and share it: ``share``)."""
+
+    def store(pipe: Any) -> None:
+        pipe.set(redis.key(_PREFIX + saved.key), redis.dump(saved), ex=CURSOR_TTL)
+        if share:
+            pipe.set(redis.key(_shared_key(saved.point)), redis.dump(saved.key), ex=SHARED_TTL)
+
+    return store
+
+
+class PendingWrites:
+    """Cache writes not sent yet: in the round trip of the request's next cache read
+    (``attach``: a feed page's fragments, ``fragment_store.store_get``), else on their own
+    (``flush``, which the caller always calls last). A ranked non-personal first page saves
+    its snapshot this way: one round trip fewer, and the snapshot is in the cache before the
+    response (and its cursor) leaves."""
+
+    def __init__(
+        self, redis: _Redis | None = None, commands: Callable[[Any], None] | None = None
+    ) -> None:
+        self._redis, self._commands = redis, commands
+
+    @property
+    def pending(self) -> bool:
+        return self._commands is not None
+
+    def attach(self, pipe: Any) -> None:
+        """Add the writes to ``pipe``, whose owner sends it (and handles an outage)."""
+        commands, self._commands = self._commands, None
+        if commands is not None:
+            commands(pipe)
+
+    def flush(self) -> None:
+        """Send the writes no read carried (one round trip; none if there are none)."""
+        commands, self._commands = self._commands, None
+        if commands is not None and self._redis is not None:
+            self._redis.run(commands)
+
+
+def snapshot_save_later(snapshot: Snapshot, *, share: bool) -> tuple[Snapshot, PendingWrites]:
+    """``snapshot_save``, its writes left pending for a non-personal snapshot on Redis
+    (``PendingWrites``); other snapshots are saved now (a personal one's slots need their
+    replies), with nothing pending."""
+    redis = _redis()
+    if redis is None or (snapshot.personalized and snapshot.device_id is not None):
+        return snapshot_save(snapshot, share=share), PendingWrites()
+    saved = replace(snapshot, key=secrets.token_urlsafe(12))
+    return saved, PendingWrites(redis, _shared_writes(redis, saved, share))
 
 
 def _personal_save(redis: _Redis, saved: Snapshot, device_id: int) -> Snapshot:
@@ -348,9 +394,16 @@ def _shared_key(point: tuple[float, float] | None) -> str:
     return f"feed:shared:{where}"
 
 
-def shared_get(point: tuple[float, float] | None) -> Snapshot | None:
-    """The non-personal snapshot of ``point``'s grid cell (or of the city), if still fresh."""
-    key = cache.get(_shared_key(point))
+def shared_key(point: tuple[float, float] | None) -> str:
+    """The cache key of the snapshot key shared by ``point``'s grid cell (or the city)."""
+    return _shared_key(point)
+
+
+def shared_get(point: tuple[float, float] | None, *, key: Any = _UNREAD) -> Snapshot | None:
+    """The non-personal snapshot of ``point``'s grid cell (or of the city), if still fresh.
+    ``key``: the value of ``shared_key(point)`` if the caller read it already."""
+    if key is _UNREAD:
+        key = cache.get(_shared_key(point))
     snapshot = _usable(cache.get(_PREFIX + key)) if isinstance(key, str) else None
     return snapshot if snapshot is not None and not snapshot.personalized else None
 

@@ -30,10 +30,16 @@ from apps.recommend.online.api.feed_serializers import (
     FeedPageSerializer,
     FeedQuerySerializer,
 )
-from apps.recommend.online.feed_service import FeedEntry, feed_page, feed_snapshot
+from apps.recommend.online.feed_service import (
+    FeedEntry,
+    feed_first_keys,
+    feed_page,
+    feed_snapshot,
+)
 from apps.recommend.online.snapshot import (
     CURSOR_MAX_CHARS,
     CursorError,
+    PendingWrites,
     cursor_make,
     cursor_open,
 )
@@ -153,6 +159,22 @@ class FeedView(KnownQueryParams, APIView):
     renderer_classes = [SplicingJSONRenderer]
     query_params_allowed = frozenset({"lat", "lon", "page_size", "cursor"})
 
+    #: The query read by ``cache_keys_read_first`` (the throttle's), kept for ``get``.
+    _params: dict[str, Any] | None = None
+
+    def cache_keys_read_first(self, request: Request) -> list[str]:
+        """A first page's first cache reads (``feed_first_keys``), for the throttle to read in
+        its round trip (``apps.core.api.throttles``); none for a cursor or a bad query (the
+        400 comes from ``get``)."""
+        try:
+            params = self._params = feed_query(request.query_params)
+        except ValidationError:
+            return []
+        if "cursor" in params:
+            return []
+        here = None if "lat" not in params else snap_coordinates(params["lon"], params["lat"])
+        return feed_first_keys(device_of(request), here)
+
     @extend_schema(
         operation_id="feed",
         summary="The ranked feed: news, works and events for this resident",
@@ -191,7 +213,7 @@ class FeedView(KnownQueryParams, APIView):
     )
     def get(self, request: Request) -> Response:
         started = time.time()
-        params = feed_query(request.query_params)
+        params = self._params if self._params is not None else feed_query(request.query_params)
         device = device_of(request)
         language = request_language(request, device)
         size = params["page_size"]
@@ -203,11 +225,14 @@ class FeedView(KnownQueryParams, APIView):
                     )
                 except CursorError as error:
                     raise ValidationError({"cursor": [str(error)]}) from None
+                writes = PendingWrites()
             else:
                 here = None
                 if "lat" in params:  # on the grid of saved places (~100 m): shared, coarse
                     here = point(*snap_coordinates(params["lon"], params["lat"]))
-                snapshot = feed_snapshot(device=device, point=here)
+                snapshot, writes = feed_snapshot(
+                    device=device, point=here, known=getattr(request, "cache_read_first", None)
+                )
                 offset = 0
             first = "cursor" not in params
             page = feed_page(
@@ -217,7 +242,10 @@ class FeedView(KnownQueryParams, APIView):
                 language=language,
                 fresh=first,
                 ranked_now=first and snapshot.now_s >= started,
+                # A ranked snapshot is saved in the round trip that reads the page's items.
+                before=writes.attach if writes.pending else None,
             )
+            writes.flush()
             # Each item's pre-rendered JSON, then the per-request members (as serialize_items'
             # dict with "score" and "reasons" added last would render).
             results = [entry.item.json(extra=_entry_members(entry)) for entry in page.entries]
