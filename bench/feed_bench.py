@@ -404,6 +404,11 @@ def _prepare_in_process(env: dict[str, str], manifest: dict[str, Any]) -> dict[s
     started = time.perf_counter()
     report["fragments_rendered"] = fragments_render_all()
     report["fragments_render_s"] = round(time.perf_counter() - started, 1)
+    # Counted in the steady state: this process's item index built (a first feed request
+    # would build it, a few queries per type, which is not what a request costs).
+    from apps.recommend.online.item_index import current_index
+
+    current_index()
     devices = [d for d in manifest["devices"] if d["personalization"]][:2]
     lon, lat = manifest["centre"]
     for label, headers, query in (

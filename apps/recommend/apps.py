@@ -18,6 +18,6 @@ class RecommendConfig(AppConfig):
 
         if settings.FEED_ITEM_INDEX:
             from apps.core.api.accelerated import list_accelerator_register
-            from apps.recommend.online.index_lists import index_list
+            from apps.recommend.online.index_lists import index_list, index_list_reads
 
-            list_accelerator_register(index_list)
+            list_accelerator_register(index_list, reads=index_list_reads)

@@ -8,14 +8,13 @@ plain cache calls; these tests run it against a real Redis server with the produ
 from __future__ import annotations
 
 import os
-import re
 
 import pytest
 import redis
-import redis.connection
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from apps.recommend.online.item_index import current_index
 from apps.recommend.online.snapshot import (
     CURSOR_TTL,
     SHARED_TTL,
@@ -39,21 +38,6 @@ def redis_cache(settings):
     cache.clear()
     yield redis.Redis.from_url(REDIS_URL)
     cache.clear()
-
-
-@pytest.fixture
-def round_trips(monkeypatch):
-    """The commands sent to Redis, one list per round trip (a pipeline's are one)."""
-    sent: list[list[str]] = []
-    send = redis.connection.AbstractConnection.send_packed_command
-
-    def counted(self, command, check_health=True):
-        packed = command if isinstance(command, bytes | str) else b"".join(command)
-        sent.append(re.findall(r"\*\d+\r\n\$\d+\r\n([A-Z]+)\r\n", bytes(packed).decode("latin-1")))
-        return send(self, command, check_health)
-
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
-    return sent
 
 
 def _city() -> None:
@@ -176,3 +160,32 @@ def test_a_personal_first_page_reads_its_inputs_with_the_throttle(redis_cache, r
         ["SET", "SET", "EXPIRE", "GET"],
         ["MGET"],
     ]
+
+
+def test_a_near_list_from_the_index_takes_two_round_trips(redis_cache, round_trips, settings):
+    """The index's generation tokens ride on the throttle's script; the page's fragments."""
+    settings.API_CACHE_SECONDS = 0
+    _city()
+    near = {"near": "45.7640,4.8357", "radius": 2000}
+    current_index()  # built (a list request never builds it: the SQL path answers meanwhile)
+    assert APIClient().get("/api/v1/works/", near).status_code == 200
+    round_trips.clear()
+
+    listed = APIClient().get("/api/v1/works/", near)
+
+    assert listed.status_code == 200 and listed.json()["results"]
+    assert round_trips == [["EVALSHA", "MGET"], ["MGET"]]
+
+
+def test_a_cached_list_is_answered_in_the_throttles_round_trip(redis_cache, round_trips, settings):
+    settings.API_CACHE_SECONDS = 60
+    _city()
+    first = APIClient().get("/api/v1/news/")
+    assert first.status_code == 200 and first["X-Cache"] == "miss"
+    round_trips.clear()
+
+    again = APIClient().get("/api/v1/news/")
+
+    assert again.status_code == 200 and again["X-Cache"] == "hit"
+    assert again.content == first.content
+    assert round_trips == [["EVALSHA", "MGET"]]

@@ -20,14 +20,28 @@ from typing import Any
 from django.conf import settings
 
 Accelerator = Callable[[Any, Any], Any]
+#: The cache keys an accelerator reads first for a request (``list_accelerated_reads``).
+Reads = Callable[[Any, Any], list[str]]
 
 _accelerators: list[Accelerator] = []
+_reads: dict[Accelerator, Reads] = {}
 
 
-def list_accelerator_register(accelerator: Accelerator) -> None:
-    """Ask ``accelerator(view, request)`` first for content lists (once per function)."""
+def list_accelerator_register(accelerator: Accelerator, *, reads: Reads | None = None) -> None:
+    """Ask ``accelerator(view, request)`` first for content lists (once per function).
+    ``reads(view, request)``: the cache keys it reads first, which the view's throttle reads
+    in its own round trip (``request.cache_read_first``, ``apps.core.api.throttles``)."""
     if accelerator not in _accelerators:
         _accelerators.append(accelerator)
+    if reads is not None:
+        _reads[accelerator] = reads
+
+
+def list_accelerated_reads(view: Any, request: Any) -> list[str]:
+    """The cache keys the accelerators read first for this list request."""
+    if not getattr(settings, "API_LIST_ACCELERATION", True):
+        return []
+    return [key for a in _accelerators if a in _reads for key in _reads[a](view, request)]
 
 
 def list_accelerated(view: Any, request: Any) -> Any:

@@ -85,14 +85,16 @@ def generation_bump(scope: str) -> None:
             _missed_bumps.add(scope)
 
 
-def _bump_missed() -> None:
+def _bump_missed() -> bool:
+    """Bump the scopes an outage left unbumped; ``True`` if there were some."""
     if not _missed_bumps:
-        return
+        return False
     with _missed_lock:
         scopes = set(_missed_bumps)
         _missed_bumps.clear()
     for scope in scopes:
         generation_bump(scope)
+    return bool(scopes)
 
 
 def generations_bump(scopes: Iterable[str]) -> None:
@@ -137,17 +139,29 @@ def _storable_query(request: Request) -> bool:
     return True
 
 
+def lookup_keys(request: Request, *, scope: str) -> list[str]:
+    """The keys ``lookup`` reads (the scope's generation, the entry), or none when the
+    request is not answered from the cache: for the throttle to read them in its round trip
+    (``apps.core.api.throttles``)."""
+    if not enabled() or request.method not in ("GET", "HEAD") or not _anonymous(request):
+        return []
+    return [_generation_key(scope), ENTRY_KEY.format(digest=_digest(request, scope))]
+
+
 def lookup(request: Request, *, scope: str) -> HttpResponseBase | None:
     """The cached response (200, or 304 for matching validators), or ``None`` on a miss.
 
     On a miss the request remembers the key and the generation read now, for ``store``.
     """
-    if not enabled() or request.method not in ("GET", "HEAD") or not _anonymous(request):
+    keys = lookup_keys(request, scope=scope)
+    if not keys:
         return None
-    _bump_missed()
-    generation_key = _generation_key(scope)
-    key = ENTRY_KEY.format(digest=_digest(request, scope))
-    found = cache.get_many([generation_key, key])
+    generation_key, key = keys
+    known = getattr(request, "cache_read_first", None)
+    if _bump_missed() or known is None or not all(k in known for k in keys):
+        found = cache.get_many(keys)
+    else:  # read in the throttle's round trip (``cache_keys_read_first``)
+        found = {k: known[k] for k in keys if known[k] is not None}
     if not cache_available():  # unreachable: answer from the database, store nothing
         return None
     generation = found.get(generation_key)

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from apps.core.api import response_cache
 from apps.core.api import schema as _schema  # noqa: F401  (registers the OpenAPI extensions)
-from apps.core.api.accelerated import list_accelerated
+from apps.core.api.accelerated import list_accelerated, list_accelerated_reads
 from apps.core.api.auth import OrganizationApiKeyAuthentication
 from apps.core.api.conditional import etag_for, not_modified, set_validators
 from apps.core.api.fragments import (
@@ -92,6 +92,17 @@ class ContentViewSet(KnownQueryParams, JsonErrorsMixin, viewsets.GenericViewSet)
         # The filtered actions, with pages (ListPagination): the iCalendar feed has no pages
         # but takes the list's query, ``page_size`` included.
         return getattr(self, "action", None) in self.filtered_actions
+
+    def cache_keys_read_first(self, request: Request) -> list[str]:
+        """A list's first cache reads (the response cache's, the accelerators'), which the
+        throttle reads in its round trip (``apps.core.api.throttles``)."""
+        if self.action != "list":
+            return []
+        keys = [
+            *response_cache.lookup_keys(request, scope=self.model.type_code),
+            *list_accelerated_reads(self, request),
+        ]
+        return list(dict.fromkeys(keys))
 
     def get_throttles(self) -> list[Any]:
         if self.request is not None and self.request.method not in ("GET", "HEAD", "OPTIONS"):

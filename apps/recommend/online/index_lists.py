@@ -352,11 +352,22 @@ def index_list(view: Any, request: Any) -> Any:
         return None
 
 
+def index_list_reads(view: Any, request: Any) -> list[str]:
+    """The cache keys ``index_list`` reads first: the content generation (the index's) and the
+    type's response generation (``facts``); the throttle reads them in its round trip."""
+    return [GENERATION_KEY, RESPONSE_GENERATION_KEY.format(scope=view.model.type_code)]
+
+
 def _answer(view: Any, request: Any) -> Any:
     type_code = view.model.type_code
     query = _parse(request.query_params, view.filterset_class.base_filters)
-    response_key = RESPONSE_GENERATION_KEY.format(scope=type_code)
-    tokens = cache.get_many([GENERATION_KEY, response_key])
+    keys = index_list_reads(view, request)
+    known = getattr(request, "cache_read_first", None)
+    if known is not None and all(k in known for k in keys):  # read by the throttle
+        tokens = {k: known[k] for k in keys if known[k] is not None}
+    else:
+        tokens = cache.get_many(keys)
+    response_key = keys[1]
     if len(tokens) < 2:  # never set yet: create them (as a first bump would), then read them
         generation_current()
         cache.add(response_key, time.time_ns(), timeout=None)
