@@ -37,6 +37,16 @@ def _caches(settings, kind: str) -> None:
     cache.clear()
 
 
+def _unreachable(settings) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "apps.core.cache.FailOpenRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"RETRY_S": 60},
+        }
+    }
+
+
 def _rates(settings, **rates: str) -> None:
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
@@ -95,13 +105,7 @@ def test_the_log_is_a_sorted_set_read_in_one_round_trip(settings):
 
 
 def test_redis_down_lets_reads_through_uncounted_and_refuses_registrations(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "apps.core.cache.FailOpenRedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-            "OPTIONS": {"RETRY_S": 60},
-        }
-    }
+    _unreachable(settings)
     _rates(settings, anon="1/min")
     client = APIClient(REMOTE_ADDR="203.0.113.12")
     assert [client.get(LISTS).status_code for _ in range(3)] == [200, 200, 200]
@@ -149,12 +153,6 @@ def test_a_views_first_reads_ride_on_the_throttles_round_trip(settings):
 
 
 def test_first_reads_fail_open_with_the_throttle(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "apps.core.cache.FailOpenRedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-            "OPTIONS": {"RETRY_S": 60},
-        }
-    }
+    _unreachable(settings)
     backend = caches["default"]
     assert backend.throttle_log_reading("throttle:y", 1.0, 60.0, 2, ["first:a"]) == (None, {})
