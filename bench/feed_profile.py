@@ -65,7 +65,7 @@ PHASES: dict[str, list[tuple[str, str]]] = {
     "snapshot cache": [
         ("apps.recommend.online.feed_service", "shared_get"),
         ("apps.recommend.online.feed_service", "shared_put"),
-        ("apps.recommend.online.feed_service", "snapshot_save_later"),
+        ("apps.recommend.online.feed_service", "snapshot_save"),
     ],
     "items render (fragments + SQL)": [("apps.recommend.online.feed_service", "items_render")],
     "explanations": [("apps.recommend.online.feed_service", "explain")],

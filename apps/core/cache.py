@@ -28,7 +28,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.core.cache import caches
@@ -220,6 +220,11 @@ return {1, count + 1, oldest}
 """
 
 
+def _log_args(now: float, duration: float, limit: int) -> list[str | int]:
+    """``THROTTLE_LOG_SCRIPT``'s arguments; the member is unique to this request."""
+    return [repr(now), repr(float(duration)), int(limit), f"{now!r}:{secrets.token_hex(6)}"]
+
+
 class FailOpenRedisCache(RedisCache):
     """``RedisCache`` with short timeouts, no retries and fail-open operations (module doc).
 
@@ -265,10 +270,7 @@ class FailOpenRedisCache(RedisCache):
         redis_key = self.make_and_validate_key(key)
         client = self._cache.get_client(redis_key, write=True)
         script = self._script(client)
-        member = f"{now!r}:{secrets.token_hex(6)}"
-        allowed, count, oldest = script(
-            keys=[redis_key], args=[repr(now), repr(float(duration)), int(limit), member]
-        )
+        allowed, count, oldest = script(keys=[redis_key], args=_log_args(now, duration, limit))
         return bool(allowed), int(count), float(oldest)
 
     def throttle_log_reading(
@@ -290,12 +292,7 @@ class FailOpenRedisCache(RedisCache):
         redis_key = self.make_and_validate_key(key)
         client = self._cache.get_client(redis_key, write=True)
         script = self._script(client)
-        args: list[str | int] = [
-            repr(now),
-            repr(float(duration)),
-            int(limit),
-            f"{now!r}:{secrets.token_hex(6)}",
-        ]
+        args = _log_args(now, duration, limit)
         with client.pipeline(transaction=False) as pipe:
             # EVALSHA itself: a script registered on the pipeline would cost a SCRIPT EXISTS
             # round trip first, on every request.
@@ -329,6 +326,16 @@ class FailOpenRedisCache(RedisCache):
     def ping(self) -> bool:
         """``True`` when the server answers now (health checks; bounded by the timeouts)."""
         return bool(self._cache.get_client().ping())
+
+
+def cache_values(keys: Sequence[str], known: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every one of ``keys`` with its value in the default cache, ``None`` for a miss: taken
+    from ``known`` (values read already: ``request.cache_read_first``, the throttle's round
+    trip, ``apps.core.api.throttles``) when it holds them all, else one ``get_many``."""
+    if known is not None and all(key in known for key in keys):
+        return {key: known[key] for key in keys}
+    found = caches["default"].get_many(keys)
+    return {key: found.get(key) for key in keys}
 
 
 def cache_available(alias: str = "default") -> bool:

@@ -47,7 +47,8 @@ from django.utils.translation import get_language
 from rest_framework.request import Request
 
 from apps.core.api.conditional import not_modified, set_validators
-from apps.core.cache import CacheUnavailableError, cache_available
+from apps.core.api.throttles import cache_read_first
+from apps.core.cache import CacheUnavailableError, cache_available, cache_values
 
 GENERATION_KEY = "api:gen:{scope}"
 ENTRY_KEY = "api:resp:{digest}"
@@ -157,11 +158,8 @@ def lookup(request: Request, *, scope: str) -> HttpResponseBase | None:
     if not keys:
         return None
     generation_key, key = keys
-    known = getattr(request, "cache_read_first", None)
-    if _bump_missed() or known is None or not all(k in known for k in keys):
-        found = cache.get_many(keys)
-    else:  # read in the throttle's round trip (``cache_keys_read_first``)
-        found = {k: known[k] for k in keys if known[k] is not None}
+    # Read in the throttle's round trip (``cache_keys_read_first``), unless a bump just ran.
+    found = cache_values(keys, None if _bump_missed() else cache_read_first(request))
     if not cache_available():  # unreachable: answer from the database, store nothing
         return None
     generation = found.get(generation_key)

@@ -48,6 +48,12 @@ def cache_reads_of(view: Any, request: Request) -> list[str]:
     return [] if keys is None else list(keys(request))
 
 
+def cache_read_first(request: Request) -> dict[str, Any] | None:
+    """The values the throttle read for the view (``cache_reads_of``), or ``None``: give them
+    to ``apps.core.cache.cache_values`` with the keys wanted."""
+    return getattr(request, "cache_read_first", None)
+
+
 class LoggedRateThrottle(SimpleRateThrottle):
     """``SimpleRateThrottle`` with its log in a Redis sorted set (module doc).
 

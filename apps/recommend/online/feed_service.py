@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.core.cache import cache
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from apps.core.api.fragments import RenderedItem, items_render
+from apps.core.cache import cache_values
 from apps.core.geo import point as make_point
 from apps.recommend.engine.candidates import Candidates, item_keys
 from apps.recommend.engine.context import (
@@ -63,7 +63,7 @@ from apps.recommend.online.snapshot import (
     shared_get,
     shared_key,
     snapshot_rows,
-    snapshot_save_later,
+    snapshot_save,
 )
 from apps.recommend.selectors import PlaceRow, device_dismissed_items
 from apps.recommend.store import ModelStore
@@ -150,13 +150,13 @@ def feed_build(
 ) -> Snapshot:
     """Rank the feed of ``device`` (personal if it consented) around ``point`` (optional).
 
-    ``known``: cache values read already (``feed_first_keys``); the others are read here.
+    ``known``: the values of ``feed_first_keys`` if the caller read them (else read here).
     """
-    known = known or {}
     now = now or timezone.now()
     now_s = now.timestamp()
     xy = None if point is None else (float(point.x), float(point.y))
     personalized = device is not None and device.personalization_consent
+    known = cache_values(feed_first_keys(device, xy), known)
     places: list[PlaceRow] = []
     area_names: dict[int, str] = {}
     history_rows: list[tuple[str, int, str, datetime]] = []
@@ -164,12 +164,8 @@ def feed_build(
     request = CandidateRequest(now=now, point=point, texts=False)
     if personalized:
         assert device is not None
-        key = inputs_key(device.pk)
         # One query, unless cached.
-        if key in known:
-            inputs = resident_inputs_cached(device_id=device.pk, found=known[key])
-        else:
-            inputs = resident_inputs_cached(device_id=device.pk)
+        inputs = resident_inputs_cached(device_id=device.pk, found=known[inputs_key(device.pk)])
         places, follows, history_rows = inputs.places, inputs.follows, inputs.history
         area_names = follows.areas
         wanted: dict[str, set[int]] = {}
@@ -186,7 +182,7 @@ def feed_build(
             personal=True,
         )
     fc = feed_catalog_indexed(
-        request, text_language=settings.LANGUAGE_CODE, generation=_text(known.get(GENERATION_KEY))
+        request, text_language=settings.LANGUAGE_CODE, generation=known[GENERATION_KEY]
     )
     facts = tuple(
         PlaceFact(p.label, p.name, float(p.lon), float(p.lat), float(p.radius_m)) for p in places
@@ -228,10 +224,6 @@ def feed_build(
     )
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def feed_first_keys(device: Device | None, point: tuple[float, float] | None) -> list[str]:
     """The cache keys a first page reads before it ranks, in one round trip: the content
     generation (``item_index``), and the grid cell's shared snapshot (non-personal) or the
@@ -253,15 +245,13 @@ def feed_snapshot(
     personalized = device is not None and device.personalization_consent
     xy = None if point is None else (float(point.x), float(point.y))
     keys = feed_first_keys(device, xy)
-    if known is None or not all(key in known for key in keys):
-        found = cache.get_many(keys)
-        known = {key: found.get(key) for key in keys}
+    known = cache_values(keys, known)
     if not personalized:
         shared = shared_get(xy, key=known[keys[1]])
         if shared is not None:
             return shared, PendingWrites()
     snapshot = feed_build(device=device, point=point, known=known)
-    return snapshot_save_later(snapshot, share=not personalized)
+    return snapshot_save(snapshot, share=not personalized)
 
 
 def _place_label(place: PlaceFact, language: str) -> str:

@@ -60,6 +60,8 @@ from apps.core.api.fragments import (
 from apps.core.api.items import items_fetch
 from apps.core.api.pagination import CountedPaginator
 from apps.core.api.response_cache import GENERATION_KEY as RESPONSE_GENERATION_KEY
+from apps.core.api.throttles import cache_read_first
+from apps.core.cache import cache_values
 from apps.core.earth import METRES_PER_DEGREE
 from apps.core.models import Area, Category, Organization, Tombstone
 from apps.core.prepared import run_prepared
@@ -362,16 +364,12 @@ def _answer(view: Any, request: Any) -> Any:
     type_code = view.model.type_code
     query = _parse(request.query_params, view.filterset_class.base_filters)
     keys = index_list_reads(view, request)
-    known = getattr(request, "cache_read_first", None)
-    if known is not None and all(k in known for k in keys):  # read by the throttle
-        tokens = {k: known[k] for k in keys if known[k] is not None}
-    else:
-        tokens = cache.get_many(keys)
+    tokens = cache_values(keys, cache_read_first(request))  # read by the throttle
     response_key = keys[1]
-    if len(tokens) < 2:  # never set yet: create them (as a first bump would), then read them
+    if None in tokens.values():  # never set yet: create them (as a first bump would), reread
         generation_current()
         cache.add(response_key, time.time_ns(), timeout=None)
-        tokens = cache.get_many([GENERATION_KEY, response_key])
+        tokens = cache_values(keys)
     generation = tokens.get(GENERATION_KEY)
     index = index_ready(generation) if isinstance(generation, str) else None
     if index is None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -451,10 +452,11 @@ def catalog_extend(fc: FeedCatalog, extra: Candidates) -> FeedCatalog:
 
 
 def feed_catalog_indexed(
-    request: CandidateRequest, *, text_language: str, generation: str | None = None
+    request: CandidateRequest, *, text_language: str, generation: Any = None
 ) -> FeedCatalog:
     """The request's catalog from this process's index, else from the SQL statement.
-    ``generation``: the content generation if the caller read it (else it is read here).
+    ``generation``: the cached content generation if the caller read it (``None``, a miss:
+    read here).
 
     SQL when the index is off (``FEED_ITEM_INDEX = False``), asked in another text language
     than it holds, or when the cache (the content generation) is unreachable; history items

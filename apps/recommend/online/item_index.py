@@ -497,12 +497,13 @@ def current_index() -> ItemIndex | None:
     return current_index_read()[0]
 
 
-def current_index_read(generation: str | None = None) -> tuple[ItemIndex | None, str | None]:
+def current_index_read(generation: Any = None) -> tuple[ItemIndex | None, str | None]:
     """``current_index()`` and the content generation it read (``None``: the cache is down).
     The index is at that generation unless a background rebuild is under way. ``generation``:
-    the token if the caller read it already (``feed_service.feed_first_keys``)."""
+    the cached token if the caller read it already (``feed_service.feed_first_keys``); read
+    here when it is not a token (a miss)."""
     global _current
-    if generation is None:
+    if not isinstance(generation, str):
         generation = generation_current()
     if generation is None:
         return None, None

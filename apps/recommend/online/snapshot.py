@@ -237,48 +237,6 @@ def _redis() -> _Redis | None:
     return _Redis(backend) if isinstance(backend, RedisCache) else None
 
 
-def snapshot_save(snapshot: Snapshot, *, share: bool = False) -> Snapshot:
-    """Store ``snapshot`` under a new random key; return it with its key.
-
-    The key travels in cursors, so it says nothing about the device. A personal snapshot's key
-    is also kept in a numbered slot of its device (``feed:device:<id>:<n>``) so that
-    ``snapshots_forget`` finds every one of them: erasure must reach the cache
-    (docs/privacy.md). A device keeps its last ``SNAPSHOTS_PER_DEVICE``. ``share``: also serve
-    a non-personal snapshot to its cell (``shared_put``). On Redis this takes one round trip
-    (non-personal) or two (personal) instead of up to eight cache calls.
-    """
-    saved = replace(snapshot, key=secrets.token_urlsafe(12))
-    redis = _redis()
-    if not snapshot.personalized or snapshot.device_id is None:
-        if redis is None:
-            cache.set(_PREFIX + saved.key, saved, CURSOR_TTL)
-            if share:
-                shared_put(saved)
-            return saved
-        redis.run(_shared_writes(redis, saved, share))
-        return saved
-    if redis is not None:
-        return _personal_save(redis, saved, saved.device_id)  # type: ignore[arg-type]
-    device_id = snapshot.device_id
-    counter, erased = _device_keys(device_id)
-    cache.add(counter, 0, CURSOR_TTL)
-    try:
-        n = cache.incr(counter)
-    except (CacheUnavailableError, ValueError):
-        # Redis unreachable (or the counter expired since ``add``): without a slot erasure
-        # could not find the snapshot, so none is kept; this page is served, a cursor is not.
-        return saved
-    cache.set_many({_slot_key(device_id, n): saved.key, _PREFIX + saved.key: saved}, CURSOR_TTL)
-    # The counter outlives every slot it numbers, so ``snapshots_forget`` sees them all.
-    cache.touch(counter, CURSOR_TTL)
-    if n > SNAPSHOTS_PER_DEVICE:
-        _slots_delete(device_id, [n - SNAPSHOTS_PER_DEVICE])
-    # A feed request that raced with the device's erasure must not leave its snapshot behind.
-    if cache.get(erased):
-        _slots_delete(device_id, [n])
-    return saved
-
-
 def _shared_writes(redis: _Redis, saved: Snapshot, share: bool) -> Callable[[Any], None]:
     """The pipeline commands that save the non-personal ``saved`` (and share it: ``share``)."""
 
@@ -319,15 +277,51 @@ class PendingWrites:
             self._redis.run(commands)
 
 
-def snapshot_save_later(snapshot: Snapshot, *, share: bool) -> tuple[Snapshot, PendingWrites]:
-    """``snapshot_save``, its writes left pending for a non-personal snapshot on Redis
-    (``PendingWrites``); other snapshots are saved now (a personal one's slots need their
-    replies), with nothing pending."""
-    redis = _redis()
-    if redis is None or (snapshot.personalized and snapshot.device_id is not None):
-        return snapshot_save(snapshot, share=share), PendingWrites()
+def snapshot_save(snapshot: Snapshot, *, share: bool = False) -> tuple[Snapshot, PendingWrites]:
+    """Store ``snapshot`` under a new random key; return it with its key, and the writes still
+    to send (``PendingWrites``: a non-personal snapshot on Redis, written in the round trip
+    that reads its page's fragments; nothing pending otherwise).
+
+    The key travels in cursors, so it says nothing about the device. A personal snapshot's key
+    is also kept in a numbered slot of its device (``feed:device:<id>:<n>``) so that
+    ``snapshots_forget`` finds every one of them: erasure must reach the cache
+    (docs/privacy.md). A device keeps its last ``SNAPSHOTS_PER_DEVICE``. ``share``: also serve
+    a non-personal snapshot to its cell (``shared_put``). On Redis this takes no round trip of
+    its own (non-personal) or two (personal) instead of up to eight cache calls.
+    """
     saved = replace(snapshot, key=secrets.token_urlsafe(12))
-    return saved, PendingWrites(redis, _shared_writes(redis, saved, share))
+    redis = _redis()
+    if not snapshot.personalized or snapshot.device_id is None:
+        if redis is not None:
+            return saved, PendingWrites(redis, _shared_writes(redis, saved, share))
+        cache.set(_PREFIX + saved.key, saved, CURSOR_TTL)
+        if share:
+            shared_put(saved)
+        return saved, PendingWrites()
+    if redis is not None:
+        return _personal_save(redis, saved, saved.device_id), PendingWrites()  # type: ignore[arg-type]
+    return _local_personal_save(saved, snapshot.device_id), PendingWrites()
+
+
+def _local_personal_save(saved: Snapshot, device_id: int) -> Snapshot:
+    """``snapshot_save`` of a personal snapshot through the cache's calls (not Redis)."""
+    counter, erased = _device_keys(device_id)
+    cache.add(counter, 0, CURSOR_TTL)
+    try:
+        n = cache.incr(counter)
+    except (CacheUnavailableError, ValueError):
+        # Redis unreachable (or the counter expired since ``add``): without a slot erasure
+        # could not find the snapshot, so none is kept; this page is served, a cursor is not.
+        return saved
+    cache.set_many({_slot_key(device_id, n): saved.key, _PREFIX + saved.key: saved}, CURSOR_TTL)
+    # The counter outlives every slot it numbers, so ``snapshots_forget`` sees them all.
+    cache.touch(counter, CURSOR_TTL)
+    if n > SNAPSHOTS_PER_DEVICE:
+        _slots_delete(device_id, [n - SNAPSHOTS_PER_DEVICE])
+    # A feed request that raced with the device's erasure must not leave its snapshot behind.
+    if cache.get(erased):
+        _slots_delete(device_id, [n])
+    return saved
 
 
 def _personal_save(redis: _Redis, saved: Snapshot, device_id: int) -> Snapshot:

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from apps.core.api.fragments import FRAGMENTS_HEADER, encode_json, fragments_header
 from apps.core.api.params import KnownQueryParams
 from apps.core.api.renderers import SplicedJSON, SplicingJSONRenderer
+from apps.core.api.throttles import cache_read_first
 from apps.core.geo import point
 from apps.recommend.online.api.feed_serializers import (
     PAGE_SIZE_DEFAULT,
@@ -231,7 +232,7 @@ class FeedView(KnownQueryParams, APIView):
                 if "lat" in params:  # on the grid of saved places (~100 m): shared, coarse
                     here = point(*snap_coordinates(params["lon"], params["lat"]))
                 snapshot, writes = feed_snapshot(
-                    device=device, point=here, known=getattr(request, "cache_read_first", None)
+                    device=device, point=here, known=cache_read_first(request)
                 )
                 offset = 0
             first = "cursor" not in params
